@@ -1,0 +1,76 @@
+# lodger — one non-recursive Makefile.
+#   make            build build/lodger.bin (and the test guests)
+#   make run        boot the demo guest under lodger on QEMU
+#   make test       host unit tests + native-vs-lodger guest tests
+#   make gdb        QEMU halted, waiting for gdb; then gdb with lodger's symbols
+#   make listing    disassembly of lodger in build/lodger.lst
+#   make deps       install/download everything the above need (idempotent)
+
+CACHE ?= $(HOME)/.cache/lodger
+B := build
+CROSS := riscv64-unknown-elf-
+CC := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+OBJDUMP := $(CROSS)objdump
+RISCV_LIBFDT := $(CACHE)/riscv64
+
+ARCH_FLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany
+CFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -std=gnu11 -O2 -g -ffreestanding \
+	-fno-stack-protector -fno-omit-frame-pointer -Wall -Wextra -Werror \
+	-Isrc -I$(B)/gen -I$(RISCV_LIBFDT)/include
+LDFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -nostartfiles -static -Wl,--gc-sections \
+	-Wl,--no-warn-rwx-segments
+
+LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/arch/riscv/*.S \
+	src/core/*.c src/sbi/*.c src/dev/*.c)
+LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
+
+.PHONY: all deps run test test-host test-guests gdb listing clean
+all: $(B)/lodger.bin guests
+
+deps:
+	@bash scripts/deps
+
+$(B)/gen/offsets.inc: src/first/offsets.c src/first/frame.h
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -S -o $(B)/gen/offsets.s $<
+	@sed -n 's/.*->\([A-Z0-9_]*\) \(-\?[0-9]*\).*/.equ \1, \2/p' $(B)/gen/offsets.s > $@
+
+$(B)/obj/%.c.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+
+$(B)/obj/%.S.o: src/%.S $(B)/gen/offsets.inc
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+
+$(B)/lodger.elf: $(LODGER_OBJS) src/arch/riscv/lodger.ld tools/check-first-portion
+	@echo "  CC  $@"; $(CC) $(LDFLAGS) -T src/arch/riscv/lodger.ld -o $@ $(LODGER_OBJS) \
+		$(RISCV_LIBFDT)/libfdt.a -lc -lgcc
+	@python3 tools/check-first-portion $@
+
+$(B)/lodger.bin: $(B)/lodger.elf
+	@$(OBJCOPY) -O binary $< $@
+
+listing: $(B)/lodger.elf
+	$(OBJDUMP) -d -S $< > $(B)/lodger.lst
+	@echo "wrote $(B)/lodger.lst"
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+include tests/guests/guests.mk
+include tests/host/host.mk
+
+run: deps all
+	tools/lodger-run --kernel $(B)/guests/hello.bin
+
+test: deps all test-host-bins
+	python3 tests/run-tests.py
+
+gdb: all
+	@echo "QEMU waits for gdb on :1234; lodger's symbols: $(B)/lodger.elf"
+	tools/lodger-run --kernel $(B)/guests/hello.bin -- -S -s & \
+	sleep 1; gdb-multiarch -q -x tools/lodger.gdb $(B)/lodger.elf; kill %1
+
+clean:
+	rm -rf $(B)

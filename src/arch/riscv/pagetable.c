@@ -1,0 +1,168 @@
+#include "arch/riscv/pagetable.h"
+#include "arch/riscv/encoding.h"
+
+#define ENTRIES 512
+
+static pte_t *table_at(uint64_t pa) { return (pte_t *)(uintptr_t)pa; }
+static bool pte_is_leaf(pte_t pte) { return (pte & (PTE_R | PTE_W | PTE_X)) != 0; }
+static unsigned index_at(uint64_t va, int level) { return (va >> (12 + 9 * level)) & 511; }
+
+int pt_levels_of_mode(unsigned long satp_mode)
+{
+    switch (satp_mode) {
+    case SATP_MODE_SV39: return 3;
+    case SATP_MODE_SV48: return 4;
+    case SATP_MODE_SV57: return 5;
+    default: return 0;
+    }
+}
+
+unsigned long pt_mode_of_levels(int levels)
+{
+    return levels == 5 ? SATP_MODE_SV57 : levels == 4 ? SATP_MODE_SV48 : SATP_MODE_SV39;
+}
+
+uint64_t pt_level_size(int level)
+{
+    return 1UL << (12 + 9 * level);
+}
+
+/* Privileged spec 4.4.1: bits 63..VA_BITS must equal bit VA_BITS-1. */
+bool pt_is_canonical(uint64_t va, int levels)
+{
+    int bits = 12 + 9 * levels;
+    int64_t shifted = (int64_t)(va << (64 - bits)) >> (64 - bits);
+    return (uint64_t)shifted == va;
+}
+
+bool pt_create(struct page_table *pt, int levels, const struct pt_allocator *alloc)
+{
+    pt->levels = levels;
+    pt->alloc = alloc;
+    pt->root = alloc->alloc_page(alloc->ctx);
+    return pt->root != 0;
+}
+
+/* Returns the PTE slot for va at leaf_level, creating tables on the way.
+ * A superpage found above leaf_level is replaced by a table (callers map
+ * whole ranges, so the rest of that superpage is remapped by them). */
+static pte_t *walk_create(struct page_table *pt, uint64_t va, int leaf_level)
+{
+    pte_t *table = table_at(pt->root);
+    for (int level = pt->levels - 1; level > leaf_level; level--) {
+        pte_t *slot = &table[index_at(va, level)];
+        if (!(*slot & PTE_V) || pte_is_leaf(*slot)) {
+            uint64_t page = pt->alloc->alloc_page(pt->alloc->ctx);
+            if (!page)
+                return 0;
+            *slot = pa_to_pte(page) | PTE_V;
+        }
+        table = table_at(pte_to_pa(*slot));
+    }
+    return &table[index_at(va, leaf_level)];
+}
+
+static void free_subtree(struct page_table *pt, uint64_t table_pa, int level)
+{
+    pte_t *table = table_at(table_pa);
+    for (int i = 0; level > 0 && i < ENTRIES; i++)
+        if ((table[i] & PTE_V) && !pte_is_leaf(table[i]))
+            free_subtree(pt, pte_to_pa(table[i]), level - 1);
+    pt->alloc->free_page(pt->alloc->ctx, table_pa);
+}
+
+bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
+            pte_t flags, int max_leaf_level)
+{
+    uint64_t end = va + size;
+    while (va < end) {
+        int level = max_leaf_level;
+        while (level > 0 && ((va | pa) & (pt_level_size(level) - 1) ||
+                             end - va < pt_level_size(level)))
+            level--;
+        pte_t *slot = walk_create(pt, va, level);
+        if (!slot)
+            return false;
+        if ((*slot & PTE_V) && !pte_is_leaf(*slot) && level > 0)
+            free_subtree(pt, pte_to_pa(*slot), level - 1);
+        *slot = pa_to_pte(pa) | flags | PTE_V;
+        va += pt_level_size(level);
+        pa += pt_level_size(level);
+    }
+    return true;
+}
+
+static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
+                    uint64_t base, uint64_t va, uint64_t end)
+{
+    pte_t *table = table_at(table_pa);
+    uint64_t step = pt_level_size(level);
+    int cleared = 0;
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        uint64_t lo = base + i * step, hi = lo + step;
+        if (hi <= va || lo >= end || !(table[i] & PTE_V))
+            continue;
+        if (pte_is_leaf(table[i])) {
+            table[i] = 0;
+            cleared++;
+        } else if (level > 0) {
+            cleared += unmap_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end);
+        }
+    }
+    return cleared;
+}
+
+int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
+{
+    int top = pt->levels - 1;
+    /* Work on the VA without its sign extension so index arithmetic is linear. */
+    uint64_t mask = (1UL << (12 + 9 * pt->levels)) - 1;
+    return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size);
+}
+
+pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level_out)
+{
+    pte_t *table = table_at(pt->root);
+    for (int level = pt->levels - 1; level >= 0; level--) {
+        pte_t pte = table[index_at(va, level)];
+        if (!(pte & PTE_V))
+            return 0;
+        if (pte_is_leaf(pte) || level == 0) {
+            if (level_out)
+                *level_out = level;
+            return pte;
+        }
+        table = table_at(pte_to_pa(pte));
+    }
+    return 0;
+}
+
+static bool empty_in(const struct page_table *pt, uint64_t table_pa, int level,
+                     uint64_t base, uint64_t va, uint64_t end)
+{
+    pte_t *table = table_at(table_pa);
+    uint64_t step = pt_level_size(level);
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        uint64_t lo = base + i * step, hi = lo + step;
+        if (hi <= va || lo >= end || !(table[i] & PTE_V))
+            continue;
+        if (pte_is_leaf(table[i]) || level == 0)
+            return false;
+        if (!empty_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end))
+            return false;
+    }
+    return true;
+}
+
+bool pt_range_empty(const struct page_table *pt, uint64_t va, uint64_t size)
+{
+    uint64_t mask = (1UL << (12 + 9 * pt->levels)) - 1;
+    return empty_in(pt, pt->root, pt->levels - 1, 0, va & mask, (va & mask) + size);
+}
+
+void pt_destroy(struct page_table *pt)
+{
+    if (pt->root)
+        free_subtree(pt, pt->root, pt->levels - 1);
+    pt->root = 0;
+}

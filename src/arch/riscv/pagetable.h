@@ -1,0 +1,48 @@
+/* Building and editing RISC-V Sv39/Sv48/Sv57 page tables that lodger owns
+ * (its own table and the shadow tables). Table pages are addressed by their
+ * physical address, which lodger's identity map makes a valid pointer.
+ * Pure C; host-tested in tests/host/test_pagetable.c. */
+#ifndef LODGER_ARCH_RISCV_PAGETABLE_H
+#define LODGER_ARCH_RISCV_PAGETABLE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+typedef uint64_t pte_t;
+
+struct pt_allocator {
+    /* Returns the physical address of a zeroed page, or 0. */
+    uint64_t (*alloc_page)(void *ctx);
+    void (*free_page)(void *ctx, uint64_t pa);
+    void *ctx;
+};
+
+struct page_table {
+    uint64_t root;      /* physical address of the root page */
+    int levels;         /* 3 (Sv39), 4 (Sv48) or 5 (Sv57) */
+    const struct pt_allocator *alloc;
+};
+
+int pt_levels_of_mode(unsigned long satp_mode);     /* 0 for Bare/unknown */
+unsigned long pt_mode_of_levels(int levels);
+uint64_t pt_level_size(int level);                  /* 4K, 2M, 1G, 512G, 256T */
+bool pt_is_canonical(uint64_t va, int levels);
+static inline uint64_t pte_to_pa(pte_t pte) { return (pte >> 10) << 12 & ((1UL << 56) - 1); }
+static inline pte_t pa_to_pte(uint64_t pa) { return (pa >> 12) << 10; }
+
+bool pt_create(struct page_table *pt, int levels, const struct pt_allocator *alloc);
+/* Maps [va, va+size) to [pa, pa+size) with leaf flags, using leaves up to
+ * max_leaf_level (0: 4K pages only). Replaces existing leaves. */
+bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
+            pte_t flags, int max_leaf_level);
+/* Clears leaves in [va, va+size); a superpage that straddles the range is
+ * cleared whole. Returns the number of leaves cleared. */
+int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size);
+/* Finds the leaf for va: returns its PTE (0 if none) and level. */
+pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level);
+/* Frees every table page, including the root. */
+void pt_destroy(struct page_table *pt);
+/* True if no leaf or table in [va, va+size) is present. */
+bool pt_range_empty(const struct page_table *pt, uint64_t va, uint64_t size);
+
+#endif

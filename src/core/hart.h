@@ -1,0 +1,32 @@
+/* Per-host-hart state. tp points at the current hart's struct in lodger. */
+#ifndef LODGER_CORE_HART_H
+#define LODGER_CORE_HART_H
+
+#include <stdint.h>
+#include "first/frame.h"
+#include "core/hostdt.h"
+
+#define HART_STACK_SIZE 16384
+
+struct vcpu;
+
+struct hart {
+    int index;                  /* 0..hart_count-1 */
+    unsigned long hartid;
+    struct trap_frame frame;    /* sscratch while lodger itself runs */
+    struct vcpu *vcpu;          /* the vCPU this hart runs, if any */
+    uint8_t *stack;             /* HART_STACK_SIZE bytes */
+    volatile int online;
+};
+
+extern struct hart harts[HOST_MAX_HARTS];
+extern int hart_count;
+
+static inline struct hart *this_hart(void)
+{
+    struct hart *h;
+    __asm__ volatile("mv %0, tp" : "=r"(h));
+    return h;
+}
+
+#endif

@@ -1,0 +1,109 @@
+#include <string.h>
+#include <libfdt.h>
+#include "core/hostdt.h"
+
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < cells; i++)
+        v = (v << 32) | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+/* Appends the (address, size) pairs of node's "reg" to out[]. */
+static int read_reg(const void *fdt, int node, int parent, struct mem_range *out, int max)
+{
+    int len, ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent);
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+    if (!reg || ac < 1 || ac > 2 || sc < 0 || sc > 2)
+        return 0;
+    int n = 0, stride = (ac + sc) * 4;
+    for (int off = 0; off + stride <= len && n < max; off += stride, n++) {
+        const fdt32_t *cell = reg + off / 4;
+        out[n].base = read_cells(cell, ac);
+        out[n].size = read_cells(cell + ac, sc);
+    }
+    return n;
+}
+
+static uint64_t read_u32_or_u64(const void *fdt, int node, const char *name)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+    if (!p || (len != 4 && len != 8))
+        return 0;
+    return read_cells(p, len / 4);
+}
+
+static void copy_string_prop(const void *fdt, int node, const char *name, char *out, size_t size)
+{
+    const char *s = fdt_getprop(fdt, node, name, NULL);
+    out[0] = 0;
+    if (s) {
+        strncpy(out, s, size - 1);
+        out[size - 1] = 0;
+    }
+}
+
+static void parse_cpus(const void *fdt, struct host_info *info)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus");
+    if (cpus < 0)
+        return;
+    info->timebase_hz = read_u32_or_u64(fdt, cpus, "timebase-frequency");
+    int node;
+    fdt_for_each_subnode(node, fdt, cpus) {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        const char *status = fdt_getprop(fdt, node, "status", NULL);
+        if (!type || strcmp(type, "cpu") || (status && strcmp(status, "okay") && strcmp(status, "ok")))
+            continue;
+        /* Harts without an MMU (e.g. the E51 monitor core of sifive_u) cannot run S-mode. */
+        if (!fdt_getprop(fdt, node, "mmu-type", NULL) || info->hart_count == HOST_MAX_HARTS)
+            continue;
+        struct host_hart *h = &info->harts[info->hart_count++];
+        struct mem_range reg;
+        h->hartid = read_reg(fdt, node, cpus, &reg, 1) ? reg.base : 0;
+        copy_string_prop(fdt, node, "riscv,isa", h->isa, sizeof(h->isa));
+        copy_string_prop(fdt, node, "mmu-type", h->mmu_type, sizeof(h->mmu_type));
+    }
+}
+
+int hostdt_parse(const void *fdt, struct host_info *info)
+{
+    int err = fdt_check_header(fdt);
+    if (err)
+        return err;
+    memset(info, 0, sizeof(*info));
+    info->fdt = fdt;
+    info->fdt_size = fdt_totalsize(fdt);
+    copy_string_prop(fdt, 0, "model", info->model, sizeof(info->model));
+
+    int node;
+    fdt_for_each_subnode(node, fdt, 0) {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        if (type && !strcmp(type, "memory") && info->mem_count < HOST_MAX_MEM)
+            info->mem_count += read_reg(fdt, node, 0, &info->mem[info->mem_count],
+                                        HOST_MAX_MEM - info->mem_count);
+    }
+
+    for (int i = 0; i < fdt_num_mem_rsv(fdt) && info->reserved_count < HOST_MAX_RESERVED; i++) {
+        uint64_t addr, size;
+        if (!fdt_get_mem_rsv(fdt, i, &addr, &size))
+            info->reserved[info->reserved_count++] = (struct mem_range){ addr, size };
+    }
+    int resv = fdt_path_offset(fdt, "/reserved-memory");
+    if (resv >= 0) {
+        fdt_for_each_subnode(node, fdt, resv) {
+            info->reserved_count += read_reg(fdt, node, resv, &info->reserved[info->reserved_count],
+                                             HOST_MAX_RESERVED - info->reserved_count);
+        }
+    }
+
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    if (chosen >= 0) {
+        info->initrd_start = read_u32_or_u64(fdt, chosen, "linux,initrd-start");
+        info->initrd_end = read_u32_or_u64(fdt, chosen, "linux,initrd-end");
+    }
+    parse_cpus(fdt, info);
+    return 0;
+}

@@ -1,0 +1,132 @@
+#include <stdio.h>
+#include <string.h>
+#include <libfdt.h>
+#include "core/image.h"
+#include "core/sha256.h"
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+static uint64_t read_number(const void *fit, int node, const char *name, bool *found)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fit, node, name, &len);
+    *found = p && (len == 4 || len == 8);
+    if (!*found)
+        return 0;
+    return len == 4 ? fdt32_to_cpu(p[0])
+                    : ((uint64_t)fdt32_to_cpu(p[0]) << 32) | fdt32_to_cpu(p[1]);
+}
+
+static int check_hash(const void *fit, int node, const char *name, const struct image_blob *b,
+                      char *err, size_t errlen)
+{
+    int sub;
+    bool checked = false;
+    fdt_for_each_subnode(sub, fit, node) {
+        const char *sub_name = fdt_get_name(fit, sub, NULL);
+        if (!sub_name || strncmp(sub_name, "hash", 4))
+            continue;
+        const char *algo = fdt_getprop(fit, sub, "algo", NULL);
+        int len;
+        const uint8_t *value = fdt_getprop(fit, sub, "value", &len);
+        if (!algo || strcmp(algo, "sha256"))
+            continue;
+        if (!value || len != SHA256_DIGEST_SIZE)
+            FAIL("image '%s': sha256 hash node has no valid value", name);
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        sha256(b->data, b->size, digest);
+        if (memcmp(digest, value, SHA256_DIGEST_SIZE))
+            FAIL("image '%s': sha256 mismatch: the image is corrupted", name);
+        checked = true;
+    }
+    if (!checked)
+        FAIL("image '%s' has no sha256 hash: rebuild it with tools/lodger-run", name);
+    return 0;
+}
+
+/* Finds the image named by property prop of the configuration; fills b. */
+static int load_part(const void *fit, int conf, const char *prop, bool required,
+                     struct image_blob *b, int *node_out, char *err, size_t errlen)
+{
+    const char *name = fdt_getprop(fit, conf, prop, NULL);
+    *node_out = -1;
+    b->data = NULL;
+    b->size = 0;
+    if (!name) {
+        if (required)
+            FAIL("configuration has no %s", prop);
+        return 0;
+    }
+    int images = fdt_path_offset(fit, "/images");
+    int node = images < 0 ? images : fdt_subnode_offset(fit, images, name);
+    if (node < 0)
+        FAIL("configuration names %s '%s', which is not in /images", prop, name);
+    int len;
+    const void *data = fdt_getprop(fit, node, "data", &len);
+    if (!data)
+        FAIL("image '%s' has no data (external data is not supported)", name);
+    const char *comp = fdt_getprop(fit, node, "compression", NULL);
+    if (comp && strcmp(comp, "none"))
+        FAIL("image '%s': compression '%s' is not supported (use none)", name, comp);
+    b->data = data;
+    b->size = (size_t)len;
+    *node_out = node;
+    return check_hash(fit, node, name, b, err, errlen);
+}
+
+int image_parse(const void *blob, size_t size, struct vm_image *img, char *err, size_t errlen)
+{
+    memset(img, 0, sizeof(*img));
+    if (size < sizeof(struct fdt_header) || fdt_magic(blob) != FDT_MAGIC)
+        FAIL("not a VM image (no FIT/device-tree magic)");
+    if (fdt_totalsize(blob) > size)
+        FAIL("VM image truncated: %zu bytes present, header says %u", size,
+             (unsigned)fdt_totalsize(blob));
+    int rc = fdt_check_full(blob, fdt_totalsize(blob));
+    if (rc)
+        FAIL("VM image is corrupted: %s", fdt_strerror(rc));
+
+    int confs = fdt_path_offset(blob, "/configurations");
+    if (confs < 0)
+        FAIL("VM image has no /configurations");
+    const char *def = fdt_getprop(blob, confs, "default", NULL);
+    int conf = def ? fdt_subnode_offset(blob, confs, def) : fdt_first_subnode(blob, confs);
+    if (conf < 0)
+        FAIL("VM image has no usable configuration");
+
+    int kernel_node, node;
+    if (load_part(blob, conf, "kernel", true, &img->kernel, &kernel_node, err, errlen) ||
+        load_part(blob, conf, "ramdisk", false, &img->initrd, &node, err, errlen) ||
+        load_part(blob, conf, "fdt", false, &img->fdt, &node, err, errlen))
+        return -1;
+    if (img->fdt.data && fdt_check_full(img->fdt.data, img->fdt.size))
+        FAIL("image 'fdt' is not a valid device tree");
+
+    bool found;
+    img->kernel_load = read_number(blob, kernel_node, "load", &found);
+    if (!found)
+        FAIL("kernel image has no load address");
+    img->kernel_entry = read_number(blob, kernel_node, "entry", &found);
+    if (!found)
+        img->kernel_entry = img->kernel_load;
+
+    uint64_t mib = read_number(blob, conf, "lodger,memory-mib", &found);
+    img->mem_size = (found ? mib : IMAGE_DEFAULT_MEM_MIB) << 20;
+    if (found && (mib < 1 || mib > (1UL << 20)))
+        FAIL("memory size %llu MiB is out of range", (unsigned long long)mib);
+    uint64_t vcpus = read_number(blob, conf, "lodger,vcpus", &found);
+    img->vcpus = found ? (unsigned)vcpus : 1;
+    if (found && (vcpus < 1 || vcpus > 64))
+        FAIL("vCPU count %llu is out of range", (unsigned long long)vcpus);
+
+    int len;
+    const char *args = fdt_getprop(blob, conf, "lodger,bootargs", &len);
+    if (args) {
+        if (len > IMAGE_BOOTARGS_MAX || args[len - 1])
+            FAIL("bootargs longer than %d bytes or not terminated", IMAGE_BOOTARGS_MAX - 1);
+        memcpy(img->bootargs, args, (size_t)len);
+    }
+    img->first_portion_va = read_number(blob, conf, "lodger,first-portion", &found);
+    img->first_portion_forced = found;
+    return 0;
+}

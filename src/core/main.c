@@ -1,0 +1,176 @@
+/* lodger's boot flow (shared/DESIGN.md "Boot flow"): firmware -> lodger on
+ * the boot hart -> host DT -> own page table and allocator -> VM image ->
+ * VM -> vCPU 0 at the guest kernel's entry. Other harts are parked. */
+#include <string.h>
+#include "core/console.h"
+#include "core/hart.h"
+#include "core/hostdt.h"
+#include "core/mem.h"
+#include "core/vm.h"
+#include "core/image.h"
+#include "sbi/firmware.h"
+#include "sbi/sbi_defs.h"
+#include "arch/riscv/csr.h"
+#include "arch/riscv/encoding.h"
+
+#define LODGER_VERSION "0.1.0"
+
+struct hart harts[HOST_MAX_HARTS];
+int hart_count;
+static uint8_t hart_stacks[HOST_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
+
+void lodger_fault(struct host_regs *r);
+void lodger_secondary_main(unsigned long hartid);
+void lodger_main(unsigned long hartid, const void *fdt);
+extern void _start_secondary(void);
+
+static const char *const reg_names[32] = {
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
+    "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
+    "t5", "t6",
+};
+
+/* A trap taken by lodger itself: one of its own invariants broke. */
+void lodger_fault(struct host_regs *r)
+{
+    console_printf("\nlodger: fault in lodger on hart %lu: scause 0x%lx stval 0x%lx sepc 0x%lx "
+                   "sstatus 0x%lx\n", this_hart()->hartid, (unsigned long)r->cause,
+                   (unsigned long)r->tval, (unsigned long)r->pc, (unsigned long)r->status);
+    for (int i = 1; i < 32; i++)
+        console_printf("lodger:   %-4s 0x%016lx%s", reg_names[i], (unsigned long)r->x[i],
+                       i % 3 == 0 ? "\n" : "  ");
+    console_printf("\n");
+    panic("lodger fault");
+}
+
+static void hart_setup(struct hart *h)
+{
+    __asm__ volatile("mv tp, %0" :: "r"(h));
+    h->frame.host_fault = (uint64_t)lodger_fault;
+    h->frame.host_tp = (uint64_t)h;
+    csr_write(CSR_SSCRATCH, &h->frame);
+    csr_write(CSR_STVEC, first_trap_entry);
+    csr_write(CSR_SIE, 0);
+    csr_clear(CSR_SSTATUS, SSTATUS_SIE | SSTATUS_FS);
+}
+
+static struct hart *hart_by_id(unsigned long hartid)
+{
+    for (int i = 0; i < hart_count; i++)
+        if (harts[i].hartid == hartid)
+            return &harts[i];
+    return NULL;
+}
+
+void lodger_secondary_main(unsigned long hartid)
+{
+    struct hart *h = hart_by_id(hartid);
+    if (!h)
+        for (;;)
+            wait_for_interrupt();
+    hart_setup(h);
+    mem_enable_own_table();
+    __atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
+    /* Parked until lodger has a vCPU for it. */
+    for (;;)
+        wait_for_interrupt();
+}
+
+static void start_secondary_harts(unsigned long boot_hartid)
+{
+    if (!firmware.has_hsm)
+        return;
+    for (int i = 0; i < hart_count; i++) {
+        struct hart *h = &harts[i];
+        if (h->hartid == boot_hartid)
+            continue;
+        long rc = firmware_hart_start(h->hartid, (unsigned long)_start_secondary,
+                                      (unsigned long)(h->stack + HART_STACK_SIZE));
+        if (rc)
+            console_printf("lodger: hart %lu did not start (SBI error %ld)\n", h->hartid, rc);
+    }
+    for (int i = 0; i < hart_count; i++) {
+        unsigned long spins = 0;
+        while (!__atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE) && ++spins < 100000000UL)
+            ;
+    }
+}
+
+static void print_banner(unsigned long boot_hartid)
+{
+    console_printf("\nlodger %s - a hypervisor for RISC-V harts without the H extension\n",
+                   LODGER_VERSION);
+    console_printf("lodger: board: %s; boot hart %lu; %d hart(s) usable:", host.model,
+                   boot_hartid, hart_count);
+    for (int i = 0; i < hart_count; i++)
+        console_printf(" %lu", harts[i].hartid);
+    console_printf("\n");
+    for (int i = 0; i < host.mem_count; i++)
+        console_printf("lodger: memory: 0x%lx-0x%lx (%lu MiB)\n", (unsigned long)host.mem[i].base,
+                       (unsigned long)(host.mem[i].base + host.mem[i].size - 1),
+                       (unsigned long)(host.mem[i].size >> 20));
+    if (hart_count)
+        console_printf("lodger: isa: %s; dt mmu-type: %s\n", host.harts[0].isa, host.harts[0].mmu_type);
+    console_printf("lodger: satp modes:%s%s%s; ASID bits: %u; lodger runs on Sv%d\n",
+                   host_mmu.modes & (1UL << SATP_MODE_SV39) ? " sv39" : "",
+                   host_mmu.modes & (1UL << SATP_MODE_SV48) ? " sv48" : "",
+                   host_mmu.modes & (1UL << SATP_MODE_SV57) ? " sv57" : "", host_mmu.asid_bits,
+                   12 + 9 * host_mmu.levels);
+    console_printf("lodger: firmware: SBI %lu.%lu, implementation %lu version 0x%lx%s\n",
+                   firmware.spec_version >> 24 & 0x7f, firmware.spec_version & 0xffffff,
+                   firmware.impl_id, firmware.impl_version,
+                   firmware.has_dbcn ? ", debug console" : ", legacy console");
+    console_printf("lodger: timebase %lu Hz; %lu MiB free for VMs\n", (unsigned long)host.timebase_hz,
+                   (unsigned long)(mem_free_bytes() >> 20));
+}
+
+static void __attribute__((noreturn)) fail_boot(const char *what, const char *why)
+{
+    console_printf("lodger: error: %s: %s\n", what, why);
+    firmware_reset(SBI_SRST_RESET_TYPE_SHUTDOWN, SBI_SRST_RESET_REASON_SYSFAIL);
+}
+
+void lodger_main(unsigned long hartid, const void *fdt)
+{
+    harts[0].hartid = hartid;
+    harts[0].stack = hart_stacks[0];
+    hart_setup(&harts[0]);
+    firmware_init();
+
+    int rc = hostdt_parse(fdt, &host);
+    if (rc)
+        fail_boot("host device tree", "cannot be parsed");
+    /* The boot hart first, then the others the DT lists. */
+    hart_count = 1;
+    for (int i = 0; i < host.hart_count && hart_count < HOST_MAX_HARTS; i++) {
+        if (host.harts[i].hartid == hartid)
+            continue;
+        harts[hart_count].index = hart_count;
+        harts[hart_count].hartid = host.harts[i].hartid;
+        harts[hart_count].stack = hart_stacks[hart_count];
+        hart_count++;
+    }
+    mem_init(&host);
+    mem_probe_satp_modes();
+    mem_build_own_table();
+    mem_enable_own_table();
+    print_banner(hartid);
+    start_secondary_harts(hartid);
+
+    if (host.initrd_end <= host.initrd_start)
+        fail_boot("no VM image", "pass one as the initrd (tools/lodger-run builds it)");
+    struct vm_image img;
+    char err[160];
+    if (image_parse((const void *)(uintptr_t)host.initrd_start,
+                    host.initrd_end - host.initrd_start, &img, err, sizeof(err)))
+        fail_boot("VM image", err);
+    struct vm *vm = vm_create(&img, err, sizeof(err));
+    if (!vm)
+        fail_boot("VM", err);
+    console_printf("lodger: vm%d: %lu MiB at 0x%lx, %d vCPU(s), kernel %lu KiB, initrd %lu KiB, "
+                   "first portion at 0x%lx\n", vm->id, (unsigned long)(vm->ram_size >> 20),
+                   (unsigned long)vm->ram_gpa, vm->vcpu_count,
+                   (unsigned long)(img.kernel.size >> 10), (unsigned long)(img.initrd.size >> 10),
+                   (unsigned long)vm->first_va);
+    vcpu_resume(&vm->vcpus[0]);
+}

@@ -1,0 +1,46 @@
+/* Shadow page tables: what the guest really runs on. Each maps guest-virtual
+ * to host-physical for one (guest satp, virtual mode) view, filled lazily on
+ * faults, every guest mapping with PTE.U=1, plus the first portion (U=0). */
+#ifndef LODGER_CORE_SHADOW_H
+#define LODGER_CORE_SHADOW_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "arch/riscv/pagetable.h"
+
+#define SHADOW_CACHE_SIZE 8
+
+struct shadow {
+    bool in_use;
+    uint64_t guest_satp;        /* MODE and PPN of the guest's table (ASID kept aside) */
+    int view;                   /* enum vmode of the view */
+    struct page_table pt;
+    uint16_t asid;
+    uint64_t satp;              /* host satp value that runs this shadow */
+    uint64_t last_used;
+};
+
+struct shadow_cache {
+    struct shadow entries[SHADOW_CACHE_SIZE];
+    uint64_t clock;
+};
+
+struct vm;
+struct vcpu;
+
+/* The shadow for the vCPU's current satp and mode, created if needed. */
+struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
+void shadow_flush_all(struct vm *vm);
+/* Result of trying to fill a shadow entry for a guest access. */
+enum shadow_fill_result {
+    SHADOW_FILLED,          /* mapping installed: retry the access */
+    SHADOW_GUEST_FAULT,     /* the guest's own fault: *cause set */
+    SHADOW_CONFLICT,        /* the access hits the first portion */
+};
+enum access_type { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
+enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
+                                    uint64_t *cause);
+/* Maps the first portion (code U=0 X, frames U=0 RW) into a shadow. */
+bool shadow_map_first_portion(struct vm *vm, struct shadow *s);
+
+#endif

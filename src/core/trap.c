@@ -1,0 +1,214 @@
+#include "core/trap.h"
+#include "core/insn.h"
+#include "core/hart.h"
+#include "core/console.h"
+#include "sbi/sbi.h"
+#include "sbi/firmware.h"
+#include "arch/riscv/csr.h"
+
+typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
+
+/* An exception that belongs to the guest: deliver it as the hardware would. */
+static enum trap_result reflect(struct vcpu *v, struct trap *t)
+{
+    vcpu_inject_exception(v, t->cause, t->tval);
+    return TRAP_RETRY;
+}
+
+static enum trap_result illegal(struct vcpu *v, struct trap *t)
+{
+    /* QEMU (and the spec, optionally) report the instruction bits in stval. */
+    vcpu_inject_exception(v, CAUSE_ILLEGAL_INSTRUCTION, t->insn);
+    return TRAP_RETRY;
+}
+
+static bool counter_read(unsigned csr, uint64_t *out)
+{
+    switch (csr) {
+    case CSR_TIME: *out = csr_read(CSR_TIME); return true;
+    case CSR_CYCLE: *out = csr_read(CSR_CYCLE); return true;
+    case CSR_INSTRET: *out = csr_read(CSR_INSTRET); return true;
+    default: return false;
+    }
+}
+
+/* Zicsr semantics (unprivileged spec 9.1): csrrw with rd=x0 does not read;
+ * csrrs/csrrc with rs1=x0 (or uimm=0) do not write. Privileged spec 2.1:
+ * csr[11:10]=3 is read-only, csr[9:8] is the lowest privilege allowed. */
+static enum trap_result emulate_csr(struct vcpu *v, struct trap *t, const struct insn *d)
+{
+    uint64_t operand = d->csr_imm ? d->rs1 : vcpu_reg(v, d->rs1);
+    bool writes = d->csr_op == CSR_OP_WRITE || d->rs1 != 0;
+    bool read_only = (d->csr >> 10) == 3;
+    uint64_t old = 0;
+    if (writes && read_only)
+        return illegal(v, t);
+    if (((d->csr >> 8) & 3) == 0) {
+        /* User CSRs that trapped: counters the firmware leaves to us. */
+        if (!counter_read(d->csr, &old))
+            return illegal(v, t);
+    } else if (!vcsr_read(&v->csr, &v->vm->csr_cfg, d->csr, &old)) {
+        return illegal(v, t);
+    }
+    if (writes) {
+        uint64_t val = d->csr_op == CSR_OP_WRITE ? operand
+                     : d->csr_op == CSR_OP_SET ? old | operand : old & ~operand;
+        unsigned effects = 0;
+        vcsr_write(&v->csr, &v->vm->csr_cfg, d->csr, val, &effects);
+        if (effects & VCSR_EFFECT_SATP) {
+            v->shadow = NULL;   /* chosen again on resume */
+        }
+    }
+    vcpu_set_reg(v, d->rd, old);
+    v->count.csr_emulated++;
+    return TRAP_NEXT;
+}
+
+/* Privileged spec 3.3.2 / 4.1.1: sret. */
+static enum trap_result emulate_sret(struct vcpu *v)
+{
+    struct vcsr *c = &v->csr;
+    enum vmode target = (c->sstatus & SSTATUS_SPP) ? VMODE_S : VMODE_U;
+    uint64_t s = c->sstatus & ~(SSTATUS_SIE | SSTATUS_SPP);
+    if (c->sstatus & SSTATUS_SPIE)
+        s |= SSTATUS_SIE;
+    c->sstatus = s | SSTATUS_SPIE;
+    v->frame->pc = c->sepc;
+    if (target != v->mode) {
+        v->mode = target;
+        v->shadow = NULL;
+    }
+    v->count.sret++;
+    return TRAP_RETRY;
+}
+
+static bool fetch_trapping_insn(struct vcpu *v, struct trap *t)
+{
+    uint64_t cause;
+    /* QEMU puts the bits in stval; cores that leave it 0 need a fetch. */
+    if (t->tval) {
+        t->insn = (uint32_t)t->tval;
+        return true;
+    }
+    if (vcpu_fetch_insn(v, t->epc, &t->insn, &cause))
+        return true;
+    vcpu_inject_exception(v, cause, t->epc);
+    return false;
+}
+
+static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
+{
+    if (!fetch_trapping_insn(v, t))
+        return TRAP_RETRY;
+    struct insn d;
+    insn_decode(t->insn, &d);
+    t->insn_length = d.length;
+    if (v->mode != VMODE_S)
+        return illegal(v, t);
+    switch (d.kind) {
+    case INSN_CSR:
+        return emulate_csr(v, t, &d);
+    case INSN_SRET:
+        return emulate_sret(v);
+    case INSN_WFI:
+        v->count.wfi++;
+        vcpu_wait_for_interrupt(v);
+        return TRAP_NEXT;
+    case INSN_SFENCE_VMA:
+        /* Shadow tables are rebuilt lazily after any guest TLB flush. */
+        v->count.sfence++;
+        shadow_flush_all(v->vm);
+        v->shadow = NULL;
+        return TRAP_NEXT;
+    default:
+        return illegal(v, t);
+    }
+}
+
+static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
+{
+    t->insn_length = 4;
+    if (v->mode == VMODE_U)
+        return reflect(v, t);   /* the guest's own system call */
+    v->count.sbi_calls++;
+    sbi_dispatch(v);
+    return TRAP_NEXT;
+}
+
+static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
+{
+    enum access_type access = t->cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_FETCH
+                            : t->cause == CAUSE_LOAD_PAGE_FAULT ? ACCESS_LOAD : ACCESS_STORE;
+    uint64_t cause = t->cause;
+    switch (shadow_fill(v, t->tval, access, &cause)) {
+    case SHADOW_FILLED:
+        return TRAP_RETRY;
+    case SHADOW_GUEST_FAULT:
+        vcpu_inject_exception(v, cause, t->tval);
+        return TRAP_RETRY;
+    case SHADOW_CONFLICT:
+    default:
+        vm_end(v->vm, true, "guest access at 0x%lx hits the first portion (0x%lx): "
+               "relocation is not implemented yet", (unsigned long)t->tval,
+               (unsigned long)v->vm->first_va);
+    }
+}
+
+static const exception_handler exception_handlers[CAUSE_COUNT] = {
+    [CAUSE_MISALIGNED_FETCH] = reflect,
+    [CAUSE_FETCH_ACCESS] = reflect,
+    [CAUSE_ILLEGAL_INSTRUCTION] = on_illegal_instruction,
+    [CAUSE_BREAKPOINT] = reflect,
+    [CAUSE_MISALIGNED_LOAD] = reflect,
+    [CAUSE_LOAD_ACCESS] = reflect,
+    [CAUSE_MISALIGNED_STORE] = reflect,
+    [CAUSE_STORE_ACCESS] = reflect,
+    [CAUSE_USER_ECALL] = on_ecall,
+    [CAUSE_FETCH_PAGE_FAULT] = on_page_fault,
+    [CAUSE_LOAD_PAGE_FAULT] = on_page_fault,
+    [CAUSE_STORE_PAGE_FAULT] = on_page_fault,
+};
+
+static void on_interrupt(struct vcpu *v, uint64_t irq)
+{
+    if (irq < 16)
+        v->count.interrupts[irq]++;
+    if (irq == IRQ_S_TIMER) {
+        /* The host timer only ever holds this vCPU's deadline; resume checks it. */
+        if (v->timer_deadline == VM_NO_DEADLINE)
+            firmware_set_timer(VM_NO_DEADLINE);
+    } else {
+        vm_end(v->vm, true, "unexpected host interrupt %lu", (unsigned long)irq);
+    }
+}
+
+enum trap_result trap_dispatch(struct vcpu *v, struct trap *t)
+{
+    if (t->cause & CAUSE_INTERRUPT) {
+        on_interrupt(v, t->cause & ~CAUSE_INTERRUPT);
+        return TRAP_RETRY;
+    }
+    if (t->cause < CAUSE_COUNT)
+        v->count.exceptions[t->cause]++;
+    exception_handler h = t->cause < CAUSE_COUNT ? exception_handlers[t->cause] : NULL;
+    if (!h)
+        vm_end(v->vm, true, "unexpected trap cause %lu at 0x%lx", (unsigned long)t->cause,
+               (unsigned long)t->epc);
+    return h(v, t);
+}
+
+/* Entered from the first portion (src/first/entry.S) on lodger's stack,
+ * in lodger's own address space. Never returns: it resumes a guest. */
+void __attribute__((noreturn)) vcpu_trap_from_guest(void);
+void vcpu_trap_from_guest(void)
+{
+    struct vcpu *v = this_hart()->vcpu;
+    struct trap_frame *f = v->frame;
+    /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
+    if (v->csr.sstatus & SSTATUS_FS)
+        v->csr.sstatus = (v->csr.sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
+    struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4 };
+    if (trap_dispatch(v, &t) == TRAP_NEXT)
+        f->pc = t.epc + t.insn_length;
+    vcpu_resume(v);
+}

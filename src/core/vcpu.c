@@ -1,0 +1,167 @@
+/* Running a vCPU: entering the guest through the first portion, delivering
+ * traps and interrupts into it as the hardware would. */
+#include "core/vm.h"
+#include "core/hart.h"
+#include "core/mem.h"
+#include "core/console.h"
+#include "core/insn.h"
+#include "sbi/firmware.h"
+#include "arch/riscv/csr.h"
+
+typedef void (*first_resume_fn)(uint64_t frame_va, uint64_t satp, uint64_t flush)
+    __attribute__((noreturn));
+
+static uint64_t first_address_of(const struct vm *vm, const char *symbol)
+{
+    return vm->first_va + (uint64_t)(symbol - first_portion_start);
+}
+
+static uint64_t frame_va(const struct vcpu *v)
+{
+    return v->vm->first_va + (FIRST_CODE_PAGES + (uint64_t)v->id) * PAGE_SIZE;
+}
+
+uint64_t vcpu_reg(const struct vcpu *v, unsigned reg)
+{
+    return reg ? v->frame->x[reg] : 0;
+}
+
+void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val)
+{
+    if (reg)
+        v->frame->x[reg] = val;
+}
+
+void vcpu_select_shadow(struct vcpu *v)
+{
+    v->shadow = shadow_get(v->vm, v->csr.satp, v->mode);
+}
+
+/* Privileged spec 4.1.1 / 4.1.9: what a trap into S-mode does. */
+static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    struct vcsr *c = &v->csr;
+    c->sepc = v->frame->pc;
+    c->scause = cause;
+    c->stval = tval;
+    uint64_t s = c->sstatus & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+    if (v->mode == VMODE_S)
+        s |= SSTATUS_SPP;
+    if (c->sstatus & SSTATUS_SIE)
+        s |= SSTATUS_SPIE;
+    c->sstatus = s;
+    uint64_t base = c->stvec & ~STVEC_MODE_MASK;
+    bool vectored = (c->stvec & STVEC_MODE_MASK) == STVEC_MODE_VECTORED;
+    v->frame->pc = (cause & CAUSE_INTERRUPT) && vectored ? base + 4 * (cause & 0x3f) : base;
+    if (v->mode != VMODE_S) {
+        v->mode = VMODE_S;
+        vcpu_select_shadow(v);
+    }
+    v->count.injected++;
+}
+
+void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    enter_guest_trap(v, cause, tval);
+}
+
+void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
+{
+    v->timer_deadline = deadline;
+    v->csr.sip &= ~SIP_STIP;
+    firmware_set_timer(deadline);
+}
+
+/* Virtual STIP follows the vCPU's deadline (SBI TIME: pending until the next
+ * set_timer). */
+static void update_timer(struct vcpu *v)
+{
+    if (v->timer_deadline != VM_NO_DEADLINE && csr_read(CSR_TIME) >= v->timer_deadline) {
+        v->csr.sip |= SIP_STIP;
+        v->timer_deadline = VM_NO_DEADLINE;
+        firmware_set_timer(VM_NO_DEADLINE);
+    }
+}
+
+/* The interrupt the guest takes now, or 0. Privileged spec 4.1.3: enabled
+ * when in U-mode, or in S-mode with SIE; priority SEI > SSI > STI. */
+static uint64_t pending_interrupt(const struct vcpu *v)
+{
+    uint64_t pending = v->csr.sip & v->csr.sie;
+    if (!pending || (v->mode == VMODE_S && !(v->csr.sstatus & SSTATUS_SIE)))
+        return 0;
+    static const unsigned order[] = { IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER };
+    for (unsigned i = 0; i < 3; i++)
+        if (pending & (1UL << order[i]))
+            return CAUSE_INTERRUPT | order[i];
+    return 0;
+}
+
+void vcpu_wait_for_interrupt(struct vcpu *v)
+{
+    /* WFI resumes when an enabled interrupt is pending, whatever SIE says
+     * (privileged spec 3.3.3 / 4.1.3). The hart sleeps meanwhile. */
+    for (;;) {
+        update_timer(v);
+        if (v->csr.sip & v->csr.sie)
+            return;
+        csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
+        wait_for_interrupt();
+    }
+}
+
+void vcpu_resume(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    struct hart *h = this_hart();
+    update_timer(v);
+    uint64_t irq = pending_interrupt(v);
+    if (irq)
+        enter_guest_trap(v, irq, 0);
+    if (!v->shadow)
+        vcpu_select_shadow(v);
+
+    struct trap_frame *f = v->frame;
+    f->host_satp = host_mmu.own_satp;
+    f->host_sp = (uint64_t)(h->stack + HART_STACK_SIZE);
+    f->host_tp = (uint64_t)h;
+    f->host_scratch = (uint64_t)&h->frame;
+    extern void vcpu_trap_from_guest(void);
+    f->host_trap = (uint64_t)vcpu_trap_from_guest;
+    f->host_fault = h->frame.host_fault;
+    f->flush_on_switch = v->shadow->asid == 0;
+    h->vcpu = v;
+
+    /* The guest runs in U-mode; interrupts reach lodger whatever sstatus.SIE
+     * is, since they target a more privileged mode (4.1.3). */
+    csr_clear(CSR_SSTATUS, SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR | SSTATUS_FS);
+    /* The hart's FS mirrors the guest's: Off makes FP instructions trap, and
+     * the hardware's Clean -> Dirty transition is copied back at the next trap. */
+    csr_set(CSR_SSTATUS, SSTATUS_SPIE | (v->csr.sstatus & SSTATUS_FS));
+    csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
+    /* Counters: virtual S may read what the firmware allows; virtual U what
+     * the guest kernel's scounteren allows. */
+    csr_write(CSR_SCOUNTEREN, v->mode == VMODE_S ? 7UL : (v->csr.scounteren & 7UL));
+    csr_write(CSR_STVEC, first_address_of(vm, first_trap_entry));
+    first_resume_fn resume = (first_resume_fn)first_address_of(vm, first_resume_guest);
+    resume(frame_va(v), v->shadow->satp, f->flush_on_switch);
+}
+
+/* The one place that reads guest instructions. */
+bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause)
+{
+    uint16_t half[2];
+    *cause = CAUSE_FETCH_ACCESS;
+    if ((v->csr.satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE)
+        return false;
+    if (!vm_read(v->vm, pc, &half[0], 2))
+        return false;
+    if (insn_length(half[0]) == 4) {
+        if (!vm_read(v->vm, pc + 2, &half[1], 2))
+            return false;
+        *bits = half[0] | (uint32_t)half[1] << 16;
+    } else {
+        *bits = half[0];
+    }
+    return true;
+}

@@ -1,0 +1,39 @@
+/* The virtual supervisor CSR file of one vCPU, and its emulation.
+ * Pure C; host-tested in tests/host/test_vcsr.c. */
+#ifndef LODGER_CORE_VCSR_H
+#define LODGER_CORE_VCSR_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+enum vmode { VMODE_U = 0, VMODE_S = 1 };
+
+struct vcsr {
+    uint64_t sstatus, sie, sip, stvec, sscratch, sepc, scause, stval;
+    uint64_t satp, scounteren, senvcfg;
+};
+
+/* What a CSR write changed, for the caller to act on. */
+enum vcsr_effect {
+    VCSR_EFFECT_NONE = 0,
+    VCSR_EFFECT_SATP = 1 << 0,        /* switch shadow table */
+    VCSR_EFFECT_INTERRUPTS = 1 << 1,  /* re-check pending interrupts */
+    VCSR_EFFECT_STATUS = 1 << 2,      /* SUM/MXR/FS changed */
+};
+
+struct vcsr_config {
+    unsigned long satp_modes;   /* bit n: guest satp mode n accepted (WARL) */
+    unsigned asid_bits;
+    uint64_t sstatus_writable;  /* writable sstatus bits (e.g. FS only with F/D) */
+};
+
+void vcsr_reset(struct vcsr *c);
+/* Reads or writes CSR number csr as virtual S-mode would. Returns false if
+ * the CSR does not exist for S-mode (illegal instruction). */
+bool vcsr_read(const struct vcsr *c, const struct vcsr_config *cfg, unsigned csr, uint64_t *out);
+bool vcsr_write(struct vcsr *c, const struct vcsr_config *cfg, unsigned csr, uint64_t val,
+                unsigned *effects);
+/* sstatus as software reads it: SD is derived from FS/VS/XS. */
+uint64_t vcsr_sstatus_read(const struct vcsr *c);
+
+#endif

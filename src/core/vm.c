@@ -1,0 +1,249 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <libfdt.h>
+#include "core/vm.h"
+#include "core/mem.h"
+#include "core/hart.h"
+#include "core/console.h"
+#include "core/guest_dt.h"
+#include "sbi/firmware.h"
+#include "sbi/sbi_defs.h"
+#include "arch/riscv/csr.h"
+
+#define MAX_VMS 4
+#define GUEST_DT_SPACE (64 * 1024UL)
+#define LINUX_IMAGE_MAGIC2 0x05435352u      /* "RSC\x05" at offset 0x38 */
+
+/* Default first-portion address: just below the top of the guest's
+ * canonical space for the host's widest mode, above anything a guest kernel
+ * maps for itself on Sv39 (Linux keeps its image at -2 GiB and below). */
+#define FIRST_DEFAULT_OFFSET (64UL << 20)
+
+static struct vm vms[MAX_VMS];
+static int vm_count, vms_running;
+
+void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    if (gpa < vm->ram_gpa || len > vm->ram_size || gpa - vm->ram_gpa > vm->ram_size - len)
+        return NULL;
+    return (void *)(uintptr_t)(vm->ram_hpa + (gpa - vm->ram_gpa));
+}
+
+bool vm_read(const struct vm *vm, uint64_t gpa, void *buf, uint64_t len)
+{
+    void *src = vm_gpa_to_host(vm, gpa, len);
+    if (src)
+        memcpy(buf, src, len);
+    return src != NULL;
+}
+
+bool vm_write(const struct vm *vm, uint64_t gpa, const void *buf, uint64_t len)
+{
+    void *dst = vm_gpa_to_host(vm, gpa, len);
+    if (dst)
+        memcpy(dst, buf, len);
+    return dst != NULL;
+}
+
+/* Memory a kernel occupies once running: a Linux Image says so in its header
+ * (Documentation/riscv/boot-image-header.rst); otherwise its file size. */
+static uint64_t kernel_footprint(const struct image_blob *k)
+{
+    if (k->size >= 64) {
+        uint32_t magic2;
+        uint64_t image_size;
+        memcpy(&magic2, k->data + 0x38, 4);
+        memcpy(&image_size, k->data + 16, 8);
+        if (magic2 == LINUX_IMAGE_MAGIC2 && image_size > k->size)
+            return image_size;
+    }
+    return k->size;
+}
+
+static const char *const guest_isa_extensions[] = {
+    "i", "m", "a", "f", "d", "c", "zicsr", "zifencei", NULL
+};
+
+static bool place_images(struct vm *vm, char *err, unsigned long errlen)
+{
+    const struct vm_image *img = &vm->image;
+    uint64_t ram_end = vm->ram_gpa + vm->ram_size;
+    uint64_t kernel_end = img->kernel_load + kernel_footprint(&img->kernel);
+    if (img->kernel_load < vm->ram_gpa || kernel_end > ram_end || kernel_end < img->kernel_load) {
+        snprintf(err, errlen, "kernel (%lu KiB at 0x%lx) does not fit in the VM's %lu MiB of memory",
+                 (unsigned long)(kernel_footprint(&img->kernel) >> 10),
+                 (unsigned long)img->kernel_load, (unsigned long)(vm->ram_size >> 20));
+        return false;
+    }
+    if (img->kernel_entry < img->kernel_load || img->kernel_entry >= kernel_end) {
+        snprintf(err, errlen, "kernel entry 0x%lx is outside the kernel", (unsigned long)img->kernel_entry);
+        return false;
+    }
+    uint64_t dt_gpa = ram_end - GUEST_DT_SPACE;
+    uint64_t initrd_gpa = (dt_gpa - img->initrd.size) & ~(PAGE_SIZE - 1);
+    if (dt_gpa < kernel_end || (img->initrd.size && (img->initrd.size > dt_gpa ||
+                                                     initrd_gpa < kernel_end))) {
+        snprintf(err, errlen, "kernel and initrd (%lu KiB) do not fit in the VM's %lu MiB of memory",
+                 (unsigned long)((kernel_end - vm->ram_gpa + img->initrd.size) >> 10),
+                 (unsigned long)(vm->ram_size >> 20));
+        return false;
+    }
+    vm_write(vm, img->kernel_load, img->kernel.data, img->kernel.size);
+    if (img->initrd.size)
+        vm_write(vm, initrd_gpa, img->initrd.data, img->initrd.size);
+
+    void *dt = vm_gpa_to_host(vm, dt_gpa, GUEST_DT_SPACE);
+    int rc;
+    if (img->fdt.size) {
+        rc = fdt_open_into(img->fdt.data, dt, GUEST_DT_SPACE);
+    } else {
+        struct guest_dt_params p = {
+            .ram_base = vm->ram_gpa, .ram_size = vm->ram_size, .vcpus = (unsigned)vm->vcpu_count,
+            .timebase_hz = host.timebase_hz, .isa = "rv64imafdc_zicsr_zifencei",
+            .isa_extensions = guest_isa_extensions, .mmu_type = NULL,
+            .bootargs = img->bootargs,
+            .initrd_start = img->initrd.size ? initrd_gpa : 0,
+            .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
+        };
+        rc = guest_dt_build(dt, GUEST_DT_SPACE, &p);
+    }
+    if (rc) {
+        snprintf(err, errlen, "cannot build the guest device tree: %s", fdt_strerror(rc));
+        return false;
+    }
+    struct vcpu *boot = &vm->vcpus[0];
+    boot->frame->pc = img->kernel_entry;
+    boot->frame->x[10] = 0;         /* a0: hartid */
+    boot->frame->x[11] = dt_gpa;    /* a1: device tree */
+    return true;
+}
+
+static bool first_portion_va_valid(uint64_t va)
+{
+    if (va & (PAGE_SIZE - 1) || !pt_is_canonical(va, host_mmu.levels) ||
+        !pt_is_canonical(va + FIRST_PORTION_SIZE - 1, host_mmu.levels))
+        return false;
+    /* lodger's own space identity-maps RAM; the first portion must not collide. */
+    for (int i = 0; i < host.mem_count; i++)
+        if (va < host.mem[i].base + host.mem[i].size && va + FIRST_PORTION_SIZE > host.mem[i].base)
+            return false;
+    return true;
+}
+
+static void vcpu_init(struct vm *vm, int id)
+{
+    struct vcpu *v = &vm->vcpus[id];
+    v->vm = vm;
+    v->id = id;
+    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
+    vcsr_reset(&v->csr);
+    v->mode = VMODE_S;
+    v->state = id == 0 ? VCPU_RUNNING : VCPU_STOPPED;
+    v->timer_deadline = VM_NO_DEADLINE;
+}
+
+struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen)
+{
+    if (vm_count == MAX_VMS) {
+        snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
+        return NULL;
+    }
+    if (img->vcpus != 1) {
+        snprintf(err, errlen, "%u vCPUs asked: SMP guests are not supported yet (1 vCPU)", img->vcpus);
+        return NULL;
+    }
+    struct vm *vm = &vms[vm_count];
+    memset(vm, 0, sizeof(*vm));
+    vm->id = vm_count;
+    vm->image = *img;
+    vm->ram_gpa = VM_RAM_BASE;
+    vm->ram_size = (img->mem_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    vm->first_va = img->first_portion_forced
+                       ? img->first_portion_va
+                       : (uint64_t)0 - FIRST_DEFAULT_OFFSET;
+    if (!first_portion_va_valid(vm->first_va)) {
+        snprintf(err, errlen, "first-portion address 0x%lx is not usable (page-aligned, canonical, "
+                 "outside host RAM)", (unsigned long)vm->first_va);
+        return NULL;
+    }
+    vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
+    if (!vm->ram_hpa) {
+        snprintf(err, errlen, "not enough host memory for %lu MiB (%lu MiB free)",
+                 (unsigned long)(vm->ram_size >> 20), (unsigned long)(mem_free_bytes() >> 20));
+        return NULL;
+    }
+    vm->vcpu_count = (int)img->vcpus;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        vcpu_init(vm, i);
+    vm->csr_cfg.satp_modes = 1UL << SATP_MODE_BARE;
+    vm->csr_cfg.asid_bits = 0;
+    vm->csr_cfg.sstatus_writable = SSTATUS_FS;
+    if (!place_images(vm, err, errlen)) {
+        mem_free(vm->ram_hpa, vm->ram_size);
+        return NULL;
+    }
+    /* The first portion's code at its guest address in lodger's own space too,
+     * so that the instruction after each satp switch is fetched from the same
+     * place. */
+    extern char first_portion_start[];
+    if (!pt_map(&host_mmu.own, vm->first_va, (uint64_t)first_portion_start,
+                FIRST_CODE_PAGES * PAGE_SIZE, PTE_R | PTE_X | PTE_A, 0))
+        panic("out of memory mapping the first portion");
+    sfence_vma_all();
+    vm_count++;
+    vms_running++;
+    return vm;
+}
+
+void vm_print_counters(const struct vm *vm)
+{
+    static const char *const cause_names[CAUSE_COUNT] = {
+        "misaligned fetch", "fetch access", "illegal instruction", "breakpoint",
+        "misaligned load", "load access", "misaligned store", "store access",
+        "ecall", "ecall from S", "10", "11", "fetch page fault", "load page fault",
+        "14", "store page fault",
+    };
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu_counters *c = &vm->vcpus[i].count;
+        console_printf("lodger: vm%d vcpu%d counters:\n", vm->id, i);
+        for (int k = 0; k < CAUSE_COUNT; k++)
+            if (c->exceptions[k])
+                console_printf("lodger:   trap %-20s %lu\n", cause_names[k],
+                               (unsigned long)c->exceptions[k]);
+        for (int k = 0; k < 16; k++)
+            if (c->interrupts[k])
+                console_printf("lodger:   interrupt %-16d %lu\n", k, (unsigned long)c->interrupts[k]);
+        console_printf("lodger:   sbi calls %lu, csr emulated %lu, sret %lu, wfi %lu, sfence %lu, "
+                       "shadow fills %lu, injected %lu\n",
+                       (unsigned long)c->sbi_calls, (unsigned long)c->csr_emulated,
+                       (unsigned long)c->sret, (unsigned long)c->wfi, (unsigned long)c->sfence,
+                       (unsigned long)c->shadow_fills, (unsigned long)c->injected);
+    }
+}
+
+void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
+{
+    char why[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
+    vm_print_counters(vm);
+    vm->ended = true;
+    vm->exit_failed = failed;
+    shadow_flush_all(vm);
+    /* Back to lodger's own table for good on this hart. */
+    this_hart()->vcpu = NULL;
+    if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_SEQ_CST) == 0) {
+        bool any_failed = false;
+        for (int i = 0; i < vm_count; i++)
+            any_failed |= vms[i].exit_failed;
+        console_printf("lodger: no VM left; shutting down (%s)\n", any_failed ? "failure" : "ok");
+        firmware_reset(SBI_SRST_RESET_TYPE_SHUTDOWN,
+                       any_failed ? SBI_SRST_RESET_REASON_SYSFAIL : SBI_SRST_RESET_REASON_NONE);
+    }
+    for (;;)
+        wait_for_interrupt();
+}

@@ -1,0 +1,75 @@
+/* Virtual machines and their vCPUs. */
+#ifndef LODGER_CORE_VM_H
+#define LODGER_CORE_VM_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "first/frame.h"
+#include "core/vcsr.h"
+#include "core/shadow.h"
+#include "core/image.h"
+#include "arch/riscv/encoding.h"
+
+#define VM_MAX_VCPUS FIRST_MAX_VCPUS
+#define VM_RAM_BASE 0x80000000UL    /* guest-physical, as on QEMU virt */
+#define VM_NO_DEADLINE UINT64_MAX
+
+struct vcpu_counters {
+    uint64_t exceptions[CAUSE_COUNT];   /* traps from the guest, by host cause */
+    uint64_t interrupts[16];            /* host interrupts taken while the guest ran */
+    uint64_t injected;                  /* traps delivered into the guest */
+    uint64_t csr_emulated, sret, wfi, sfence, sbi_calls, shadow_fills;
+};
+
+enum vcpu_state { VCPU_STOPPED, VCPU_RUNNING };
+
+struct vcpu {
+    struct vm *vm;
+    int id;
+    struct trap_frame *frame;   /* lodger's (identity) address of the frame page */
+    struct vcsr csr;
+    enum vmode mode;
+    enum vcpu_state state;
+    uint64_t timer_deadline;
+    struct shadow *shadow;      /* the shadow table the guest runs on now */
+    struct vcpu_counters count;
+};
+
+struct vm {
+    int id;
+    struct vm_image image;
+    uint64_t ram_gpa, ram_size, ram_hpa;
+    uint64_t first_va;          /* where the first portion is, in the guest's space */
+    struct vcsr_config csr_cfg;
+    struct shadow_cache shadows;
+    int vcpu_count;
+    struct vcpu vcpus[VM_MAX_VCPUS];
+    volatile bool ended;
+    int exit_failed;            /* the guest reported a failure */
+};
+
+/* Creates a VM from a parsed image; on failure returns NULL with err set. */
+struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen);
+void __attribute__((noreturn)) vm_run(struct vm *vm);
+/* Ends the VM: prints why and its counters; lodger shuts down when no VM is left. */
+void __attribute__((noreturn)) vm_end(struct vm *vm, bool failed, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vm_print_counters(const struct vm *vm);
+
+/* Guest-physical memory, always through these bounds-checked helpers. */
+void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len);
+bool vm_read(const struct vm *vm, uint64_t gpa, void *buf, uint64_t len);
+bool vm_write(const struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
+
+/* vCPU execution (core/vcpu.c). */
+void __attribute__((noreturn)) vcpu_resume(struct vcpu *v);
+void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval);
+void vcpu_select_shadow(struct vcpu *v);
+/* Reads the instruction at guest virtual pc; false if it cannot be fetched,
+ * with *cause set to the fault the guest would have taken. */
+bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause);
+uint64_t vcpu_reg(const struct vcpu *v, unsigned reg);
+void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val);
+void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
+
+#endif

@@ -1,0 +1,43 @@
+/* The per-vCPU trap frame: one page of the first portion, reached through
+ * sscratch while the guest runs. The trap entry (src/first/entry.S) uses its
+ * fields by offsets generated from this struct (src/first/offsets.c). Each
+ * host hart also owns one frame of its own, used while lodger itself runs. */
+#ifndef LODGER_FIRST_FRAME_H
+#define LODGER_FIRST_FRAME_H
+
+#include <stdint.h>
+
+struct trap_frame {
+    uint64_t x[32];          /* guest x0..x31 (x0 unused) */
+    uint64_t pc;             /* guest pc at the trap (sepc) */
+    uint64_t cause;          /* host scause at the trap */
+    uint64_t tval;           /* host stval at the trap */
+    uint64_t status;         /* host sstatus at the trap */
+    uint64_t guest_satp;     /* shadow table the guest runs on */
+    uint64_t host_satp;      /* lodger's own table (second address space) */
+    uint64_t host_sp;        /* top of this hart's lodger stack */
+    uint64_t host_tp;        /* this hart's struct hart */
+    uint64_t host_scratch;   /* sscratch while lodger runs: the hart's own frame */
+    uint64_t host_trap;      /* C entry for guest traps (vcpu_trap_from_guest) */
+    uint64_t host_fault;     /* C entry for lodger's own traps (lodger_fault) */
+    uint64_t flush_on_switch;/* non-zero: sfence.vma after each satp switch (no ASIDs) */
+};
+
+/* Registers of lodger itself, saved on its stack when it traps. */
+struct host_regs {
+    uint64_t x[32];
+    uint64_t pc, cause, tval, status;
+};
+
+#define FIRST_CODE_PAGES 2
+#define FIRST_MAX_VCPUS 14
+#define FIRST_PORTION_PAGES (FIRST_CODE_PAGES + FIRST_MAX_VCPUS)
+#define FIRST_PORTION_SIZE (FIRST_PORTION_PAGES * 4096UL)
+
+#ifndef __ASSEMBLER__
+/* Symbols of the first portion's code, as linked inside lodger's image. */
+extern char first_portion_start[], first_portion_end[];
+extern char first_trap_entry[], first_resume_guest[];
+#endif
+
+#endif

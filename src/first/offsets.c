@@ -1,0 +1,42 @@
+/* Compiled to assembly only: turns struct layouts into constants for entry.S
+ * (the Makefile extracts the "->NAME value" lines into offsets.inc). */
+#include <stddef.h>
+#include "first/frame.h"
+
+#define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" :: "i"(val))
+#define FRAME_REG(n) DEFINE(FRAME_X##n, offsetof(struct trap_frame, x[n]))
+#define HOST_REG(n) DEFINE(HOST_X##n, offsetof(struct host_regs, x[n]))
+
+void offsets(void);
+void offsets(void)
+{
+    FRAME_REG(1); FRAME_REG(2); FRAME_REG(3); FRAME_REG(4); FRAME_REG(5); FRAME_REG(6);
+    FRAME_REG(7); FRAME_REG(8); FRAME_REG(9); FRAME_REG(10); FRAME_REG(11); FRAME_REG(12);
+    FRAME_REG(13); FRAME_REG(14); FRAME_REG(15); FRAME_REG(16); FRAME_REG(17); FRAME_REG(18);
+    FRAME_REG(19); FRAME_REG(20); FRAME_REG(21); FRAME_REG(22); FRAME_REG(23); FRAME_REG(24);
+    FRAME_REG(25); FRAME_REG(26); FRAME_REG(27); FRAME_REG(28); FRAME_REG(29); FRAME_REG(30);
+    FRAME_REG(31);
+    DEFINE(FRAME_PC, offsetof(struct trap_frame, pc));
+    DEFINE(FRAME_CAUSE, offsetof(struct trap_frame, cause));
+    DEFINE(FRAME_TVAL, offsetof(struct trap_frame, tval));
+    DEFINE(FRAME_STATUS, offsetof(struct trap_frame, status));
+    DEFINE(FRAME_GUEST_SATP, offsetof(struct trap_frame, guest_satp));
+    DEFINE(FRAME_HOST_SATP, offsetof(struct trap_frame, host_satp));
+    DEFINE(FRAME_HOST_SP, offsetof(struct trap_frame, host_sp));
+    DEFINE(FRAME_HOST_TP, offsetof(struct trap_frame, host_tp));
+    DEFINE(FRAME_HOST_SCRATCH, offsetof(struct trap_frame, host_scratch));
+    DEFINE(FRAME_HOST_TRAP, offsetof(struct trap_frame, host_trap));
+    DEFINE(FRAME_HOST_FAULT, offsetof(struct trap_frame, host_fault));
+    DEFINE(FRAME_FLUSH, offsetof(struct trap_frame, flush_on_switch));
+    HOST_REG(1); HOST_REG(2); HOST_REG(3); HOST_REG(4); HOST_REG(5); HOST_REG(6);
+    HOST_REG(7); HOST_REG(8); HOST_REG(9); HOST_REG(10); HOST_REG(11); HOST_REG(12);
+    HOST_REG(13); HOST_REG(14); HOST_REG(15); HOST_REG(16); HOST_REG(17); HOST_REG(18);
+    HOST_REG(19); HOST_REG(20); HOST_REG(21); HOST_REG(22); HOST_REG(23); HOST_REG(24);
+    HOST_REG(25); HOST_REG(26); HOST_REG(27); HOST_REG(28); HOST_REG(29); HOST_REG(30);
+    HOST_REG(31);
+    DEFINE(HOST_PC, offsetof(struct host_regs, pc));
+    DEFINE(HOST_CAUSE, offsetof(struct host_regs, cause));
+    DEFINE(HOST_TVAL, offsetof(struct host_regs, tval));
+    DEFINE(HOST_STATUS, offsetof(struct host_regs, status));
+    DEFINE(HOST_REGS_SIZE, (sizeof(struct host_regs) + 15) & ~15UL);
+}

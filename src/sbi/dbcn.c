@@ -1,0 +1,45 @@
+/* SBI Debug Console extension (SBI spec ch. 12). The guest's bytes go to
+ * lodger's console unchanged. */
+#include "sbi/sbi.h"
+#include "core/vm.h"
+#include "core/console.h"
+
+static struct sbiret dbcn_handle(struct vcpu *v, const struct sbi_call *call)
+{
+    unsigned long len = call->arg[0];
+    /* base_addr_hi is the upper half of a physical address (rv64: must be 0
+     * for the address to exist in a 56-bit physical space). */
+    uint64_t gpa = call->arg[1];
+    switch (call->fid) {
+    case SBI_DBCN_CONSOLE_WRITE: {
+        if (call->arg[2])
+            return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        const char *buf = vm_gpa_to_host(v->vm, gpa, len);
+        if (!buf && len)
+            return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        console_write(buf, len);
+        return (struct sbiret){ SBI_SUCCESS, (long)len };
+    }
+    case SBI_DBCN_CONSOLE_READ: {
+        if (call->arg[2])
+            return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        char *buf = vm_gpa_to_host(v->vm, gpa, len);
+        if (!buf && len)
+            return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        unsigned long n = 0;
+        int c;
+        while (n < len && (c = firmware_getchar()) >= 0)
+            buf[n++] = (char)c;
+        return (struct sbiret){ SBI_SUCCESS, (long)n };
+    }
+    case SBI_DBCN_CONSOLE_WRITE_BYTE: {
+        char c = (char)call->arg[0];
+        console_write(&c, 1);
+        return (struct sbiret){ SBI_SUCCESS, 0 };
+    }
+    default:
+        return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+}
+
+const struct sbi_extension sbi_ext_dbcn = { SBI_EXT_DBCN, SBI_EXT_DBCN, "dbcn", dbcn_handle };

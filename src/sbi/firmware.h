@@ -1,0 +1,33 @@
+/* Calls from lodger to the firmware below it (OpenSBI, in M-mode). */
+#ifndef LODGER_SBI_FIRMWARE_H
+#define LODGER_SBI_FIRMWARE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct sbiret {
+    long error;
+    long value;
+};
+
+struct sbiret firmware_call(unsigned long ext, unsigned long fid, unsigned long a0,
+                            unsigned long a1, unsigned long a2, unsigned long a3);
+bool firmware_probe(unsigned long ext);
+void firmware_init(void);
+void firmware_putchar(char c);
+void firmware_write(const char *s, unsigned long len);
+int firmware_getchar(void);
+void firmware_set_timer(uint64_t deadline);
+void firmware_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
+long firmware_hart_start(unsigned long hartid, unsigned long start, unsigned long opaque);
+long firmware_hart_status(unsigned long hartid);
+void __attribute__((noreturn)) firmware_reset(unsigned long type, unsigned long reason);
+
+struct firmware_info {
+    unsigned long spec_version, impl_id, impl_version;
+    unsigned long mvendorid, marchid, mimpid;
+    bool has_dbcn, has_srst, has_hsm, has_time, has_ipi, has_rfence;
+};
+extern struct firmware_info firmware;
+
+#endif

@@ -1,0 +1,18 @@
+# Bare-metal test guests: tests/guests/NAME/*.c -> build/guests/NAME.bin,
+# each linked at 0x80200000 so that it boots natively (QEMU -kernel under
+# OpenSBI) and under lodger alike.
+GUEST_NAMES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guests/*/main.c))))
+GUEST_LIB := $(wildcard tests/guests/lib/*.c tests/guests/lib/*.S)
+GUEST_CFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -std=gnu11 -O2 -g -ffreestanding \
+	-fno-stack-protector -Wall -Wextra -Werror -nostartfiles -static \
+	-T tests/guests/lib/guest.ld -Wl,--no-warn-rwx-segments
+
+.PHONY: guests
+guests: $(GUEST_NAMES:%=$(B)/guests/%.bin)
+
+$(B)/guests/%.elf: tests/guests/%/*.c $(GUEST_LIB) tests/guests/lib/guest.h tests/guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(GUEST_CFLAGS) -o $@ $(filter %.c %.S,$^) -lc -lgcc
+
+$(B)/guests/%.bin: $(B)/guests/%.elf
+	@$(OBJCOPY) -O binary $< $@
