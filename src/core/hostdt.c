@@ -105,5 +105,9 @@ int hostdt_parse(const void *fdt, struct host_info *info)
         info->initrd_end = read_u32_or_u64(fdt, chosen, "linux,initrd-end");
     }
     parse_cpus(fdt, info);
+    int test = fdt_node_offset_by_compatible(fdt, -1, "sifive,test0");
+    struct mem_range reg;
+    if (test >= 0 && read_reg(fdt, test, fdt_parent_offset(fdt, test), &reg, 1))
+        info->test_device = reg.base;
     return 0;
 }

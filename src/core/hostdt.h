@@ -28,6 +28,7 @@ struct host_info {
     struct host_hart harts[HOST_MAX_HARTS];
     int hart_count;
     char model[64];
+    uint64_t test_device;       /* QEMU's sifive,test0 finisher, 0 if none */
 };
 
 /* Returns 0 or a libfdt error code. Pure: reads only the blob. */

@@ -2,6 +2,7 @@
 #include "core/mem.h"
 #include "core/console.h"
 #include "core/spinlock.h"
+#include "sbi/firmware.h"
 #include "arch/riscv/csr.h"
 #include "arch/riscv/encoding.h"
 
@@ -133,6 +134,12 @@ void mem_build_own_table(void)
     map_own(img, (uint64_t)__text_end, PTE_R | PTE_X);
     map_own((uint64_t)__text_end, (uint64_t)__rodata_end, PTE_R);
     map_own((uint64_t)__rodata_end, img_end, PTE_R | PTE_W);
+    /* The QEMU test finisher (a device page), for reporting failures. */
+    if (host.test_device) {
+        uint64_t page = host.test_device & ~(PAGE_SIZE - 1);
+        map_own(page, page + PAGE_SIZE, PTE_R | PTE_W);
+        firmware_set_test_device(host.test_device);
+    }
     host_mmu.own_satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
                         host_mmu.own.root >> PAGE_SHIFT;
 }

@@ -107,8 +107,20 @@ long firmware_hart_status(unsigned long hartid)
     return r.error ? r.error : r.value;
 }
 
+static volatile uint32_t *test_device;
+
+void firmware_set_test_device(uint64_t address)
+{
+    test_device = (volatile uint32_t *)(uintptr_t)address;
+}
+
+#define TEST_FINISHER_FAIL 0x3333u
+
 void firmware_reset(unsigned long type, unsigned long reason)
 {
+    if (type == SBI_SRST_RESET_TYPE_SHUTDOWN && reason == SBI_SRST_RESET_REASON_SYSFAIL &&
+        test_device)
+        *test_device = TEST_FINISHER_FAIL | 1u << 16;   /* QEMU exits with status 1 */
     if (firmware.has_srst)
         firmware_call(SBI_EXT_SRST, 0, type, reason, 0, 0);
     if (type == SBI_SRST_RESET_TYPE_SHUTDOWN)

@@ -22,6 +22,9 @@ void firmware_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 long firmware_hart_start(unsigned long hartid, unsigned long start, unsigned long opaque);
 long firmware_hart_status(unsigned long hartid);
 void __attribute__((noreturn)) firmware_reset(unsigned long type, unsigned long reason);
+/* QEMU's test finisher, used to report a failed shutdown as a non-zero exit
+ * where the firmware cannot (OpenSBI 1.1 always reports success). */
+void firmware_set_test_device(uint64_t address);
 
 struct firmware_info {
     unsigned long spec_version, impl_id, impl_version;

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""lodger's test runner (make test).
+
+1. Host unit tests: every build/host/test_* (cmocka), each test counted.
+2. Guest tests: every bare-metal guest in build/guests/ is booted natively on
+   QEMU and under lodger; the guest's output (from its "=== begin" line to its
+   "=== end" line) and QEMU's exit status must be identical. Each "case NAME:"
+   line a guest prints is also counted as one differential case.
+3. VM image checks: bad input is refused with a clear message and a non-zero
+   exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
+4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
+
+Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
+"""
+import concurrent.futures, glob, os, re, shutil, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+RUN = os.path.join(ROOT, "tools", "lodger-run")
+GUEST_TIMEOUT = 120
+passed, failed, failures = 0, 0, []
+verbose = os.environ.get("VERBOSE")
+
+
+def result(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        failures.append((name, detail))
+    print(f"{'PASS' if ok else 'FAIL'} {name}" + (f"\n{detail}" if detail and not ok else ""),
+          flush=True)
+
+
+def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None):
+    """Runs cmd; returns (exit status or 'timeout', output). With stop_marker,
+    the run ends as soon as that text appears (machines whose firmware cannot
+    power off)."""
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, cwd=ROOT)
+    out = b""
+    os.set_blocking(proc.stdout.fileno(), False)
+    while True:
+        chunk = proc.stdout.read()
+        if chunk:
+            out += chunk
+        if stop_marker and stop_marker.encode() in out:
+            proc.kill()
+            proc.wait()
+            return "stopped", out.decode(errors="replace")
+        if proc.poll() is not None:
+            rest = proc.stdout.read()
+            out += rest or b""
+            return proc.returncode, out.decode(errors="replace")
+        if time.time() - start > timeout:
+            proc.kill()
+            proc.wait()
+            return "timeout", out.decode(errors="replace")
+        time.sleep(0.02)
+
+
+def guest_section(out):
+    m = re.search(r"^=== begin: .*?^=== end: [A-Z]+ ===$", out.replace("\r", ""), re.S | re.M)
+    return m.group(0) if m else None
+
+
+def cases_of(section):
+    return dict(re.findall(r"^case ([^:]+): (.*)$", section or "", re.M))
+
+
+def host_tests():
+    for exe in sorted(glob.glob(os.path.join(BUILD, "host", "test_*"))):
+        if not os.access(exe, os.X_OK) or exe.endswith((".c", ".o", ".d")):
+            continue
+        status, out = run([exe], timeout=120)
+        name = os.path.basename(exe)
+        tests = re.findall(r"^\[\s+(OK|FAILED)\s+\] (\S+)$", out, re.M)
+        for verdict, test in tests:
+            result(f"host {name}.{test}", verdict == "OK", out if verdict != "OK" else "")
+        if status != 0 and not any(v == "FAILED" for v, _ in tests):
+            result(f"host {name}", False, f"exit {status}\n{out[-2000:]}")
+        if not tests:
+            result(f"host {name} (ran no test)", False, out[-2000:])
+
+
+def guest_pair(guest):
+    name = os.path.splitext(os.path.basename(guest))[0]
+    extra = []
+    opts = os.path.join(ROOT, "tests", "guests", name, "run-options")
+    if os.path.exists(opts):
+        extra = open(opts).read().split()
+    native = run([RUN, "--native", "--kernel", guest] + extra)
+    lodger = run([RUN, "--kernel", guest] + extra)
+    return name, native, lodger
+
+
+def guest_tests():
+    guests = sorted(glob.glob(os.path.join(BUILD, "guests", "*.bin")))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for name, (n_status, n_out), (l_status, l_out) in pool.map(guest_pair, guests):
+            n_sec, l_sec = guest_section(n_out), guest_section(l_out)
+            detail = ""
+            if n_sec is None:
+                detail = f"native run printed no guest section (status {n_status}):\n{n_out[-3000:]}"
+            elif l_sec is None:
+                detail = f"lodger run printed no guest section (status {l_status}):\n{l_out[-3000:]}"
+            elif n_sec != l_sec:
+                diff = "\n".join(f"  native: {a}\n  lodger: {b}" for a, b in
+                                 zip(n_sec.splitlines(), l_sec.splitlines()) if a != b)
+                detail = f"outputs differ:\n{diff or '(length differs)'}\n{l_out[-1500:]}"
+            else:
+                # A guest that ends with FAIL shuts down with "system failure":
+                # lodger makes QEMU exit non-zero. Natively OpenSBI 1.1 always
+                # reports success, so only a passing guest's native status counts.
+                guest_passed = n_sec.rstrip().endswith("PASS ===")
+                if guest_passed and (n_status, l_status) != (0, 0):
+                    detail = f"exit status: native {n_status}, lodger {l_status} (want 0, 0)"
+                if not guest_passed and l_status in (0, "timeout"):
+                    detail = f"guest failed but lodger's exit status is {l_status}"
+            n_cases, l_cases = cases_of(n_sec), cases_of(l_sec)
+            for case, value in n_cases.items():
+                result(f"guest {name}: case {case}", l_cases.get(case) == value,
+                       f"  native: {value}\n  lodger: {l_cases.get(case)}")
+            result(f"guest {name} (native vs lodger)", not detail, detail)
+            if verbose:
+                print(l_out)
+
+
+def expect_refusal(name, cmd, pattern, timeout=60):
+    status, out = run(cmd, timeout=timeout)
+    ok = status not in (0, "timeout") and re.search(pattern, out) is not None
+    result(f"image {name}", ok, f"status {status}, wanted /{pattern}/ in:\n{out[-2000:]}")
+
+
+def qemu_lodger(image):
+    return ["qemu-system-riscv64", "-M", "virt", "-cpu", "rv64,h=false", "-m", "256M",
+            "-nographic", "-no-reboot", "-kernel", os.path.join(BUILD, "lodger.bin"),
+            "-initrd", image]
+
+
+def image_tests():
+    hello = os.path.join(BUILD, "guests", "hello.bin")
+    tmp = tempfile.mkdtemp(prefix="lodger-test-")
+    try:
+        # Refused by the host tool, before QEMU starts.
+        expect_refusal("missing kernel", [RUN, "--kernel", os.path.join(tmp, "nope")],
+                       r"lodger-run: error: kernel .* does not exist")
+        empty = os.path.join(tmp, "empty")
+        open(empty, "wb").close()
+        expect_refusal("empty kernel", [RUN, "--kernel", empty], r"kernel .* is empty")
+        big = os.path.join(tmp, "big.bin")
+        with open(big, "wb") as f:
+            f.write(b"\x13" * (6 << 20))
+        expect_refusal("oversized kernel (host check)", [RUN, "--kernel", big, "--mem", "4"],
+                       r"need \d+ MiB or more; the VM has 4 MiB")
+        expect_refusal("unknown option", [RUN, "--kernel", hello, "--frobnicate"],
+                       r"unrecognized arguments: --frobnicate")
+        expect_refusal("bad vcpu count", [RUN, "--kernel", hello, "--vcpus", "0"],
+                       r"--vcpus 0: must be")
+
+        # Refused by lodger itself, on its console (images made behind the host tool's back).
+        good = os.path.join(tmp, "good.itb")
+        subprocess.run([RUN, "--kernel", hello, "--image-out", good, "--image-only"], check=True)
+        data = open(good, "rb").read()
+        payload = open(hello, "rb").read()
+        at = data.find(payload[64:96])
+        corrupt = bytearray(data)
+        corrupt[at] ^= 0xff
+        bad = os.path.join(tmp, "corrupt.itb")
+        open(bad, "wb").write(bytes(corrupt))
+        expect_refusal("corrupted kernel data", qemu_lodger(bad),
+                       r"lodger: error: VM image: image 'kernel': sha256 mismatch")
+        trunc = os.path.join(tmp, "truncated.itb")
+        open(trunc, "wb").write(data[: len(data) // 2])
+        expect_refusal("truncated image", qemu_lodger(trunc), r"lodger: error: VM image: .*truncated")
+        junk = os.path.join(tmp, "junk.itb")
+        open(junk, "wb").write(os.urandom(4096))
+        expect_refusal("not an image", qemu_lodger(junk), r"lodger: error: VM image: not a VM image")
+        # A kernel larger than the VM's memory, packed by hand with mkimage.
+        its = os.path.join(tmp, "big.its")
+        with open(its, "w") as f:
+            f.write(f"""/dts-v1/;
+/ {{ description = "test"; #address-cells = <2>;
+  images {{ kernel {{ data = /incbin/("{big}"); type = "kernel"; arch = "riscv"; os = "linux";
+    compression = "none"; load = <0x0 0x80200000>; entry = <0x0 0x80200000>;
+    hash-1 {{ algo = "sha256"; }}; }}; }};
+  configurations {{ default = "vm"; vm {{ kernel = "kernel"; lodger,memory-mib = <4>; }}; }};
+}};
+""")
+        bigimg = os.path.join(tmp, "big.itb")
+        subprocess.run(["mkimage", "-f", its, bigimg], check=True, capture_output=True)
+        expect_refusal("oversized kernel (lodger check)", qemu_lodger(bigimg),
+                       r"lodger: error: VM: kernel .* does not fit in the VM's 4 MiB")
+        nohash = os.path.join(tmp, "nohash.its")
+        open(nohash, "w").write(open(its).read().replace('hash-1 { algo = "sha256"; };', "")
+                                .replace("<4>", "<64>"))
+        nohashimg = os.path.join(tmp, "nohash.itb")
+        subprocess.run(["mkimage", "-f", nohash, nohashimg], check=True, capture_output=True)
+        expect_refusal("image without hash", qemu_lodger(nohashimg),
+                       r"lodger: error: VM image: image 'kernel' has no sha256 hash")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sifive_u_test():
+    hello = os.path.join(BUILD, "guests", "hello.bin")
+    status, out = run([RUN, "--machine", "sifive_u", "--smp", "2", "--kernel", hello],
+                      stop_marker="lodger: no VM left")
+    _, native = run([RUN, "--native", "--kernel", hello])
+    ok = "lodger 0." in out and guest_section(out) is not None and \
+        guest_section(out) == guest_section(native)
+    result("sifive_u -smp 2: banner and guest", ok, out[-3000:])
+
+
+def main():
+    only = sys.argv[1:]
+    steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
+             "sifive_u": sifive_u_test}
+    for name, step in steps.items():
+        if not only or name in only:
+            step()
+    if failures:
+        print("\nFailed:")
+        for name, _ in failures:
+            print(f"  {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
