@@ -7,7 +7,7 @@
 #   make deps       install/download everything the above need (idempotent)
 
 CACHE ?= $(HOME)/.cache/lodger
-B := build
+B ?= build
 CROSS := riscv64-unknown-elf-
 CC := $(CROSS)gcc
 OBJCOPY := $(CROSS)objcopy
@@ -62,10 +62,10 @@ include tests/guests/guests.mk
 include tests/host/host.mk
 
 run: deps all
-	tools/lodger-run --kernel $(B)/guests/hello.bin
+	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
 test: deps all test-host-bins
-	python3 tests/run-tests.py
+	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
 
 gdb: all
 	@echo "QEMU waits for gdb on :1234; lodger's symbols: $(B)/lodger.elf"

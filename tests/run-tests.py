@@ -15,7 +15,7 @@ Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
 import concurrent.futures, glob, os, re, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+BUILD = os.environ.get("LODGER_BUILD", os.path.join(ROOT, "build"))
 RUN = os.path.join(ROOT, "tools", "lodger-run")
 GUEST_TIMEOUT = 120
 passed, failed, failures = 0, 0, []
