@@ -48,7 +48,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     struct shadow_cache *cache = &vm->shadows;
     uint64_t key = guest_satp & ~(SATP_ASID_MASK << SATP_ASID_SHIFT);
     if ((key >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
-        view = VMODE_S;     /* with translation off both modes see the same memory */
+        view = SHADOW_VIEW_S;   /* with translation off every mode sees the same memory */
     struct shadow *victim = &cache->entries[0];
     cache->clock++;
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
@@ -80,10 +80,33 @@ void shadow_flush_all(struct vm *vm)
         shadow_release(&vm->shadows.entries[i]);
 }
 
-static uint64_t access_fault_cause(enum access_type access)
+void shadow_flush_page(struct vm *vm, uint64_t va)
 {
-    return access == ACCESS_FETCH ? CAUSE_FETCH_ACCESS
-         : access == ACCESS_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        if (s->in_use && pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE))
+            __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)s->asid) : "memory");
+    }
+}
+
+/* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
+ * to 4 KiB where the larger block would leave guest RAM or touch the first
+ * portion. */
+static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pte_t flags)
+{
+    struct vm *vm = v->vm;
+    uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
+    if (size > PAGE_SIZE &&
+        (!vm_gpa_to_host(vm, base_gpa, size) || ((vm->ram_hpa - vm->ram_gpa) & (size - 1)) ||
+         (base_va < vm->first_va + FIRST_PORTION_SIZE && base_va + size > vm->first_va))) {
+        size = PAGE_SIZE;
+        base_va = va & ~(PAGE_SIZE - 1);
+        base_gpa = gpa & ~(PAGE_SIZE - 1);
+    }
+    uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
+    if (!pt_map(&v->shadow->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
+                size == PAGE_SIZE ? 0 : 1))
+        vm_end(vm, true, "out of host memory for shadow page tables");
 }
 
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
@@ -92,20 +115,39 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t va, enum acces
 {
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1)) {
-        *cause = access_fault_cause(access);
+        *cause = walk_access_fault_cause(access);
         return SHADOW_GUEST_FAULT;
     }
-    /* A 2 MiB superpage when the whole block is guest RAM. */
-    uint64_t big = pt_level_size(1);
-    uint64_t block = va & ~(big - 1);
-    bool use_big = vm_gpa_to_host(vm, block, big) && !((vm->ram_hpa - vm->ram_gpa) & (big - 1)) &&
-                   (block + big <= vm->first_va || block >= vm->first_va + FIRST_PORTION_SIZE);
-    uint64_t base = use_big ? block : va & ~(PAGE_SIZE - 1);
-    uint64_t size = use_big ? big : PAGE_SIZE;
-    uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base, size);
-    if (!pt_map(&v->shadow->pt, base, hpa, size,
-                PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D, use_big ? 1 : 0))
-        vm_end(vm, true, "out of host memory for shadow page tables");
+    install(v, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
+    return SHADOW_FILLED;
+}
+
+/* Translation on: the guest's table decides (with A/D set as Svadu), and
+ * the shadow leaf carries only what this view may do with the page. */
+static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum access_type access,
+                                          uint64_t *cause)
+{
+    int view = v->shadow->view;
+    struct walk_result res;
+    enum walk_status st = vcpu_translate(v, va, access, true, &res);
+    if (st != WALK_OK) {
+        *cause = st == WALK_PAGE_FAULT ? walk_page_fault_cause(access)
+                                       : walk_access_fault_cause(access);
+        return SHADOW_GUEST_FAULT;
+    }
+    if (!vm_gpa_to_host(v->vm, res.gpa, 1)) {
+        *cause = walk_access_fault_cause(access);
+        return SHADOW_GUEST_FAULT;
+    }
+    pte_t g = res.pte, flags = 0;
+    if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
+        flags |= PTE_R;
+    if ((g & PTE_W) && (g & PTE_D))
+        flags |= PTE_W | PTE_D;     /* a store to a clean page must fault to set D */
+    if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
+        flags |= PTE_X;             /* S-mode never executes U pages */
+    uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
+    install(v, va, res.gpa, size, flags);
     return SHADOW_FILLED;
 }
 
@@ -115,12 +157,9 @@ enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_typ
     struct vm *vm = v->vm;
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
         return SHADOW_CONFLICT;
-    enum shadow_fill_result r;
-    if ((v->csr.satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
-        r = fill_bare(v, va, access, cause);
-    else
-        vm_end(vm, true, "guest paging mode %lu is not virtualized",
-               (unsigned long)(v->csr.satp >> SATP_MODE_SHIFT));
+    enum shadow_fill_result r = (v->csr.satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
+                                    ? fill_bare(v, va, access, cause)
+                                    : fill_paged(v, va, access, cause);
     if (r == SHADOW_FILLED) {
         v->count.shadow_fills++;
         __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)v->shadow->asid) : "memory");

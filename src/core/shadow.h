@@ -7,13 +7,19 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "arch/riscv/pagetable.h"
+#include "core/guest_walk.h"
 
-#define SHADOW_CACHE_SIZE 8
+#define SHADOW_CACHE_SIZE 16
+
+/* A view: what the guest can reach depends on its mode, SUM and MXR. */
+#define SHADOW_VIEW_S 1         /* virtual S-mode (else virtual U) */
+#define SHADOW_VIEW_SUM 2       /* S-mode with sstatus.SUM */
+#define SHADOW_VIEW_MXR 4       /* sstatus.MXR */
 
 struct shadow {
     bool in_use;
     uint64_t guest_satp;        /* MODE and PPN of the guest's table (ASID kept aside) */
-    int view;                   /* enum vmode of the view */
+    int view;                   /* SHADOW_VIEW_* bits */
     struct page_table pt;
     uint16_t asid;
     uint64_t satp;              /* host satp value that runs this shadow */
@@ -31,13 +37,14 @@ struct vcpu;
 /* The shadow for the vCPU's current satp and mode, created if needed. */
 struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
 void shadow_flush_all(struct vm *vm);
+/* Drops any shadow mapping of the page at va (sfence.vma with an address). */
+void shadow_flush_page(struct vm *vm, uint64_t va);
 /* Result of trying to fill a shadow entry for a guest access. */
 enum shadow_fill_result {
     SHADOW_FILLED,          /* mapping installed: retry the access */
     SHADOW_GUEST_FAULT,     /* the guest's own fault: *cause set */
     SHADOW_CONFLICT,        /* the access hits the first portion */
 };
-enum access_type { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause);
 /* Maps the first portion (code U=0 X, frames U=0 RW) into a shadow. */

@@ -55,9 +55,9 @@ static enum trap_result emulate_csr(struct vcpu *v, struct trap *t, const struct
                      : d->csr_op == CSR_OP_SET ? old | operand : old & ~operand;
         unsigned effects = 0;
         vcsr_write(&v->csr, &v->vm->csr_cfg, d->csr, val, &effects);
-        if (effects & VCSR_EFFECT_SATP) {
-            v->shadow = NULL;   /* chosen again on resume */
-        }
+        /* A new satp, SUM or MXR selects another shadow view on resume. */
+        if (effects & (VCSR_EFFECT_SATP | VCSR_EFFECT_STATUS))
+            v->shadow = NULL;
     }
     vcpu_set_reg(v, d->rd, old);
     v->count.csr_emulated++;
@@ -115,10 +115,15 @@ static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
         vcpu_wait_for_interrupt(v);
         return TRAP_NEXT;
     case INSN_SFENCE_VMA:
-        /* Shadow tables are rebuilt lazily after any guest TLB flush. */
+        /* Shadow tables behave as the guest's TLB: drop what the guest asks
+         * to flush (a page, or everything; an ASID-only flush drops all). */
         v->count.sfence++;
-        shadow_flush_all(v->vm);
-        v->shadow = NULL;
+        if (d.rs1) {
+            shadow_flush_page(v->vm, vcpu_reg(v, d.rs1));
+        } else {
+            shadow_flush_all(v->vm);
+            v->shadow = NULL;
+        }
         return TRAP_NEXT;
     default:
         return illegal(v, t);

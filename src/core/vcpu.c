@@ -34,7 +34,29 @@ void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val)
 
 void vcpu_select_shadow(struct vcpu *v)
 {
-    v->shadow = shadow_get(v->vm, v->csr.satp, v->mode);
+    int view = 0;
+    if (v->mode == VMODE_S)
+        view |= SHADOW_VIEW_S | ((v->csr.sstatus & SSTATUS_SUM) ? SHADOW_VIEW_SUM : 0);
+    if (v->csr.sstatus & SSTATUS_MXR)
+        view |= SHADOW_VIEW_MXR;
+    v->shadow = shadow_get(v->vm, v->csr.satp, view);
+}
+
+static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
+{
+    return vm_gpa_to_host(ctx, gpa, len);
+}
+
+enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type access,
+                                bool update_ad, struct walk_result *res)
+{
+    struct walk_memory mem = { walk_gpa_to_host, v->vm };
+    struct walk_request req = {
+        .satp = v->csr.satp, .va = va, .access = access, .user = v->mode == VMODE_U,
+        .sum = v->csr.sstatus & SSTATUS_SUM, .mxr = v->csr.sstatus & SSTATUS_MXR,
+        .update_ad = update_ad,
+    };
+    return guest_walk(&mem, &req, res);
 }
 
 /* Privileged spec 4.1.1 / 4.1.9: what a trap into S-mode does. */
@@ -147,21 +169,35 @@ void vcpu_resume(struct vcpu *v)
     resume(frame_va(v), v->shadow->satp, f->flush_on_switch);
 }
 
+/* Reads 2 bytes of instruction at guest virtual va (a parcel never
+ * crosses a page, IALIGN=16). */
+static bool fetch_parcel(struct vcpu *v, uint64_t va, uint16_t *out, uint64_t *cause)
+{
+    uint64_t gpa = va;
+    if ((v->csr.satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
+        struct walk_result res;
+        enum walk_status st = vcpu_translate(v, va, ACCESS_FETCH, false, &res);
+        if (st != WALK_OK) {
+            *cause = st == WALK_PAGE_FAULT ? CAUSE_FETCH_PAGE_FAULT : CAUSE_FETCH_ACCESS;
+            return false;
+        }
+        gpa = res.gpa;
+    }
+    *cause = CAUSE_FETCH_ACCESS;
+    return vm_read(v->vm, gpa, out, 2);
+}
+
 /* The one place that reads guest instructions. */
 bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause)
 {
     uint16_t half[2];
-    *cause = CAUSE_FETCH_ACCESS;
-    if ((v->csr.satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE)
+    if (!fetch_parcel(v, pc, &half[0], cause))
         return false;
-    if (!vm_read(v->vm, pc, &half[0], 2))
-        return false;
+    *bits = half[0];
     if (insn_length(half[0]) == 4) {
-        if (!vm_read(v->vm, pc + 2, &half[1], 2))
+        if (!fetch_parcel(v, pc + 2, &half[1], cause))
             return false;
-        *bits = half[0] | (uint32_t)half[1] << 16;
-    } else {
-        *bits = half[0];
+        *bits |= (uint32_t)half[1] << 16;
     }
     return true;
 }

@@ -15,10 +15,15 @@
 #define GUEST_DT_SPACE (64 * 1024UL)
 #define LINUX_IMAGE_MAGIC2 0x05435352u      /* "RSC\x05" at offset 0x38 */
 
-/* Default first-portion address: just below the top of the guest's
- * canonical space for the host's widest mode, above anything a guest kernel
- * maps for itself on Sv39 (Linux keeps its image at -2 GiB and below). */
-#define FIRST_DEFAULT_OFFSET (64UL << 20)
+/* Default first-portion address: 1 GiB into the kernel half of the host's
+ * widest mode. With Sv57 it is non-canonical for Sv39/Sv48 guests (they can
+ * never reach it) and below everything Linux maps on Sv57; on Sv48/Sv39
+ * hosts it is in the hole Linux leaves below its fixmap/vmemmap. */
+static uint64_t first_default_va(void)
+{
+    int va_bits = 12 + 9 * host_mmu.levels;
+    return ((uint64_t)-1 << (va_bits - 1)) + (1UL << 30);
+}
 
 static struct vm vms[MAX_VMS];
 static int vm_count, vms_running;
@@ -65,6 +70,11 @@ static const char *const guest_isa_extensions[] = {
     "i", "m", "a", "f", "d", "c", "zicsr", "zifencei", NULL
 };
 
+static const char *guest_mmu_type(void)
+{
+    return host_mmu.levels == 5 ? "riscv,sv57" : host_mmu.levels == 4 ? "riscv,sv48" : "riscv,sv39";
+}
+
 static bool place_images(struct vm *vm, char *err, unsigned long errlen)
 {
     const struct vm_image *img = &vm->image;
@@ -101,7 +111,7 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
         struct guest_dt_params p = {
             .ram_base = vm->ram_gpa, .ram_size = vm->ram_size, .vcpus = (unsigned)vm->vcpu_count,
             .timebase_hz = host.timebase_hz, .isa = "rv64imafdc_zicsr_zifencei",
-            .isa_extensions = guest_isa_extensions, .mmu_type = NULL,
+            .isa_extensions = guest_isa_extensions, .mmu_type = guest_mmu_type(),
             .bootargs = img->bootargs,
             .initrd_start = img->initrd.size ? initrd_gpa : 0,
             .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
@@ -161,7 +171,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->ram_size = (img->mem_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     vm->first_va = img->first_portion_forced
                        ? img->first_portion_va
-                       : (uint64_t)0 - FIRST_DEFAULT_OFFSET;
+                       : first_default_va();
     if (!first_portion_va_valid(vm->first_va)) {
         snprintf(err, errlen, "first-portion address 0x%lx is not usable (page-aligned, canonical, "
                  "outside host RAM)", (unsigned long)vm->first_va);
@@ -176,8 +186,11 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
-    vm->csr_cfg.satp_modes = 1UL << SATP_MODE_BARE;
-    vm->csr_cfg.asid_bits = 0;
+    /* The guest gets the host's paging modes and 16 ASID bits: shadows are
+     * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest
+     * that has them does not flush everything on each process switch. */
+    vm->csr_cfg.satp_modes = host_mmu.modes;
+    vm->csr_cfg.asid_bits = 16;
     vm->csr_cfg.sstatus_writable = SSTATUS_FS;
     if (!place_images(vm, err, errlen)) {
         mem_free(vm->ram_hpa, vm->ram_size);

@@ -65,6 +65,9 @@ bool vm_write(const struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
 void __attribute__((noreturn)) vcpu_resume(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval);
 void vcpu_select_shadow(struct vcpu *v);
+/* Walks the guest's table for va as the vCPU's current mode would. */
+enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type access,
+                                bool update_ad, struct walk_result *res);
 /* Reads the instruction at guest virtual pc; false if it cannot be fetched,
  * with *cause set to the fault the guest would have taken. */
 bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause);

@@ -1,1 +1,25 @@
-test-host-bins:
+# Host unit tests (cmocka): tests/host/test_NAME.c -> $(B)/host/test_NAME,
+# built with the host compiler together with the pure src/ modules it tests.
+# tests/run-tests.py runs every $(B)/host/test_*.
+HOST_CC := gcc
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined
+HOST_LIBS := -lcmocka -lfdt
+HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
+HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
+
+# The src/ files each test is linked with.
+$(B)/host/test_page_alloc: src/core/page_alloc.c
+$(B)/host/test_pagetable: src/arch/riscv/pagetable.c
+$(B)/host/test_sha256: src/core/sha256.c
+$(B)/host/test_image: src/core/image.c src/core/sha256.c
+$(B)/host/test_insn: src/core/insn.c
+$(B)/host/test_vcsr: src/core/vcsr.c
+$(B)/host/test_hostdt: src/core/hostdt.c
+$(B)/host/test_guest_dt: src/core/guest_dt.c
+
+.PHONY: test-host-bins
+test-host-bins: $(HOST_TESTS:%=$(B)/host/%)
+
+$(B)/host/test_%: tests/host/test_%.c $(HOST_HEADERS) tests/host/host.mk
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"; $(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)

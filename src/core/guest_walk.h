@@ -1,0 +1,45 @@
+/* The guest page-table walker: the privileged spec's algorithm (4.3.2, with
+ * 4.4/4.5/4.6 for Sv48/Sv57) applied to the guest's own tables in guest
+ * memory. Pure C (guest memory through a callback); host-tested in
+ * tests/host/test_guest_walk.c. */
+#ifndef LODGER_CORE_GUEST_WALK_H
+#define LODGER_CORE_GUEST_WALK_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+enum access_type { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE };
+
+struct walk_memory {
+    /* Host pointer to guest-physical [gpa, gpa+len), or NULL if not RAM. */
+    void *(*gpa_to_host)(const void *ctx, uint64_t gpa, uint64_t len);
+    const void *ctx;
+};
+
+struct walk_request {
+    uint64_t satp;          /* the guest's satp (MODE != Bare) */
+    uint64_t va;
+    enum access_type access;
+    bool user;              /* access made in (virtual) U-mode */
+    bool sum, mxr;
+    bool update_ad;         /* set A (and D on stores) in the guest PTE, as Svadu */
+};
+
+struct walk_result {
+    uint64_t gpa;           /* the translated guest-physical address */
+    uint64_t pte;           /* the leaf PTE (after any A/D update) */
+    int level;              /* 0: 4 KiB leaf, 1: 2 MiB, ... */
+};
+
+enum walk_status {
+    WALK_OK,
+    WALK_PAGE_FAULT,        /* deliver the page fault of the access type */
+    WALK_ACCESS_FAULT,      /* a PTE lies outside guest memory */
+};
+
+enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_request *req,
+                            struct walk_result *res);
+uint64_t walk_page_fault_cause(enum access_type access);
+uint64_t walk_access_fault_cause(enum access_type access);
+
+#endif
