@@ -196,7 +196,7 @@ static void take_refuses_impossible_requests(void **state)
     assert_int_equal(page_alloc_take(&pa, 2 * MIB, PAGE), 0);   /* too big */
     assert_int_equal(page_alloc_take(&pa, 0, PAGE), 0);         /* empty */
     assert_int_equal(page_alloc_take(&pa, PAGE, 3 * PAGE), 0);  /* not a power of two */
-    assert_int_equal(page_alloc_take(&pa, PAGE, 2UL << 30), 0); /* no aligned block */
+    assert_int_equal(page_alloc_take(&pa, PAGE, 4UL << 30), 0); /* no aligned block */
     assert_int_equal(pa.count, 1);
     assert_range(&pa, 0, 0x80000000, MIB);
 }
