@@ -74,15 +74,28 @@ def host_tests():
     for exe in sorted(glob.glob(os.path.join(BUILD, "host", "test_*"))):
         if not os.access(exe, os.X_OK) or exe.endswith((".c", ".o", ".d")):
             continue
-        status, out = run([exe], timeout=120)
         name = os.path.basename(exe)
+        # cmocka prints its "[ RUN ]", "[ OK ]" and "[ FAILED ]" lines on stdout,
+        # and the assertion messages and the summary (which lists each failed
+        # test again) on stderr. Parse stdout alone, so a failure counts once
+        # and no stderr text lands inside a stdout line.
+        proc = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, cwd=ROOT)
+        try:
+            out, err = proc.communicate(timeout=120)
+            status = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            status = "timeout"
+        out, err = out.decode(errors="replace"), err.decode(errors="replace")
         tests = re.findall(r"^\[\s+(OK|FAILED)\s+\] (\S+)$", out, re.M)
         for verdict, test in tests:
-            result(f"host {name}.{test}", verdict == "OK", out if verdict != "OK" else "")
+            result(f"host {name}.{test}", verdict == "OK", err[-2000:])
         if status != 0 and not any(v == "FAILED" for v, _ in tests):
-            result(f"host {name}", False, f"exit {status}\n{out[-2000:]}")
+            result(f"host {name}", False, f"exit {status}\n{out[-1000:]}{err[-2000:]}")
         if not tests:
-            result(f"host {name} (ran no test)", False, out[-2000:])
+            result(f"host {name} (ran no test)", False, out[-1000:] + err[-2000:])
 
 
 def guest_pair(guest):
