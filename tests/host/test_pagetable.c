@@ -1,0 +1,432 @@
+/* Host tests for src/arch/riscv/pagetable.c: the Sv39/Sv48/Sv57 table builder.
+ * Table pages are host heap pages; their address stands for the physical
+ * address, as lodger's identity map makes it on the target. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/riscv/encoding.h"
+#include "arch/riscv/pagetable.h"
+
+#define KIB 1024UL
+#define MIB (1UL << 20)
+#define GIB (1UL << 30)
+
+struct page_counter {
+    int allocated, freed;
+    int limit;          /* allocations allowed; -1: no limit */
+};
+
+static uint64_t alloc_page(void *ctx)
+{
+    struct page_counter *c = ctx;
+    if (c->limit >= 0 && c->allocated >= c->limit)
+        return 0;
+    void *page = aligned_alloc(4096, 4096);
+    assert_non_null(page);
+    memset(page, 0, 4096);
+    c->allocated++;
+    return (uint64_t)(uintptr_t)page;
+}
+
+static void free_page(void *ctx, uint64_t pa)
+{
+    struct page_counter *c = ctx;
+    assert_int_equal(pa & 4095, 0);
+    c->freed++;
+    free((void *)(uintptr_t)pa);
+}
+
+/* One table and its allocator, live for one test. */
+struct fixture {
+    struct page_counter count;
+    struct pt_allocator alloc;
+    struct page_table pt;
+};
+
+static struct fixture *fixture_new(int levels)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->count.limit = -1;
+    f->alloc = (struct pt_allocator){ alloc_page, free_page, &f->count };
+    assert_true(pt_create(&f->pt, levels, &f->alloc));
+    assert_int_equal(f->count.allocated, 1);
+    return f;
+}
+
+static int live_pages(const struct fixture *f)
+{
+    return f->count.allocated - f->count.freed;
+}
+
+/* Destroys the table and checks that every page it allocated came back. */
+static void fixture_done(struct fixture *f)
+{
+    pt_destroy(&f->pt);
+    assert_int_equal(f->pt.root, 0);
+    assert_int_equal(live_pages(f), 0);
+    free(f);
+}
+
+#define RW (PTE_R | PTE_W)
+
+static void modes_and_level_sizes(void **state)
+{
+    (void)state;
+    assert_int_equal(pt_levels_of_mode(SATP_MODE_SV39), 3);
+    assert_int_equal(pt_levels_of_mode(SATP_MODE_SV48), 4);
+    assert_int_equal(pt_levels_of_mode(SATP_MODE_SV57), 5);
+    assert_int_equal(pt_levels_of_mode(SATP_MODE_BARE), 0);
+    assert_int_equal(pt_levels_of_mode(11), 0);
+    assert_int_equal(pt_mode_of_levels(3), SATP_MODE_SV39);
+    assert_int_equal(pt_mode_of_levels(4), SATP_MODE_SV48);
+    assert_int_equal(pt_mode_of_levels(5), SATP_MODE_SV57);
+    assert_int_equal(pt_level_size(0), 4 * KIB);
+    assert_int_equal(pt_level_size(1), 2 * MIB);
+    assert_int_equal(pt_level_size(2), GIB);
+    assert_int_equal(pt_level_size(3), 512 * GIB);
+    assert_int_equal(pt_level_size(4), 256UL << 40);
+}
+
+static void pte_address_conversion(void **state)
+{
+    (void)state;
+    assert_int_equal(pa_to_pte(0x80201000), 0x80201000UL >> 2);
+    assert_int_equal(pte_to_pa(pa_to_pte(0x80201000) | PTE_V | RW | PTE_D), 0x80201000);
+    /* N, PBMT and the reserved bits are not part of the address. */
+    assert_int_equal(pte_to_pa(pa_to_pte(0x80201000) | PTE_N | PTE_PBMT | PTE_RESERVED_HIGH),
+                     0x80201000);
+    /* The largest physical address (56 bits). */
+    assert_int_equal(pte_to_pa(pa_to_pte(0x00fffffffffff000)), 0x00fffffffffff000);
+}
+
+static void canonical_addresses(void **state)
+{
+    (void)state;
+    /* Sv39: bits 63..39 equal bit 38. */
+    assert_true(pt_is_canonical(0, 3));
+    assert_true(pt_is_canonical(0x0000003fffffffffUL, 3));
+    assert_false(pt_is_canonical(0x0000004000000000UL, 3));
+    assert_true(pt_is_canonical(0xffffffc000000000UL, 3));
+    assert_false(pt_is_canonical(0xffffff8000000000UL, 3));
+    assert_true(pt_is_canonical(0xffffffffffffffffUL, 3));
+    assert_false(pt_is_canonical(0x8000000000000000UL, 3));
+    /* Sv48 */
+    assert_true(pt_is_canonical(0x00007fffffffffffUL, 4));
+    assert_false(pt_is_canonical(0x0000800000000000UL, 4));
+    assert_true(pt_is_canonical(0xffff800000000000UL, 4));
+    assert_false(pt_is_canonical(0xffff7fffffffffffUL, 4));
+    assert_true(pt_is_canonical(0x0000004000000000UL, 4));   /* not canonical in Sv39 */
+    /* Sv57 */
+    assert_true(pt_is_canonical(0x00ffffffffffffffUL, 5));
+    assert_false(pt_is_canonical(0x0100000000000000UL, 5));
+    assert_true(pt_is_canonical(0xff00000000000000UL, 5));
+    assert_false(pt_is_canonical(0xfeffffffffffffffUL, 5));
+}
+
+static void empty_table_has_no_leaf(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    int level = -1;
+    assert_int_equal(pt_lookup(&f->pt, 0x80000000, &level), 0);
+    assert_int_equal(level, -1);
+    assert_true(pt_range_empty(&f->pt, 0, 1UL << 39));
+    fixture_done(f);
+}
+
+static void map_one_4k_page(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x40001000, 0x80005000, 4 * KIB, RW | PTE_A | PTE_D, 2));
+    assert_int_equal(live_pages(f), 3);     /* root, level-1 and level-0 tables */
+    int level = -1;
+    pte_t pte = pt_lookup(&f->pt, 0x40001abc, &level);
+    assert_int_equal(level, 0);
+    assert_int_equal(pte & 0x3ff, PTE_V | RW | PTE_A | PTE_D);
+    assert_int_equal(pte_to_pa(pte), 0x80005000);
+    assert_int_equal(pt_lookup(&f->pt, 0x40000000, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, 0x40002000, NULL), 0);
+    fixture_done(f);
+}
+
+static void map_2m_superpage(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x40200000, 0x80400000, 2 * MIB, RW | PTE_X, 1));
+    assert_int_equal(live_pages(f), 2);
+    int level = -1;
+    pte_t pte = pt_lookup(&f->pt, 0x403fffff, &level);
+    assert_int_equal(level, 1);
+    assert_int_equal(pte_to_pa(pte), 0x80400000);
+    assert_int_equal(pte & 0x3ff, PTE_V | RW | PTE_X);
+    assert_int_equal(pt_lookup(&f->pt, 0x40400000, NULL), 0);
+    fixture_done(f);
+}
+
+static void map_1g_gigapage(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x80000000, 0x80000000, GIB, RW | PTE_X | PTE_G, 2));
+    assert_int_equal(live_pages(f), 1);
+    int level = -1;
+    pte_t pte = pt_lookup(&f->pt, 0xbfffffff, &level);
+    assert_int_equal(level, 2);
+    assert_int_equal(pte_to_pa(pte), 0x80000000);
+    assert_true(pte & PTE_G);
+    assert_int_equal(pt_lookup(&f->pt, 0xc0000000, NULL), 0);
+    fixture_done(f);
+}
+
+static void map_uses_largest_leaves_that_fit(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    /* [1G - 4K, 2G + 2M + 8K): a 4K page, a 1G page, a 2M page, two 4K pages. */
+    uint64_t va = GIB - 4 * KIB, size = GIB + 2 * MIB + 12 * KIB;
+    assert_true(pt_map(&f->pt, va, va, size, RW, 2));
+    int level = -1;
+    assert_int_not_equal(pt_lookup(&f->pt, GIB - 4 * KIB, &level), 0);
+    assert_int_equal(level, 0);
+    assert_int_not_equal(pt_lookup(&f->pt, GIB, &level), 0);
+    assert_int_equal(level, 2);
+    assert_int_not_equal(pt_lookup(&f->pt, 2 * GIB, &level), 0);
+    assert_int_equal(level, 1);
+    assert_int_not_equal(pt_lookup(&f->pt, 2 * GIB + 2 * MIB, &level), 0);
+    assert_int_equal(level, 0);
+    assert_int_equal(pte_to_pa(pt_lookup(&f->pt, 2 * GIB + 2 * MIB + 4 * KIB, NULL)),
+                     2 * GIB + 2 * MIB + 4 * KIB);
+    assert_int_equal(pt_lookup(&f->pt, 2 * GIB + 2 * MIB + 8 * KIB, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, GIB - 8 * KIB, NULL), 0);
+    fixture_done(f);
+}
+
+static void map_respects_max_leaf_level(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x200000, 0x80200000, 2 * MIB, RW, 0));
+    int level = -1;
+    pte_t pte = pt_lookup(&f->pt, 0x3ff000, &level);
+    assert_int_equal(level, 0);
+    assert_int_equal(pte_to_pa(pte), 0x803ff000);
+    fixture_done(f);
+}
+
+static void map_misaligned_pa_uses_4k_pages(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    /* va is 2M-aligned, pa is not: no superpage can translate it. */
+    assert_true(pt_map(&f->pt, 0x200000, 0x80201000, 2 * MIB, RW, 2));
+    for (uint64_t off = 0; off < 2 * MIB; off += 0x7f000) {
+        int level = -1;
+        pte_t pte = pt_lookup(&f->pt, 0x200000 + off, &level);
+        assert_int_equal(level, 0);
+        assert_int_equal(pte_to_pa(pte), 0x80201000 + off);
+    }
+    fixture_done(f);
+}
+
+static void remap_replaces_leaves(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x1000, 0x80001000, 4 * KIB, PTE_R, 0));
+    assert_true(pt_map(&f->pt, 0x1000, 0x90001000, 4 * KIB, RW | PTE_U, 0));
+    pte_t pte = pt_lookup(&f->pt, 0x1000, NULL);
+    assert_int_equal(pte_to_pa(pte), 0x90001000);
+    assert_int_equal(pte & 0x3ff, PTE_V | RW | PTE_U);
+    assert_int_equal(live_pages(f), 3);
+    fixture_done(f);
+}
+
+static void superpage_over_a_table_frees_it(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x200000, 0x80200000, 2 * MIB, RW, 0));
+    assert_int_equal(live_pages(f), 3);
+    assert_true(pt_map(&f->pt, 0x200000, 0x80200000, 2 * MIB, RW, 1));
+    assert_int_equal(live_pages(f), 2);     /* the 4K table is gone */
+    int level = -1;
+    assert_int_not_equal(pt_lookup(&f->pt, 0x201000, &level), 0);
+    assert_int_equal(level, 1);
+    /* And a gigapage over both levels of tables. */
+    assert_true(pt_map(&f->pt, 0, 0x80000000, GIB, RW, 2));
+    assert_int_equal(live_pages(f), 1);
+    fixture_done(f);
+}
+
+static void sv48_maps_high_half_and_terapages(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(4);
+    uint64_t high = 0xffff800000000000UL;
+    assert_true(pt_map(&f->pt, high + 0x1000, 0x80000000, 4 * KIB, RW, 0));
+    assert_int_equal(live_pages(f), 4);
+    int level = -1;
+    pte_t pte = pt_lookup(&f->pt, high + 0x1fff, &level);
+    assert_int_equal(level, 0);
+    assert_int_equal(pte_to_pa(pte), 0x80000000);
+    /* The root entry used is index 256, the first of the upper half. */
+    pte_t *root = (pte_t *)(uintptr_t)f->pt.root;
+    assert_true(root[256] & PTE_V);
+    for (int i = 0; i < 512; i++)
+        if (i != 256)
+            assert_int_equal(root[i], 0);
+    /* A 512 GiB leaf at level 3. */
+    assert_true(pt_map(&f->pt, 0, 0, 512 * GIB, RW, 3));
+    assert_int_not_equal(pt_lookup(&f->pt, 511 * GIB, &level), 0);
+    assert_int_equal(level, 3);
+    fixture_done(f);
+}
+
+static void sv57_maps_through_five_levels(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(5);
+    uint64_t va = 0xff12345678abc000UL;
+    assert_true(pt_is_canonical(va, 5));
+    assert_true(pt_map(&f->pt, va, 0x123456789000UL, 4 * KIB, RW, 0));
+    assert_int_equal(live_pages(f), 5);
+    int level = -1;
+    pte_t pte = pt_lookup(&f->pt, va + 0x10, &level);
+    assert_int_equal(level, 0);
+    assert_int_equal(pte_to_pa(pte), 0x123456789000UL);
+    /* Same low 48 bits in the lower half: a different leaf. */
+    assert_int_equal(pt_lookup(&f->pt, va & 0x0000ffffffffffffUL, NULL), 0);
+    fixture_done(f);
+}
+
+static void unmap_clears_only_the_range(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x10000, 0x80010000, 3 * 4 * KIB, RW, 0));
+    assert_int_equal(pt_unmap(&f->pt, 0x11000, 4 * KIB), 1);
+    assert_int_not_equal(pt_lookup(&f->pt, 0x10000, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, 0x11000, NULL), 0);
+    assert_int_not_equal(pt_lookup(&f->pt, 0x12000, NULL), 0);
+    assert_int_equal(pt_unmap(&f->pt, 0x11000, 4 * KIB), 0);  /* already gone */
+    assert_int_equal(pt_unmap(&f->pt, 0, 1UL << 39), 2);
+    assert_int_equal(pt_lookup(&f->pt, 0x10000, NULL), 0);
+    fixture_done(f);
+}
+
+static void unmap_clears_a_straddling_superpage_whole(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x200000, 0x80200000, 2 * MIB, RW, 1));
+    assert_true(pt_map(&f->pt, 0x40000000, 0xc0000000, GIB, RW, 2));
+    assert_int_equal(pt_unmap(&f->pt, 0x2ff000, 4 * KIB), 1);
+    assert_int_equal(pt_lookup(&f->pt, 0x200000, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, 0x3ff000, NULL), 0);
+    assert_int_equal(pt_unmap(&f->pt, 0x7ffff000, 8 * KIB), 1);
+    assert_int_equal(pt_lookup(&f->pt, 0x40000000, NULL), 0);
+    fixture_done(f);
+}
+
+static void unmap_high_half_address(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    uint64_t va = 0xffffffff80000000UL;     /* where Linux links its kernel (Sv39) */
+    assert_true(pt_map(&f->pt, va, 0x80200000, 4 * 2 * MIB, RW | PTE_X, 1));
+    assert_int_not_equal(pt_lookup(&f->pt, va + 5 * MIB, NULL), 0);
+    assert_false(pt_range_empty(&f->pt, va + 7 * MIB, 4 * KIB));
+    assert_int_equal(pt_unmap(&f->pt, va + 2 * MIB, 4 * MIB), 2);
+    assert_int_not_equal(pt_lookup(&f->pt, va, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, va + 2 * MIB, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, va + 4 * MIB, NULL), 0);
+    assert_int_not_equal(pt_lookup(&f->pt, va + 6 * MIB, NULL), 0);
+    assert_true(pt_range_empty(&f->pt, va + 2 * MIB, 4 * MIB));
+    assert_false(pt_range_empty(&f->pt, va + 2 * MIB, 4 * MIB + 1));
+    fixture_done(f);
+}
+
+static void range_empty_checks_the_range_only(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    assert_true(pt_map(&f->pt, 0x80000000, 0x80000000, 4 * KIB, RW, 0));
+    assert_false(pt_range_empty(&f->pt, 0x80000000, 4 * KIB));
+    assert_false(pt_range_empty(&f->pt, 0x7ffff000, 8 * KIB));
+    assert_false(pt_range_empty(&f->pt, 0, 1UL << 39));
+    assert_true(pt_range_empty(&f->pt, 0x7ffff000, 4 * KIB));
+    assert_true(pt_range_empty(&f->pt, 0x80001000, 4 * KIB));
+    assert_true(pt_range_empty(&f->pt, 0xc0000000, GIB));
+    /* Unmapping leaves the tables; the range is empty again all the same. */
+    assert_int_equal(pt_unmap(&f->pt, 0x80000000, 4 * KIB), 1);
+    assert_true(pt_range_empty(&f->pt, 0, 1UL << 39));
+    assert_int_equal(live_pages(f), 3);
+    fixture_done(f);
+}
+
+static void destroy_frees_every_table(void **state)
+{
+    (void)state;
+    for (int levels = 3; levels <= 5; levels++) {
+        struct fixture *f = fixture_new(levels);
+        uint64_t top = -(1UL << (12 + 9 * levels - 1));    /* lowest upper-half address */
+        assert_true(pt_map(&f->pt, 0x1000, 0x1000, 3 * MIB, RW, 1));
+        assert_true(pt_map(&f->pt, top, 0x80000000, 2 * GIB + 12 * KIB, RW, 2));
+        assert_true(pt_map(&f->pt, 0x7ff000000UL, 0x80000000, 64 * KIB, RW, 0));
+        assert_true(live_pages(f) > levels);
+        fixture_done(f);
+    }
+}
+
+static void map_fails_cleanly_without_memory(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(3);
+    f->count.limit = 2;     /* root + one table: the 4K table cannot be had */
+    assert_false(pt_map(&f->pt, 0x1000, 0x80001000, 4 * KIB, RW, 0));
+    assert_int_equal(pt_lookup(&f->pt, 0x1000, NULL), 0);
+    f->count.limit = -1;
+    assert_true(pt_map(&f->pt, 0x1000, 0x80001000, 4 * KIB, RW, 0));
+    assert_int_not_equal(pt_lookup(&f->pt, 0x1000, NULL), 0);
+    fixture_done(f);
+
+    struct page_counter none = { .limit = 0 };
+    struct pt_allocator alloc = { alloc_page, free_page, &none };
+    struct page_table pt;
+    assert_false(pt_create(&pt, 3, &alloc));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(modes_and_level_sizes),
+        cmocka_unit_test(pte_address_conversion),
+        cmocka_unit_test(canonical_addresses),
+        cmocka_unit_test(empty_table_has_no_leaf),
+        cmocka_unit_test(map_one_4k_page),
+        cmocka_unit_test(map_2m_superpage),
+        cmocka_unit_test(map_1g_gigapage),
+        cmocka_unit_test(map_uses_largest_leaves_that_fit),
+        cmocka_unit_test(map_respects_max_leaf_level),
+        cmocka_unit_test(map_misaligned_pa_uses_4k_pages),
+        cmocka_unit_test(remap_replaces_leaves),
+        cmocka_unit_test(superpage_over_a_table_frees_it),
+        cmocka_unit_test(sv48_maps_high_half_and_terapages),
+        cmocka_unit_test(sv57_maps_through_five_levels),
+        cmocka_unit_test(unmap_clears_only_the_range),
+        cmocka_unit_test(unmap_clears_a_straddling_superpage_whole),
+        cmocka_unit_test(unmap_high_half_address),
+        cmocka_unit_test(range_empty_checks_the_range_only),
+        cmocka_unit_test(destroy_frees_every_table),
+        cmocka_unit_test(map_fails_cleanly_without_memory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
