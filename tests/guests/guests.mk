@@ -10,9 +10,13 @@ GUEST_CFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -std=gnu11 -O2 -g -ffreesta
 .PHONY: guests
 guests: $(GUEST_NAMES:%=$(B)/guests/%.bin)
 
-$(B)/guests/%.elf: tests/guests/%/*.c $(GUEST_LIB) tests/guests/lib/guest.h tests/guests/lib/guest.ld
+$(B)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest.h tests/guests/lib/guest.ld
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(CC) $(GUEST_CFLAGS) -o $@ $(filter %.c %.S,$^) -lc -lgcc
+
+# A guest's other .c and .S files (a pattern rule cannot glob them).
+$(foreach g,$(GUEST_NAMES),$(eval $(B)/guests/$(g).elf: \
+	$(filter-out tests/guests/$(g)/main.c,$(wildcard tests/guests/$(g)/*.c tests/guests/$(g)/*.S))))
 
 $(B)/guests/%.bin: $(B)/guests/%.elf
 	@$(OBJCOPY) -O binary $< $@

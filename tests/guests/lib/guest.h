@@ -26,6 +26,66 @@ struct trap_record {
 extern struct trap_record last_trap;
 /* When a trap arrives, skip the trapping instruction (4 bytes or 2 if compressed). */
 extern volatile int trap_skip;
+/* If non-zero, the next exception resumes there instead (then it is reset to 0). */
+extern volatile uint64_t trap_resume_pc;
+/* Which vector entry took the last trap: -1 direct mode, else the vectored
+ * slot (0 exceptions, n interrupt cause n). */
+extern volatile int trap_vector_slot;
+extern volatile int trap_last_slot;
+/* Called by the trap handler after recording a trap, before anything else. */
+extern void (*volatile trap_hook)(void);
+/* Direct-mode vector (the default) and a vectored table (stvec = it | 1). */
+void guest_trap_vector(void);
+void guest_trap_vector_table(void);
+
+/* Runs fn(arg) in U-mode. The first exception from U-mode ends the run (it is
+ * recorded in last_trap; an instruction-skipping return would go back to U
+ * only if user_trap_continue is set); a returning fn ends with an ecall at
+ * user_returned. Returns the scause of the trap that ended the run. Interrupts
+ * taken in U-mode go back to U-mode. sstatus.SIE is restored afterwards. */
+long run_user(void (*fn)(long), long arg);
+extern volatile int user_trap_continue;
+void user_returned(void);
+
+#define SSTATUS_SIE   (1UL << 1)
+#define SSTATUS_SPIE  (1UL << 5)
+#define SSTATUS_UBE   (1UL << 6)
+#define SSTATUS_SPP   (1UL << 8)
+#define SSTATUS_VS    (3UL << 9)
+#define SSTATUS_FS    (3UL << 13)
+#define SSTATUS_XS    (3UL << 15)
+#define SSTATUS_SUM   (1UL << 18)
+#define SSTATUS_MXR   (1UL << 19)
+#define SSTATUS_UXL   (3UL << 32)
+#define SSTATUS_SD    (1UL << 63)
+#define IRQ_SSI 1
+#define IRQ_STI 5
+#define IRQ_SEI 9
+#define SIP_SSIP (1UL << IRQ_SSI)
+#define SIP_STIP (1UL << IRQ_STI)
+#define SIP_SEIP (1UL << IRQ_SEI)
+#define CAUSE_INTERRUPT (1UL << 63)
+
+/* SBI extension ids and error codes (SBI spec 1.0). */
+#define SBI_EXT_LEGACY_SET_TIMER 0x00
+#define SBI_EXT_LEGACY_PUTCHAR   0x01
+#define SBI_EXT_LEGACY_CLEAR_IPI 0x03
+#define SBI_EXT_LEGACY_SEND_IPI  0x04
+#define SBI_EXT_BASE  0x10
+#define SBI_EXT_TIME  0x54494D45
+#define SBI_EXT_IPI   0x735049
+#define SBI_EXT_RFENCE 0x52464E43
+#define SBI_EXT_HSM   0x48534D
+#define SBI_EXT_SRST  0x53525354
+#define SBI_SUCCESS 0
+#define SBI_ERR_FAILED -1
+#define SBI_ERR_NOT_SUPPORTED -2
+#define SBI_ERR_INVALID_PARAM -3
+
+static inline struct sbiret sbi_set_timer(uint64_t when)
+{
+    return sbi_call(SBI_EXT_TIME, 0, when, 0, 0, 0);
+}
 
 #define csr_read(csr) ({ unsigned long v_; __asm__ volatile("csrr %0, " #csr : "=r"(v_) :: "memory"); v_; })
 #define csr_write(csr, val) ({ __asm__ volatile("csrw " #csr ", %0" :: "r"((unsigned long)(val)) : "memory"); })

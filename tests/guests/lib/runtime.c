@@ -9,6 +9,26 @@
 int failures;
 struct trap_record last_trap;
 volatile int trap_skip = 1;
+volatile uint64_t trap_resume_pc;
+volatile int trap_vector_slot = -1;
+volatile int trap_last_slot = -1;
+void (*volatile trap_hook)(void);
+volatile int user_trap_continue;
+static volatile int user_active;
+static volatile unsigned long user_saved_sie;
+
+void user_leave(long value) __attribute__((noreturn));
+long run_user_asm(void (*fn)(long), long arg);
+
+long run_user(void (*fn)(long), long arg)
+{
+    user_saved_sie = csr_read(sstatus) & SSTATUS_SIE;
+    user_active = 1;
+    long r = run_user_asm(fn, arg);
+    user_active = 0;
+    csr_set(sstatus, user_saved_sie);
+    return r;
+}
 
 struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
                        unsigned long a1, unsigned long a2, unsigned long a3)
@@ -72,12 +92,23 @@ void guest_trap_handler(void)
     last_trap.sepc = csr_read(sepc);
     last_trap.sstatus = csr_read(sstatus);
     last_trap.count++;
+    trap_last_slot = trap_vector_slot;
+    if (trap_hook)
+        trap_hook();
     if ((long)last_trap.scause < 0) {
         /* Interrupts: mask the source; tests re-enable what they need. */
         csr_clear(sie, 1UL << (last_trap.scause & 63));
         return;
     }
-    if (trap_skip) {
+    if (user_active && !(last_trap.sstatus & SSTATUS_SPP) && !user_trap_continue) {
+        /* Back in S-mode, on run_user's stack; nothing to sret from. */
+        user_active = 0;
+        user_leave((long)last_trap.scause);
+    }
+    if (trap_resume_pc) {
+        csr_write(sepc, trap_resume_pc);
+        trap_resume_pc = 0;
+    } else if (trap_skip) {
         uint16_t low = *(volatile uint16_t *)last_trap.sepc;
         csr_write(sepc, last_trap.sepc + ((low & 3) == 3 ? 4 : 2));
     }
