@@ -1,0 +1,372 @@
+/* Host tests for src/core/hostdt.c: what lodger reads from the host's device
+ * tree. The trees are written here with libfdt's sequential-write API, shaped
+ * like QEMU's virt and sifive_u trees. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <libfdt.h>
+
+#include "core/hostdt.h"
+
+#define DT_SPACE (64 * 1024)
+
+static void *dt_begin(void)
+{
+    void *dt = calloc(1, DT_SPACE);
+    assert_non_null(dt);
+    assert_int_equal(fdt_create(dt, DT_SPACE), 0);
+    return dt;
+}
+
+static void dt_finish(void *dt)
+{
+    assert_int_equal(fdt_end_node(dt), 0);     /* the root */
+    assert_int_equal(fdt_finish(dt), 0);
+}
+
+static void prop_u32(void *dt, const char *name, uint32_t v)
+{
+    assert_int_equal(fdt_property_u32(dt, name, v), 0);
+}
+
+static void prop_u64(void *dt, const char *name, uint64_t v)
+{
+    assert_int_equal(fdt_property_u64(dt, name, v), 0);
+}
+
+static void prop_string(void *dt, const char *name, const char *s)
+{
+    assert_int_equal(fdt_property_string(dt, name, s), 0);
+}
+
+static void begin_node(void *dt, const char *name)
+{
+    assert_int_equal(fdt_begin_node(dt, name), 0);
+}
+
+static void end_node(void *dt)
+{
+    assert_int_equal(fdt_end_node(dt), 0);
+}
+
+/* A reg of 2-cell addresses and sizes: n (base, size) pairs. */
+static void prop_reg64(void *dt, const uint64_t *pairs, int n)
+{
+    fdt64_t cells[8];
+    assert_true(n <= 4);
+    for (int i = 0; i < 2 * n; i++)
+        cells[i] = cpu_to_fdt64(pairs[i]);
+    assert_int_equal(fdt_property(dt, "reg", cells, 16 * n), 0);
+}
+
+static void cpu_node(void *dt, unsigned id, const char *status, const char *mmu, const char *isa)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "cpu@%u", id);
+    begin_node(dt, name);
+    prop_string(dt, "device_type", "cpu");
+    prop_u32(dt, "reg", id);
+    if (status)
+        prop_string(dt, "status", status);
+    prop_string(dt, "compatible", "riscv");
+    prop_string(dt, "riscv,isa", isa);
+    if (mmu)
+        prop_string(dt, "mmu-type", mmu);
+    end_node(dt);
+}
+
+/* A tree with everything hostdt_parse reads. initrd_cells: 1 or 2. */
+static void *full_tree(int initrd_cells)
+{
+    void *dt = dt_begin();
+    assert_int_equal(fdt_add_reservemap_entry(dt, 0x80000000, 0x40000), 0);
+    assert_int_equal(fdt_add_reservemap_entry(dt, 0x8f000000, 0x2000), 0);
+    assert_int_equal(fdt_finish_reservemap(dt), 0);
+    begin_node(dt, "");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    prop_string(dt, "model", "riscv-virtio,qemu");
+    prop_string(dt, "compatible", "riscv-virtio");
+
+    begin_node(dt, "chosen");
+    prop_string(dt, "bootargs", "console=ttyS0");
+    if (initrd_cells == 2) {
+        prop_u64(dt, "linux,initrd-start", 0x188200000);
+        prop_u64(dt, "linux,initrd-end", 0x188300000);
+    } else {
+        prop_u32(dt, "linux,initrd-start", 0x88200000);
+        prop_u32(dt, "linux,initrd-end", 0x88280000);
+    }
+    end_node(dt);
+
+    begin_node(dt, "memory@80000000");
+    prop_string(dt, "device_type", "memory");
+    prop_reg64(dt, (const uint64_t[]){ 0x80000000, 0x8000000, 0x90000000, 0x4000000 }, 2);
+    end_node(dt);
+    begin_node(dt, "memory@100000000");
+    prop_string(dt, "device_type", "memory");
+    prop_reg64(dt, (const uint64_t[]){ 0x100000000, 0x100000000 }, 1);
+    end_node(dt);
+
+    begin_node(dt, "reserved-memory");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    assert_int_equal(fdt_property(dt, "ranges", NULL, 0), 0);
+    begin_node(dt, "mmode_resv0@80040000");
+    prop_reg64(dt, (const uint64_t[]){ 0x80040000, 0x20000 }, 1);
+    assert_int_equal(fdt_property(dt, "no-map", NULL, 0), 0);
+    end_node(dt);
+    end_node(dt);
+
+    begin_node(dt, "cpus");
+    prop_u32(dt, "#address-cells", 1);
+    prop_u32(dt, "#size-cells", 0);
+    prop_u32(dt, "timebase-frequency", 10000000);
+    cpu_node(dt, 0, "okay", NULL, "rv64imac");       /* a monitor core: no MMU */
+    cpu_node(dt, 1, "okay", "riscv,sv48", "rv64imafdc_zicsr_zifencei");
+    cpu_node(dt, 2, "disabled", "riscv,sv48", "rv64imafdc");
+    cpu_node(dt, 3, NULL, "riscv,sv39", "rv64imafdch");     /* no status: okay */
+    cpu_node(dt, 4, "ok", "riscv,sv57", "rv64gc");           /* the old spelling */
+    begin_node(dt, "cpu-map");                              /* not a cpu */
+    begin_node(dt, "cluster0");
+    end_node(dt);
+    end_node(dt);
+    end_node(dt);
+
+    begin_node(dt, "soc");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    begin_node(dt, "uart@10000000");
+    prop_string(dt, "compatible", "ns16550a");
+    prop_reg64(dt, (const uint64_t[]){ 0x10000000, 0x100 }, 1);
+    end_node(dt);
+    begin_node(dt, "test@100000");
+    static const char test_compatible[] = "sifive,test1\0sifive,test0\0syscon";
+    assert_int_equal(fdt_property(dt, "compatible", test_compatible, sizeof(test_compatible)), 0);
+    prop_reg64(dt, (const uint64_t[]){ 0x100000, 0x1000 }, 1);
+    end_node(dt);
+    end_node(dt);
+    dt_finish(dt);
+    return dt;
+}
+
+static void assert_range(struct mem_range r, uint64_t base, uint64_t size)
+{
+    assert_int_equal(r.base, base);
+    assert_int_equal(r.size, size);
+}
+
+static void full_tree_is_read(void **state)
+{
+    (void)state;
+    void *dt = full_tree(2);
+    struct host_info info;
+    memset(&info, 0x5a, sizeof(info));
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_ptr_equal(info.fdt, dt);
+    assert_int_equal(info.fdt_size, fdt_totalsize(dt));
+    assert_string_equal(info.model, "riscv-virtio,qemu");
+
+    assert_int_equal(info.mem_count, 3);
+    assert_range(info.mem[0], 0x80000000, 0x8000000);
+    assert_range(info.mem[1], 0x90000000, 0x4000000);
+    assert_range(info.mem[2], 0x100000000, 0x100000000);
+
+    /* The /memreserve/ entries, then /reserved-memory's children. */
+    assert_int_equal(info.reserved_count, 3);
+    assert_range(info.reserved[0], 0x80000000, 0x40000);
+    assert_range(info.reserved[1], 0x8f000000, 0x2000);
+    assert_range(info.reserved[2], 0x80040000, 0x20000);
+
+    assert_int_equal(info.initrd_start, 0x188200000);
+    assert_int_equal(info.initrd_end, 0x188300000);
+    assert_int_equal(info.timebase_hz, 10000000);
+    assert_int_equal(info.test_device, 0x100000);
+    free(dt);
+}
+
+static void harts_without_mmu_or_disabled_are_skipped(void **state)
+{
+    (void)state;
+    void *dt = full_tree(2);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.hart_count, 3);
+    assert_int_equal(info.harts[0].hartid, 1);
+    assert_string_equal(info.harts[0].isa, "rv64imafdc_zicsr_zifencei");
+    assert_string_equal(info.harts[0].mmu_type, "riscv,sv48");
+    assert_int_equal(info.harts[1].hartid, 3);
+    assert_string_equal(info.harts[1].isa, "rv64imafdch");
+    assert_string_equal(info.harts[1].mmu_type, "riscv,sv39");
+    assert_int_equal(info.harts[2].hartid, 4);
+    assert_string_equal(info.harts[2].mmu_type, "riscv,sv57");
+    free(dt);
+}
+
+static void initrd_as_32_bit_cells(void **state)
+{
+    (void)state;
+    void *dt = full_tree(1);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.initrd_start, 0x88200000);
+    assert_int_equal(info.initrd_end, 0x88280000);
+    free(dt);
+}
+
+static void not_a_device_tree(void **state)
+{
+    (void)state;
+    uint32_t junk[64];
+    for (int i = 0; i < 64; i++)
+        junk[i] = 0x12345678u * (uint32_t)i;
+    struct host_info info;
+    assert_int_equal(hostdt_parse(junk, &info), -FDT_ERR_BADMAGIC);
+}
+
+static void minimal_tree_leaves_everything_empty(void **state)
+{
+    (void)state;
+    void *dt = dt_begin();
+    assert_int_equal(fdt_finish_reservemap(dt), 0);
+    begin_node(dt, "");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    dt_finish(dt);
+    struct host_info info;
+    memset(&info, 0x5a, sizeof(info));
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_string_equal(info.model, "");
+    assert_int_equal(info.mem_count, 0);
+    assert_int_equal(info.reserved_count, 0);
+    assert_int_equal(info.initrd_start, 0);
+    assert_int_equal(info.initrd_end, 0);
+    assert_int_equal(info.timebase_hz, 0);
+    assert_int_equal(info.hart_count, 0);
+    assert_int_equal(info.test_device, 0);
+    free(dt);
+}
+
+static void one_cell_addresses_and_64_bit_timebase(void **state)
+{
+    (void)state;
+    void *dt = dt_begin();
+    assert_int_equal(fdt_finish_reservemap(dt), 0);
+    begin_node(dt, "");
+    prop_u32(dt, "#address-cells", 1);
+    prop_u32(dt, "#size-cells", 1);
+    begin_node(dt, "memory@80000000");
+    prop_string(dt, "device_type", "memory");
+    fdt32_t reg[4] = { cpu_to_fdt32(0x80000000), cpu_to_fdt32(0x10000000),
+                       cpu_to_fdt32(0xc0000000), cpu_to_fdt32(0x1000) };
+    assert_int_equal(fdt_property(dt, "reg", reg, sizeof(reg)), 0);
+    end_node(dt);
+    begin_node(dt, "cpus");
+    prop_u32(dt, "#address-cells", 1);
+    prop_u32(dt, "#size-cells", 0);
+    prop_u64(dt, "timebase-frequency", 0x100000000);
+    cpu_node(dt, 7, "okay", "riscv,sv39", "rv64gc");
+    end_node(dt);
+    dt_finish(dt);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.mem_count, 2);
+    assert_range(info.mem[0], 0x80000000, 0x10000000);
+    assert_range(info.mem[1], 0xc0000000, 0x1000);
+    assert_int_equal(info.timebase_hz, 0x100000000);
+    assert_int_equal(info.hart_count, 1);
+    assert_int_equal(info.harts[0].hartid, 7);
+    free(dt);
+}
+
+static void tables_stop_at_their_limits(void **state)
+{
+    (void)state;
+    void *dt = dt_begin();
+    for (int i = 0; i < HOST_MAX_RESERVED + 4; i++)
+        assert_int_equal(fdt_add_reservemap_entry(dt, 0x80000000 + 0x10000 * (uint64_t)i, 0x1000), 0);
+    assert_int_equal(fdt_finish_reservemap(dt), 0);
+    begin_node(dt, "");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    for (int i = 0; i < HOST_MAX_MEM + 3; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "memory@%x", 0x80000000 + 0x1000000 * i);
+        begin_node(dt, name);
+        prop_string(dt, "device_type", "memory");
+        prop_reg64(dt, (const uint64_t[]){ 0x80000000 + 0x1000000 * (uint64_t)i, 0x1000000 }, 1);
+        end_node(dt);
+    }
+    begin_node(dt, "reserved-memory");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    begin_node(dt, "more@90000000");
+    prop_reg64(dt, (const uint64_t[]){ 0x90000000, 0x1000 }, 1);
+    end_node(dt);
+    end_node(dt);
+    begin_node(dt, "cpus");
+    prop_u32(dt, "#address-cells", 1);
+    prop_u32(dt, "#size-cells", 0);
+    for (unsigned i = 0; i < HOST_MAX_HARTS + 4; i++)
+        cpu_node(dt, i, "okay", "riscv,sv39", "rv64gc");
+    end_node(dt);
+    dt_finish(dt);
+
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.mem_count, HOST_MAX_MEM);
+    assert_range(info.mem[HOST_MAX_MEM - 1], 0x80000000 + 0x1000000 * (uint64_t)(HOST_MAX_MEM - 1),
+                 0x1000000);
+    assert_int_equal(info.reserved_count, HOST_MAX_RESERVED);
+    assert_int_equal(info.hart_count, HOST_MAX_HARTS);
+    assert_int_equal(info.harts[HOST_MAX_HARTS - 1].hartid, HOST_MAX_HARTS - 1);
+    free(dt);
+}
+
+static void long_strings_are_truncated(void **state)
+{
+    (void)state;
+    char isa[300], model[100];
+    memset(isa, 'x', sizeof(isa));
+    isa[sizeof(isa) - 1] = 0;
+    memset(model, 'm', sizeof(model));
+    model[sizeof(model) - 1] = 0;
+    void *dt = dt_begin();
+    assert_int_equal(fdt_finish_reservemap(dt), 0);
+    begin_node(dt, "");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    prop_string(dt, "model", model);
+    begin_node(dt, "cpus");
+    prop_u32(dt, "#address-cells", 1);
+    prop_u32(dt, "#size-cells", 0);
+    cpu_node(dt, 0, "okay", "riscv,sv39-but-with-a-very-long-name", isa);
+    end_node(dt);
+    dt_finish(dt);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(strlen(info.model), sizeof(info.model) - 1);
+    assert_int_equal(strlen(info.harts[0].isa), sizeof(info.harts[0].isa) - 1);
+    assert_string_equal(info.harts[0].mmu_type, "riscv,sv39-but-");
+    free(dt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_tree_is_read),
+        cmocka_unit_test(harts_without_mmu_or_disabled_are_skipped),
+        cmocka_unit_test(initrd_as_32_bit_cells),
+        cmocka_unit_test(not_a_device_tree),
+        cmocka_unit_test(minimal_tree_leaves_everything_empty),
+        cmocka_unit_test(one_cell_addresses_and_64_bit_timebase),
+        cmocka_unit_test(tables_stop_at_their_limits),
+        cmocka_unit_test(long_strings_are_truncated),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
