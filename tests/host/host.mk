@@ -2,7 +2,9 @@
 # built with the host compiler together with the pure src/ modules it tests.
 # tests/run-tests.py runs every $(B)/host/test_*.
 HOST_CC := gcc
-HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined
+# UBSan stops at its first finding (by default it only prints), so UB fails the test.
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
 HOST_LIBS := -lcmocka -lfdt
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
 HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
