@@ -90,8 +90,12 @@ def host_tests():
             status = "timeout"
         out, err = out.decode(errors="replace"), err.decode(errors="replace")
         tests = re.findall(r"^\[\s+(OK|FAILED)\s+\] (\S+)$", out, re.M)
+        shown = False
         for verdict, test in tests:
-            result(f"host {name}.{test}", verdict == "OK", err[-2000:])
+            # stderr holds the messages of all failed tests: show it once.
+            result(f"host {name}.{test}", verdict == "OK",
+                   "(messages above)" if shown else err[:3000])
+            shown = shown or verdict != "OK"
         if status != 0 and not any(v == "FAILED" for v, _ in tests):
             result(f"host {name}", False, f"exit {status}\n{out[-1000:]}{err[-2000:]}")
         if not tests:
