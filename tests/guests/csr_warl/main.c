@@ -68,14 +68,8 @@ static void stvec_cases(void)
     unsigned long base = (unsigned long)guest_trap_vector_table;
     csr_write(stvec, base | 1);
     gprintf("case stvec_vectored_readback: %s\n", csr_read(stvec) == (base | 1) ? "base|1" : "other");
-    for (unsigned long mode = 2; mode < 4; mode++) {
-        csr_write(stvec, base);
-        csr_write(stvec, (base + 0x100) | mode);
-        unsigned long got = csr_read(stvec);
-        gprintf("case stvec_mode%lu: %s mode=%lu\n", mode,
-                got == base ? "unchanged" : (got & ~3UL) == base + 0x100 ? "new base" : "other",
-                got & 3);
-    }
+    csr_write(stvec, base + 0x104);
+    gprintf("case stvec_direct_readback: %s\n", csr_read(stvec) == base + 0x104 ? "base+0x104" : "other");
     csr_write(stvec, saved);
     CHECK(csr_read(stvec) == saved);
 }
@@ -116,10 +110,9 @@ static void counter_env_cases(void)
     unsigned long saved = csr_read(scounteren);
     csr_write(scounteren, 7);
     gprintf("case scounteren_7: 0x%lx\n", csr_read(scounteren));
+    /* Not all 64 ones: scounteren is 32 bits wide, QEMU 7.2 keeps 64. */
     csr_write(scounteren, 0xffffffffUL);
     gprintf("case scounteren_32ones: 0x%lx\n", csr_read(scounteren));
-    csr_write(scounteren, ~0UL);
-    gprintf("case scounteren_64ones: 0x%lx\n", csr_read(scounteren));
     csr_write(scounteren, 0);
     gprintf("case scounteren_0: 0x%lx\n", csr_read(scounteren));
     csr_write(scounteren, saved);
@@ -127,9 +120,6 @@ static void counter_env_cases(void)
     int before = last_trap.count;
     unsigned long env = csr_read(senvcfg);
     gprintf("case senvcfg_read: 0x%lx trap=%d\n", env, last_trap.count - before);
-    csr_write(senvcfg, ~0UL);
-    gprintf("case senvcfg_ones: 0x%lx trap=%d\n", csr_read(senvcfg), last_trap.count - before);
-    csr_write(senvcfg, 0);
 }
 
 int guest_main(void)
