@@ -12,11 +12,23 @@ static void quiet(void)
     sbi_set_timer(~0UL);
 }
 
-static int irq_order[4], nirq;
+static volatile int irq_order[4], nirq;
+static volatile unsigned long irq_spp;
 static void order_hook(void)
 {
-    if ((long)last_trap.scause < 0 && nirq < 4)
+    if ((long)last_trap.scause < 0 && nirq < 4) {
         irq_order[nirq++] = (int)(last_trap.scause & 63);
+        irq_spp = (last_trap.sstatus & SSTATUS_SPP) >> 8;
+    }
+}
+
+static volatile long user_value;
+static void user_work(long arg) { user_value = arg + 1; }
+static void user_wait_irq(long arg)
+{
+    (void)arg;
+    for (long i = 0; i < 1000000 && !nirq; i++)
+        user_value = 1;
 }
 
 static void spin(void)
@@ -126,7 +138,30 @@ int guest_main(void)
             csr_read(sip) & SIP_SSIP, last_trap.count - before);
     quiet();
 
-    /* An interrupt taken while in U-mode: SPP=0 in the saved status, and
-     * the run goes on in U-mode afterwards. */
+    /* In U-mode, supervisor interrupts are enabled whatever sstatus.SIE
+     * says: a pending SSI is taken as soon as sret enters U-mode, with SPP=0,
+     * and the U-mode code goes on afterwards. */
+    nirq = 0;
+    trap_hook = order_hook;
+    csr_write(sie, SIP_SSIP);
+    csr_set(sip, SIP_SSIP);
+    long cause = run_user(user_work, 20);
+    trap_hook = NULL;
+    gprintf("case user_ssi_sie0: irqs=%d first=%d user_value=%ld ended_by=%ld\n", nirq,
+            irq_order[0], user_value, cause);
+    gprintf("case user_ssi_entry: spp=%lu\n", irq_spp);
+    quiet();
+
+    /* The same with the timer, SIE=0 again. */
+    nirq = 0;
+    user_value = 0;
+    trap_hook = order_hook;
+    sbi_set_timer(0);
+    csr_write(sie, SIP_STIP);
+    cause = run_user(user_wait_irq, 0);
+    trap_hook = NULL;
+    gprintf("case user_sti_sie0: irqs=%d first=%d ended_by=%ld\n", nirq,
+            irq_order[0], cause);
+    quiet();
     return failures;
 }
