@@ -3,6 +3,8 @@
 #include <libfdt.h>
 #include "core/guest_dt.h"
 
+#define PLIC_PHANDLE 0x100
+#define CPU_INTC_PHANDLE(id) (1 + (id))
 #define TRY(expr) do { int rc_ = (expr); if (rc_) return rc_; } while (0)
 
 static int prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
@@ -40,8 +42,49 @@ static int write_cpu(void *fdt, unsigned id, const struct guest_dt_params *p)
     TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
     TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
     TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
-    TRY(fdt_property_u32(fdt, "phandle", 1 + id));
+    TRY(fdt_property_u32(fdt, "phandle", CPU_INTC_PHANDLE(id)));
     TRY(fdt_end_node(fdt));
+    return fdt_end_node(fdt);
+}
+
+static int write_devices(void *fdt, const struct guest_dt_params *p)
+{
+    char name[48];
+    TRY(fdt_begin_node(fdt, "soc"));
+    TRY(fdt_property_u32(fdt, "#address-cells", 2));
+    TRY(fdt_property_u32(fdt, "#size-cells", 2));
+    TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
+    TRY(fdt_property(fdt, "ranges", NULL, 0));
+    if (p->plic_size) {
+        snprintf(name, sizeof(name), "plic@%llx", (unsigned long long)p->plic_base);
+        TRY(fdt_begin_node(fdt, name));
+        static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
+        TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+        TRY(prop_u64_pair(fdt, "reg", p->plic_base, p->plic_size));
+        TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
+        TRY(fdt_property_u32(fdt, "#address-cells", 0));
+        TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+        TRY(fdt_property_u32(fdt, "riscv,ndev", p->plic_sources - 1));
+        fdt32_t ext[2 * 64];
+        unsigned n = 0;
+        for (unsigned i = 0; i < p->vcpus && i < 64; i++) {
+            ext[n++] = cpu_to_fdt32(CPU_INTC_PHANDLE(i));
+            ext[n++] = cpu_to_fdt32(9);     /* S-mode external interrupt */
+        }
+        TRY(fdt_property(fdt, "interrupts-extended", ext, (int)(n * sizeof(fdt32_t))));
+        TRY(fdt_property_u32(fdt, "phandle", PLIC_PHANDLE));
+        TRY(fdt_end_node(fdt));
+    }
+    if (p->uart_size) {
+        snprintf(name, sizeof(name), "serial@%llx", (unsigned long long)p->uart_base);
+        TRY(fdt_begin_node(fdt, name));
+        TRY(fdt_property_string(fdt, "compatible", "ns16550a"));
+        TRY(prop_u64_pair(fdt, "reg", p->uart_base, p->uart_size));
+        TRY(fdt_property_u32(fdt, "clock-frequency", p->uart_clock_hz));
+        TRY(fdt_property_u32(fdt, "interrupts", p->uart_irq));
+        TRY(fdt_property_u32(fdt, "interrupt-parent", PLIC_PHANDLE));
+        TRY(fdt_end_node(fdt));
+    }
     return fdt_end_node(fdt);
 }
 
@@ -58,6 +101,11 @@ int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p)
     TRY(fdt_begin_node(buf, "chosen"));
     if (p->bootargs && p->bootargs[0])
         TRY(fdt_property_string(buf, "bootargs", p->bootargs));
+    if (p->uart_size) {
+        char path[48];
+        snprintf(path, sizeof(path), "/soc/serial@%llx", (unsigned long long)p->uart_base);
+        TRY(fdt_property_string(buf, "stdout-path", path));
+    }
     if (p->initrd_end > p->initrd_start) {
         TRY(fdt_property_u64(buf, "linux,initrd-start", p->initrd_start));
         TRY(fdt_property_u64(buf, "linux,initrd-end", p->initrd_end));
@@ -79,6 +127,7 @@ int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p)
     TRY(prop_u64_pair(buf, "reg", p->ram_base, p->ram_size));
     TRY(fdt_end_node(buf));
 
+    TRY(write_devices(buf, p));
     TRY(fdt_end_node(buf));
     return fdt_finish(buf);
 }

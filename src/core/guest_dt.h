@@ -14,6 +14,11 @@ struct guest_dt_params {
     const char *mmu_type;            /* NULL: no MMU advertised */
     const char *bootargs;
     uint64_t initrd_start, initrd_end; /* 0, 0: none */
+    /* Devices (0: absent). The PLIC serves each vCPU's S-mode context. */
+    uint64_t plic_base, plic_size;
+    unsigned plic_sources;
+    uint64_t uart_base, uart_size;
+    unsigned uart_irq, uart_clock_hz;
 };
 
 /* Writes the tree into buf; returns 0 or a libfdt error. */

@@ -17,6 +17,8 @@ struct hart {
     struct vcpu *vcpu;          /* the vCPU this hart runs, if any */
     uint8_t *stack;             /* HART_STACK_SIZE bytes */
     volatile int online;
+    uint64_t timer_programmed;  /* the deadline the host timer holds now */
+    uint64_t next_poll;         /* when to look for console input next */
 };
 
 extern struct hart harts[HOST_MAX_HARTS];

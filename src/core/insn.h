@@ -14,6 +14,15 @@ enum insn_kind {
     INSN_SFENCE_VMA,
     INSN_ECALL,
     INSN_EBREAK,
+    INSN_LOAD,          /* integer or FP load, incl. compressed forms */
+    INSN_STORE,
+    INSN_AMO,           /* AMO*.W/D */
+    INSN_LR,
+    INSN_SC,
+};
+
+enum amo_op {
+    AMO_SWAP, AMO_ADD, AMO_XOR, AMO_AND, AMO_OR, AMO_MIN, AMO_MAX, AMO_MINU, AMO_MAXU,
 };
 
 enum csr_op { CSR_OP_WRITE = 1, CSR_OP_SET = 2, CSR_OP_CLEAR = 3 };
@@ -25,6 +34,13 @@ struct insn {
     unsigned csr;
     enum csr_op csr_op;
     bool csr_imm;           /* rs1 field is a 5-bit immediate */
+    /* Memory accesses: address = x[rs1] + imm; data register rd (loads) or
+     * rs2 (stores, AMOs), in the FP file when fp. */
+    int64_t imm;
+    unsigned width;         /* 1, 2, 4 or 8 bytes */
+    bool sign_extend;
+    bool fp;
+    enum amo_op amo;
 };
 
 /* Length of an instruction from its low 16 bits (unprivileged spec 1.5). */

@@ -120,6 +120,7 @@ static void print_banner(unsigned long boot_hartid)
                    firmware.spec_version >> 24 & 0x7f, firmware.spec_version & 0xffffff,
                    firmware.impl_id, firmware.impl_version,
                    firmware.has_dbcn ? ", debug console" : ", legacy console");
+    console_printf("lodger: host timer: %s\n", firmware.has_sstc ? "Sstc stimecmp" : "SBI TIME");
     console_printf("lodger: timebase %lu Hz; %lu MiB free for VMs\n", (unsigned long)host.timebase_hz,
                    (unsigned long)(mem_free_bytes() >> 20));
 }
@@ -150,6 +151,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
         harts[hart_count].stack = hart_stacks[hart_count];
         hart_count++;
     }
+    /* Sstc, when the DT's ISA string names it (the firmware enables it). */
+    firmware.has_sstc = host.hart_count && strstr(host.harts[0].isa, "_sstc") != NULL;
     mem_init(&host);
     mem_probe_satp_modes();
     mem_build_own_table();

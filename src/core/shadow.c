@@ -110,14 +110,25 @@ static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pt
 }
 
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
+/* A guest-physical address outside RAM: a device, or nothing (access fault).
+ * Instruction fetches from devices are not supported: access fault. */
+static enum shadow_fill_result not_ram(enum access_type access, uint64_t gpa, uint64_t *cause,
+                                       uint64_t *gpa_out)
+{
+    if (access != ACCESS_FETCH && board_find_region(gpa)) {
+        *gpa_out = gpa;
+        return SHADOW_MMIO;
+    }
+    *cause = walk_access_fault_cause(access);
+    return SHADOW_GUEST_FAULT;
+}
+
 static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t va, enum access_type access,
-                                         uint64_t *cause)
+                                         uint64_t *cause, uint64_t *gpa)
 {
     struct vm *vm = v->vm;
-    if (!vm_gpa_to_host(vm, va, 1)) {
-        *cause = walk_access_fault_cause(access);
-        return SHADOW_GUEST_FAULT;
-    }
+    if (!vm_gpa_to_host(vm, va, 1))
+        return not_ram(access, va, cause, gpa);
     install(v, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
     return SHADOW_FILLED;
 }
@@ -125,7 +136,7 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t va, enum acces
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
  * the shadow leaf carries only what this view may do with the page. */
 static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum access_type access,
-                                          uint64_t *cause)
+                                          uint64_t *cause, uint64_t *gpa)
 {
     int view = v->shadow->view;
     struct walk_result res;
@@ -135,10 +146,8 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum acce
                                        : walk_access_fault_cause(access);
         return SHADOW_GUEST_FAULT;
     }
-    if (!vm_gpa_to_host(v->vm, res.gpa, 1)) {
-        *cause = walk_access_fault_cause(access);
-        return SHADOW_GUEST_FAULT;
-    }
+    if (!vm_gpa_to_host(v->vm, res.gpa, 1))
+        return not_ram(access, res.gpa, cause, gpa);
     pte_t g = res.pte, flags = 0;
     if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
         flags |= PTE_R;
@@ -152,14 +161,14 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum acce
 }
 
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
-                                    uint64_t *cause)
+                                    uint64_t *cause, uint64_t *gpa)
 {
     struct vm *vm = v->vm;
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
         return SHADOW_CONFLICT;
     enum shadow_fill_result r = (v->csr.satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
-                                    ? fill_bare(v, va, access, cause)
-                                    : fill_paged(v, va, access, cause);
+                                    ? fill_bare(v, va, access, cause, gpa)
+                                    : fill_paged(v, va, access, cause, gpa);
     if (r == SHADOW_FILLED) {
         v->count.shadow_fills++;
         __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)v->shadow->asid) : "memory");

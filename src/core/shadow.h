@@ -44,9 +44,10 @@ enum shadow_fill_result {
     SHADOW_FILLED,          /* mapping installed: retry the access */
     SHADOW_GUEST_FAULT,     /* the guest's own fault: *cause set */
     SHADOW_CONFLICT,        /* the access hits the first portion */
+    SHADOW_MMIO,            /* the access reaches a device: *gpa set */
 };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
-                                    uint64_t *cause);
+                                    uint64_t *cause, uint64_t *gpa);
 /* Maps the first portion (code U=0 X, frames U=0 RW) into a shadow. */
 bool shadow_map_first_portion(struct vm *vm, struct shadow *s);
 

@@ -7,6 +7,7 @@
 #include "arch/riscv/csr.h"
 
 typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
+static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t);
 
 /* An exception that belongs to the guest: deliver it as the hardware would. */
 static enum trap_result reflect(struct vcpu *v, struct trap *t)
@@ -96,6 +97,16 @@ static bool fetch_trapping_insn(struct vcpu *v, struct trap *t)
     return false;
 }
 
+/* For faults whose stval is an address: the instruction comes from memory. */
+static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t)
+{
+    uint64_t cause;
+    if (vcpu_fetch_insn(v, t->epc, &t->insn, &cause))
+        return true;
+    vcpu_inject_exception(v, cause, t->epc);
+    return false;
+}
+
 static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
 {
     if (!fetch_trapping_insn(v, t))
@@ -140,14 +151,56 @@ static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
     return TRAP_NEXT;
 }
 
+/* A load or store that reached a device: decode it, let the device model
+ * do it, write back the result. Anything but a naturally aligned integer
+ * load/store gets the access fault a bus error would give. */
+static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access_type access,
+                                     uint64_t gpa)
+{
+    const struct mmio_region *region = board_find_region(gpa);
+    uint64_t fault = access == ACCESS_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
+    if (!fetch_trapping_insn_at(v, t))
+        return TRAP_RETRY;
+    struct insn d;
+    insn_decode(t->insn, &d);
+    t->insn_length = d.length;
+    bool is_load = d.kind == INSN_LOAD, is_store = d.kind == INSN_STORE;
+    if (!region || d.fp || (!is_load && !is_store) || is_load != (access == ACCESS_LOAD) ||
+        (gpa & (d.width - 1))) {
+        vcpu_inject_exception(v, fault, t->tval);
+        return TRAP_RETRY;
+    }
+    uint64_t offset = gpa - region->base;
+    if (is_load) {
+        uint64_t value = 0;
+        if (!region->read(v->vm, offset, d.width, &value)) {
+            vcpu_inject_exception(v, fault, t->tval);
+            return TRAP_RETRY;
+        }
+        if (d.width < 8) {
+            int shift = 64 - 8 * (int)d.width;
+            value = d.sign_extend ? (uint64_t)((int64_t)(value << shift) >> shift)
+                                  : value & ((1UL << (8 * d.width)) - 1);
+        }
+        vcpu_set_reg(v, d.rd, value);
+    } else if (!region->write(v->vm, offset, d.width, vcpu_reg(v, d.rs2))) {
+        vcpu_inject_exception(v, fault, t->tval);
+        return TRAP_RETRY;
+    }
+    v->count.mmio++;
+    return TRAP_NEXT;
+}
+
 static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
 {
     enum access_type access = t->cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_FETCH
                             : t->cause == CAUSE_LOAD_PAGE_FAULT ? ACCESS_LOAD : ACCESS_STORE;
-    uint64_t cause = t->cause;
-    switch (shadow_fill(v, t->tval, access, &cause)) {
+    uint64_t cause = t->cause, gpa = 0;
+    switch (shadow_fill(v, t->tval, access, &cause, &gpa)) {
     case SHADOW_FILLED:
         return TRAP_RETRY;
+    case SHADOW_MMIO:
+        return emulate_mmio(v, t, access, gpa);
     case SHADOW_GUEST_FAULT:
         vcpu_inject_exception(v, cause, t->tval);
         return TRAP_RETRY;
@@ -179,9 +232,11 @@ static void on_interrupt(struct vcpu *v, uint64_t irq)
     if (irq < 16)
         v->count.interrupts[irq]++;
     if (irq == IRQ_S_TIMER) {
-        /* The host timer only ever holds this vCPU's deadline; resume checks it. */
-        if (v->timer_deadline == VM_NO_DEADLINE)
-            firmware_set_timer(VM_NO_DEADLINE);
+        /* The deadline and the input poll are checked on resume (update_timer). */
+        /* Firmware timers can raise STIP again after being reprogrammed
+         * (OpenSBI's software-set STIP): never trust the cached deadline
+         * after an interrupt. */
+        this_hart()->timer_programmed = 0;
     } else {
         vm_end(v->vm, true, "unexpected host interrupt %lu", (unsigned long)irq);
     }

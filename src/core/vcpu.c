@@ -3,6 +3,7 @@
 #include "core/vm.h"
 #include "core/hart.h"
 #include "core/mem.h"
+#include "core/hostdt.h"
 #include "core/console.h"
 #include "core/insn.h"
 #include "sbi/firmware.h"
@@ -87,22 +88,47 @@ void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
     enter_guest_trap(v, cause, tval);
 }
 
+/* The host timer holds the earliest of the vCPU's deadline and the next
+ * console-input poll; the firmware is only called when that changes. */
+static void program_host_timer(struct vcpu *v)
+{
+    struct hart *h = this_hart();
+    uint64_t deadline = v->timer_deadline < h->next_poll ? v->timer_deadline : h->next_poll;
+    if (deadline != h->timer_programmed) {
+        h->timer_programmed = deadline;
+        firmware_set_timer(deadline);
+    }
+}
+
 void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
 {
     v->timer_deadline = deadline;
     v->csr.sip &= ~SIP_STIP;
-    firmware_set_timer(deadline);
+    program_host_timer(v);
 }
 
+/* Console input is polled only while the guest listens on its UART. */
+#define INPUT_POLLS_PER_SECOND 50
+
 /* Virtual STIP follows the vCPU's deadline (SBI TIME: pending until the next
- * set_timer). */
+ * set_timer); the input poll runs when due. */
 static void update_timer(struct vcpu *v)
 {
-    if (v->timer_deadline != VM_NO_DEADLINE && csr_read(CSR_TIME) >= v->timer_deadline) {
+    struct hart *h = this_hart();
+    uint64_t now = csr_read(CSR_TIME);
+    if (v->timer_deadline != VM_NO_DEADLINE && now >= v->timer_deadline) {
         v->csr.sip |= SIP_STIP;
         v->timer_deadline = VM_NO_DEADLINE;
-        firmware_set_timer(VM_NO_DEADLINE);
     }
+    if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && v->vm->board.uart.ier)) {
+        if (v->vm->board.uart.ier) {
+            board_poll_input(v->vm);
+            h->next_poll = now + host.timebase_hz / INPUT_POLLS_PER_SECOND;
+        } else {
+            h->next_poll = VM_NO_DEADLINE;
+        }
+    }
+    program_host_timer(v);
 }
 
 /* The interrupt the guest takes now, or 0. Privileged spec 4.1.3: enabled

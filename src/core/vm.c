@@ -113,6 +113,9 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
             .timebase_hz = host.timebase_hz, .isa = "rv64imafdc_zicsr_zifencei",
             .isa_extensions = guest_isa_extensions, .mmu_type = guest_mmu_type(),
             .bootargs = img->bootargs,
+            .plic_base = BOARD_PLIC_BASE, .plic_size = PLIC_MMIO_SIZE, .plic_sources = PLIC_SOURCES,
+            .uart_base = BOARD_UART_BASE, .uart_size = UART_MMIO_SIZE,
+            .uart_irq = BOARD_UART_IRQ, .uart_clock_hz = BOARD_UART_CLOCK_HZ,
             .initrd_start = img->initrd.size ? initrd_gpa : 0,
             .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
         };
@@ -186,6 +189,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
+    board_init(vm);
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest
      * that has them does not flush everything on each process switch. */
@@ -228,10 +232,11 @@ void vm_print_counters(const struct vm *vm)
             if (c->interrupts[k])
                 console_printf("lodger:   interrupt %-16d %lu\n", k, (unsigned long)c->interrupts[k]);
         console_printf("lodger:   sbi calls %lu, csr emulated %lu, sret %lu, wfi %lu, sfence %lu, "
-                       "shadow fills %lu, injected %lu\n",
+                       "shadow fills %lu, mmio %lu, injected %lu\n",
                        (unsigned long)c->sbi_calls, (unsigned long)c->csr_emulated,
                        (unsigned long)c->sret, (unsigned long)c->wfi, (unsigned long)c->sfence,
-                       (unsigned long)c->shadow_fills, (unsigned long)c->injected);
+                       (unsigned long)c->shadow_fills, (unsigned long)c->mmio,
+                       (unsigned long)c->injected);
     }
 }
 

@@ -8,6 +8,7 @@
 #include "core/vcsr.h"
 #include "core/shadow.h"
 #include "core/image.h"
+#include "dev/board.h"
 #include "arch/riscv/encoding.h"
 
 #define VM_MAX_VCPUS FIRST_MAX_VCPUS
@@ -18,7 +19,7 @@ struct vcpu_counters {
     uint64_t exceptions[CAUSE_COUNT];   /* traps from the guest, by host cause */
     uint64_t interrupts[16];            /* host interrupts taken while the guest ran */
     uint64_t injected;                  /* traps delivered into the guest */
-    uint64_t csr_emulated, sret, wfi, sfence, sbi_calls, shadow_fills;
+    uint64_t csr_emulated, sret, wfi, sfence, sbi_calls, shadow_fills, mmio;
 };
 
 enum vcpu_state { VCPU_STOPPED, VCPU_RUNNING };
@@ -42,6 +43,7 @@ struct vm {
     uint64_t first_va;          /* where the first portion is, in the guest's space */
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
+    struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];
     volatile bool ended;

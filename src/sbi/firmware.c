@@ -3,6 +3,7 @@
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
+#include "arch/riscv/encoding.h"
 
 struct firmware_info firmware;
 
@@ -85,6 +86,11 @@ int firmware_getchar(void)
 
 void firmware_set_timer(uint64_t deadline)
 {
+    /* Sstc: the supervisor timer is lodger's own CSR, no firmware call. */
+    if (firmware.has_sstc) {
+        csr_write(CSR_STIMECMP, deadline);
+        return;
+    }
     if (firmware.has_time)
         firmware_call(SBI_EXT_TIME, 0, deadline, 0, 0, 0);
     else

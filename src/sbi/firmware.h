@@ -30,6 +30,7 @@ struct firmware_info {
     unsigned long spec_version, impl_id, impl_version;
     unsigned long mvendorid, marchid, mimpid;
     bool has_dbcn, has_srst, has_hsm, has_time, has_ipi, has_rfence;
+    bool has_sstc;      /* the hart has Sstc (from the host DT) */
 };
 extern struct firmware_info firmware;
 

@@ -1,0 +1,105 @@
+#include "dev/board.h"
+#include "core/vm.h"
+#include "core/console.h"
+#include "sbi/firmware.h"
+
+static void uart_output(void *ctx, char c)
+{
+    (void)ctx;
+    console_write(&c, 1);
+}
+
+void board_update_interrupts(struct vm *vm)
+{
+    struct board *b = &vm->board;
+    plic_set_level(&b->plic, BOARD_UART_IRQ, uart_irq_pending(&b->uart));
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        uint64_t *sip = &vm->vcpus[i].csr.sip;
+        if (plic_context_pending(&b->plic, (unsigned)i))
+            __atomic_or_fetch(sip, SIP_SEIP, __ATOMIC_SEQ_CST);
+        else
+            __atomic_and_fetch(sip, ~SIP_SEIP, __ATOMIC_SEQ_CST);
+    }
+}
+
+static bool uart_mmio_read(struct vm *vm, uint64_t offset, unsigned width, uint64_t *value)
+{
+    (void)width;    /* byte registers; wider reads return the byte */
+    spin_lock(&vm->board.lock);
+    *value = offset < 8 ? uart_read(&vm->board.uart, (unsigned)offset) : 0;
+    board_update_interrupts(vm);
+    spin_unlock(&vm->board.lock);
+    return true;
+}
+
+static bool uart_mmio_write(struct vm *vm, uint64_t offset, unsigned width, uint64_t value)
+{
+    (void)width;
+    spin_lock(&vm->board.lock);
+    if (offset < 8)
+        uart_write(&vm->board.uart, (unsigned)offset, (uint8_t)value);
+    board_update_interrupts(vm);
+    spin_unlock(&vm->board.lock);
+    return true;
+}
+
+/* PLIC registers are 32-bit; other widths are not allowed (spec 1.0.0, ch. 2). */
+static bool plic_mmio_read(struct vm *vm, uint64_t offset, unsigned width, uint64_t *value)
+{
+    if (width != 4)
+        return false;
+    spin_lock(&vm->board.lock);
+    *value = plic_read(&vm->board.plic, offset);
+    board_update_interrupts(vm);
+    spin_unlock(&vm->board.lock);
+    return true;
+}
+
+static bool plic_mmio_write(struct vm *vm, uint64_t offset, unsigned width, uint64_t value)
+{
+    if (width != 4)
+        return false;
+    spin_lock(&vm->board.lock);
+    plic_write(&vm->board.plic, offset, (uint32_t)value);
+    board_update_interrupts(vm);
+    spin_unlock(&vm->board.lock);
+    return true;
+}
+
+static const struct mmio_region regions[] = {
+    { BOARD_PLIC_BASE, PLIC_MMIO_SIZE, "plic", plic_mmio_read, plic_mmio_write },
+    { BOARD_UART_BASE, UART_MMIO_SIZE, "uart", uart_mmio_read, uart_mmio_write },
+};
+
+const struct mmio_region *board_find_region(uint64_t gpa)
+{
+    for (unsigned i = 0; i < sizeof(regions) / sizeof(regions[0]); i++)
+        if (gpa >= regions[i].base && gpa - regions[i].base < regions[i].size)
+            return &regions[i];
+    return 0;
+}
+
+void board_init(struct vm *vm)
+{
+    struct board *b = &vm->board;
+    b->uart.output = uart_output;
+    uart_reset(&b->uart);
+    plic_reset(&b->plic, (unsigned)vm->vcpu_count);
+}
+
+void board_poll_input(struct vm *vm)
+{
+    struct board *b = &vm->board;
+    spin_lock(&b->lock);
+    bool got = false;
+    while (uart_rx_space(&b->uart)) {
+        int c = firmware_getchar();
+        if (c < 0)
+            break;
+        uart_receive(&b->uart, (uint8_t)c);
+        got = true;
+    }
+    if (got)
+        board_update_interrupts(vm);
+    spin_unlock(&b->lock);
+}
