@@ -122,7 +122,7 @@ int image_parse(const void *blob, size_t size, struct vm_image *img, char *err, 
     int len;
     const char *args = fdt_getprop(blob, conf, "lodger,bootargs", &len);
     if (args) {
-        if (len > IMAGE_BOOTARGS_MAX || args[len - 1])
+        if (len < 1 || len > IMAGE_BOOTARGS_MAX || args[len - 1])
             FAIL("bootargs longer than %d bytes or not terminated", IMAGE_BOOTARGS_MAX - 1);
         memcpy(img->bootargs, args, (size_t)len);
     }

@@ -71,10 +71,11 @@ bool page_alloc_reserve(struct page_alloc *pa, uint64_t base, uint64_t size)
             continue;
         bool keep_low = r.base < start, keep_high = r_end > end;
         if (keep_low && keep_high) {
-            pa->free[i].size = start - r.base;
-            if (!insert_at(pa, i + 1, end, r_end - end))
+            /* Splitting needs a free slot: check before changing anything. */
+            if (pa->count == PAGE_ALLOC_MAX_RANGES)
                 return false;
-            return true;
+            pa->free[i].size = start - r.base;
+            return insert_at(pa, i + 1, end, r_end - end);
         } else if (keep_low) {
             pa->free[i].size = start - r.base;
         } else if (keep_high) {
@@ -94,6 +95,8 @@ uint64_t page_alloc_take(struct page_alloc *pa, uint64_t size, uint64_t align)
         return 0;
     if (align < PA_PAGE)
         align = PA_PAGE;
+    if (size > UINT64_MAX - (PA_PAGE - 1))
+        return 0;
     size = align_up(size, PA_PAGE);
     /* Highest fit first: keeps low memory (where images are loaded) for last. */
     for (int i = pa->count - 1; i >= 0; i--) {

@@ -74,11 +74,12 @@ static void free_subtree(struct page_table *pt, uint64_t table_pa, int level)
 bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
             pte_t flags, int max_leaf_level)
 {
-    uint64_t end = va + size;
-    while (va < end) {
+    /* Count what is left rather than compare with va + size: a range may
+     * end at the very top of the address space. */
+    while (size) {
         int level = max_leaf_level;
         while (level > 0 && ((va | pa) & (pt_level_size(level) - 1) ||
-                             end - va < pt_level_size(level)))
+                             size < pt_level_size(level)))
             level--;
         pte_t *slot = walk_create(pt, va, level);
         if (!slot)
@@ -88,6 +89,7 @@ bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
         *slot = pa_to_pte(pa) | flags | PTE_V;
         va += pt_level_size(level);
         pa += pt_level_size(level);
+        size -= pt_level_size(level);
     }
     return true;
 }
