@@ -307,6 +307,40 @@ static void sv57_maps_through_five_levels(void **state)
     fixture_done(f);
 }
 
+static void map_up_to_the_top_of_the_address_space(void **state)
+{
+    (void)state;
+    /* Ranges that end at 2^64, where va + size wraps to 0. */
+    const uint64_t top_page = 0xfffffffffffff000UL, top_2m = 0xffffffffffe00000UL;
+    for (int levels = 3; levels <= 5; levels++) {
+        struct fixture *f = fixture_new(levels);
+        assert_true(pt_map(&f->pt, top_page - 3 * 4 * KIB, 0x80000000, 4 * 4 * KIB, RW, 0));
+        for (uint64_t i = 0; i < 4; i++) {
+            int level = -1;
+            pte_t pte = pt_lookup(&f->pt, top_page - 3 * 4 * KIB + i * 4 * KIB + 0xfff, &level);
+            assert_int_equal(level, 0);
+            assert_int_equal(pte_to_pa(pte), 0x80000000 + i * 4 * KIB);
+        }
+        assert_int_equal(pt_lookup(&f->pt, top_page - 4 * 4 * KIB, NULL), 0);
+
+        /* A 4K page below the last 2 MiB, then the last 2 MiB as a superpage
+         * (over the 4K table, which is freed). */
+        assert_true(pt_map(&f->pt, top_2m - 4 * KIB, 0x80000000 - 4 * KIB, 2 * MIB + 4 * KIB,
+                           PTE_R, 1));
+        int level = -1;
+        pte_t pte = pt_lookup(&f->pt, top_2m - 4 * KIB, &level);
+        assert_int_equal(level, 0);
+        assert_int_equal(pte_to_pa(pte), 0x80000000 - 4 * KIB);
+        pte = pt_lookup(&f->pt, 0xffffffffffffffffUL, &level);
+        assert_int_equal(level, 1);
+        assert_int_equal(pte_to_pa(pte), 0x80000000);
+        assert_int_equal(pte & 0x3ff, PTE_V | PTE_R);
+        /* Root, a table per level down to the 2M one, and one 4K table. */
+        assert_int_equal(live_pages(f), levels);
+        fixture_done(f);
+    }
+}
+
 static void unmap_clears_only_the_range(void **state)
 {
     (void)state;
@@ -421,6 +455,7 @@ int main(void)
         cmocka_unit_test(superpage_over_a_table_frees_it),
         cmocka_unit_test(sv48_maps_high_half_and_terapages),
         cmocka_unit_test(sv57_maps_through_five_levels),
+        cmocka_unit_test(map_up_to_the_top_of_the_address_space),
         cmocka_unit_test(unmap_clears_only_the_range),
         cmocka_unit_test(unmap_clears_a_straddling_superpage_whole),
         cmocka_unit_test(unmap_high_half_address),
