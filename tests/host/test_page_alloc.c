@@ -201,6 +201,20 @@ static void take_refuses_impossible_requests(void **state)
     assert_range(&pa, 0, 0x80000000, MIB);
 }
 
+static void take_of_a_size_that_cannot_fit_returns_0(void **state)
+{
+    (void)state;
+    struct page_alloc pa;
+    page_alloc_init(&pa);
+    assert_true(page_alloc_add(&pa, 0x80000000, 16 * MIB));
+    /* Rounding these up to a page would wrap to 0 bytes. */
+    assert_int_equal(page_alloc_take(&pa, UINT64_MAX, PAGE), 0);
+    assert_int_equal(page_alloc_take(&pa, UINT64_MAX - 100, PAGE), 0);
+    assert_int_equal(page_alloc_take(&pa, UINT64_MAX - PAGE + 2, PAGE), 0);
+    assert_int_equal(pa.count, 1);
+    assert_range(&pa, 0, 0x80000000, 16 * MIB);
+}
+
 static void give_merges_back(void **state)
 {
     (void)state;
@@ -253,8 +267,33 @@ static void reserve_split_in_a_full_table_fails(void **state)
     (void)state;
     struct page_alloc pa;
     fill_table(&pa);
+    uint64_t before = page_alloc_free_bytes(&pa);
     assert_false(page_alloc_reserve(&pa, 0x100000 + PAGE, PAGE));
     assert_int_equal(pa.count, PAGE_ALLOC_MAX_RANGES);
+    /* Refused as a whole: the range keeps both its halves. */
+    assert_int_equal(page_alloc_free_bytes(&pa), before);
+    assert_range(&pa, 0, 0x100000, 3 * PAGE);
+}
+
+/* A take that must split a range, in a full table: refused, and every free
+ * page is still free. */
+static void take_needing_a_split_in_a_full_table_loses_nothing(void **state)
+{
+    (void)state;
+    struct page_alloc pa;
+    page_alloc_init(&pa);
+    /* Ranges [b + 1 page, b + 4 pages): the 2-page-aligned page inside each
+     * leaves free pages on both sides. */
+    for (int i = 0; i < PAGE_ALLOC_MAX_RANGES; i++)
+        assert_true(page_alloc_add(&pa, 0x100000 * (uint64_t)(i + 1) + PAGE, 3 * PAGE));
+    uint64_t before = page_alloc_free_bytes(&pa);
+    assert_int_equal(page_alloc_take(&pa, PAGE, 2 * PAGE), 0);
+    assert_int_equal(page_alloc_free_bytes(&pa), before);
+    assert_int_equal(pa.count, PAGE_ALLOC_MAX_RANGES);
+    for (int i = 0; i < PAGE_ALLOC_MAX_RANGES; i++)
+        assert_range(&pa, i, 0x100000 * (uint64_t)(i + 1) + PAGE, 3 * PAGE);
+    /* A take that needs no split still works. */
+    assert_int_equal(page_alloc_take(&pa, PAGE, PAGE), 0x100000 * PAGE_ALLOC_MAX_RANGES + 3 * PAGE);
 }
 
 int main(void)
@@ -274,9 +313,11 @@ int main(void)
         cmocka_unit_test(take_honours_alignment),
         cmocka_unit_test(take_skips_a_range_the_alignment_does_not_fit),
         cmocka_unit_test(take_refuses_impossible_requests),
+        cmocka_unit_test(take_of_a_size_that_cannot_fit_returns_0),
         cmocka_unit_test(give_merges_back),
         cmocka_unit_test(add_to_a_full_table),
         cmocka_unit_test(reserve_split_in_a_full_table_fails),
+        cmocka_unit_test(take_needing_a_split_in_a_full_table_loses_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
