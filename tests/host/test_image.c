@@ -484,6 +484,22 @@ static void bootargs_must_be_terminated(void **state)
     assert_refused(&s, "not terminated");
 }
 
+/* An empty property is not a terminated string. The verdict must not depend
+ * on the bytes before the value: libfdt's sequential-write API puts the
+ * newest name at strings offset 0, so the name offset just before the value
+ * is 0 without lodger,first-portion and not 0 with it. */
+static void empty_bootargs_is_refused(void **state)
+{
+    (void)state;
+    struct fit_spec s = fit_default();
+    s.bootargs = "";
+    s.bootargs_len = 0;
+    assert_refused(&s, "not terminated");
+    s.first_portion = true;
+    s.first_portion_va = 0xffffffc000000000UL;
+    assert_refused(&s, "not terminated");
+}
+
 static void fdt_part_must_be_a_device_tree(void **state)
 {
     (void)state;
@@ -530,6 +546,7 @@ int main(void)
         cmocka_unit_test(vcpu_count_range),
         cmocka_unit_test(bootargs_length),
         cmocka_unit_test(bootargs_must_be_terminated),
+        cmocka_unit_test(empty_bootargs_is_refused),
         cmocka_unit_test(fdt_part_must_be_a_device_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
