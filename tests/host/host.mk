@@ -18,6 +18,7 @@ $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c
+$(B)/host/test_uart: src/dev/uart.c
 
 .PHONY: test-host-bins
 test-host-bins: $(HOST_TESTS:%=$(B)/host/%)
