@@ -25,7 +25,7 @@ LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/arch/riscv/*.S \
 	src/core/*.c src/sbi/*.c src/dev/*.c)
 LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
 
-.PHONY: all deps run test test-host test-guests gdb listing clean
+.PHONY: all deps run run-hello test test-host test-guests gdb listing clean
 all: $(B)/lodger.bin guests
 
 deps:
@@ -61,10 +61,22 @@ listing: $(B)/lodger.elf
 include tests/guests/guests.mk
 include tests/host/host.mk
 
-run: deps all
+LINUX_IMAGE := $(CACHE)/riscv64/Image
+LINUX_APPEND := console=ttyS0 earlycon=sbi
+
+$(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh
+	scripts/mkinitramfs $@ tests/linux/test.sh
+
+# Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
+run: deps all $(B)/initrd.gz
+	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --kernel $(LINUX_IMAGE) \
+		--initrd $(B)/initrd.gz --append "$(LINUX_APPEND)"
+
+# The bare-metal demo guest.
+run-hello: deps all
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
-test: deps all test-host-bins
+test: deps all test-host-bins $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
 
 gdb: all
