@@ -19,6 +19,7 @@ $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c
 $(B)/host/test_uart: src/dev/uart.c
+$(B)/host/test_plic: src/dev/plic.c
 
 .PHONY: test-host-bins
 test-host-bins: $(HOST_TESTS:%=$(B)/host/%)
