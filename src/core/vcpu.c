@@ -7,6 +7,7 @@
 #include "core/console.h"
 #include "core/insn.h"
 #include "sbi/firmware.h"
+#include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
 
 typedef void (*first_resume_fn)(uint64_t frame_va, uint64_t satp, uint64_t flush)
@@ -226,4 +227,33 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
         *bits |= (uint32_t)half[1] << 16;
     }
     return true;
+}
+
+void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
+{
+    v->frame->pc = pc;
+    v->frame->x[10] = (uint64_t)v->id;
+    v->frame->x[11] = opaque;
+    v->csr.satp = 0;
+    v->csr.sstatus &= ~SSTATUS_SIE;
+    v->mode = VMODE_S;
+    v->shadow = NULL;
+    v->pc_redirected = true;
+}
+
+long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
+{
+    /* Running a second vCPU needs a host hart or a scheduler: not yet. */
+    (void)v; (void)pc; (void)opaque;
+    return SBI_ERR_FAILED;
+}
+
+void vcpu_stop(struct vcpu *v)
+{
+    v->state = VCPU_STOPPED;
+    for (int i = 0; i < v->vm->vcpu_count; i++)
+        if (v->vm->vcpus[i].state != VCPU_STOPPED)
+            for (;;)
+                wait_for_interrupt();   /* another vCPU goes on (SMP: not yet) */
+    vm_end(v->vm, false, "every vCPU stopped (SBI HSM hart_stop)");
 }

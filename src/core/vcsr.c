@@ -2,7 +2,7 @@
 #include "arch/riscv/encoding.h"
 
 #define SSTATUS_BASE_WRITABLE (SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR)
-#define SENVCFG_WRITABLE 0UL   /* FIOM, CBIE/CBCFE/CBZE, PBMTE: none offered */
+#define SENVCFG_WRITABLE 1UL   /* FIOM; no Zicbom/Zicboz/Svpbmt, so their fields read 0 */
 #define SCOUNTEREN_WRITABLE 0xffffffffUL
 
 void vcsr_reset(struct vcsr *c)
@@ -79,9 +79,10 @@ bool vcsr_write(struct vcsr *c, const struct vcsr_config *cfg, unsigned csr, uin
         *effects |= VCSR_EFFECT_INTERRUPTS;
         return true;
     case CSR_STVEC:
-        /* MODE values >= 2 are reserved; keep MODE in {0,1} (WARL). BASE is
-         * 4-byte aligned. */
-        c->stvec = (val & ~3UL) | (val & 1UL);
+        /* MODE >= 2 is reserved and stvec is WARL: such a write is ignored
+         * whole, as QEMU does (a legal choice, privileged spec 4.1.2). */
+        if ((val & STVEC_MODE_MASK) < 2)
+            c->stvec = val;
         return true;
     case CSR_SSCRATCH: c->sscratch = val; return true;
     case CSR_SEPC:

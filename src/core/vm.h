@@ -33,6 +33,7 @@ struct vcpu {
     enum vcpu_state state;
     uint64_t timer_deadline;
     struct shadow *shadow;      /* the shadow table the guest runs on now */
+    bool pc_redirected;         /* an SBI call moved pc: do not advance it */
     struct vcpu_counters count;
 };
 
@@ -76,5 +77,10 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
 uint64_t vcpu_reg(const struct vcpu *v, unsigned reg);
 void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val);
 void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
+/* HSM: a stopped vCPU starts at pc with a0 = its id, a1 = opaque; S-mode,
+ * satp = 0, SIE = 0 (SBI spec 9.1). Returns an SBI error code. */
+long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
+void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
+void __attribute__((noreturn)) vcpu_stop(struct vcpu *v);
 
 #endif

@@ -3,7 +3,7 @@
 
 static const struct sbi_extension *const extensions[] = {
     &sbi_ext_base, &sbi_ext_legacy, &sbi_ext_time, &sbi_ext_ipi, &sbi_ext_rfence,
-    &sbi_ext_dbcn, &sbi_ext_srst,
+    &sbi_ext_dbcn, &sbi_ext_srst, &sbi_ext_hsm,
 };
 
 static const struct sbi_extension *find_extension(unsigned long eid)
@@ -27,8 +27,11 @@ void sbi_dispatch(struct vcpu *v)
         call.arg[i] = vcpu_reg(v, 10 + i);
     const struct sbi_extension *ext = find_extension(call.eid);
     struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
+    v->pc_redirected = false;
     if (ext)
         ret = ext->handle(v, &call);
+    if (v->pc_redirected)
+        return;     /* the vCPU was reset to a new pc (non-retentive suspend) */
     vcpu_set_reg(v, 10, (uint64_t)ret.error);
     /* Legacy calls return only a0 (SBI spec 5: a1 is left alone). */
     if (call.eid > SBI_EXT_0_1_SHUTDOWN)
