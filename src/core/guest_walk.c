@@ -76,3 +76,23 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
     }
     return WALK_PAGE_FAULT;     /* a pointer at level 0 */
 }
+
+bool guest_walk_mapped(const struct walk_memory *mem, uint64_t satp, uint64_t va)
+{
+    int levels = pt_levels_of_mode(satp >> SATP_MODE_SHIFT);
+    if (!levels || !pt_is_canonical(va, levels))
+        return false;
+    uint64_t table = (satp & SATP_PPN_MASK) << PAGE_SHIFT;
+    for (int level = levels - 1; level >= 0; level--) {
+        uint64_t *slot = mem->gpa_to_host(mem->ctx, table + ((va >> (PAGE_SHIFT + 9 * level)) & 511) * 8, 8);
+        if (!slot)
+            return true;
+        uint64_t pte = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        if (!(pte & PTE_V))
+            return false;
+        if (pte & (PTE_R | PTE_X))
+            return true;
+        table = pte_to_pa(pte);
+    }
+    return false;
+}

@@ -39,6 +39,9 @@ enum walk_status {
 
 enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_request *req,
                             struct walk_result *res);
+/* Whether the guest's table maps va at all (a valid leaf, whatever its
+ * permissions). A table the walker cannot read counts as mapping it. */
+bool guest_walk_mapped(const struct walk_memory *mem, uint64_t satp, uint64_t va);
 uint64_t walk_page_fault_cause(enum access_type access);
 uint64_t walk_access_fault_cause(enum access_type access);
 

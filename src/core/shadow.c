@@ -165,7 +165,8 @@ enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_typ
 {
     struct vm *vm = v->vm;
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
-        return SHADOW_CONFLICT;
+        return first_portion_is_conflict(v, va, access, cause) ? SHADOW_CONFLICT
+                                                               : SHADOW_GUEST_FAULT;
     enum shadow_fill_result r = (v->csr.satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
                                     ? fill_bare(v, va, access, cause, gpa)
                                     : fill_paged(v, va, access, cause, gpa);

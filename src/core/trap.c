@@ -206,9 +206,8 @@ static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
         return TRAP_RETRY;
     case SHADOW_CONFLICT:
     default:
-        vm_end(v->vm, true, "guest access at 0x%lx hits the first portion (0x%lx): "
-               "relocation is not implemented yet", (unsigned long)t->tval,
-               (unsigned long)v->vm->first_va);
+        first_portion_resolve(v, t->tval, t->time);
+        return TRAP_RETRY;  /* the access now reaches the guest's own page */
     }
 }
 
@@ -267,7 +266,8 @@ void vcpu_trap_from_guest(void)
     /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
     if (v->csr.sstatus & SSTATUS_FS)
         v->csr.sstatus = (v->csr.sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
-    struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4 };
+    struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
+                      .time = csr_read(CSR_TIME) };
     if (trap_dispatch(v, &t) == TRAP_NEXT)
         f->pc = t.epc + t.insn_length;
     vcpu_resume(v);

@@ -10,6 +10,7 @@ struct trap {
     uint64_t cause, tval, epc;
     uint32_t insn;      /* the trapping instruction, when it was needed */
     unsigned insn_length;
+    uint64_t time;      /* time CSR when lodger took the trap */
 };
 
 /* What a handler asks the dispatcher to do next. */

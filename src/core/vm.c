@@ -180,6 +180,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
                  "outside host RAM)", (unsigned long)vm->first_va);
         return NULL;
     }
+    vm->reloc_seed = 0x6c6f64676572UL ^ ((uint64_t)vm->id << 32) ^ csr_read(CSR_TIME);
     vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
     if (!vm->ram_hpa) {
         snprintf(err, errlen, "not enough host memory for %lu MiB (%lu MiB free)",
@@ -249,6 +250,7 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     va_end(ap);
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
+    first_portion_print_stats(vm);
     vm->ended = true;
     vm->exit_failed = failed;
     shadow_flush_all(vm);

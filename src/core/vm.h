@@ -9,6 +9,7 @@
 #include "core/shadow.h"
 #include "core/image.h"
 #include "dev/board.h"
+#include "core/first_portion.h"
 #include "arch/riscv/encoding.h"
 
 #define VM_MAX_VCPUS FIRST_MAX_VCPUS
@@ -42,6 +43,8 @@ struct vm {
     struct vm_image image;
     uint64_t ram_gpa, ram_size, ram_hpa;
     uint64_t first_va;          /* where the first portion is, in the guest's space */
+    struct first_portion_stats fp;
+    uint64_t reloc_seed;
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
     struct board board;
