@@ -20,6 +20,7 @@ $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c
 $(B)/host/test_uart: src/dev/uart.c
 $(B)/host/test_plic: src/dev/plic.c
+$(B)/host/test_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
 
 .PHONY: test-host-bins
 test-host-bins: $(HOST_TESTS:%=$(B)/host/%)
