@@ -145,10 +145,13 @@ static void stvec_mode_is_direct_or_vectored(void **state)
     vcsr_reset(&c);
     assert_int_equal(write_csr(&c, &sv48_cfg, CSR_STVEC, 0x80200001), VCSR_EFFECT_NONE);
     assert_int_equal(read_csr(&c, &sv48_cfg, CSR_STVEC), 0x80200001);
-    write_csr(&c, &sv48_cfg, CSR_STVEC, 0x80200002);    /* reserved mode 2 */
-    assert_int_equal(read_csr(&c, &sv48_cfg, CSR_STVEC), 0x80200000);
+    /* A reserved MODE (2 or 3): the write is ignored whole, as QEMU does. */
+    assert_int_equal(write_csr(&c, &sv48_cfg, CSR_STVEC, 0x80300002), VCSR_EFFECT_NONE);
+    assert_int_equal(read_csr(&c, &sv48_cfg, CSR_STVEC), 0x80200001);
     write_csr(&c, &sv48_cfg, CSR_STVEC, 0xffffffffc0001003);
-    assert_int_equal(read_csr(&c, &sv48_cfg, CSR_STVEC), 0xffffffffc0001001);
+    assert_int_equal(read_csr(&c, &sv48_cfg, CSR_STVEC), 0x80200001);
+    write_csr(&c, &sv48_cfg, CSR_STVEC, 0xffffffffc0001000);
+    assert_int_equal(read_csr(&c, &sv48_cfg, CSR_STVEC), 0xffffffffc0001000);
 }
 
 static void sepc_bit_0_is_zero(void **state)
@@ -182,7 +185,10 @@ static void scounteren_and_senvcfg(void **state)
     vcsr_reset(&c);
     write_csr(&c, &sv48_cfg, CSR_SCOUNTEREN, ALL_ONES);
     assert_int_equal(read_csr(&c, &sv48_cfg, CSR_SCOUNTEREN), 0xffffffff);
+    /* FIOM (bit 0) only: no Zicbom, Zicboz or Svpbmt to configure. */
     write_csr(&c, &sv48_cfg, CSR_SENVCFG, ALL_ONES);
+    assert_int_equal(read_csr(&c, &sv48_cfg, CSR_SENVCFG), 1);
+    write_csr(&c, &sv48_cfg, CSR_SENVCFG, ALL_ONES - 1);
     assert_int_equal(read_csr(&c, &sv48_cfg, CSR_SENVCFG), 0);
 }
 
