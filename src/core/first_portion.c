@@ -15,7 +15,7 @@ bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type acc
                                uint64_t *cause)
 {
     uint64_t gpa = va;
-    if ((v->csr.satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
+    if ((v->csr->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
         struct walk_result res;
         enum walk_status st = vcpu_translate(v, va, access, false, &res);
         if (st != WALK_OK) {
@@ -68,7 +68,7 @@ static bool range_free(void *ctx, uint64_t va, uint64_t size)
     if (host.test_device && va <= host.test_device && host.test_device < va + size)
         return false;
     for (int i = 0; i < vm->vcpu_count; i++)
-        if (!guest_range_free(vm, vm->vcpus[i].csr.satp, va, size))
+        if (!guest_range_free(vm, vm->vcpus[i].csr->satp, va, size))
             return false;
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         const struct shadow *s = &vm->shadows.entries[i];

@@ -48,6 +48,9 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
             (pte & (PTE_N | PTE_PBMT | PTE_RESERVED_HIGH)))
             return WALK_PAGE_FAULT;
         if (!(pte & (PTE_R | PTE_X))) {
+            /* D, A and U are reserved in non-leaf PTEs (4.3.1): step 3 faults. */
+            if (pte & (PTE_D | PTE_A | PTE_U))
+                return WALK_PAGE_FAULT;
             table = pte_to_pa(pte);     /* step 4: pointer to the next level */
             continue;
         }

@@ -167,7 +167,7 @@ enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_typ
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
         return first_portion_is_conflict(v, va, access, cause) ? SHADOW_CONFLICT
                                                                : SHADOW_GUEST_FAULT;
-    enum shadow_fill_result r = (v->csr.satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
+    enum shadow_fill_result r = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
                                     ? fill_bare(v, va, access, cause, gpa)
                                     : fill_paged(v, va, access, cause, gpa);
     if (r == SHADOW_FILLED) {

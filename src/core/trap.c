@@ -48,14 +48,14 @@ static enum trap_result emulate_csr(struct vcpu *v, struct trap *t, const struct
         /* User CSRs that trapped: counters the firmware leaves to us. */
         if (!counter_read(d->csr, &old))
             return illegal(v, t);
-    } else if (!vcsr_read(&v->csr, &v->vm->csr_cfg, d->csr, &old)) {
+    } else if (!vcsr_read(v->csr, &v->vm->csr_cfg, d->csr, &old)) {
         return illegal(v, t);
     }
     if (writes) {
         uint64_t val = d->csr_op == CSR_OP_WRITE ? operand
                      : d->csr_op == CSR_OP_SET ? old | operand : old & ~operand;
         unsigned effects = 0;
-        vcsr_write(&v->csr, &v->vm->csr_cfg, d->csr, val, &effects);
+        vcsr_write(v->csr, &v->vm->csr_cfg, d->csr, val, &effects);
         /* A new satp, SUM or MXR selects another shadow view on resume. */
         if (effects & (VCSR_EFFECT_SATP | VCSR_EFFECT_STATUS))
             v->shadow = NULL;
@@ -68,7 +68,7 @@ static enum trap_result emulate_csr(struct vcpu *v, struct trap *t, const struct
 /* Privileged spec 3.3.2 / 4.1.1: sret. */
 static enum trap_result emulate_sret(struct vcpu *v)
 {
-    struct vcsr *c = &v->csr;
+    struct vcsr *c = v->csr;
     enum vmode target = (c->sstatus & SSTATUS_SPP) ? VMODE_S : VMODE_U;
     uint64_t s = c->sstatus & ~(SSTATUS_SIE | SSTATUS_SPP);
     if (c->sstatus & SSTATUS_SPIE)
@@ -264,8 +264,8 @@ void vcpu_trap_from_guest(void)
     struct vcpu *v = this_hart()->vcpu;
     struct trap_frame *f = v->frame;
     /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
-    if (v->csr.sstatus & SSTATUS_FS)
-        v->csr.sstatus = (v->csr.sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
+    if (v->csr->sstatus & SSTATUS_FS)
+        v->csr->sstatus = (v->csr->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
     struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
                       .time = csr_read(CSR_TIME) };
     if (trap_dispatch(v, &t) == TRAP_NEXT)

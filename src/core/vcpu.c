@@ -38,10 +38,10 @@ void vcpu_select_shadow(struct vcpu *v)
 {
     int view = 0;
     if (v->mode == VMODE_S)
-        view |= SHADOW_VIEW_S | ((v->csr.sstatus & SSTATUS_SUM) ? SHADOW_VIEW_SUM : 0);
-    if (v->csr.sstatus & SSTATUS_MXR)
+        view |= SHADOW_VIEW_S | ((v->csr->sstatus & SSTATUS_SUM) ? SHADOW_VIEW_SUM : 0);
+    if (v->csr->sstatus & SSTATUS_MXR)
         view |= SHADOW_VIEW_MXR;
-    v->shadow = shadow_get(v->vm, v->csr.satp, view);
+    v->shadow = shadow_get(v->vm, v->csr->satp, view);
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -54,8 +54,8 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
 {
     struct walk_memory mem = { walk_gpa_to_host, v->vm };
     struct walk_request req = {
-        .satp = v->csr.satp, .va = va, .access = access, .user = v->mode == VMODE_U,
-        .sum = v->csr.sstatus & SSTATUS_SUM, .mxr = v->csr.sstatus & SSTATUS_MXR,
+        .satp = v->csr->satp, .va = va, .access = access, .user = v->mode == VMODE_U,
+        .sum = v->csr->sstatus & SSTATUS_SUM, .mxr = v->csr->sstatus & SSTATUS_MXR,
         .update_ad = update_ad,
     };
     return guest_walk(&mem, &req, res);
@@ -64,7 +64,7 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
 /* Privileged spec 4.1.1 / 4.1.9: what a trap into S-mode does. */
 static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
 {
-    struct vcsr *c = &v->csr;
+    struct vcsr *c = v->csr;
     c->sepc = v->frame->pc;
     c->scause = cause;
     c->stval = tval;
@@ -104,7 +104,7 @@ static void program_host_timer(struct vcpu *v)
 void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
 {
     v->timer_deadline = deadline;
-    v->csr.sip &= ~SIP_STIP;
+    v->csr->sip &= ~SIP_STIP;
     program_host_timer(v);
 }
 
@@ -118,7 +118,7 @@ static void update_timer(struct vcpu *v)
     struct hart *h = this_hart();
     uint64_t now = csr_read(CSR_TIME);
     if (v->timer_deadline != VM_NO_DEADLINE && now >= v->timer_deadline) {
-        v->csr.sip |= SIP_STIP;
+        v->csr->sip |= SIP_STIP;
         v->timer_deadline = VM_NO_DEADLINE;
     }
     if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && v->vm->board.uart.ier)) {
@@ -136,8 +136,8 @@ static void update_timer(struct vcpu *v)
  * when in U-mode, or in S-mode with SIE; priority SEI > SSI > STI. */
 static uint64_t pending_interrupt(const struct vcpu *v)
 {
-    uint64_t pending = v->csr.sip & v->csr.sie;
-    if (!pending || (v->mode == VMODE_S && !(v->csr.sstatus & SSTATUS_SIE)))
+    uint64_t pending = v->csr->sip & v->csr->sie;
+    if (!pending || (v->mode == VMODE_S && !(v->csr->sstatus & SSTATUS_SIE)))
         return 0;
     static const unsigned order[] = { IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER };
     for (unsigned i = 0; i < 3; i++)
@@ -152,7 +152,7 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
      * (privileged spec 3.3.3 / 4.1.3). The hart sleeps meanwhile. */
     for (;;) {
         update_timer(v);
-        if (v->csr.sip & v->csr.sie)
+        if (v->csr->sip & v->csr->sie)
             return;
         csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
         wait_for_interrupt();
@@ -179,6 +179,7 @@ void vcpu_resume(struct vcpu *v)
     f->host_trap = (uint64_t)vcpu_trap_from_guest;
     f->host_fault = h->frame.host_fault;
     f->flush_on_switch = v->shadow->asid == 0;
+    f->vmode = v->mode;
     h->vcpu = v;
 
     /* The guest runs in U-mode; interrupts reach lodger whatever sstatus.SIE
@@ -186,11 +187,11 @@ void vcpu_resume(struct vcpu *v)
     csr_clear(CSR_SSTATUS, SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR | SSTATUS_FS);
     /* The hart's FS mirrors the guest's: Off makes FP instructions trap, and
      * the hardware's Clean -> Dirty transition is copied back at the next trap. */
-    csr_set(CSR_SSTATUS, SSTATUS_SPIE | (v->csr.sstatus & SSTATUS_FS));
+    csr_set(CSR_SSTATUS, SSTATUS_SPIE | (v->csr->sstatus & SSTATUS_FS));
     csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
     /* Counters: virtual S may read what the firmware allows; virtual U what
      * the guest kernel's scounteren allows. */
-    csr_write(CSR_SCOUNTEREN, v->mode == VMODE_S ? 7UL : (v->csr.scounteren & 7UL));
+    csr_write(CSR_SCOUNTEREN, v->mode == VMODE_S ? 7UL : (v->csr->scounteren & 7UL));
     csr_write(CSR_STVEC, first_address_of(vm, first_trap_entry));
     first_resume_fn resume = (first_resume_fn)first_address_of(vm, first_resume_guest);
     resume(frame_va(v), v->shadow->satp, f->flush_on_switch);
@@ -201,7 +202,7 @@ void vcpu_resume(struct vcpu *v)
 static bool fetch_parcel(struct vcpu *v, uint64_t va, uint16_t *out, uint64_t *cause)
 {
     uint64_t gpa = va;
-    if ((v->csr.satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
+    if ((v->csr->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
         struct walk_result res;
         enum walk_status st = vcpu_translate(v, va, ACCESS_FETCH, false, &res);
         if (st != WALK_OK) {
@@ -234,8 +235,8 @@ void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
     v->frame->pc = pc;
     v->frame->x[10] = (uint64_t)v->id;
     v->frame->x[11] = opaque;
-    v->csr.satp = 0;
-    v->csr.sstatus &= ~SSTATUS_SIE;
+    v->csr->satp = 0;
+    v->csr->sstatus &= ~SSTATUS_SIE;
     v->mode = VMODE_S;
     v->shadow = NULL;
     v->pc_redirected = true;

@@ -150,7 +150,10 @@ static void vcpu_init(struct vm *vm, int id)
     v->vm = vm;
     v->id = id;
     v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
-    vcsr_reset(&v->csr);
+    if (!v->frame)
+        panic("out of memory for a vCPU frame");
+    v->csr = &v->frame->csr;
+    vcsr_reset(v->csr);
     v->mode = VMODE_S;
     v->state = id == 0 ? VCPU_RUNNING : VCPU_STOPPED;
     v->timer_deadline = VM_NO_DEADLINE;

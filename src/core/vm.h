@@ -29,7 +29,7 @@ struct vcpu {
     struct vm *vm;
     int id;
     struct trap_frame *frame;   /* lodger's (identity) address of the frame page */
-    struct vcsr csr;
+    struct vcsr *csr;           /* in the frame: the first portion's fast paths use it */
     enum vmode mode;
     enum vcpu_state state;
     uint64_t timer_deadline;

@@ -14,7 +14,7 @@ void board_update_interrupts(struct vm *vm)
     struct board *b = &vm->board;
     plic_set_level(&b->plic, BOARD_UART_IRQ, uart_irq_pending(&b->uart));
     for (int i = 0; i < vm->vcpu_count; i++) {
-        uint64_t *sip = &vm->vcpus[i].csr.sip;
+        uint64_t *sip = &vm->vcpus[i].csr->sip;
         if (plic_context_pending(&b->plic, (unsigned)i))
             __atomic_or_fetch(sip, SIP_SEIP, __ATOMIC_SEQ_CST);
         else

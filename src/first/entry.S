@@ -54,7 +54,9 @@ first_trap_entry:
     sd t0, FRAME_TVAL(sp)
     csrr t0, sstatus
     sd t0, FRAME_STATUS(sp)
+    j .Lfast_paths
 
+.Lslow_path:
     /* Into the second address space. Load all we need before the switch:
      * the frame is not mapped there. */
     ld t0, FRAME_HOST_SATP(sp)
@@ -100,6 +102,173 @@ first_trap_entry:
     ld x\n, HOST_X\n(sp)
     .endr
     addi sp, sp, HOST_REGS_SIZE
+    sret
+
+/*
+ * Fast paths: the guest kernel's accesses to the virtual CSRs it touches on
+ * every trap and every interrupt toggle, served here without leaving the
+ * guest's address space. The C twin, src/first/fast_path.c, follows this
+ * code step by step and is what the host tests check. Anything unusual
+ * (virtual U-mode, stval without the instruction, a change of SUM/MXR/FS,
+ * an interrupt that may become deliverable) goes to .Lslow_path with the
+ * frame as the trap entry left it. All guest registers are in the frame.
+ */
+.macro csr_new_value            /* t4 = op(a7 old, a5 operand) by funct3 in a1 */
+    andi t0, a1, 3
+    mv t4, a5
+    li t1, 2
+    bne t0, t1, 11f
+    or t4, a7, a5
+11: li t1, 3
+    bne t0, t1, 12f
+    not t4, a5
+    and t4, a7, t4
+12:
+.endm
+
+.Lfast_paths:
+    ld t0, FRAME_CAUSE(sp)
+    li t1, CAUSE_ILLEGAL_INSTRUCTION
+    bne t0, t1, .Lslow_path
+    ld t0, FRAME_VMODE(sp)
+    beqz t0, .Lslow_path            /* from virtual U: the guest kernel's business */
+    ld a0, FRAME_TVAL(sp)           /* the instruction bits (0 if the core leaves them out) */
+    andi t0, a0, 0x7f
+    li t1, OPCODE_SYSTEM
+    bne t0, t1, .Lslow_path
+    srli a1, a0, 12
+    andi a1, a1, 7                  /* funct3 */
+    andi t0, a1, 3
+    beqz t0, .Lslow_path            /* not a CSR instruction */
+    srli a2, a0, 15
+    andi a2, a2, 31                 /* rs1 or uimm */
+    srli a3, a0, 7
+    andi a3, a3, 31                 /* rd */
+    srli a4, a0, 20                 /* CSR number */
+    mv a5, a2                       /* operand: uimm ... */
+    andi t0, a1, 4
+    bnez t0, 1f
+    slli t0, a2, 3                  /* ... or x[rs1] (frame x[0] is always 0) */
+    add t0, t0, sp
+    ld a5, FRAME_X0(t0)
+1:  andi t0, a1, 3                  /* a6: does it write? csrrw*, or rs1/uimm != 0 */
+    addi t0, t0, -1
+    seqz t0, t0
+    snez t1, a2
+    or a6, t0, t1
+
+    li t1, CSR_SSCRATCH
+    li t2, FRAME_CSR_SSCRATCH
+    li t3, FAST_SSCRATCH
+    beq a4, t1, .Lfast_plain
+    li t1, CSR_SCAUSE
+    li t2, FRAME_CSR_SCAUSE
+    li t3, FAST_SCAUSE
+    beq a4, t1, .Lfast_plain
+    li t1, CSR_STVAL
+    li t2, FRAME_CSR_STVAL
+    li t3, FAST_STVAL
+    beq a4, t1, .Lfast_plain
+    li t1, CSR_SEPC
+    beq a4, t1, .Lfast_sepc
+    li t1, CSR_SSTATUS
+    beq a4, t1, .Lfast_sstatus
+    li t1, CSR_SIE
+    beq a4, t1, .Lfast_sie
+    li t1, CSR_SIP
+    beq a4, t1, .Lfast_sip
+    j .Lslow_path
+
+.Lfast_plain:                       /* any value sticks: sscratch, scause, stval */
+    add t5, sp, t2
+    ld a7, 0(t5)
+    beqz a6, .Lfast_done
+    csr_new_value
+    sd t4, 0(t5)
+    j .Lfast_done
+
+.Lfast_sepc:                        /* bit 0 reads 0 (IALIGN=16) */
+    li t3, FAST_SEPC
+    ld a7, FRAME_CSR_SEPC(sp)
+    beqz a6, .Lfast_done
+    csr_new_value
+    andi t4, t4, -2
+    sd t4, FRAME_CSR_SEPC(sp)
+    j .Lfast_done
+
+.Lfast_sip:                         /* reads only; writes may raise SSIP */
+    bnez a6, .Lslow_path
+    li t3, FAST_SIP
+    ld a7, FRAME_CSR_SIP(sp)
+    j .Lfast_done
+
+.Lfast_sie:
+    li t3, FAST_SIE
+    ld a7, FRAME_CSR_SIE(sp)
+    beqz a6, .Lfast_done
+    csr_new_value
+    andi t4, t4, SIE_ALL
+    ld t0, FRAME_CSR_SIP(sp)
+    and t0, t0, t4
+    bnez t0, .Lslow_path            /* an interrupt may become deliverable */
+    sd t4, FRAME_CSR_SIE(sp)
+    j .Lfast_done
+
+.Lfast_sstatus:
+    li t3, FAST_SSTATUS
+    ld t5, FRAME_CSR_SSTATUS(sp)
+    li t0, SSTATUS_FS
+    and t1, t5, t0
+    beqz t1, 1f
+    ld t2, FRAME_STATUS(sp)         /* FS as the hardware tracked it */
+    and t2, t2, t0
+    not t1, t0
+    and t5, t5, t1
+    or t5, t5, t2
+    sd t5, FRAME_CSR_SSTATUS(sp)
+1:  mv a7, t5                       /* the value read: SD when FS is Dirty */
+    and t1, t5, t0
+    bne t1, t0, 2f
+    li t1, 1
+    slli t1, t1, 63
+    or a7, a7, t1
+2:  beqz a6, .Lfast_done
+    csr_new_value
+    li t1, SSTATUS_FAST_WRITABLE
+    and t4, t4, t1
+    not t1, t1
+    and t6, t5, t1
+    or t4, t4, t6                   /* t4: the new stored sstatus */
+    xor t0, t4, t5                  /* t0: bits that change */
+    li t1, SSTATUS_FAST_SLOW
+    and t1, t0, t1
+    bnez t1, .Lslow_path            /* SUM/MXR/FS: new shadow view or FPU state */
+    andi t1, t0, SSTATUS_SIE
+    beqz t1, 3f
+    andi t1, t4, SSTATUS_SIE
+    beqz t1, 3f
+    ld t1, FRAME_CSR_SIP(sp)
+    ld t2, FRAME_CSR_SIE(sp)
+    and t1, t1, t2
+    bnez t1, .Lslow_path            /* SIE on with an interrupt pending */
+3:  sd t4, FRAME_CSR_SSTATUS(sp)
+
+.Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
+    beqz a3, 1f
+    slli t0, a3, 3
+    add t0, t0, sp
+    sd a7, FRAME_X0(t0)
+1:  slli t0, t3, 3
+    add t0, t0, sp
+    ld t1, FRAME_FAST_HITS(t0)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS(t0)
+    ld t0, FRAME_PC(sp)
+    addi t0, t0, 4
+    csrw sepc, t0
+    csrw sscratch, sp
+    restore_guest_regs
+    ld sp, FRAME_X2(sp)
     sret
 
 /*

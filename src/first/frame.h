@@ -6,6 +6,8 @@
 #define LODGER_FIRST_FRAME_H
 
 #include <stdint.h>
+#include <stdbool.h>
+#include "core/vcsr.h"
 
 struct trap_frame {
     uint64_t x[32];          /* guest x0..x31 (x0 unused) */
@@ -21,7 +23,29 @@ struct trap_frame {
     uint64_t host_trap;      /* C entry for guest traps (vcpu_trap_from_guest) */
     uint64_t host_fault;     /* C entry for lodger's own traps (lodger_fault) */
     uint64_t flush_on_switch;/* non-zero: sfence.vma after each satp switch (no ASIDs) */
+    /* The vCPU's state that fast paths need, kept here rather than copied. */
+    struct vcsr csr;         /* the virtual supervisor CSRs */
+    uint64_t vmode;          /* enum vmode, kept equal to the vCPU's on resume */
+    uint64_t fast_hits[8];   /* fast-path hits by kind (enum fast_kind) */
 };
+
+/* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
+ * in the first portion. */
+enum fast_kind {
+    FAST_SSTATUS, FAST_SIE, FAST_SIP, FAST_SSCRATCH, FAST_SEPC, FAST_SCAUSE, FAST_STVAL,
+    FAST_KINDS,
+};
+
+/* sstatus bits a guest may write (vcsr.c's rule with FS offered), and those
+ * whose change needs the second portion (shadow view, FPU state). */
+#define FAST_SSTATUS_WRITABLE 0xc6122UL   /* SIE SPIE SPP FS SUM MXR */
+#define FAST_SSTATUS_SLOW 0xc6000UL       /* FS SUM MXR */
+
+#ifndef __ASSEMBLER__
+/* The C twin of the first portion's fast paths (src/first/fast_path.c):
+ * true if the trap in f was served, with f updated as the assembly would. */
+bool fast_path_csr(struct trap_frame *f);
+#endif
 
 /* Registers of lodger itself, saved on its stack when it traps. */
 struct host_regs {

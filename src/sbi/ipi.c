@@ -29,7 +29,7 @@ static long for_each_target(struct vcpu *v, unsigned long mask, unsigned long ba
 
 static void raise_ssip(struct vcpu *target)
 {
-    __atomic_or_fetch(&target->csr.sip, SIP_SSIP, __ATOMIC_SEQ_CST);
+    __atomic_or_fetch(&target->csr->sip, SIP_SSIP, __ATOMIC_SEQ_CST);
 }
 
 static void fence_i(struct vcpu *target)

@@ -18,7 +18,7 @@ static struct sbiret legacy_handle(struct vcpu *v, const struct sbi_call *call)
     case SBI_EXT_0_1_CONSOLE_GETCHAR:
         return (struct sbiret){ firmware_getchar(), 0 };
     case SBI_EXT_0_1_CLEAR_IPI:
-        __atomic_and_fetch(&v->csr.sip, ~SIP_SSIP, __ATOMIC_SEQ_CST);
+        __atomic_and_fetch(&v->csr->sip, ~SIP_SSIP, __ATOMIC_SEQ_CST);
         return (struct sbiret){ 0, 0 };
     case SBI_EXT_0_1_SHUTDOWN:
         vm_end(v->vm, false, "guest shutdown (legacy call)");

@@ -620,6 +620,37 @@ static void fault_causes(void **state)
     assert_int_equal(walk_access_fault_cause(ACCESS_STORE), 7);
 }
 
+/* Privileged spec 4.3.1: "For non-leaf PTEs, the D, A, and U bits are
+ * reserved for future standard use"; 4.3.2 step 3: any reserved bit set in a
+ * PTE raises a page fault. QEMU (get_physical_address) and Spike agree. */
+static void non_leaf_pte_with_d_a_or_u_is_a_page_fault(void **state)
+{
+    (void)state;
+    const uint64_t bits[] = { PTE_D, PTE_A, PTE_U };
+    for (int levels = 3; levels <= 5; levels++) {
+        struct guest *g = guest_new();
+        struct space s = space_new(g, levels);
+        uint64_t va = 0x40201000;
+        map(&s, va, 0x90000000, 0, RWX | PTE_U | AD);
+        for (int level = 1; level < levels; level++) {
+            uint64_t *pointer = slot_for(&s, va, level);
+            for (unsigned i = 0; i < 3; i++) {
+                *pointer |= bits[i];
+                struct walk_request req = request(&s, va, ACCESS_LOAD);
+                req.sum = true;
+                struct walk_result res;
+                enum walk_status st = walk_req(&s, &req, &res);
+                if (st != WALK_PAGE_FAULT)
+                    fail_msg("Sv%d, bit %#lx in the level-%d pointer: status %d, gpa %#lx",
+                             12 + 9 * levels, (unsigned long)bits[i], level, st,
+                             (unsigned long)res.gpa);
+                *pointer &= ~bits[i];
+            }
+        }
+        guest_free(g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +674,7 @@ int main(void)
         cmocka_unit_test(without_update_ad_the_pte_is_left_alone),
         cmocka_unit_test(faulting_access_sets_no_ad),
         cmocka_unit_test(fault_causes),
+        cmocka_unit_test(non_leaf_pte_with_d_a_or_u_is_a_page_fault),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
