@@ -15,10 +15,13 @@ static uint16_t shadow_asid(const struct vm *vm, int slot)
     return (uint16_t)asid;
 }
 
-static void shadow_release(struct shadow *s)
+static void shadow_release(struct vm *vm, struct shadow *s)
 {
     if (!s->in_use)
         return;
+    /* The fast paths may hold this shadow's satp: forget them all. */
+    for (int i = 0; i < vm->vcpu_count; i++)
+        vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] = 0;
     pt_destroy(&s->pt);
     if (s->asid)
         sfence_vma_asid(s->asid);
@@ -43,24 +46,42 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
     return true;
 }
 
+static uint64_t shadow_key(uint64_t guest_satp, int *view)
+{
+    uint64_t key = guest_satp & ~(SATP_ASID_MASK << SATP_ASID_SHIFT);
+    if ((key >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
+        *view = SHADOW_VIEW_S;  /* with translation off every mode sees the same memory */
+    return key;
+}
+
+struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
+{
+    uint64_t key = shadow_key(guest_satp, &view);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        if (s->in_use && s->guest_satp == key && s->view == view)
+            return s;
+    }
+    return NULL;
+}
+
 struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
 {
     struct shadow_cache *cache = &vm->shadows;
-    uint64_t key = guest_satp & ~(SATP_ASID_MASK << SATP_ASID_SHIFT);
-    if ((key >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
-        view = SHADOW_VIEW_S;   /* with translation off every mode sees the same memory */
-    struct shadow *victim = &cache->entries[0];
+    uint64_t key = shadow_key(guest_satp, &view);
     cache->clock++;
+    struct shadow *found = shadow_find(vm, guest_satp, view);
+    if (found) {
+        found->last_used = cache->clock;
+        return found;
+    }
+    struct shadow *victim = &cache->entries[0];
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &cache->entries[i];
-        if (s->in_use && s->guest_satp == key && s->view == view) {
-            s->last_used = cache->clock;
-            return s;
-        }
         if (!s->in_use || (victim->in_use && s->last_used < victim->last_used))
             victim = s;
     }
-    shadow_release(victim);
+    shadow_release(vm, victim);
     victim->guest_satp = key;
     victim->view = view;
     victim->last_used = cache->clock;
@@ -77,7 +98,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
 void shadow_flush_all(struct vm *vm)
 {
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
-        shadow_release(&vm->shadows.entries[i]);
+        shadow_release(vm, &vm->shadows.entries[i]);
 }
 
 void shadow_flush_page(struct vm *vm, uint64_t va)

@@ -34,8 +34,10 @@ struct shadow_cache {
 struct vm;
 struct vcpu;
 
-/* The shadow for the vCPU's current satp and mode, created if needed. */
+/* The shadow for a guest satp and view, created if needed. */
 struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
+/* The same if it exists already, else NULL. */
+struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
 void shadow_flush_all(struct vm *vm);
 /* Drops any shadow mapping of the page at va (sfence.vma with an address). */
 void shadow_flush_page(struct vm *vm, uint64_t va);

@@ -180,6 +180,16 @@ void vcpu_resume(struct vcpu *v)
     f->host_fault = h->frame.host_fault;
     f->flush_on_switch = v->shadow->asid == 0;
     f->vmode = v->mode;
+    f->guest_satp = v->shadow->satp;
+    /* For the fast paths' SUM toggle: both S-mode views, when built. */
+    f->sum_satp[0] = f->sum_satp[1] = 0;
+    if (v->mode == VMODE_S) {
+        int view = v->shadow->view & ~SHADOW_VIEW_SUM;
+        struct shadow *off = shadow_find(vm, v->csr->satp, view);
+        struct shadow *on = shadow_find(vm, v->csr->satp, view | SHADOW_VIEW_SUM);
+        f->sum_satp[0] = off ? off->satp : 0;
+        f->sum_satp[1] = on ? on->satp : 0;
+    }
     h->vcpu = v;
 
     /* The guest runs in U-mode; interrupts reach lodger whatever sstatus.SIE
@@ -194,7 +204,7 @@ void vcpu_resume(struct vcpu *v)
     csr_write(CSR_SCOUNTEREN, v->mode == VMODE_S ? 7UL : (v->csr->scounteren & 7UL));
     csr_write(CSR_STVEC, first_address_of(vm, first_trap_entry));
     first_resume_fn resume = (first_resume_fn)first_address_of(vm, first_resume_guest);
-    resume(frame_va(v), v->shadow->satp, f->flush_on_switch);
+    resume(frame_va(v), f->guest_satp, f->flush_on_switch);
 }
 
 /* Reads 2 bytes of instruction at guest virtual va (a parcel never

@@ -242,7 +242,7 @@ first_trap_entry:
     xor t0, t4, t5                  /* t0: bits that change */
     li t1, SSTATUS_FAST_SLOW
     and t1, t0, t1
-    bnez t1, .Lslow_path            /* SUM/MXR/FS: new shadow view or FPU state */
+    bnez t1, .Lslow_path            /* MXR/FS: new shadow view or FPU state */
     andi t1, t0, SSTATUS_SIE
     beqz t1, 3f
     andi t1, t4, SSTATUS_SIE
@@ -251,7 +251,25 @@ first_trap_entry:
     ld t2, FRAME_CSR_SIE(sp)
     and t1, t1, t2
     bnez t1, .Lslow_path            /* SIE on with an interrupt pending */
-3:  sd t4, FRAME_CSR_SSTATUS(sp)
+3:
+    li t1, SSTATUS_SUM
+    and t1, t0, t1
+    beqz t1, 4f
+    /* SUM changes: switch to the other S-mode view's shadow if it is built. */
+    li t1, SSTATUS_SUM
+    and t1, t4, t1
+    snez t1, t1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SUM_SATP(t1)
+    beqz t1, .Lslow_path
+    csrw satp, t1
+    sd t1, FRAME_GUEST_SATP(sp)
+    ld t2, FRAME_FLUSH(sp)
+    beqz t2, 4f
+    sfence.vma
+4:
+    sd t4, FRAME_CSR_SSTATUS(sp)
 
 .Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
     beqz a3, 1f

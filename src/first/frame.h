@@ -27,6 +27,9 @@ struct trap_frame {
     struct vcsr csr;         /* the virtual supervisor CSRs */
     uint64_t vmode;          /* enum vmode, kept equal to the vCPU's on resume */
     uint64_t fast_hits[8];   /* fast-path hits by kind (enum fast_kind) */
+    /* In virtual S-mode: the host satp of the shadow views with SUM=0 and
+     * SUM=1 (0 if not built yet), so that a SUM toggle is a satp write. */
+    uint64_t sum_satp[2];
 };
 
 /* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
@@ -39,7 +42,7 @@ enum fast_kind {
 /* sstatus bits a guest may write (vcsr.c's rule with FS offered), and those
  * whose change needs the second portion (shadow view, FPU state). */
 #define FAST_SSTATUS_WRITABLE 0xc6122UL   /* SIE SPIE SPP FS SUM MXR */
-#define FAST_SSTATUS_SLOW 0xc6000UL       /* FS SUM MXR */
+#define FAST_SSTATUS_SLOW 0x86000UL       /* FS MXR (SUM switches view in place) */
 
 #ifndef __ASSEMBLER__
 /* The C twin of the first portion's fast paths (src/first/fast_path.c):

@@ -29,6 +29,7 @@ void offsets(void)
     DEFINE(FRAME_HOST_FAULT, offsetof(struct trap_frame, host_fault));
     DEFINE(FRAME_FLUSH, offsetof(struct trap_frame, flush_on_switch));
     DEFINE(FRAME_X0, offsetof(struct trap_frame, x[0]));
+    DEFINE(FRAME_SUM_SATP, offsetof(struct trap_frame, sum_satp));
     DEFINE(FRAME_VMODE, offsetof(struct trap_frame, vmode));
     DEFINE(FRAME_FAST_HITS, offsetof(struct trap_frame, fast_hits));
     DEFINE(FRAME_CSR_SSTATUS, offsetof(struct trap_frame, csr.sstatus));

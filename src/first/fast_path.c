@@ -1,0 +1,100 @@
+/* The C twin of the first portion's fast paths (src/first/entry.S,
+ * .Lfast_paths): the same decisions in the same order, on the same frame.
+ * The host tests check it against the second portion's CSR emulation
+ * (core/vcsr.c), so the assembly has a reference to be read against. */
+#include "first/frame.h"
+#include "arch/riscv/encoding.h"
+
+static uint64_t new_value(unsigned funct3, uint64_t old, uint64_t operand)
+{
+    switch (funct3 & 3) {
+    case 2: return old | operand;
+    case 3: return old & ~operand;
+    default: return operand;
+    }
+}
+
+bool fast_path_csr(struct trap_frame *f)
+{
+    if (f->cause != CAUSE_ILLEGAL_INSTRUCTION || f->vmode == 0)
+        return false;
+    uint64_t insn = f->tval;
+    if ((insn & 0x7f) != OPCODE_SYSTEM)
+        return false;
+    unsigned funct3 = (insn >> 12) & 7, rs1 = (insn >> 15) & 31, rd = (insn >> 7) & 31;
+    unsigned csr = (unsigned)(insn >> 20);
+    if ((funct3 & 3) == 0)
+        return false;
+    uint64_t operand = (funct3 & 4) ? rs1 : f->x[rs1];
+    bool writes = (funct3 & 3) == 1 || rs1 != 0;
+    struct vcsr *c = &f->csr;
+    uint64_t old, *field = 0;
+    enum fast_kind kind;
+
+    switch (csr) {
+    case CSR_SSCRATCH: field = &c->sscratch; kind = FAST_SSCRATCH; break;
+    case CSR_SCAUSE: field = &c->scause; kind = FAST_SCAUSE; break;
+    case CSR_STVAL: field = &c->stval; kind = FAST_STVAL; break;
+    case CSR_SEPC:
+        kind = FAST_SEPC;
+        old = c->sepc;
+        if (writes)
+            c->sepc = new_value(funct3, old, operand) & ~1UL;
+        goto done;
+    case CSR_SIP:
+        if (writes)
+            return false;
+        kind = FAST_SIP;
+        old = c->sip;
+        goto done;
+    case CSR_SIE: {
+        kind = FAST_SIE;
+        old = c->sie;
+        if (writes) {
+            uint64_t sie = new_value(funct3, old, operand) & SIE_ALL;
+            if (c->sip & sie)
+                return false;
+            c->sie = sie;
+        }
+        goto done;
+    }
+    case CSR_SSTATUS: {
+        kind = FAST_SSTATUS;
+        uint64_t stored = c->sstatus;
+        if (stored & SSTATUS_FS) {
+            stored = (stored & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
+            c->sstatus = stored;
+        }
+        old = stored | ((stored & SSTATUS_FS) == SSTATUS_FS ? SSTATUS_SD : 0);
+        if (writes) {
+            uint64_t next = (new_value(funct3, old, operand) & FAST_SSTATUS_WRITABLE) |
+                            (stored & ~FAST_SSTATUS_WRITABLE);
+            uint64_t changed = next ^ stored;
+            if (changed & FAST_SSTATUS_SLOW)
+                return false;
+            if ((changed & SSTATUS_SIE) && (next & SSTATUS_SIE) && (c->sip & c->sie))
+                return false;
+            if (changed & SSTATUS_SUM) {
+                /* The other S-mode view, if built: the assembly writes satp. */
+                uint64_t satp = f->sum_satp[(next & SSTATUS_SUM) != 0];
+                if (!satp)
+                    return false;
+                f->guest_satp = satp;
+            }
+            c->sstatus = next;
+        }
+        goto done;
+    }
+    default:
+        return false;
+    }
+    old = *field;
+    if (writes)
+        *field = new_value(funct3, old, operand);
+done:
+    if (rd)
+        f->x[rd] = old;
+    f->fast_hits[kind]++;
+    f->pc += 4;
+    return true;
+}
