@@ -27,6 +27,6 @@ void sbi_dispatch(struct vcpu *v);
 bool sbi_extension_available(unsigned long eid);
 
 extern const struct sbi_extension sbi_ext_base, sbi_ext_legacy, sbi_ext_time,
-    sbi_ext_dbcn, sbi_ext_srst, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm;
+    sbi_ext_dbcn, sbi_ext_srst, sbi_ext_ipi, sbi_ext_rfence, sbi_ext_hsm, sbi_ext_lodger;
 
 #endif

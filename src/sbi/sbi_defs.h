@@ -61,8 +61,7 @@
  * an experimental-range value identifies it to guests. */
 #define SBI_IMPL_ID_LODGER 0x4c4f44
 #define SBI_SPEC_VERSION_2_0 ((2UL << 24) | 0)
-/* Vendor/firmware-specific extension space (SBI spec 3.2: 0x09000000-0x09FFFFFF
- * is "Firmware Specific"). lodger's counters are read through it. */
-#define SBI_EXT_LODGER 0x094C4447
+/* lodger's own extension, in the firmware-specific space (src/sbi/lodger.c). */
+#define SBI_EXT_LODGER 0x0A4C4447
 
 #endif

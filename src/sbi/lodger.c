@@ -1,0 +1,83 @@
+/* lodger's own SBI extension: guests (benchmarks, tests) read lodger's
+ * counters. EID 0x0A4C4447 lies in the SBI "firmware specific" range
+ * (0x0A000000-0x0AFFFFFF, SBI spec 3.3), tied to the implementation ID that
+ * BASE reports (SBI_IMPL_ID_LODGER): lodger is the guest's SBI firmware.
+ * Documented in docs/COUNTERS.md.
+ *
+ *   fid 0  LODGER_COUNTER_COUNT        -> number of counter ids
+ *   fid 1  LODGER_COUNTER_READ (id)    -> value (SBI_ERR_INVALID_PARAM if id is unknown)
+ *   fid 2  LODGER_COUNTER_PRINT        -> prints every counter on lodger's console
+ */
+#include "sbi/sbi.h"
+#include "core/vm.h"
+
+enum {
+    LODGER_COUNTER_COUNT = 0,
+    LODGER_COUNTER_READ = 1,
+    LODGER_COUNTER_PRINT = 2,
+};
+
+/* Counter ids (docs/COUNTERS.md): per vCPU unless noted. */
+#define ID_EXCEPTIONS 0         /* 0..15: slow-path traps by cause */
+#define ID_INTERRUPTS 16        /* 16..31: host interrupts by cause */
+#define ID_INJECTED 32
+#define ID_CSR_SLOW 33
+#define ID_SRET 34
+#define ID_WFI 35
+#define ID_SFENCE 36
+#define ID_SBI 37
+#define ID_SHADOW_FILLS 38
+#define ID_MMIO 39
+#define ID_FAST 40              /* 40..46: fast-path hits by kind */
+#define ID_CONFLICTS 48         /* per VM from here on */
+#define ID_RELOCATIONS 49       /* 49..52: by reason */
+#define ID_EMULATED 53
+#define ID_COUNT 54
+
+static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
+{
+    const struct vcpu_counters *c = &v->count;
+    const struct first_portion_stats *fp = &v->vm->fp;
+    if (id < ID_INTERRUPTS) { *out = c->exceptions[id]; return true; }
+    if (id < ID_INJECTED) { *out = c->interrupts[id - ID_INTERRUPTS]; return true; }
+    if (id >= ID_FAST && id < ID_FAST + FAST_KINDS) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
+    if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
+        *out = fp->relocations[id - ID_RELOCATIONS];
+        return true;
+    }
+    switch (id) {
+    case ID_INJECTED: *out = c->injected; return true;
+    case ID_CSR_SLOW: *out = c->csr_emulated; return true;
+    case ID_SRET: *out = c->sret; return true;
+    case ID_WFI: *out = c->wfi; return true;
+    case ID_SFENCE: *out = c->sfence; return true;
+    case ID_SBI: *out = c->sbi_calls; return true;
+    case ID_SHADOW_FILLS: *out = c->shadow_fills; return true;
+    case ID_MMIO: *out = c->mmio; return true;
+    case ID_CONFLICTS: *out = fp->conflicts; return true;
+    case ID_EMULATED: *out = fp->emulated; return true;
+    default: return false;
+    }
+}
+
+static struct sbiret lodger_handle(struct vcpu *v, const struct sbi_call *call)
+{
+    uint64_t value;
+    switch (call->fid) {
+    case LODGER_COUNTER_COUNT:
+        return (struct sbiret){ SBI_SUCCESS, ID_COUNT };
+    case LODGER_COUNTER_READ:
+        if (!read_counter(v, call->arg[0], &value))
+            return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        return (struct sbiret){ SBI_SUCCESS, (long)value };
+    case LODGER_COUNTER_PRINT:
+        vm_print_counters(v->vm);
+        first_portion_print_stats(v->vm);
+        return (struct sbiret){ SBI_SUCCESS, 0 };
+    default:
+        return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+}
+
+const struct sbi_extension sbi_ext_lodger = { SBI_EXT_LODGER, SBI_EXT_LODGER, "lodger",
+                                              lodger_handle };
