@@ -4,6 +4,9 @@
 #include "core/mem.h"
 #include "core/reloc.h"
 #include "core/console.h"
+#include "core/trap.h"
+#include "core/insn.h"
+#include "arch/riscv/fpr.h"
 #include "arch/riscv/csr.h"
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -56,16 +59,22 @@ static bool guest_range_free(const struct vm *vm, uint64_t satp, uint64_t va, ui
 /* Usable for the first portion: canonical for the host, clear of lodger's
  * own identity map, and unmapped in every guest address space lodger knows
  * of (each vCPU's satp and every cached shadow's). */
-static bool range_free(void *ctx, uint64_t va, uint64_t size)
+/* Clear of lodger's own address space (its identity map of RAM and devices). */
+static bool range_free_of_lodger(uint64_t va, uint64_t size)
 {
-    struct vm *vm = ctx;
     if (!pt_is_canonical(va, host_mmu.levels) || !pt_is_canonical(va + size - 1, host_mmu.levels) ||
         va + size < va)
         return false;
     for (int i = 0; i < host.mem_count; i++)
         if (va < host.mem[i].base + host.mem[i].size && host.mem[i].base < va + size)
             return false;
-    if (host.test_device && va <= host.test_device && host.test_device < va + size)
+    return !(host.test_device && va <= host.test_device && host.test_device < va + size);
+}
+
+static bool range_free(void *ctx, uint64_t va, uint64_t size)
+{
+    struct vm *vm = ctx;
+    if (!range_free_of_lodger(va, size))
         return false;
     for (int i = 0; i < vm->vcpu_count; i++)
         if (!guest_range_free(vm, vm->vcpus[i].csr->satp, va, size))
@@ -103,6 +112,54 @@ void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
     vm->fp.relocations[why]++;
 }
 
+
+/* Settling (DESIGN step 4): more than this many emulated accesses within one
+ * interval means the place is hot: move on. */
+#define SETTLE_INTERVALS_PER_SECOND 100
+#define SETTLE_THRESHOLD 64
+
+static bool in_history(const struct vm *vm, uint64_t va)
+{
+    const struct first_portion_state *st = &vm->fp_state;
+    unsigned n = st->history_count < FIRST_HISTORY ? st->history_count : FIRST_HISTORY;
+    for (unsigned i = 0; i < n; i++)
+        if (va < st->history[i] + FIRST_PORTION_SIZE && st->history[i] < va + FIRST_PORTION_SIZE)
+            return true;
+    return false;
+}
+
+static void remember(struct vm *vm, uint64_t va)
+{
+    struct first_portion_state *st = &vm->fp_state;
+    st->history[st->history_count++ % FIRST_HISTORY] = va;
+}
+
+/* Moves away from the current place: to an unused region if there is one,
+ * else to a random region (not a recent one) whose content is then displaced. */
+static void move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
+{
+    struct vm *vm = v->vm;
+    struct reloc_query q = {
+        .host_levels = host_mmu.levels, .size = FIRST_PORTION_SIZE, .current = vm->first_va,
+        .range_free = range_free, .ctx = vm,
+    };
+    remember(vm, vm->first_va);
+    bool was_displaced = vm->fp_state.displaced;
+    uint64_t new_va;
+    if (reloc_find_free(&q, &vm->reloc_seed, &new_va)) {
+        vm->fp_state.displaced = false;
+        first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_UNUSED);
+        return;
+    }
+    do
+        new_va = reloc_random_region(&q, &vm->reloc_seed);
+    while (in_history(vm, new_va) || !range_free_of_lodger(new_va, FIRST_PORTION_SIZE));
+    vm->fp_state.displaced = true;
+    vm->fp_state.interval_start = csr_read(CSR_TIME);
+    vm->fp_state.interval_count = 0;
+    first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);
+}
+
 static void record_latency(struct vm *vm, uint64_t ticks)
 {
     struct first_portion_stats *st = &vm->fp;
@@ -110,21 +167,95 @@ static void record_latency(struct vm *vm, uint64_t ticks)
     st->latency_count++;
 }
 
-void first_portion_resolve(struct vcpu *v, uint64_t va, uint64_t trap_time)
+/* The emulator's view of this vCPU: its registers and its translation. */
+static void *emulate_translate(void *ctx, uint64_t va, uint64_t len, enum access_type access,
+                               uint64_t *cause)
+{
+    struct vcpu *v = ctx;
+    uint64_t gpa = va;
+    if ((v->csr->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
+        struct walk_result res;
+        enum walk_status st = vcpu_translate(v, va, access, true, &res);
+        if (st != WALK_OK) {
+            *cause = st == WALK_PAGE_FAULT ? walk_page_fault_cause(access)
+                                           : walk_access_fault_cause(access);
+            return NULL;
+        }
+        gpa = res.gpa;
+    }
+    void *host_ptr = vm_gpa_to_host(v->vm, gpa, len);
+    if (!host_ptr)
+        *cause = walk_access_fault_cause(access);
+    return host_ptr;
+}
+
+static uint64_t emulate_read_reg(void *ctx, unsigned reg, bool fp)
+{
+    return fp ? fpr_read(reg) : vcpu_reg(ctx, reg);
+}
+
+static void emulate_write_reg(void *ctx, unsigned reg, bool fp, uint64_t value)
+{
+    struct vcpu *v = ctx;
+    if (!fp) {
+        vcpu_set_reg(v, reg, value);
+        return;
+    }
+    fpr_write(reg, value);
+    /* The hardware marks FP state dirty on an FP register write (4.1.1.6). */
+    v->csr->sstatus |= SSTATUS_FS;
+    v->frame->status |= SSTATUS_FS;
+}
+
+/* DESIGN step 3: one guest load/store/AMO on displaced content, done on the
+ * guest's memory through lodger's own mapping. */
+static bool emulate_displaced(struct vcpu *v, struct trap *t)
 {
     struct vm *vm = v->vm;
+    uint64_t cause;
+    if (!vcpu_fetch_insn(v, t->epc, &t->insn, &cause)) {
+        vcpu_inject_exception(v, cause, t->epc);
+        return false;
+    }
+    struct insn d;
+    insn_decode(t->insn, &d);
+    t->insn_length = d.length;
+    struct emulate_ops ops = { emulate_translate, emulate_read_reg, emulate_write_reg, v };
+    uint64_t tval = 0;
+    switch (emulate_access(&d, &ops, &v->reservation, &cause, &tval)) {
+    case EMULATE_DONE:
+        break;
+    case EMULATE_FAULT:
+        vcpu_inject_exception(v, cause, tval);
+        return false;
+    default:
+        /* Not a plain access (e.g. a vector load): move away instead. */
+        move_on(v, RELOC_SETTLE);
+        return false;
+    }
+    vm->fp.emulated++;
+    struct first_portion_state *st = &vm->fp_state;
+    uint64_t now = csr_read(CSR_TIME);
+    if (now - st->interval_start > host.timebase_hz / SETTLE_INTERVALS_PER_SECOND) {
+        st->interval_start = now;
+        st->interval_count = 0;
+    }
+    if (++st->interval_count > SETTLE_THRESHOLD)
+        move_on(v, RELOC_SETTLE);
+    return true;
+}
+
+bool first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
+{
+    struct vm *vm = v->vm;
+    if (vm->fp_state.displaced && access != ACCESS_FETCH)
+        return emulate_displaced(v, t);
+    /* A conflict: the guest wants this place (an instruction fetch from
+     * displaced content cannot be emulated cheaply: move too). */
     vm->fp.conflicts++;
-    struct reloc_query q = {
-        .host_levels = host_mmu.levels, .size = FIRST_PORTION_SIZE, .current = vm->first_va,
-        .range_free = range_free, .ctx = vm,
-    };
-    uint64_t new_va;
-    if (!reloc_find_free(&q, &vm->reloc_seed, &new_va))
-        vm_end(vm, true, "the guest maps every region lodger tried for its first portion "
-               "(conflict at 0x%lx); displaced-content emulation is not implemented yet",
-               (unsigned long)va);
-    first_portion_move(vm, new_va, RELOC_TO_UNUSED);
-    record_latency(vm, csr_read(CSR_TIME) - trap_time);
+    move_on(v, RELOC_FETCH);
+    record_latency(vm, csr_read(CSR_TIME) - t->time);
+    return false;
 }
 
 static int compare_u32(const void *a, const void *b)

@@ -17,12 +17,23 @@ enum reloc_reason {
     RELOC_REASONS,
 };
 
+#define FIRST_HISTORY 4             /* recent places not to go back to */
+
 struct first_portion_stats {
     uint64_t conflicts;
     uint64_t relocations[RELOC_REASONS];
     uint64_t emulated;              /* guest accesses to displaced content */
     uint32_t latency[FIRST_LATENCY_SAMPLES];    /* conflict fault -> resume, timer ticks */
     unsigned latency_count;
+};
+
+/* Where the first portion has been, and whether it sits on guest content. */
+struct first_portion_state {
+    bool displaced;                 /* the guest maps the current place too */
+    uint64_t history[FIRST_HISTORY];
+    unsigned history_count;
+    uint64_t interval_start;        /* settle policy: accesses in this interval */
+    uint64_t interval_count;
 };
 
 struct vm;
@@ -33,9 +44,11 @@ struct vcpu;
  * *cause set when it is the guest's own fault. */
 bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type access,
                                uint64_t *cause);
-/* Resolves a conflict at va: moves the first portion away. trap_time is the
- * time CSR value when the trap was taken, for the latency figures. */
-void first_portion_resolve(struct vcpu *v, uint64_t va, uint64_t trap_time);
+struct trap;
+/* Resolves a conflict: moves the first portion away, or, while it sits on
+ * displaced content, emulates the access. Returns true if the guest's pc
+ * moves on (access emulated), false to retry the instruction. */
+bool first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access);
 /* Moves the first portion of vm to new_va in every table that maps it. */
 void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why);
 void first_portion_print_stats(const struct vm *vm);

@@ -206,8 +206,9 @@ static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
         return TRAP_RETRY;
     case SHADOW_CONFLICT:
     default:
-        first_portion_resolve(v, t->tval, t->time);
-        return TRAP_RETRY;  /* the access now reaches the guest's own page */
+        /* Either moved away (retry: the access reaches the guest's own
+         * page now) or emulated on displaced content (pc moves on). */
+        return first_portion_resolve(v, t, access) ? TRAP_NEXT : TRAP_RETRY;
     }
 }
 

@@ -82,6 +82,7 @@ static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
         vcpu_select_shadow(v);
     }
     v->count.injected++;
+    v->reservation.valid = false;   /* a trap may end a reservation (spec 8.2) */
 }
 
 void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)

@@ -10,6 +10,7 @@
 #include "core/image.h"
 #include "dev/board.h"
 #include "core/first_portion.h"
+#include "core/emulate.h"
 #include "arch/riscv/encoding.h"
 
 #define VM_MAX_VCPUS FIRST_MAX_VCPUS
@@ -35,6 +36,7 @@ struct vcpu {
     uint64_t timer_deadline;
     struct shadow *shadow;      /* the shadow table the guest runs on now */
     bool pc_redirected;         /* an SBI call moved pc: do not advance it */
+    struct reservation reservation; /* LR/SC on emulated (displaced) memory */
     struct vcpu_counters count;
 };
 
@@ -44,6 +46,7 @@ struct vm {
     uint64_t ram_gpa, ram_size, ram_hpa;
     uint64_t first_va;          /* where the first portion is, in the guest's space */
     struct first_portion_stats fp;
+    struct first_portion_state fp_state;
     uint64_t reloc_seed;
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
