@@ -1,0 +1,860 @@
+/* Host tests for src/first/fast_path.c, the C twin of the first portion's
+ * fast paths (src/first/entry.S, .Lfast_paths): what it declines, and a
+ * randomized differential check against the second portion's CSR emulation
+ * (src/core/vcsr.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "arch/riscv/encoding.h"
+#include "core/vcsr.h"
+#include "first/frame.h"
+
+/* What lodger gives a guest (core/vm.c): F/D offered, so FS is writable. */
+static const struct vcsr_config guest_cfg = {
+    .satp_modes = 1UL << SATP_MODE_BARE | 1UL << SATP_MODE_SV39 | 1UL << SATP_MODE_SV48 |
+                  1UL << SATP_MODE_SV57,
+    .asid_bits = 16,
+    .sstatus_writable = SSTATUS_FS,
+};
+
+enum { F3_CSRRW = 1, F3_CSRRS = 2, F3_CSRRC = 3, F3_CSRRWI = 5, F3_CSRRSI = 6, F3_CSRRCI = 7 };
+enum { REG_A0 = 10, REG_A1 = 11, REG_A2 = 12 };
+
+#define FS_OFF 0UL
+#define FS_INITIAL (1UL << SSTATUS_FS_SHIFT)
+#define FS_CLEAN (2UL << SSTATUS_FS_SHIFT)
+#define FS_DIRTY (3UL << SSTATUS_FS_SHIFT)
+#define SSTATUS_BASE_BITS (SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR)
+
+#define GUEST_PC 0xffffffff80201000UL
+#define SATP_SUM0 (SATP_MODE_SV39 << SATP_MODE_SHIFT | 0x80111UL)
+#define SATP_SUM1 (SATP_MODE_SV39 << SATP_MODE_SHIFT | 0x80222UL)
+
+static uint32_t csr_insn(unsigned funct3, unsigned rd, unsigned rs1, unsigned csr)
+{
+    return csr << 20 | rs1 << 15 | funct3 << 12 | rd << 7 | OPCODE_SYSTEM;
+}
+
+/* A trap as the entry leaves it: the guest kernel executed insn. Every
+ * field holds a distinct value, so that any stray write shows. */
+static struct trap_frame frame_for(uint32_t insn)
+{
+    struct trap_frame f;
+    memset(&f, 0, sizeof(f));
+    for (int i = 1; i < 32; i++)
+        f.x[i] = 0x1111111100000000UL + (uint64_t)i * 0x1010101UL;
+    f.pc = GUEST_PC;
+    f.cause = CAUSE_ILLEGAL_INSTRUCTION;
+    f.tval = insn;
+    f.status = FS_CLEAN | SSTATUS_SPIE;
+    f.guest_satp = SATP_SUM0;
+    f.host_satp = 0x8000000000081234UL;
+    f.host_sp = 0x80400000UL;
+    f.host_tp = 0x80410000UL;
+    f.host_scratch = 0x80420000UL;
+    f.host_trap = 0x80201234UL;
+    f.host_fault = 0x80205678UL;
+    f.flush_on_switch = 1;
+    f.csr = (struct vcsr){
+        .sstatus = SSTATUS_UXL_64 | FS_CLEAN | SSTATUS_SPP | SSTATUS_SPIE,
+        .sie = SIP_SSIP | SIP_SEIP,
+        .sip = SIP_STIP,
+        .stvec = 0xffffffff80200100UL,
+        .sscratch = 0xffffffe000345678UL,
+        .sepc = 0x0000003fff8a1234UL,
+        .scause = CAUSE_USER_ECALL,
+        .stval = 0x5a5a5a5a5a5a5a5aUL,
+        .satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | 0x80333UL,
+        .scounteren = 7,
+        .senvcfg = 1,
+    };
+    f.vmode = VMODE_S;
+    for (int k = 0; k < 8; k++)
+        f.fast_hits[k] = 100 * (uint64_t)k + 3;
+    f.sum_satp[0] = SATP_SUM0;
+    f.sum_satp[1] = SATP_SUM1;
+    return f;
+}
+
+static bool field_differs(const char *name, int index, uint64_t got, uint64_t want)
+{
+    if (got == want)
+        return false;
+    if (index >= 0)
+        print_error("frame.%s[%d] = 0x%lx, expected 0x%lx\n", name, index,
+                    (unsigned long)got, (unsigned long)want);
+    else
+        print_error("frame.%s = 0x%lx, expected 0x%lx\n", name, (unsigned long)got,
+                    (unsigned long)want);
+    return true;
+}
+
+/* Whole-frame comparison naming every field that differs. */
+static bool frames_differ(const struct trap_frame *got, const struct trap_frame *want)
+{
+    bool bad = false;
+#define FIELD(f) bad |= field_differs(#f, -1, got->f, want->f)
+    for (int i = 0; i < 32; i++)
+        bad |= field_differs("x", i, got->x[i], want->x[i]);
+    FIELD(pc); FIELD(cause); FIELD(tval); FIELD(status); FIELD(guest_satp); FIELD(host_satp);
+    FIELD(host_sp); FIELD(host_tp); FIELD(host_scratch); FIELD(host_trap); FIELD(host_fault);
+    FIELD(flush_on_switch);
+    FIELD(csr.sstatus); FIELD(csr.sie); FIELD(csr.sip); FIELD(csr.stvec); FIELD(csr.sscratch);
+    FIELD(csr.sepc); FIELD(csr.scause); FIELD(csr.stval); FIELD(csr.satp);
+    FIELD(csr.scounteren); FIELD(csr.senvcfg); FIELD(vmode);
+    for (int k = 0; k < 8; k++)
+        bad |= field_differs("fast_hits", k, got->fast_hits[k], want->fast_hits[k]);
+    bad |= field_differs("sum_satp", 0, got->sum_satp[0], want->sum_satp[0]);
+    bad |= field_differs("sum_satp", 1, got->sum_satp[1], want->sum_satp[1]);
+#undef FIELD
+    /* Anything the field list above misses (a field added later). */
+    if (!bad && memcmp(got, want, sizeof(*got)) != 0) {
+        print_error("frames differ in a field not listed in frames_differ\n");
+        bad = true;
+    }
+    return bad;
+}
+
+static void assert_frame_equal(const struct trap_frame *got, const struct trap_frame *want)
+{
+    if (frames_differ(got, want))
+        fail();
+}
+
+/* The twin must decline f and leave it exactly as it was. */
+static void assert_declined(struct trap_frame f)
+{
+    struct trap_frame before = f;
+    if (fast_path_csr(&f)) {
+        print_error("tval 0x%lx cause 0x%lx vmode %lu: served, expected a decline\n",
+                    (unsigned long)before.tval, (unsigned long)before.cause,
+                    (unsigned long)before.vmode);
+        fail();
+    }
+    assert_frame_equal(&f, &before);
+}
+
+/* Serves f, checks the frame-level bookkeeping, returns the new frame. */
+static struct trap_frame serve(struct trap_frame f, enum fast_kind kind)
+{
+    struct trap_frame before = f;
+    if (!fast_path_csr(&f)) {
+        print_error("tval 0x%lx: declined, expected it served\n", (unsigned long)before.tval);
+        fail();
+    }
+    assert_int_equal(f.pc, before.pc + 4);
+    assert_int_equal(f.fast_hits[kind], before.fast_hits[kind] + 1);
+    assert_int_equal(f.x[0], 0);
+    return f;
+}
+
+/* ---- what the fast paths leave to the second portion ---- */
+
+static void declines_other_causes(void **state)
+{
+    (void)state;
+    static const uint64_t causes[] = {
+        CAUSE_MISALIGNED_FETCH, CAUSE_FETCH_ACCESS, CAUSE_BREAKPOINT, CAUSE_LOAD_ACCESS,
+        CAUSE_STORE_ACCESS, CAUSE_USER_ECALL, CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT,
+        CAUSE_STORE_PAGE_FAULT, CAUSE_INTERRUPT | IRQ_S_TIMER, CAUSE_INTERRUPT | IRQ_S_EXT,
+        CAUSE_INTERRUPT | CAUSE_ILLEGAL_INSTRUCTION,
+    };
+    /* stval may well look like a CSR instruction: only the cause decides. */
+    for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+        struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SSCRATCH));
+        f.cause = causes[i];
+        assert_declined(f);
+    }
+}
+
+static void declines_virtual_user_mode(void **state)
+{
+    (void)state;
+    static const unsigned csrs[] = { CSR_SSTATUS, CSR_SIE, CSR_SIP, CSR_SSCRATCH, CSR_SEPC,
+                                     CSR_SCAUSE, CSR_STVAL };
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++) {
+        struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, csrs[i]));
+        f.vmode = VMODE_U;
+        assert_declined(f);
+        f.tval = csr_insn(F3_CSRRW, REG_A0, REG_A1, csrs[i]);
+        assert_declined(f);
+    }
+}
+
+static void declines_without_a_system_instruction(void **state)
+{
+    (void)state;
+    static const uint64_t tvals[] = {
+        0,                /* the core did not report the instruction */
+        0x00053503,       /* ld a0, 0(a0) */
+        0x00a5b023,       /* sd a0, 0(a1) */
+        0x9002,           /* c.ebreak */
+        0x14002573 & ~0x7fUL,                  /* csrr a0, sscratch without its opcode */
+        (0x14002573 & ~0x7fUL) | 0x33,         /* ... with the OP opcode */
+        (0x14002573 & ~0x7fUL) | 0x72,         /* ... one bit off SYSTEM */
+        0x140025f3UL | 0xffffffff00000000UL,   /* upper bits: no 12-bit CSR number */
+    };
+    for (size_t i = 0; i < sizeof(tvals) / sizeof(tvals[0]); i++) {
+        struct trap_frame f = frame_for(0);
+        f.tval = tvals[i];
+        assert_declined(f);
+    }
+}
+
+static void declines_system_instructions_that_are_not_csr_accesses(void **state)
+{
+    (void)state;
+    static const uint32_t insns[] = {
+        0x00000073,   /* ecall */
+        0x00100073,   /* ebreak */
+        0x10200073,   /* sret */
+        0x30200073,   /* mret */
+        0x10500073,   /* wfi */
+        0x12000073,   /* sfence.vma */
+        0x12b50073,   /* sfence.vma a0, a1 */
+    };
+    for (size_t i = 0; i < sizeof(insns) / sizeof(insns[0]); i++)
+        assert_declined(frame_for(insns[i]));
+    /* funct3 4 (the H extension's loads and stores) even on a served CSR's number. */
+    static const unsigned csrs[] = { CSR_SSCRATCH, CSR_SEPC, CSR_SSTATUS, CSR_SIP };
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++) {
+        assert_declined(frame_for(csr_insn(4, REG_A0, REG_A1, csrs[i])));
+        assert_declined(frame_for(csr_insn(4, REG_A0, 0, csrs[i])));
+        assert_declined(frame_for(csr_insn(0, REG_A0, REG_A1, csrs[i])));
+    }
+}
+
+static void declines_csrs_it_does_not_serve(void **state)
+{
+    (void)state;
+    static const unsigned csrs[] = {
+        CSR_SATP, CSR_STVEC, CSR_SCOUNTEREN, CSR_SENVCFG, CSR_STIMECMP,
+        0xc00 /* cycle */, 0xc01 /* time */, 0xc02 /* instret */,
+        0x300 /* mstatus */, 0x341 /* mepc */, 0xf14 /* mhartid */,
+        0x200 /* vsstatus */, 0x600 /* hstatus */, 0x001 /* fflags */,
+    };
+    static const unsigned funct3s[] = { F3_CSRRW, F3_CSRRS, F3_CSRRC, F3_CSRRWI, F3_CSRRSI,
+                                        F3_CSRRCI };
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++) {
+        for (size_t j = 0; j < sizeof(funct3s) / sizeof(funct3s[0]); j++) {
+            assert_declined(frame_for(csr_insn(funct3s[j], REG_A0, REG_A1, csrs[i])));
+            assert_declined(frame_for(csr_insn(funct3s[j], REG_A0, 0, csrs[i])));
+        }
+    }
+}
+
+static void declines_sip_writes(void **state)
+{
+    (void)state;
+    /* Even a write that would change nothing: the slow path re-checks interrupts. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRW, 0, REG_A1, CSR_SIP));
+    f.x[REG_A1] = f.csr.sip;
+    assert_declined(f);
+    assert_declined(frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SIP)));
+    assert_declined(frame_for(csr_insn(F3_CSRRC, 0, REG_A1, CSR_SIP)));
+    assert_declined(frame_for(csr_insn(F3_CSRRWI, REG_A0, 0, CSR_SIP)));  /* csrrwi writes even 0 */
+    assert_declined(frame_for(csr_insn(F3_CSRRSI, REG_A0, 2, CSR_SIP)));
+    assert_declined(frame_for(csr_insn(F3_CSRRCI, 0, 2, CSR_SIP)));
+}
+
+static void declines_sie_writes_that_enable_a_pending_source(void **state)
+{
+    (void)state;
+    /* sip = STIP, sie = SSIP|SEIP: enabling STIP may deliver an interrupt. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, 0, REG_A1, CSR_SIE));
+    f.x[REG_A1] = SIP_STIP;
+    assert_declined(f);
+    f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SIE));
+    f.x[REG_A1] = SIE_ALL;
+    assert_declined(f);
+    f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SIE));
+    f.x[REG_A1] = ~0UL;
+    assert_declined(f);
+    /* An immediate can reach SSIP (bit 1) only. */
+    f = frame_for(csr_insn(F3_CSRRSI, REG_A0, SIP_SSIP, CSR_SIE));
+    f.csr.sie = 0;
+    f.csr.sip = SIP_SSIP;
+    assert_declined(f);
+}
+
+static void declines_sstatus_writes_that_change_fs_or_mxr(void **state)
+{
+    (void)state;
+    /* FS Off -> on: the FPU state must be restored by the second portion. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, 0, REG_A1, CSR_SSTATUS));
+    f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_FS) | FS_OFF;
+    f.status = (f.status & ~SSTATUS_FS) | FS_OFF;
+    f.x[REG_A1] = FS_INITIAL;
+    assert_declined(f);
+    /* FS Clean -> Off. */
+    f = frame_for(csr_insn(F3_CSRRC, REG_A0, REG_A1, CSR_SSTATUS));
+    f.x[REG_A1] = SSTATUS_FS;
+    assert_declined(f);
+    /* MXR on, and MXR off: a new shadow view. */
+    f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS));
+    f.x[REG_A1] = SSTATUS_MXR;
+    assert_declined(f);
+    f = frame_for(csr_insn(F3_CSRRC, REG_A0, REG_A1, CSR_SSTATUS));
+    f.csr.sstatus |= SSTATUS_MXR;
+    f.x[REG_A1] = SSTATUS_MXR;
+    assert_declined(f);
+    /* csrw of the value just read but for FS. */
+    f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SSTATUS));
+    f.x[REG_A1] = (f.csr.sstatus & ~SSTATUS_FS) | FS_DIRTY;
+    assert_declined(f);
+}
+
+static void declines_sstatus_sie_on_with_an_interrupt_pending(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRSI, 0, SSTATUS_SIE, CSR_SSTATUS));
+    f.csr.sip = SIP_SEIP;                 /* pending and enabled */
+    assert_declined(f);
+    f.tval = csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS);
+    f.x[REG_A1] = SSTATUS_SIE;
+    assert_declined(f);
+    f.tval = csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SSTATUS);
+    f.x[REG_A1] = f.csr.sstatus | SSTATUS_SIE;
+    assert_declined(f);
+}
+
+static void declines_sum_change_without_the_other_view(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS));
+    f.sum_satp[1] = 0;
+    f.x[REG_A1] = SSTATUS_SUM;
+    assert_declined(f);
+    f = frame_for(csr_insn(F3_CSRRC, REG_A0, REG_A1, CSR_SSTATUS));
+    f.csr.sstatus |= SSTATUS_SUM;
+    f.guest_satp = SATP_SUM1;
+    f.sum_satp[0] = 0;
+    f.x[REG_A1] = SSTATUS_SUM;
+    assert_declined(f);
+}
+
+/* The entry's FS sync happens before the decision: a declined sstatus access
+ * leaves the stored FS taken from the hardware, and nothing else changed. The
+ * second portion performs the same sync (core/trap.c), so this is harmless. */
+static void declined_sstatus_write_keeps_only_the_fs_sync(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS));
+    f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_FS) | FS_INITIAL;
+    f.status = (f.status & ~SSTATUS_FS) | FS_DIRTY;
+    f.x[REG_A1] = SSTATUS_MXR;
+    struct trap_frame want = f;
+    want.csr.sstatus = (want.csr.sstatus & ~SSTATUS_FS) | FS_DIRTY;
+    assert_false(fast_path_csr(&f));
+    assert_frame_equal(&f, &want);
+}
+
+/* ---- served accesses ---- */
+
+static void csrr_sepc(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC));
+    struct trap_frame want = f;
+    want.x[REG_A0] = f.csr.sepc;
+    want.pc += 4;
+    want.fast_hits[FAST_SEPC]++;
+    f = serve(f, FAST_SEPC);
+    assert_frame_equal(&f, &want);
+}
+
+static void csrw_sepc_odd_reads_back_even(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRW, 0, REG_A1, CSR_SEPC));
+    f.x[REG_A1] = 0xffffffff80203457UL;
+    struct trap_frame want = f;
+    want.csr.sepc = 0xffffffff80203456UL;
+    want.pc += 4;
+    want.fast_hits[FAST_SEPC]++;
+    f = serve(f, FAST_SEPC);
+    assert_frame_equal(&f, &want);
+
+    f.tval = csr_insn(F3_CSRRS, REG_A2, 0, CSR_SEPC);
+    f = serve(f, FAST_SEPC);
+    assert_int_equal(f.x[REG_A2], 0xffffffff80203456UL);
+    /* csrrs with an odd operand: bit 0 still reads 0. */
+    f.tval = csr_insn(F3_CSRRSI, REG_A0, 1, CSR_SEPC);
+    f = serve(f, FAST_SEPC);
+    assert_int_equal(f.x[REG_A0], 0xffffffff80203456UL);
+    assert_int_equal(f.csr.sepc, 0xffffffff80203456UL);
+}
+
+static void csrrs_with_x0_does_not_write(void **state)
+{
+    (void)state;
+    /* An odd sepc (never written by the guest) stays odd: no write happened. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC));
+    f.csr.sepc = 0x1001;
+    f = serve(f, FAST_SEPC);
+    assert_int_equal(f.csr.sepc, 0x1001);
+    assert_int_equal(f.x[REG_A0], 0x1001);
+    f.tval = csr_insn(F3_CSRRCI, REG_A1, 0, CSR_SEPC);
+    f = serve(f, FAST_SEPC);
+    assert_int_equal(f.csr.sepc, 0x1001);
+    assert_int_equal(f.x[REG_A1], 0x1001);
+
+    /* sip reads are served, where any write would be declined. */
+    static const unsigned funct3s[] = { F3_CSRRS, F3_CSRRC, F3_CSRRSI, F3_CSRRCI };
+    for (size_t i = 0; i < sizeof(funct3s) / sizeof(funct3s[0]); i++) {
+        f = frame_for(csr_insn(funct3s[i], REG_A0, 0, CSR_SIP));
+        f.csr.sip = SIP_SSIP | SIP_SEIP;
+        struct trap_frame want = f;
+        want.x[REG_A0] = SIP_SSIP | SIP_SEIP;
+        want.pc += 4;
+        want.fast_hits[FAST_SIP]++;
+        f = serve(f, FAST_SIP);
+        assert_frame_equal(&f, &want);
+    }
+
+    /* An sie read with an enabled source pending: a write would be declined. */
+    f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SIE));
+    f.csr.sie = SIE_ALL;
+    f.csr.sip = SIP_STIP;
+    f = serve(f, FAST_SIE);
+    assert_int_equal(f.x[REG_A0], SIE_ALL);
+    assert_int_equal(f.csr.sie, SIE_ALL);
+
+    /* And an sstatus read with SIE being off while one is pending. */
+    f = frame_for(csr_insn(F3_CSRRC, REG_A0, 0, CSR_SSTATUS));
+    f.csr.sip = SIP_SEIP;
+    struct trap_frame want = f;
+    want.x[REG_A0] = f.csr.sstatus;
+    want.pc += 4;
+    want.fast_hits[FAST_SSTATUS]++;
+    f = serve(f, FAST_SSTATUS);
+    assert_frame_equal(&f, &want);
+}
+
+static void csrrw_with_rd_x0_still_writes(void **state)
+{
+    (void)state;
+    static const struct { unsigned csr; enum fast_kind kind; size_t offset; } plain[] = {
+        { CSR_SSCRATCH, FAST_SSCRATCH, offsetof(struct vcsr, sscratch) },
+        { CSR_SCAUSE, FAST_SCAUSE, offsetof(struct vcsr, scause) },
+        { CSR_STVAL, FAST_STVAL, offsetof(struct vcsr, stval) },
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        struct trap_frame f = frame_for(csr_insn(F3_CSRRW, 0, REG_A1, plain[i].csr));
+        f.x[REG_A1] = 0x8000000000000007UL;
+        struct trap_frame want = f;
+        memcpy((char *)&want.csr + plain[i].offset, &f.x[REG_A1], sizeof(uint64_t));
+        want.pc += 4;
+        want.fast_hits[plain[i].kind]++;
+        f = serve(f, plain[i].kind);
+        assert_frame_equal(&f, &want);
+    }
+    /* csrrwi x0 with uimm 0 writes 0. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRWI, 0, 0, CSR_SSCRATCH));
+    f = serve(f, FAST_SSCRATCH);
+    assert_int_equal(f.csr.sscratch, 0);
+    /* sie: csrw sie, zero. */
+    f = frame_for(csr_insn(F3_CSRRW, 0, 0, CSR_SIE));
+    f = serve(f, FAST_SIE);
+    assert_int_equal(f.csr.sie, 0);
+}
+
+static void rd_equal_to_rs1(void **state)
+{
+    (void)state;
+    /* csrrw a0, sscratch, a0: the swap at the top of a trap handler. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A0, CSR_SSCRATCH));
+    uint64_t a0 = f.x[REG_A0], sscratch = f.csr.sscratch;
+    f = serve(f, FAST_SSCRATCH);
+    assert_int_equal(f.x[REG_A0], sscratch);
+    assert_int_equal(f.csr.sscratch, a0);
+    /* csrrs a0, stval, a0. */
+    f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A0, CSR_STVAL));
+    f.x[REG_A0] = 0xf0;
+    f.csr.stval = 0x0f00;
+    f = serve(f, FAST_STVAL);
+    assert_int_equal(f.x[REG_A0], 0x0f00);
+    assert_int_equal(f.csr.stval, 0x0ff0);
+    /* csrrc a1, sie, a1. */
+    f = frame_for(csr_insn(F3_CSRRC, REG_A1, REG_A1, CSR_SIE));
+    f.csr.sie = SIE_ALL;
+    f.csr.sip = SIP_STIP;
+    f.x[REG_A1] = SIP_STIP;
+    f = serve(f, FAST_SIE);
+    assert_int_equal(f.x[REG_A1], SIE_ALL);
+    assert_int_equal(f.csr.sie, SIP_SSIP | SIP_SEIP);
+    /* csrrw a2, sepc, a2 with an odd operand. */
+    f = frame_for(csr_insn(F3_CSRRW, REG_A2, REG_A2, CSR_SEPC));
+    f.x[REG_A2] = 0x80000003;
+    f.csr.sepc = 0x80001000;
+    f = serve(f, FAST_SEPC);
+    assert_int_equal(f.x[REG_A2], 0x80001000);
+    assert_int_equal(f.csr.sepc, 0x80000002);
+}
+
+static void sstatus_read_shows_sd_when_fs_is_dirty(void **state)
+{
+    (void)state;
+    static const struct { uint64_t fs; uint64_t sd; } cases[] = {
+        { FS_OFF, 0 }, { FS_INITIAL, 0 }, { FS_CLEAN, 0 }, { FS_DIRTY, SSTATUS_SD },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SSTATUS));
+        f.csr.sstatus = SSTATUS_UXL_64 | SSTATUS_SPP | cases[i].fs;
+        f.status = (f.status & ~SSTATUS_FS) | cases[i].fs;
+        struct trap_frame want = f;
+        want.x[REG_A0] = SSTATUS_UXL_64 | SSTATUS_SPP | cases[i].fs | cases[i].sd;
+        want.pc += 4;
+        want.fast_hits[FAST_SSTATUS]++;
+        f = serve(f, FAST_SSTATUS);
+        assert_frame_equal(&f, &want);
+    }
+}
+
+static void sstatus_fs_follows_the_hardware(void **state)
+{
+    (void)state;
+    /* The guest's FP code ran: stored Initial, hardware Dirty. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SSTATUS));
+    f.csr.sstatus = SSTATUS_UXL_64 | FS_INITIAL;
+    f.status = (f.status & ~SSTATUS_FS) | FS_DIRTY;
+    struct trap_frame want = f;
+    want.csr.sstatus = SSTATUS_UXL_64 | FS_DIRTY;
+    want.x[REG_A0] = SSTATUS_UXL_64 | FS_DIRTY | SSTATUS_SD;
+    want.pc += 4;
+    want.fast_hits[FAST_SSTATUS]++;
+    f = serve(f, FAST_SSTATUS);
+    assert_frame_equal(&f, &want);
+
+    /* A write after the sync keeps the synced FS (no decline: FS unchanged). */
+    f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS));
+    f.csr.sstatus = SSTATUS_UXL_64 | FS_CLEAN;
+    f.status = (f.status & ~SSTATUS_FS) | FS_DIRTY;
+    f.x[REG_A1] = SSTATUS_SPIE;
+    f = serve(f, FAST_SSTATUS);
+    assert_int_equal(f.x[REG_A0], SSTATUS_UXL_64 | FS_DIRTY | SSTATUS_SD);
+    assert_int_equal(f.csr.sstatus, SSTATUS_UXL_64 | FS_DIRTY | SSTATUS_SPIE);
+
+    /* FS Off in the guest: the hardware's FS is not the guest's, no sync. */
+    f = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SSTATUS));
+    f.csr.sstatus = SSTATUS_UXL_64;
+    f.status = (f.status & ~SSTATUS_FS) | FS_DIRTY;
+    f = serve(f, FAST_SSTATUS);
+    assert_int_equal(f.x[REG_A0], SSTATUS_UXL_64);
+    assert_int_equal(f.csr.sstatus, SSTATUS_UXL_64);
+}
+
+static void sstatus_sie_clear_is_always_served(void **state)
+{
+    (void)state;
+    /* SIE on, every source enabled and pending, SUM on with no other view:
+     * clearing SIE (the spin_lock_irqsave path) is still served. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRCI, REG_A0, SSTATUS_SIE, CSR_SSTATUS));
+    f.csr.sstatus |= SSTATUS_SIE | SSTATUS_SUM | SSTATUS_MXR;
+    f.csr.sie = SIE_ALL;
+    f.csr.sip = SIE_ALL;
+    f.sum_satp[0] = f.sum_satp[1] = 0;
+    struct trap_frame want = f;
+    want.x[REG_A0] = f.csr.sstatus;
+    want.csr.sstatus &= ~SSTATUS_SIE;
+    want.pc += 4;
+    want.fast_hits[FAST_SSTATUS]++;
+    f = serve(f, FAST_SSTATUS);
+    assert_frame_equal(&f, &want);
+    /* The register form, with rd = x0. */
+    f.tval = csr_insn(F3_CSRRC, 0, REG_A1, CSR_SSTATUS);
+    f.csr.sstatus |= SSTATUS_SIE;
+    f.x[REG_A1] = SSTATUS_SIE;
+    f = serve(f, FAST_SSTATUS);
+    assert_int_equal(f.csr.sstatus & SSTATUS_SIE, 0);
+}
+
+static void sstatus_sie_on_served_when_nothing_enabled_is_pending(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRSI, 0, SSTATUS_SIE, CSR_SSTATUS));
+    f.csr.sie = SIP_SSIP | SIP_SEIP;
+    f.csr.sip = SIP_STIP;                  /* pending but not enabled */
+    struct trap_frame want = f;
+    want.csr.sstatus |= SSTATUS_SIE;
+    want.pc += 4;
+    want.fast_hits[FAST_SSTATUS]++;
+    f = serve(f, FAST_SSTATUS);
+    assert_frame_equal(&f, &want);
+}
+
+static void sie_writes_served_when_nothing_pending_becomes_enabled(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SIE));
+    f.csr.sip = SIP_STIP;
+    f.x[REG_A1] = ~SIP_STIP;              /* bits outside SIE_ALL do not stick */
+    struct trap_frame want = f;
+    want.csr.sie = SIP_SSIP | SIP_SEIP;
+    want.x[REG_A0] = f.csr.sie;
+    want.pc += 4;
+    want.fast_hits[FAST_SIE]++;
+    f = serve(f, FAST_SIE);
+    assert_frame_equal(&f, &want);
+    /* Clearing a pending source. */
+    f = frame_for(csr_insn(F3_CSRRCI, 0, SIP_SSIP, CSR_SIE));
+    f.csr.sie = SIP_SSIP;
+    f.csr.sip = SIP_SSIP;
+    f = serve(f, FAST_SIE);
+    assert_int_equal(f.csr.sie, 0);
+}
+
+static void sstatus_sum_switches_the_shadow_view(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, 0, REG_A1, CSR_SSTATUS));
+    f.x[REG_A1] = SSTATUS_SUM;
+    struct trap_frame want = f;
+    want.csr.sstatus |= SSTATUS_SUM;
+    want.guest_satp = SATP_SUM1;
+    want.pc += 4;
+    want.fast_hits[FAST_SSTATUS]++;
+    f = serve(f, FAST_SSTATUS);
+    assert_frame_equal(&f, &want);
+
+    f.tval = csr_insn(F3_CSRRC, REG_A0, REG_A1, CSR_SSTATUS);
+    f = serve(f, FAST_SSTATUS);
+    assert_int_equal(f.x[REG_A0] & SSTATUS_SUM, SSTATUS_SUM);
+    assert_int_equal(f.csr.sstatus & SSTATUS_SUM, 0);
+    assert_int_equal(f.guest_satp, SATP_SUM0);
+
+    /* SUM written to its current value: no view switch, even without the other view. */
+    f = frame_for(csr_insn(F3_CSRRS, 0, REG_A1, CSR_SSTATUS));
+    f.csr.sstatus |= SSTATUS_SUM;
+    f.guest_satp = SATP_SUM1;
+    f.sum_satp[0] = 0;
+    f.x[REG_A1] = SSTATUS_SUM | SSTATUS_SPIE;
+    f = serve(f, FAST_SSTATUS);
+    assert_int_equal(f.guest_satp, SATP_SUM1);
+}
+
+static void sstatus_write_keeps_read_only_bits(void **state)
+{
+    (void)state;
+    /* csrw sstatus with every bit set but FS/MXR kept: UXL, UBE, VS, XS, SD
+     * do not stick; the writable bits do. */
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SSTATUS));
+    f.x[REG_A1] = ~(SSTATUS_FS | SSTATUS_MXR) | FS_CLEAN;
+    f.csr.sip = 0;
+    f = serve(f, FAST_SSTATUS);
+    assert_int_equal(f.csr.sstatus, SSTATUS_UXL_64 | FS_CLEAN | SSTATUS_SIE | SSTATUS_SPIE |
+                                        SSTATUS_SPP | SSTATUS_SUM);
+    assert_int_equal(f.guest_satp, SATP_SUM1);
+}
+
+static void fast_hits_count_each_kind(void **state)
+{
+    (void)state;
+    struct trap_frame f = frame_for(0);
+    memset(f.fast_hits, 0, sizeof(f.fast_hits));
+    f.csr.sip = 0;
+    static const struct { unsigned csr; enum fast_kind kind; int times; } accesses[] = {
+        { CSR_SSTATUS, FAST_SSTATUS, 3 }, { CSR_SIE, FAST_SIE, 1 }, { CSR_SIP, FAST_SIP, 4 },
+        { CSR_SSCRATCH, FAST_SSCRATCH, 5 }, { CSR_SEPC, FAST_SEPC, 2 },
+        { CSR_SCAUSE, FAST_SCAUSE, 6 }, { CSR_STVAL, FAST_STVAL, 7 },
+    };
+    for (size_t i = 0; i < sizeof(accesses) / sizeof(accesses[0]); i++) {
+        for (int n = 0; n < accesses[i].times; n++) {
+            f.tval = csr_insn(F3_CSRRS, REG_A0, 0, accesses[i].csr);
+            assert_true(fast_path_csr(&f));
+        }
+    }
+    /* Declines count nothing. */
+    f.tval = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SATP);
+    assert_false(fast_path_csr(&f));
+    f.tval = csr_insn(F3_CSRRSI, REG_A0, 2, CSR_SIP);
+    assert_false(fast_path_csr(&f));
+    for (size_t i = 0; i < sizeof(accesses) / sizeof(accesses[0]); i++)
+        assert_int_equal(f.fast_hits[accesses[i].kind], accesses[i].times);
+    assert_int_equal(f.fast_hits[FAST_KINDS], 0);
+    assert_int_equal(f.pc, GUEST_PC + 4 * (3 + 1 + 4 + 5 + 2 + 6 + 7));
+}
+
+/* ---- randomized differential check against core/vcsr.c ---- */
+
+static uint64_t rng_state = 0x243f6a8885a308d3UL;
+
+static uint64_t rng(void)   /* splitmix64 */
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15UL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t random_subset(uint64_t bits)
+{
+    return rng() & bits;
+}
+
+/* A register value: fully random, or made of the bits the CSRs care about,
+ * so that sstatus and sie writes are often servable. */
+static uint64_t random_register(void)
+{
+    switch (rng() % 4) {
+    case 0: return random_subset(SSTATUS_BASE_BITS | SIE_ALL);
+    case 1: return random_subset(SSTATUS_BASE_BITS | SIE_ALL | SSTATUS_FS | SSTATUS_SD |
+                                 SSTATUS_UXL);
+    default: return rng();
+    }
+}
+
+static struct trap_frame random_frame(void)
+{
+    struct trap_frame f;
+    uint64_t *words = (uint64_t *)&f;
+    for (size_t i = 0; i < sizeof(f) / sizeof(uint64_t); i++)
+        words[i] = rng();
+    f.x[0] = 0;
+    for (int i = 1; i < 32; i++)
+        f.x[i] = random_register();
+    f.cause = CAUSE_ILLEGAL_INSTRUCTION;
+    f.vmode = VMODE_S;
+    f.status = (f.status & ~SSTATUS_FS) | (rng() & SSTATUS_FS);
+    f.csr.sstatus = SSTATUS_UXL_64 | random_subset(SSTATUS_BASE_BITS) | (rng() & SSTATUS_FS);
+    f.csr.sie = random_subset(SIE_ALL);
+    f.csr.sip = random_subset(SIE_ALL);
+    f.csr.sepc &= ~1UL;
+    for (int k = 0; k < 8; k++)
+        f.fast_hits[k] %= 1000000;
+    for (int v = 0; v < 2; v++)
+        f.sum_satp[v] = rng() % 4 == 0 ? 0 : (rng() | 1);
+    return f;
+}
+
+static const struct { unsigned csr; enum fast_kind kind; } served_csrs[] = {
+    { CSR_SSTATUS, FAST_SSTATUS }, { CSR_SIE, FAST_SIE }, { CSR_SIP, FAST_SIP },
+    { CSR_SSCRATCH, FAST_SSCRATCH }, { CSR_SEPC, FAST_SEPC }, { CSR_SCAUSE, FAST_SCAUSE },
+    { CSR_STVAL, FAST_STVAL },
+};
+
+#define DIFF_ITERATIONS 100000
+
+static void differential_against_vcsr(void **state)
+{
+    (void)state;
+    static const unsigned funct3s[] = { F3_CSRRW, F3_CSRRS, F3_CSRRC, F3_CSRRWI, F3_CSRRSI,
+                                        F3_CSRRCI };
+    unsigned long served = 0, served_by_kind[FAST_KINDS] = { 0 }, sum_switches = 0;
+    rng_state = 0x243f6a8885a308d3UL;
+    for (int iter = 0; iter < DIFF_ITERATIONS; iter++) {
+        size_t which = rng() % (sizeof(served_csrs) / sizeof(served_csrs[0]));
+        unsigned csr = served_csrs[which].csr, funct3 = funct3s[rng() % 6];
+        /* rs1 = x0 (a read) more often than 1 in 32. */
+        unsigned rd = rng() % 32, rs1 = rng() % 8 == 0 ? 0 : rng() % 32;
+        enum fast_kind kind = served_csrs[which].kind;
+        struct trap_frame f = random_frame();
+        f.tval = csr_insn(funct3, rd, rs1, csr);
+        const struct trap_frame before = f;
+
+        /* The reference: core/vcsr.c on a copy, after the entry's FS sync. */
+        struct trap_frame want = before;
+        if (csr == CSR_SSTATUS && (want.csr.sstatus & SSTATUS_FS))
+            want.csr.sstatus = (want.csr.sstatus & ~SSTATUS_FS) | (want.status & SSTATUS_FS);
+        const struct trap_frame synced = want;
+        uint64_t old;
+        assert_true(vcsr_read(&want.csr, &guest_cfg, csr, &old));
+        uint64_t operand = (funct3 & 4) ? rs1 : before.x[rs1];
+        bool writes = (funct3 & 3) == F3_CSRRW || rs1 != 0;
+        if (writes) {
+            uint64_t value = (funct3 & 3) == F3_CSRRW ? operand
+                           : (funct3 & 3) == F3_CSRRS ? old | operand
+                                                       : old & ~operand;
+            unsigned effects = 0;
+            assert_true(vcsr_write(&want.csr, &guest_cfg, csr, value, &effects));
+        }
+        if (rd)
+            want.x[rd] = old;
+        want.pc += 4;
+        want.fast_hits[kind]++;
+        uint64_t changed = want.csr.sstatus ^ synced.csr.sstatus;
+        if (csr == CSR_SSTATUS && (changed & SSTATUS_SUM))
+            want.guest_satp = want.sum_satp[(want.csr.sstatus & SSTATUS_SUM) != 0];
+
+        /* When the second portion must take over. */
+        bool must_decline = false;
+        if (writes && csr == CSR_SIP)
+            must_decline = true;
+        if (writes && csr == CSR_SIE && (want.csr.sie & want.csr.sip))
+            must_decline = true;
+        if (writes && csr == CSR_SSTATUS) {
+            if (changed & (SSTATUS_FS | SSTATUS_MXR))
+                must_decline = true;
+            if ((changed & SSTATUS_SIE) && (want.csr.sstatus & SSTATUS_SIE) &&
+                (want.csr.sip & want.csr.sie))
+                must_decline = true;
+            /* The other view's shadow is not built yet. */
+            if ((changed & SSTATUS_SUM) &&
+                !want.sum_satp[(want.csr.sstatus & SSTATUS_SUM) != 0])
+                must_decline = true;
+        }
+
+        bool handled = fast_path_csr(&f);
+        if (handled != !must_decline || frames_differ(&f, handled ? &want : &synced)) {
+            print_error("iteration %d: insn 0x%08lx (funct3 %u rd x%u rs1 %u csr 0x%x), "
+                        "operand 0x%lx, sstatus 0x%lx status 0x%lx sie 0x%lx sip 0x%lx "
+                        "sum_satp 0x%lx/0x%lx: %s, expected %s\n",
+                        iter, (unsigned long)before.tval, funct3, rd, rs1, csr,
+                        (unsigned long)operand, (unsigned long)before.csr.sstatus,
+                        (unsigned long)before.status, (unsigned long)before.csr.sie,
+                        (unsigned long)before.csr.sip, (unsigned long)before.sum_satp[0],
+                        (unsigned long)before.sum_satp[1], handled ? "served" : "declined",
+                        must_decline ? "declined" : "served");
+            fail();
+        }
+        if (handled) {
+            served++;
+            served_by_kind[kind]++;
+            sum_switches += csr == CSR_SSTATUS && (changed & SSTATUS_SUM);
+        }
+    }
+    print_message("fast path served %lu of %d (sstatus %lu, sie %lu, sip %lu, SUM switches %lu)\n",
+                  served, DIFF_ITERATIONS, served_by_kind[FAST_SSTATUS],
+                  served_by_kind[FAST_SIE], served_by_kind[FAST_SIP], sum_switches);
+    /* Not vacuous: most cases served, and every kind of path exercised. */
+    assert_true(served > DIFF_ITERATIONS * 3 / 10);
+    for (int k = 0; k < FAST_KINDS; k++)
+        assert_true(served_by_kind[k] > 500);
+    assert_true(sum_switches > 100);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(declines_other_causes),
+        cmocka_unit_test(declines_virtual_user_mode),
+        cmocka_unit_test(declines_without_a_system_instruction),
+        cmocka_unit_test(declines_system_instructions_that_are_not_csr_accesses),
+        cmocka_unit_test(declines_csrs_it_does_not_serve),
+        cmocka_unit_test(declines_sip_writes),
+        cmocka_unit_test(declines_sie_writes_that_enable_a_pending_source),
+        cmocka_unit_test(declines_sstatus_writes_that_change_fs_or_mxr),
+        cmocka_unit_test(declines_sstatus_sie_on_with_an_interrupt_pending),
+        cmocka_unit_test(declines_sum_change_without_the_other_view),
+        cmocka_unit_test(declined_sstatus_write_keeps_only_the_fs_sync),
+        cmocka_unit_test(csrr_sepc),
+        cmocka_unit_test(csrw_sepc_odd_reads_back_even),
+        cmocka_unit_test(csrrs_with_x0_does_not_write),
+        cmocka_unit_test(csrrw_with_rd_x0_still_writes),
+        cmocka_unit_test(rd_equal_to_rs1),
+        cmocka_unit_test(sstatus_read_shows_sd_when_fs_is_dirty),
+        cmocka_unit_test(sstatus_fs_follows_the_hardware),
+        cmocka_unit_test(sstatus_sie_clear_is_always_served),
+        cmocka_unit_test(sstatus_sie_on_served_when_nothing_enabled_is_pending),
+        cmocka_unit_test(sie_writes_served_when_nothing_pending_becomes_enabled),
+        cmocka_unit_test(sstatus_sum_switches_the_shadow_view),
+        cmocka_unit_test(sstatus_write_keeps_read_only_bits),
+        cmocka_unit_test(fast_hits_count_each_kind),
+        cmocka_unit_test(differential_against_vcsr),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
