@@ -163,10 +163,22 @@ def linux_tests():
     """Debian's kernel with the busybox initramfs runs tests/linux/test.sh."""
     args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
             "--append", "console=ttyS0 earlycon=sbi lodger.test=1"]
+    # The first portion forced onto places Linux uses itself: the kernel
+    # image mapping (Sv39..Sv57 all put it at -2 GiB) and the Sv57 linear map.
+    forced = {"linux, first portion on the kernel image": "0xffffffff80000000",
+              "linux, first portion on the linear map": "0xff60000000000000"}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         native = pool.submit(run, [RUN, "--native"] + args, 300)
         lodger = pool.submit(run, [RUN] + args, 600)
+        runs = {name: pool.submit(run, [RUN, "--first-portion", va] + args, 600)
+                for name, va in forced.items()}
         compare("linux", native.result(), lodger.result())
+        for name, future in runs.items():
+            status, out = future.result()
+            compare(name, native.result(), (status, out))
+            m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
+            result(f"{name}: conflict detected and relocated",
+                   bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
 
 
 def expect_refusal(name, cmd, pattern, timeout=60):

@@ -24,9 +24,11 @@ int reloc_candidates(int host_levels, uint64_t size, uint64_t *out, int max)
     return n;
 }
 
+/* Two regions of size bytes overlap; written without a + size, which wraps
+ * for the region at the very top of the address space. */
 static bool overlaps(uint64_t a, uint64_t b, uint64_t size)
 {
-    return a < b + size && b < a + size;
+    return a - b < size || b - a < size;
 }
 
 static uint64_t random_canonical(const struct reloc_query *q, uint64_t *seed)
@@ -35,7 +37,9 @@ static uint64_t random_canonical(const struct reloc_query *q, uint64_t *seed)
     uint64_t raw = reloc_random(seed) & ((1UL << bits) - 1) & ~(q->size - 1);
     /* Sign-extend from the top VA bit: canonical by construction. */
     uint64_t va = (uint64_t)((int64_t)(raw << (64 - bits)) >> (64 - bits));
-    if (!pt_is_canonical(va + q->size - 1, q->host_levels))
+    /* Not across the top of the canonical lower half, nor the very top
+     * region, whose end wraps to 0 (callers compute va + size). */
+    if (!pt_is_canonical(va + q->size - 1, q->host_levels) || va + q->size == 0)
         va -= q->size;
     return va;
 }

@@ -134,7 +134,7 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
 
 static bool first_portion_va_valid(uint64_t va)
 {
-    if (va & (PAGE_SIZE - 1) || !pt_is_canonical(va, host_mmu.levels) ||
+    if (va & (PAGE_SIZE - 1) || va + FIRST_PORTION_SIZE < va || !pt_is_canonical(va, host_mmu.levels) ||
         !pt_is_canonical(va + FIRST_PORTION_SIZE - 1, host_mmu.levels))
         return false;
     /* lodger's own space identity-maps RAM; the first portion must not collide. */

@@ -421,6 +421,54 @@ static void random_region_redraws_when_it_hits_current(void **state)
     assert_true(hits >= 5);
 }
 
+static bool nothing_free_counting_wraps(void *ctx, uint64_t va, uint64_t size)
+{
+    (void)size;
+    int *wrapping = ctx;
+    if (va + size < va || va + size == 0)
+        ++*wrapping;
+    return false;
+}
+
+static void random_region_returns_current_at_the_top(void **state)
+{
+    (void)state;
+    static const struct { uint64_t size, current, seed; } cases[] = {
+        { GIB, 0xffffffffc0000000UL, 621 },
+        { FIRST_PORTION_SIZE, 0xffffffffffff0000UL, 33761560 },
+        /* page-aligned only (vm.c's first_portion_va_valid accepts it), overlapping the top region */
+        { FIRST_PORTION_SIZE, 0xfffffffffffe1000UL, 33761560 },
+    };
+    int bad = 0;
+    for (int i = 0; i < 3; i++) {
+        struct reloc_query q = { .host_levels = 3, .size = cases[i].size, .current = cases[i].current };
+        uint64_t seed = cases[i].seed;
+        uint64_t va = reloc_random_region(&q, &seed);
+        unsigned __int128 va_end = (unsigned __int128)va + q.size, cur_end = (unsigned __int128)q.current + q.size;
+        if (va < cur_end && q.current < va_end) {
+            print_error("Sv39, size 0x%lx, current 0x%lx, seed %lu: returned 0x%lx, which overlaps current\n",
+                        (unsigned long)q.size, (unsigned long)q.current, (unsigned long)cases[i].seed,
+                        (unsigned long)va);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* A random draw of the top region: [va, va+size) wraps to 0 (va + size == 0). */
+static void find_free_asks_about_a_wrapping_region(void **state)
+{
+    (void)state;
+    int wrapping = 0;
+    struct reloc_query q = { .host_levels = 3, .size = GIB, .current = 0x40000000,
+                             .range_free = nothing_free_counting_wraps, .ctx = &wrapping };
+    uint64_t seed = 1, va;
+    for (int i = 0; i < 100; i++)
+        reloc_find_free(&q, &seed, &va);
+    print_message("wrapping regions asked about: %d\n", wrapping);
+    assert_int_equal(wrapping, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +486,8 @@ int main(void)
         cmocka_unit_test(random_region_is_canonical_aligned_and_not_current),
         cmocka_unit_test(random_region_is_deterministic),
         cmocka_unit_test(random_region_redraws_when_it_hits_current),
+        cmocka_unit_test(random_region_returns_current_at_the_top),
+        cmocka_unit_test(find_free_asks_about_a_wrapping_region),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
