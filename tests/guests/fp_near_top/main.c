@@ -1,0 +1,50 @@
+/* The first portion forced onto the 64 KiB just below the last 64 KiB of
+ * the address space (run-options: --first-portion 0xfffffffffffe0000), the
+ * top of the kernel half in every mode. Sv39, then Sv48 and Sv57, guests map
+ * [2^64 - 128 KiB, 2^64 - 64 KiB) (under lodger the first store there is the
+ * conflict), miss the last 64 KiB, then map it and use it up to the very
+ * last byte. (tests/guests-pending/fp_top forces the first portion onto the
+ * last 64 KiB itself, whose end wraps to 0.) */
+#include "../lib/guest.h"
+#include "../lib/pagetable.h"
+#include "../lib/probe.h"
+
+#define F 0xffffffffffff0000UL      /* the last 64 KiB */
+#define LO 0xfffffffffffe0000UL     /* = --first-portion; mapped: [LO, 2^64) */
+#define DATA 0x80400000UL
+
+static unsigned long pattern(unsigned long va, int levels) { return 0x7095000000000000UL ^ va ^ (unsigned long)levels << 40; }
+
+int guest_main(void)
+{
+    gprintf("=== begin: fp_near_top ===\n");
+    for (int levels = 3; levels <= 5; levels++) {
+        unsigned long *root = pt_alloc();
+        pt_map_identity(root, levels);
+        pt_map(root, levels, LO, DATA, 0x10000, PTE_RW);     /* only the lower half */
+        satp_switch(satp_of(root, levels, 0));
+        for (unsigned long va = LO; va; va += 8)
+            if (va < F)
+                *(volatile unsigned long *)va = pattern(va, levels);
+        char name[32] = "svNN_unmapped_last_word";
+        name[2] = (char)('0' + (12 + 9 * levels) / 10);
+        name[3] = (char)('0' + (12 + 9 * levels) % 10);
+        probe_load(name, 0xfffffffffffffff8UL);
+        name[4] = 0;
+        pt_map(root, levels, F, DATA + 0x10000, 0x10000, PTE_RWX);
+        sfence_all();
+        *(volatile unsigned long *)0xfffffffffffffff8UL = pattern(0xfffffffffffffff8UL, levels);
+        for (unsigned long va = F; va; va += 8)
+            if (va != 0xfffffffffffffff8UL)
+                *(volatile unsigned long *)va = pattern(va, levels);
+        unsigned long bad = 0, pbad = 0;
+        for (unsigned long va = LO; va; va += 8) {
+            bad += *(volatile unsigned long *)va != pattern(va, levels);
+            pbad += *(volatile unsigned long *)(DATA + (va - LO)) != pattern(va, levels);
+        }
+        unsigned char last = *(volatile unsigned char *)0xffffffffffffffffUL;
+        gprintf("case %s_top_128k: mismatches=%lu physical=%lu last_byte=0x%x\n", name, bad, pbad, last);
+        satp_switch(0);
+    }
+    return failures;
+}
