@@ -109,7 +109,8 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
     program_host_timer(v);
 }
 
-/* Console input is polled only while the guest listens on its UART. */
+/* Console input is polled into the UART once the guest uses it (by
+ * interrupt, like Linux, or by polling LSR, like U-Boot). */
 #define INPUT_POLLS_PER_SECOND 50
 
 /* Virtual STIP follows the vCPU's deadline (SBI TIME: pending until the next
@@ -122,8 +123,9 @@ static void update_timer(struct vcpu *v)
         v->csr->sip |= SIP_STIP;
         v->timer_deadline = VM_NO_DEADLINE;
     }
-    if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && v->vm->board.uart.ier)) {
-        if (v->vm->board.uart.ier) {
+    bool listening = v->vm->board.uart_used;
+    if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && listening)) {
+        if (listening) {
             board_poll_input(v->vm);
             h->next_poll = now + host.timebase_hz / INPUT_POLLS_PER_SECOND;
         } else {

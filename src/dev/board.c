@@ -26,6 +26,7 @@ static bool uart_mmio_read(struct vm *vm, uint64_t offset, unsigned width, uint6
 {
     (void)width;    /* byte registers; wider reads return the byte */
     spin_lock(&vm->board.lock);
+    vm->board.uart_used = true;
     *value = offset < 8 ? uart_read(&vm->board.uart, (unsigned)offset) : 0;
     board_update_interrupts(vm);
     spin_unlock(&vm->board.lock);
@@ -36,6 +37,7 @@ static bool uart_mmio_write(struct vm *vm, uint64_t offset, unsigned width, uint
 {
     (void)width;
     spin_lock(&vm->board.lock);
+    vm->board.uart_used = true;
     if (offset < 8)
         uart_write(&vm->board.uart, (unsigned)offset, (uint8_t)value);
     board_update_interrupts(vm);

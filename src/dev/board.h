@@ -27,6 +27,7 @@ struct mmio_region {
 
 struct board {
     struct spinlock lock;
+    bool uart_used;             /* the guest has touched its UART: feed it input */
     struct uart uart;
     struct plic plic;
 };
