@@ -8,7 +8,8 @@
  * Further address spaces map the place's 2 MiB with a non-leaf PTE that has
  * A, D or U set, and with a misaligned 2 MiB superpage. Only at the end do
  * permitted accesses come: the first is the conflict, and the guest then
- * sees its own data on every page, and the A/D bits its accesses set. */
+ * sees its own data on every page, and the A/D bits its accesses set.
+ * Misaligned AMOs and LRs there trap as misaligned, not as conflicts. */
 #include <stdio.h>
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
@@ -133,7 +134,18 @@ int guest_main(void)
     l1[0] = PTE(l0, PTE_V);
     sfence_all();
 
-    /* Permitted at last: a load from the read-only page is the conflict. */
+    /* Misaligned AMO and LR: address-misaligned exceptions, whatever the
+     * page allows (QEMU checks alignment first). */
+    probe_amo("s_amo_misaligned_rw_user", PG(2) + 4);
+    probe_lr("s_lr_misaligned_r", PG(0) + 4);
+    probe_amo("s_amo_misaligned_unmapped", PG(9) + 2);
+
+    /* Permitted at last: a store to the page with A=0 and D=0 is the
+     * conflict; A and D are set as natively. */
+    unsigned long *pte6 = pt_slot(root, 3, PG(6), 0);
+    probe_store("s_store_no_ad", PG(6) + 0x60, 0x6666);
+    gprintf("case pte_no_ad_after_store: a=%lu d=%lu\n", (*pte6 >> 6) & 1, (*pte6 >> 7) & 1);
+    probe_load("s_load_no_ad", PG(6) + 0x58);
     probe_load("s_load_r", PG(0) + 0x20);
     csr_set(sstatus, SSTATUS_MXR);
     probe_load("s_load_x_mxr1", PG(1) + 0x28);
@@ -145,11 +157,6 @@ int guest_main(void)
     csr_clear(sstatus, SSTATUS_SUM);
     user("u_store_user_rw", user_store, PG(2) + 0x48);
     user("u_load_user_ro", user_load, PG(5) + 0x50);
-    unsigned long *pte6 = pt_slot(root, 3, PG(6), 0);
-    probe_load("s_load_no_ad", PG(6) + 0x58);
-    gprintf("case pte_no_ad_after_load: a=%lu d=%lu\n", (*pte6 >> 6) & 1, (*pte6 >> 7) & 1);
-    probe_store("s_store_no_ad", PG(6) + 0x60, 0x6666);
-    gprintf("case pte_no_ad_after_store: a=%lu d=%lu\n", (*pte6 >> 6) & 1, (*pte6 >> 7) & 1);
 
     /* Every page the guest can read holds its own data. */
     csr_set(sstatus, SSTATUS_SUM | SSTATUS_MXR);
