@@ -267,10 +267,65 @@ def sifive_u_test():
     result("sifive_u -smp 2: banner and guest", ok, out[-3000:])
 
 
+def uboot_session(native):
+    """Drives Debian's U-Boot (S-mode build for QEMU) at its prompt; returns
+    the output of the commands, or None with the transcript on failure."""
+    import pexpect
+    args = [RUN, "--kernel", "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin", "--mem", "128"]
+    child = pexpect.spawn(args[0], args[1:] + (["--native"] if native else []), cwd=ROOT,
+                          timeout=60, encoding="utf-8", codec_errors="replace")
+    try:
+        child.expect("Hit any key to stop autoboot")
+        child.send(" ")
+        child.expect("=> ")
+        outputs = []
+        for command in ("version", "md.l 0x80200000 8", "sleep 1", "echo done"):
+            child.sendline(command)
+            child.expect("=> ")
+            outputs.append(child.before.replace("\r", ""))
+        child.sendline("poweroff")
+        child.expect(pexpect.EOF)
+        return "".join(outputs), None
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        return None, f"{type(e).__name__}: {(child.before or '')[-2000:]}"
+    finally:
+        child.close(force=True)
+
+
+def interactive_tests():
+    """U-Boot at its prompt, natively and under lodger; Linux's shell typed at."""
+    native, why_n = uboot_session(True)
+    lodger, why_l = uboot_session(False)
+    result("u-boot prompt natively", native is not None, why_n or "")
+    result("u-boot prompt under lodger: version, md, sleep 1 as native",
+           lodger is not None and lodger == native,
+           why_l or f"native:\n{native}\nlodger:\n{lodger}")
+
+    import pexpect
+    args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
+            "--append", "console=ttyS0 earlycon=sbi"]
+    child = pexpect.spawn(RUN, args, cwd=ROOT, timeout=300, encoding="utf-8",
+                          codec_errors="replace")
+    try:
+        child.expect("guest# ")
+        child.sendline("echo $((6 * 7)) typed")
+        child.expect("42 typed", timeout=60)
+        child.expect("guest# ", timeout=60)
+        child.sendline("poweroff")
+        child.expect(pexpect.EOF, timeout=120)
+        child.close()
+        result("linux shell under lodger: typing, poweroff exits 0", child.exitstatus == 0,
+               f"exit status {child.exitstatus}")
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        result("linux shell under lodger: typing, poweroff exits 0", False,
+               f"{type(e).__name__}: {(child.before or '')[-2000:]}")
+        child.close(force=True)
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
-             "sifive_u": sifive_u_test, "linux": linux_tests}
+             "sifive_u": sifive_u_test, "linux": linux_tests, "interactive": interactive_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()
