@@ -1,0 +1,86 @@
+/* An Sv57 address space in which every virtual address is mapped, for the
+ * displaced_* guests (shared/DESIGN.md, "Where the first portion lives",
+ * steps 3 and 4): lodger then finds no unused region for its first portion.
+ *
+ * Three shared tables map all 2^57 bytes: the root's 512 entries all point
+ * at one level-3 table, whose 512 entries all point at one level-2 table,
+ * whose 512 entries are 1 GiB leaves (RWX, A and D set) on the gigapage of
+ * guest RAM at 0x80000000. So every address V is an alias of physical
+ * 0x80000000 + (V mod 1 GiB); the guest's own code, data and stack at
+ * 0x80200000 stay identity-mapped.
+ *
+ * Sv57 because lodger's host runs on the widest mode QEMU offers (Sv57) and
+ * only looks for free regions among the host's canonical addresses: a
+ * narrower guest mode would leave most of them unmapped, hence free.
+ *
+ * The arena: the 1 GiB-offset ARENA_OFF of every gigapage, backed by guest
+ * RAM at ARENA_PA, well above the guest image and below lodger's device
+ * tree at the top of the guest's 128 MiB. Physical 0x80000000-0x801fffff
+ * (OpenSBI, PMP-protected natively, plain RAM under lodger) is never
+ * touched. */
+#ifndef LODGER_TEST_FULLMAP_H
+#define LODGER_TEST_FULLMAP_H
+
+#include "guest.h"
+
+#define FM_PTE_V (1UL << 0)
+#define FM_PTE_RWXAD 0xcfUL        /* V R W X A D */
+#define FM_PTE(pa, flags) ((((unsigned long)(pa)) >> 12) << 10 | (flags))
+#define FM_GIGA (1UL << 30)
+#define FM_SATP_SV57 (10UL << 60)
+
+#define ARENA_PA 0x84000000UL
+#define ARENA_OFF (ARENA_PA - 0x80000000UL)
+/* The forced first-portion address (each guest's run-options): the arena's
+ * alias in gigapage 1. It and the 64 KiB after it alias [ARENA_PA, +64 KiB). */
+#define FORCED_VA (FM_GIGA + ARENA_OFF)
+#define FIRST_PORTION_SIZE 0x10000UL
+
+static unsigned long fm_root[512] __attribute__((aligned(4096)));
+static unsigned long fm_l3[512] __attribute__((aligned(4096)));
+static unsigned long fm_l2[512] __attribute__((aligned(4096)));
+
+/* Turns on the full mapping; returns whether satp kept Sv57. */
+static inline int fullmap_enable(void)
+{
+    for (int i = 0; i < 512; i++) {
+        fm_l2[i] = FM_PTE(0x80000000UL, FM_PTE_RWXAD);
+        fm_l3[i] = FM_PTE(fm_l2, FM_PTE_V);
+        fm_root[i] = FM_PTE(fm_l3, FM_PTE_V);
+    }
+    unsigned long satp = FM_SATP_SV57 | (unsigned long)fm_root >> 12;
+    __asm__ volatile("sfence.vma" ::: "memory");
+    csr_write(satp, satp);
+    __asm__ volatile("sfence.vma" ::: "memory");
+    return csr_read(satp) == satp;
+}
+
+static inline void fullmap_disable(void)
+{
+    csr_write(satp, 0);
+    __asm__ volatile("sfence.vma" ::: "memory");
+}
+
+/* The arena's alias in the gigapage with Sv57 indices vpn4 (root), vpn3,
+ * vpn2: sign-extended from bit 56, so canonical. */
+static inline unsigned long fm_alias(unsigned vpn4, unsigned vpn3, unsigned vpn2)
+{
+    unsigned long va = (unsigned long)vpn4 << 48 | (unsigned long)vpn3 << 39 |
+                       (unsigned long)vpn2 << 30;
+    return (unsigned long)((long)(va << 7) >> 7) + ARENA_OFF;
+}
+
+/* A 64-bit FNV-1a-style mix of one word into a running hash. */
+static inline unsigned long fm_mix(unsigned long h, unsigned long v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xff)) * 0x100000001b3UL;
+    return h;
+}
+#define FM_HASH_INIT 0xcbf29ce484222325UL
+
+/* sstatus.FS = Dirty: natively OpenSBI starts the payload with FS on,
+ * lodger with FS off; each guest sets it itself. */
+static inline void fm_fp_on(void) { csr_set(sstatus, SSTATUS_FS); }
+
+#endif
