@@ -87,6 +87,8 @@ static bool range_free(void *ctx, uint64_t va, uint64_t size)
     return true;
 }
 
+/* Called with the VM's other vCPUs held out of guest mode (vm_hold_others)
+ * and its lock taken. */
 void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
 {
     extern char first_portion_start[];
@@ -96,6 +98,7 @@ void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use)
             continue;
+        s->generation++;    /* every hart flushes this ASID before running it again */
         pt_unmap(&s->pt, old, FIRST_PORTION_SIZE);
         pt_unmap(&s->pt, new_va, FIRST_PORTION_SIZE);
         if (!shadow_map_first_portion(vm, s))
@@ -158,6 +161,20 @@ static void move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
     vm->fp_state.interval_start = csr_read(CSR_TIME);
     vm->fp_state.interval_count = 0;
     first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);
+}
+
+/* Moves the first portion with every other vCPU of the VM out of guest
+ * mode (they trap through it). False if another vCPU was moving it. */
+static bool relocate(struct vcpu *v, enum reloc_reason why_if_displaced)
+{
+    struct vm *vm = v->vm;
+    if (!vm_hold_others(v))
+        return false;
+    spin_lock(&vm->lock);
+    move_on(v, why_if_displaced);
+    spin_unlock(&vm->lock);
+    vm_release_others(vm);
+    return true;
 }
 
 static void record_latency(struct vm *vm, uint64_t ticks)
@@ -230,7 +247,7 @@ static bool emulate_displaced(struct vcpu *v, struct trap *t)
         return false;
     default:
         /* Not a plain access (e.g. a vector load): move away instead. */
-        move_on(v, RELOC_SETTLE);
+        relocate(v, RELOC_SETTLE);
         return false;
     }
     vm->fp.emulated++;
@@ -241,21 +258,35 @@ static bool emulate_displaced(struct vcpu *v, struct trap *t)
         st->interval_count = 0;
     }
     if (++st->interval_count > SETTLE_THRESHOLD)
-        move_on(v, RELOC_SETTLE);
+        relocate(v, RELOC_SETTLE);
     return true;
+}
+
+/* An LR cannot be emulated: the SC that follows runs in hardware, which
+ * holds no reservation for it and fails without trapping. Like a fetch, it
+ * makes the first portion move so that the hardware runs the pair. */
+static bool is_lr(struct vcpu *v, struct trap *t)
+{
+    uint64_t cause;
+    struct insn d;
+    if (!vcpu_fetch_insn(v, t->epc, &t->insn, &cause))
+        return false;
+    insn_decode(t->insn, &d);
+    return d.kind == INSN_LR;
 }
 
 bool first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
 {
     struct vm *vm = v->vm;
-    if (vm->fp_state.displaced && access != ACCESS_FETCH)
+    if (vm->fp_state.displaced && access != ACCESS_FETCH && !is_lr(v, t))
         return emulate_displaced(v, t);
     /* A conflict: the guest wants this place (an instruction fetch from
      * displaced content cannot be emulated cheaply: move too). */
-    vm->fp.conflicts++;
-    move_on(v, RELOC_FETCH);
-    record_latency(vm, csr_read(CSR_TIME) - t->time);
-    return false;
+    if (relocate(v, RELOC_FETCH)) {
+        vm->fp.conflicts++;
+        record_latency(vm, csr_read(CSR_TIME) - t->time);
+    }
+    return false;   /* retry: the access reaches the guest's own page now */
 }
 
 static int compare_u32(const void *a, const void *b)

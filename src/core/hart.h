@@ -7,6 +7,7 @@
 #include "core/hostdt.h"
 
 #define HART_STACK_SIZE 16384
+#define HART_ASID_SLOTS 64       /* MAX_VMS * SHADOW_CACHE_SIZE */
 
 struct vcpu;
 
@@ -19,10 +20,19 @@ struct hart {
     volatile int online;
     uint64_t timer_programmed;  /* the deadline the host timer holds now */
     uint64_t next_poll;         /* when to look for console input next */
+    struct vcpu *volatile assigned;     /* HSM: a vCPU handed to this parked hart */
+    /* The shadow generation this hart last flushed its TLB for, per ASID
+     * slot: a shadow rebuilt in a slot (same ASID) is flushed before use. */
+    uint32_t seen_generation[HART_ASID_SLOTS];
 };
 
 extern struct hart harts[HOST_MAX_HARTS];
 extern int hart_count;
+
+/* Makes another hart trap into lodger soon (a host IPI). */
+void hart_kick(const struct hart *h);
+/* A hart with nothing to run: sleeps until a vCPU is assigned, runs it. */
+void __attribute__((noreturn)) hart_park(void);
 
 static inline struct hart *this_hart(void)
 {

@@ -71,9 +71,7 @@ void lodger_secondary_main(unsigned long hartid)
     hart_setup(h);
     mem_enable_own_table();
     __atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
-    /* Parked until lodger has a vCPU for it. */
-    for (;;)
-        wait_for_interrupt();
+    hart_park();    /* until lodger has a vCPU for it */
 }
 
 static void start_secondary_harts(unsigned long boot_hartid)

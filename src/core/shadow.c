@@ -65,23 +65,43 @@ struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
     return NULL;
 }
 
+/* A vCPU may be running on this shadow, or switch to it in a fast path. */
+static bool shadow_busy(const struct vm *vm, const struct shadow *s)
+{
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        const struct trap_frame *f = v->frame;
+        if (v->shadow == s || f->guest_satp == s->satp || f->sum_satp[0] == s->satp ||
+            f->sum_satp[1] == s->satp)
+            return true;
+    }
+    return false;
+}
+
 struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
 {
     struct shadow_cache *cache = &vm->shadows;
+    spin_lock(&vm->lock);
     uint64_t key = shadow_key(guest_satp, &view);
     cache->clock++;
     struct shadow *found = shadow_find(vm, guest_satp, view);
     if (found) {
         found->last_used = cache->clock;
+        spin_unlock(&vm->lock);
         return found;
     }
-    struct shadow *victim = &cache->entries[0];
+    struct shadow *victim = NULL;
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &cache->entries[i];
-        if (!s->in_use || (victim->in_use && s->last_used < victim->last_used))
+        if (s->in_use && shadow_busy(vm, s))
+            continue;
+        if (!victim || !s->in_use || (victim->in_use && s->last_used < victim->last_used))
             victim = s;
     }
+    if (!victim)
+        vm_end(vm, true, "every shadow table is in use (too many vCPUs for the shadow cache)");
     shadow_release(vm, victim);
+    victim->generation++;
     victim->guest_satp = key;
     victim->view = view;
     victim->last_used = cache->clock;
@@ -92,10 +112,35 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
                    (uint64_t)victim->asid << SATP_ASID_SHIFT | victim->pt.root >> PAGE_SHIFT;
     victim->in_use = true;
+    spin_unlock(&vm->lock);
     return victim;
 }
 
+/* Drops every guest mapping of a shadow, keeping its tables and the first
+ * portion: other vCPUs may be running on it (their stale TLB entries are
+ * theirs to flush, as on hardware). */
+static void shadow_clear(struct vm *vm, struct shadow *s)
+{
+    uint64_t space = 1UL << (12 + 9 * s->pt.levels);
+    uint64_t first = vm->first_va & (space - 1);
+    pt_unmap(&s->pt, 0, first);
+    pt_unmap(&s->pt, first + FIRST_PORTION_SIZE, space - first - FIRST_PORTION_SIZE);
+    if (s->asid)
+        sfence_vma_asid(s->asid);
+    else
+        sfence_vma_all();
+}
+
 void shadow_flush_all(struct vm *vm)
+{
+    spin_lock(&vm->lock);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
+        if (vm->shadows.entries[i].in_use)
+            shadow_clear(vm, &vm->shadows.entries[i]);
+    spin_unlock(&vm->lock);
+}
+
+void shadow_destroy_all(struct vm *vm)
 {
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         shadow_release(vm, &vm->shadows.entries[i]);
@@ -103,11 +148,15 @@ void shadow_flush_all(struct vm *vm)
 
 void shadow_flush_page(struct vm *vm, uint64_t va)
 {
+    if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
+        return;     /* never the first portion itself */
+    spin_lock(&vm->lock);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (s->in_use && pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE))
             __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)s->asid) : "memory");
     }
+    spin_unlock(&vm->lock);
 }
 
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
@@ -116,6 +165,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va)
 static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pte_t flags)
 {
     struct vm *vm = v->vm;
+    spin_lock(&vm->lock);
     uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
     if (size > PAGE_SIZE &&
         (!vm_gpa_to_host(vm, base_gpa, size) || ((vm->ram_hpa - vm->ram_gpa) & (size - 1)) ||
@@ -125,8 +175,10 @@ static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pt
         base_gpa = gpa & ~(PAGE_SIZE - 1);
     }
     uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
-    if (!pt_map(&v->shadow->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
-                size == PAGE_SIZE ? 0 : 1))
+    bool mapped = pt_map(&v->shadow->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
+                         size == PAGE_SIZE ? 0 : 1);
+    spin_unlock(&vm->lock);
+    if (!mapped)
         vm_end(vm, true, "out of host memory for shadow page tables");
 }
 

@@ -24,6 +24,7 @@ struct shadow {
     uint16_t asid;
     uint64_t satp;              /* host satp value that runs this shadow */
     uint64_t last_used;
+    uint32_t generation;        /* bumped when rebuilt or moved under: harts re-flush */
 };
 
 struct shadow_cache {
@@ -39,6 +40,8 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
 /* The same if it exists already, else NULL. */
 struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
 void shadow_flush_all(struct vm *vm);
+/* Frees every shadow of a VM that no longer runs. */
+void shadow_destroy_all(struct vm *vm);
 /* Drops any shadow mapping of the page at va (sfence.vma with an address). */
 void shadow_flush_page(struct vm *vm, uint64_t va);
 /* Result of trying to fill a shadow entry for a guest access. */

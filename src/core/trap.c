@@ -231,7 +231,11 @@ static void on_interrupt(struct vcpu *v, uint64_t irq)
 {
     if (irq < 16)
         v->count.interrupts[irq]++;
-    if (irq == IRQ_S_TIMER) {
+    if (irq == IRQ_S_SOFT) {
+        /* Another hart wants this one's attention: requests are served and
+         * pending virtual interrupts delivered on resume. */
+        csr_clear(CSR_SIP, SIP_SSIP);
+    } else if (irq == IRQ_S_TIMER) {
         /* The deadline and the input poll are checked on resume (update_timer). */
         /* Firmware timers can raise STIP again after being reprogrammed
          * (OpenSBI's software-set STIP): never trust the cached deadline
@@ -264,6 +268,9 @@ void vcpu_trap_from_guest(void)
 {
     struct vcpu *v = this_hart()->vcpu;
     struct trap_frame *f = v->frame;
+    __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
+    if (v->vm->ended)
+        hart_park();
     /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
     if (v->csr->sstatus & SSTATUS_FS)
         v->csr->sstatus = (v->csr->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);

@@ -6,6 +6,7 @@
 #include "core/hostdt.h"
 #include "core/console.h"
 #include "core/insn.h"
+#include "core/spinlock.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -152,13 +153,126 @@ static uint64_t pending_interrupt(const struct vcpu *v)
 void vcpu_wait_for_interrupt(struct vcpu *v)
 {
     /* WFI resumes when an enabled interrupt is pending, whatever SIE says
-     * (privileged spec 3.3.3 / 4.1.3). The hart sleeps meanwhile. */
+     * (privileged spec 3.3.3 / 4.1.3). The hart sleeps meanwhile; other
+     * harts wake it with an IPI (vcpu_notify). */
     for (;;) {
+        csr_clear(CSR_SIP, SIP_SSIP);
+        vcpu_serve_requests(v);
         update_timer(v);
-        if (v->csr->sip & v->csr->sie)
+        if ((v->csr->sip & v->csr->sie) || v->vm->ended)
             return;
         csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
         wait_for_interrupt();
+    }
+}
+
+void hart_kick(const struct hart *h)
+{
+    firmware_send_ipi(1UL, h->hartid);
+}
+
+void vcpu_notify(struct vcpu *v)
+{
+    struct hart *h = v->hart;
+    if (h && h != this_hart())
+        hart_kick(h);
+}
+
+void vcpu_raise(struct vcpu *v, uint64_t sip_bit)
+{
+    __atomic_or_fetch(&v->csr->sip, sip_bit, __ATOMIC_SEQ_CST);
+    vcpu_notify(v);
+}
+
+void vcpu_serve_requests(struct vcpu *v)
+{
+    unsigned r = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
+    if (!r)
+        return;
+    if (r & VCPU_REQUEST_TLB_FLUSH)
+        sfence_vma_all();
+    if (r & VCPU_REQUEST_FENCE_I)
+        __asm__ volatile("fence.i" ::: "memory");
+    __atomic_and_fetch(&v->requests, ~r, __ATOMIC_RELEASE);
+}
+
+void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
+{
+    if (target == self || target->hart == this_hart()) {
+        __atomic_or_fetch(&target->requests, request, __ATOMIC_SEQ_CST);
+        vcpu_serve_requests(target);
+        return;
+    }
+    if (target->state != VCPU_RUNNING || !target->hart)
+        return;     /* not on a hart: it starts with a clean TLB */
+    __atomic_or_fetch(&target->requests, request, __ATOMIC_SEQ_CST);
+    vcpu_notify(target);
+    /* Wait for it, serving what others ask of this hart meanwhile (two
+     * vCPUs may fence each other at once). */
+    while ((__atomic_load_n(&target->requests, __ATOMIC_ACQUIRE) & request) &&
+           target->hart && target->state == VCPU_RUNNING && !self->vm->ended)
+        vcpu_serve_requests(self);
+}
+
+/* Held by another vCPU's rendezvous: wait in lodger until it is over. */
+static void wait_while_held(struct vcpu *v)
+{
+    while (__atomic_load_n(&v->vm->rendezvous, __ATOMIC_ACQUIRE))
+        vcpu_serve_requests(v);
+}
+
+bool vm_hold_others(struct vcpu *self)
+{
+    struct vm *vm = self->vm;
+    int free = 0;
+    if (!__atomic_compare_exchange_n(&vm->rendezvous, &free, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST)) {
+        wait_while_held(self);
+        return false;
+    }
+    for (int i = 0; i < vm->vcpu_count; i++)
+        if (&vm->vcpus[i] != self)
+            vcpu_notify(&vm->vcpus[i]);
+    /* Each other vCPU leaves guest mode (the IPI traps it) or sees the
+     * rendezvous before it enters (vcpu_resume): a Dekker-style handshake. */
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *o = &vm->vcpus[i];
+        while (o != self && __atomic_load_n(&o->in_guest, __ATOMIC_SEQ_CST))
+            vcpu_serve_requests(self);
+    }
+    return true;
+}
+
+void vm_release_others(struct vm *vm)
+{
+    __atomic_store_n(&vm->rendezvous, 0, __ATOMIC_SEQ_CST);
+}
+
+void hart_park(void)
+{
+    struct hart *h = this_hart();
+    h->vcpu = NULL;
+    csr_write(CSR_SIE, SIP_SSIP);
+    for (;;) {
+        csr_clear(CSR_SIP, SIP_SSIP);
+        struct vcpu *v = __atomic_exchange_n(&h->assigned, NULL, __ATOMIC_ACQ_REL);
+        if (v && !v->vm->ended) {
+            v->state = VCPU_RUNNING;
+            vcpu_resume(v);
+        }
+        wait_for_interrupt();
+    }
+}
+
+/* A shadow rebuilt in an ASID slot since this hart last used that slot,
+ * or moved under it (first portion), may have stale TLB entries here. */
+static void flush_if_stale(struct hart *h, const struct vm *vm, const struct shadow *s)
+{
+    unsigned slot = (unsigned)vm->id * SHADOW_CACHE_SIZE + (unsigned)(s - vm->shadows.entries);
+    if (slot < HART_ASID_SLOTS && h->seen_generation[slot] != s->generation) {
+        if (s->asid)
+            sfence_vma_asid(s->asid);
+        h->seen_generation[slot] = s->generation;
     }
 }
 
@@ -166,6 +280,21 @@ void vcpu_resume(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     struct hart *h = this_hart();
+    if (vm->ended)
+        hart_park();
+    h->vcpu = v;
+    v->hart = h;
+    /* Enter guest mode unless another vCPU holds this VM (it checks
+     * in_guest after raising rendezvous; we check rendezvous after raising
+     * in_guest). */
+    for (;;) {
+        __atomic_store_n(&v->in_guest, 1, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&vm->rendezvous, __ATOMIC_SEQ_CST))
+            break;
+        __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
+        wait_while_held(v);
+    }
+    vcpu_serve_requests(v);
     update_timer(v);
     uint64_t irq = pending_interrupt(v);
     if (irq)
@@ -184,16 +313,22 @@ void vcpu_resume(struct vcpu *v)
     f->flush_on_switch = v->shadow->asid == 0;
     f->vmode = v->mode;
     f->guest_satp = v->shadow->satp;
+    flush_if_stale(h, vm, v->shadow);
     /* For the fast paths' SUM toggle: both S-mode views, when built. */
     f->sum_satp[0] = f->sum_satp[1] = 0;
     if (v->mode == VMODE_S) {
+        spin_lock(&vm->lock);
         int view = v->shadow->view & ~SHADOW_VIEW_SUM;
         struct shadow *off = shadow_find(vm, v->csr->satp, view);
         struct shadow *on = shadow_find(vm, v->csr->satp, view | SHADOW_VIEW_SUM);
+        if (off)
+            flush_if_stale(h, vm, off);
+        if (on)
+            flush_if_stale(h, vm, on);
         f->sum_satp[0] = off ? off->satp : 0;
         f->sum_satp[1] = on ? on->satp : 0;
+        spin_unlock(&vm->lock);
     }
-    h->vcpu = v;
 
     /* The guest runs in U-mode; interrupts reach lodger whatever sstatus.SIE
      * is, since they target a more privileged mode (4.1.3). */
@@ -255,19 +390,42 @@ void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
     v->pc_redirected = true;
 }
 
+static struct spinlock start_lock;
+
+/* One vCPU per host hart: a started vCPU goes to a parked hart. */
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 {
-    /* Running a second vCPU needs a host hart or a scheduler: not yet. */
-    (void)v; (void)pc; (void)opaque;
-    return SBI_ERR_FAILED;
+    struct hart *target = NULL;
+    spin_lock(&start_lock);
+    for (int i = 0; i < hart_count && !target; i++) {
+        struct hart *h = &harts[i];
+        if (h->online && !h->vcpu && !h->assigned && h != this_hart())
+            target = h;
+    }
+    if (!target) {
+        spin_unlock(&start_lock);
+        return SBI_ERR_FAILED;
+    }
+    vcpu_reset_to(v, pc, opaque);
+    v->pc_redirected = false;
+    v->csr->sie = 0;
+    v->csr->sip &= ~(SIP_SSIP | SIP_STIP);
+    v->timer_deadline = VM_NO_DEADLINE;
+    v->state = VCPU_START_PENDING;
+    v->hart = target;
+    target->assigned = v;
+    spin_unlock(&start_lock);
+    hart_kick(target);
+    return SBI_SUCCESS;
 }
 
 void vcpu_stop(struct vcpu *v)
 {
     v->state = VCPU_STOPPED;
+    v->in_guest = 0;
+    v->hart = NULL;
     for (int i = 0; i < v->vm->vcpu_count; i++)
         if (v->vm->vcpus[i].state != VCPU_STOPPED)
-            for (;;)
-                wait_for_interrupt();   /* another vCPU goes on (SMP: not yet) */
+            hart_park();    /* another vCPU goes on */
     vm_end(v->vm, false, "every vCPU stopped (SBI HSM hart_stop)");
 }

@@ -165,8 +165,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
         return NULL;
     }
-    if (img->vcpus != 1) {
-        snprintf(err, errlen, "%u vCPUs asked: SMP guests are not supported yet (1 vCPU)", img->vcpus);
+    /* One host hart per vCPU (no vCPU scheduler yet). */
+    if (img->vcpus > (unsigned)hart_count || img->vcpus > VM_MAX_VCPUS) {
+        snprintf(err, errlen, "%u vCPUs asked, but lodger runs one vCPU per hart and has %d hart(s) "
+                 "(raise QEMU's -smp / --smp)", img->vcpus, hart_count);
         return NULL;
     }
     struct vm *vm = &vms[vm_count];
@@ -270,7 +272,10 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     first_portion_print_stats(vm);
     vm->ended = true;
     vm->exit_failed = failed;
-    shadow_flush_all(vm);
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        vm->vcpus[i].in_guest = 0;
+        vcpu_notify(&vm->vcpus[i]);     /* the others park */
+    }
     /* Back to lodger's own table for good on this hart. */
     this_hart()->vcpu = NULL;
     if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_SEQ_CST) == 0) {

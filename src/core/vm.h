@@ -11,6 +11,7 @@
 #include "dev/board.h"
 #include "core/first_portion.h"
 #include "core/emulate.h"
+#include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
 
 #define VM_MAX_VCPUS FIRST_MAX_VCPUS
@@ -24,7 +25,11 @@ struct vcpu_counters {
     uint64_t csr_emulated, sret, wfi, sfence, sbi_calls, shadow_fills, mmio;
 };
 
-enum vcpu_state { VCPU_STOPPED, VCPU_RUNNING };
+enum vcpu_state { VCPU_STOPPED, VCPU_RUNNING, VCPU_START_PENDING };
+
+/* Requests one vCPU's hart makes of another's (vcpu->requests bits). */
+#define VCPU_REQUEST_TLB_FLUSH 1u   /* sfence.vma on that hart */
+#define VCPU_REQUEST_FENCE_I 2u     /* fence.i on that hart */
 
 struct vcpu {
     struct vm *vm;
@@ -37,6 +42,9 @@ struct vcpu {
     struct shadow *shadow;      /* the shadow table the guest runs on now */
     bool pc_redirected;         /* an SBI call moved pc: do not advance it */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */
+    struct hart *volatile hart; /* the host hart running it, NULL if none */
+    volatile int in_guest;      /* it may be executing guest code right now */
+    volatile unsigned requests; /* VCPU_REQUEST_* from other harts */
     struct vcpu_counters count;
 };
 
@@ -53,6 +61,8 @@ struct vm {
     struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];
+    struct spinlock lock;       /* shadows, first-portion moves */
+    volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
     volatile bool ended;
     int exit_failed;            /* the guest reported a failure */
 };
@@ -88,5 +98,17 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void __attribute__((noreturn)) vcpu_stop(struct vcpu *v);
+/* Raises a virtual interrupt (sip bit) on v and makes it notice at once. */
+void vcpu_raise(struct vcpu *v, uint64_t sip_bit);
+void vcpu_notify(struct vcpu *v);
+/* Asks target to run request bits on its hart and waits until done. */
+void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request);
+/* Runs the requests other harts made of v (on v's own hart). */
+void vcpu_serve_requests(struct vcpu *v);
+/* Brings every other running vCPU of the VM out of guest mode and holds it
+ * in lodger until vm_release_others(); false if another vCPU got there first
+ * (then this one has waited for it, and should retry its trap). */
+bool vm_hold_others(struct vcpu *self);
+void vm_release_others(struct vm *vm);
 
 #endif

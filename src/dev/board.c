@@ -15,10 +15,13 @@ void board_update_interrupts(struct vm *vm)
     plic_set_level(&b->plic, BOARD_UART_IRQ, uart_irq_pending(&b->uart));
     for (int i = 0; i < vm->vcpu_count; i++) {
         uint64_t *sip = &vm->vcpus[i].csr->sip;
+        bool was = __atomic_load_n(sip, __ATOMIC_ACQUIRE) & SIP_SEIP;
         if (plic_context_pending(&b->plic, (unsigned)i))
             __atomic_or_fetch(sip, SIP_SEIP, __ATOMIC_SEQ_CST);
         else
             __atomic_and_fetch(sip, ~SIP_SEIP, __ATOMIC_SEQ_CST);
+        if (!was && (*sip & SIP_SEIP))
+            vcpu_notify(&vm->vcpus[i]);   /* it may be on another hart */
     }
 }
 

@@ -36,8 +36,11 @@ static struct sbiret hsm_handle(struct vcpu *v, const struct sbi_call *call)
     case SBI_HSM_HART_STATUS:
         if (hartid >= (unsigned long)vm->vcpu_count)
             return error(SBI_ERR_INVALID_PARAM);
-        return (struct sbiret){ SBI_SUCCESS, vm->vcpus[hartid].state == VCPU_RUNNING
-                                                 ? SBI_HSM_STATE_STARTED : SBI_HSM_STATE_STOPPED };
+        switch (vm->vcpus[hartid].state) {
+        case VCPU_RUNNING: return (struct sbiret){ SBI_SUCCESS, SBI_HSM_STATE_STARTED };
+        case VCPU_START_PENDING: return (struct sbiret){ SBI_SUCCESS, SBI_HSM_STATE_START_PENDING };
+        default: return (struct sbiret){ SBI_SUCCESS, SBI_HSM_STATE_STOPPED };
+        }
     case SBI_HSM_HART_SUSPEND: {
         unsigned long type = call->arg[0];
         if (type != SUSPEND_DEFAULT_RETENTIVE && type != SUSPEND_DEFAULT_NON_RETENTIVE)

@@ -6,12 +6,12 @@
 /* Applies fn to each vCPU in the mask; SBI_ERR_INVALID_PARAM when the mask
  * names a hart the VM lacks. */
 static long for_each_target(struct vcpu *v, unsigned long mask, unsigned long base,
-                            void (*fn)(struct vcpu *target))
+                            void (*fn)(struct vcpu *self, struct vcpu *target))
 {
     struct vm *vm = v->vm;
     if (base == (unsigned long)-1) {
         for (int i = 0; i < vm->vcpu_count; i++)
-            fn(&vm->vcpus[i]);
+            fn(v, &vm->vcpus[i]);
         return SBI_SUCCESS;
     }
     for (unsigned bit = 0; bit < 64; bit++) {
@@ -23,25 +23,26 @@ static long for_each_target(struct vcpu *v, unsigned long mask, unsigned long ba
     }
     for (unsigned bit = 0; bit < 64; bit++)
         if (mask & (1UL << bit))
-            fn(&vm->vcpus[base + bit]);
+            fn(v, &vm->vcpus[base + bit]);
     return SBI_SUCCESS;
 }
 
-static void raise_ssip(struct vcpu *target)
+static void raise_ssip(struct vcpu *self, struct vcpu *target)
 {
-    __atomic_or_fetch(&target->csr->sip, SIP_SSIP, __ATOMIC_SEQ_CST);
+    (void)self;
+    vcpu_raise(target, SIP_SSIP);
 }
 
-static void fence_i(struct vcpu *target)
+static void fence_i(struct vcpu *self, struct vcpu *target)
 {
-    (void)target;
-    __asm__ volatile("fence.i" ::: "memory");
+    vcpu_request(self, target, VCPU_REQUEST_FENCE_I);
 }
 
-static void flush_shadow(struct vcpu *target)
+/* The shadows are the VM's, shared by its vCPUs: the caller drops the
+ * mappings once (rfence_handle), each target flushes its own hart's TLB. */
+static void flush_tlb(struct vcpu *self, struct vcpu *target)
 {
-    shadow_flush_all(target->vm);
-    target->shadow = NULL;
+    vcpu_request(self, target, VCPU_REQUEST_TLB_FLUSH);
 }
 
 static struct sbiret ipi_handle(struct vcpu *v, const struct sbi_call *call)
@@ -58,8 +59,17 @@ static struct sbiret rfence_handle(struct vcpu *v, const struct sbi_call *call)
     switch (call->fid) {
     case 0:
         return (struct sbiret){ for_each_target(v, call->arg[0], call->arg[1], fence_i), 0 };
-    case 1: case 2:
-        return (struct sbiret){ for_each_target(v, call->arg[0], call->arg[1], flush_shadow), 0 };
+    case 1: case 2: {
+        /* start_addr, size: a few pages are dropped one by one, anything
+         * larger (or size -1: everything) drops all mappings (8.2). */
+        uint64_t start = call->arg[2], size = call->arg[3];
+        if (size && size <= 16 * PAGE_SIZE && start + size > start)
+            for (uint64_t va = start & ~(PAGE_SIZE - 1); va < start + size; va += PAGE_SIZE)
+                shadow_flush_page(v->vm, va);
+        else
+            shadow_flush_all(v->vm);
+        return (struct sbiret){ for_each_target(v, call->arg[0], call->arg[1], flush_tlb), 0 };
+    }
     default:
         return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
     }

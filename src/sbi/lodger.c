@@ -32,7 +32,8 @@ enum {
 #define ID_CONFLICTS 48         /* per VM from here on */
 #define ID_RELOCATIONS 49       /* 49..52: by reason */
 #define ID_EMULATED 53
-#define ID_COUNT 54
+#define ID_FIRST_VA 54         /* per VM: where the first portion is now (for tests) */
+#define ID_COUNT 55
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -56,6 +57,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_MMIO: *out = c->mmio; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
+    case ID_FIRST_VA: *out = v->vm->first_va; return true;
     default: return false;
     }
 }
