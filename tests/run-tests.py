@@ -173,9 +173,17 @@ def linux_tests():
         runs = {name: pool.submit(run, [RUN, "--first-portion", va] + args, 600)
                 for name, va in forced.items()}
         compare("linux", native.result(), lodger.result())
+        smp = ["--vcpus", "2", "--smp", "2"]
+        native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
+        lodger_smp = pool.submit(run, [RUN] + smp + args, 900)
+        # Two vCPUs, and the first portion forced onto the kernel image: the
+        # relocation happens with the other vCPU to hold.
+        runs["linux smp, first portion on the kernel image"] = pool.submit(
+            run, [RUN, "--first-portion", "0xffffffff80000000"] + smp + args, 900)
+        compare("linux smp (2 vCPUs on 2 harts)", native_smp.result(), lodger_smp.result())
         for name, future in runs.items():
             status, out = future.result()
-            compare(name, native.result(), (status, out))
+            compare(name, (native_smp if "smp" in name else native).result(), (status, out))
             m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
             result(f"{name}: conflict detected and relocated",
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
