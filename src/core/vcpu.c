@@ -7,6 +7,7 @@
 #include "core/console.h"
 #include "core/insn.h"
 #include "core/spinlock.h"
+#include "arch/riscv/fpr.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -257,6 +258,10 @@ void hart_park(void)
         csr_clear(CSR_SIP, SIP_SSIP);
         struct vcpu *v = __atomic_exchange_n(&h->assigned, NULL, __ATOMIC_ACQ_REL);
         if (v && !v->vm->ended) {
+            /* The FP registers still hold whatever the hart last ran: a
+             * starting vCPU must not see another's values. */
+            for (unsigned i = 0; i < 32; i++)
+                fpr_write(i, 0);
             v->state = VCPU_RUNNING;
             vcpu_resume(v);
         }
