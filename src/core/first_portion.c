@@ -158,8 +158,7 @@ static void move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
         new_va = reloc_random_region(&q, &vm->reloc_seed);
     while (in_history(vm, new_va) || !range_free_of_lodger(new_va, FIRST_PORTION_SIZE));
     vm->fp_state.displaced = true;
-    vm->fp_state.interval_start = csr_read(CSR_TIME);
-    vm->fp_state.interval_count = 0;
+    reloc_settle_reset(&vm->fp_state.settle, csr_read(CSR_TIME));
     first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);
 }
 
@@ -251,13 +250,8 @@ static bool emulate_displaced(struct vcpu *v, struct trap *t)
         return false;
     }
     vm->fp.emulated++;
-    struct first_portion_state *st = &vm->fp_state;
-    uint64_t now = csr_read(CSR_TIME);
-    if (now - st->interval_start > host.timebase_hz / SETTLE_INTERVALS_PER_SECOND) {
-        st->interval_start = now;
-        st->interval_count = 0;
-    }
-    if (++st->interval_count > SETTLE_THRESHOLD)
+    if (reloc_settle_hot(&vm->fp_state.settle, csr_read(CSR_TIME),
+                         host.timebase_hz / SETTLE_INTERVALS_PER_SECOND, SETTLE_THRESHOLD))
         relocate(v, RELOC_SETTLE);
     return true;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "core/guest_walk.h"
+#include "core/reloc.h"
 
 #define FIRST_LATENCY_SAMPLES 64
 
@@ -32,8 +33,7 @@ struct first_portion_state {
     bool displaced;                 /* the guest maps the current place too */
     uint64_t history[FIRST_HISTORY];
     unsigned history_count;
-    uint64_t interval_start;        /* settle policy: accesses in this interval */
-    uint64_t interval_count;
+    struct settle settle;           /* emulated accesses in the current interval */
 };
 
 struct vm;

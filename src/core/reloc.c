@@ -73,3 +73,16 @@ uint64_t reloc_random_region(const struct reloc_query *q, uint64_t *seed)
     while (overlaps(c, q->current, q->size));
     return c;
 }
+
+void reloc_settle_reset(struct settle *s, uint64_t now)
+{
+    s->interval_start = now;
+    s->count = 0;
+}
+
+bool reloc_settle_hot(struct settle *s, uint64_t now, uint64_t interval, uint64_t threshold)
+{
+    if (now - s->interval_start > interval)
+        reloc_settle_reset(s, now);
+    return ++s->count > threshold;
+}

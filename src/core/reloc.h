@@ -31,4 +31,13 @@ bool reloc_find_free(const struct reloc_query *q, uint64_t *seed, uint64_t *va);
 /* A random canonical page-aligned region (for displacement), never current. */
 uint64_t reloc_random_region(const struct reloc_query *q, uint64_t *seed);
 
+/* The settling policy (DESIGN step 4): counts emulated accesses per
+ * interval; true when the current one has seen more than threshold, i.e.
+ * the place is hot and the first portion should move on. */
+struct settle {
+    uint64_t interval_start, count;
+};
+bool reloc_settle_hot(struct settle *s, uint64_t now, uint64_t interval, uint64_t threshold);
+void reloc_settle_reset(struct settle *s, uint64_t now);
+
 #endif
