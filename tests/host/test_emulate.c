@@ -4,12 +4,18 @@
  * riscv64-unknown-elf-as -march=rv64gc, read back with objdump) decoded by
  * insn_decode; the guest is a few 4 KiB pages of host memory at guest-virtual
  * GUEST_BASE, each with the fault its loads and stores take, if any. */
+#define _GNU_SOURCE     /* memfd_create */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "arch/riscv/encoding.h"
@@ -1108,6 +1114,225 @@ static void other_instructions_are_unsupported(void **state)
     assert_unchanged_except(0, 0);
 }
 
+/* ---- atomicity against other harts ---- */
+
+/* Emulated harts increment one location with amoadd or an LR/SC loop while
+ * a "hardware" hart increments it with real atomics: an emulated
+ * read-modify-write that is not atomic loses increments (only sometimes:
+ * the tests after this one catch it every time). */
+#define RACE_ROUNDS 20000
+#define RACE_HARTS 2
+
+struct racer {
+    struct hart h;
+    uint32_t bits;          /* the AMO, or 0 for an LR/SC loop */
+    uint64_t va;
+};
+
+static bool race_over;
+
+static void *emulated_hart(void *arg)
+{
+    struct racer *r = arg;
+    for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+        r->h.x[A1] = r->va;
+        if (r->bits) {
+            r->h.x[A2] = 1;
+            if (emulate_on(&r->h, r->bits) != EMULATE_DONE)
+                abort();
+            continue;
+        }
+        do {
+            if (emulate_on(&r->h, LR_D) != EMULATE_DONE)
+                abort();
+            r->h.x[A2] = r->h.x[A0] + 1;
+            if (emulate_on(&r->h, SC_D) != EMULATE_DONE)
+                abort();
+        } while (r->h.x[A3] != 0);
+    }
+    return NULL;
+}
+
+/* Bursts of increments with pauses between them, so that an emulated LR/SC
+ * loop still gets through however many host CPUs run the harts. */
+static void *hardware_hart(void *arg)
+{
+    uint64_t *p = arg, adds = 0;
+    while (!__atomic_load_n(&race_over, __ATOMIC_ACQUIRE)) {
+        for (int i = 0; i < 16; i++)
+            __atomic_fetch_add(p, 1, __ATOMIC_SEQ_CST);
+        adds += 16;
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        while ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec < 2000);
+    }
+    return (void *)(uintptr_t)adds;
+}
+
+/* Returns how many increments the hardware hart made. */
+static uint64_t run_race(uint32_t bits, uint64_t va)
+{
+    static struct racer racers[RACE_HARTS];
+    pthread_t emulated[RACE_HARTS], hardware;
+    race_over = false;
+    assert_int_equal(pthread_create(&hardware, NULL, hardware_hart, host_of(va)), 0);
+    for (int i = 0; i < RACE_HARTS; i++) {
+        racers[i] = (struct racer){ .bits = bits, .va = va };
+        racers[i].h.mem = &memory;
+        assert_int_equal(pthread_create(&emulated[i], NULL, emulated_hart, &racers[i]), 0);
+    }
+    for (int i = 0; i < RACE_HARTS; i++)
+        assert_int_equal(pthread_join(emulated[i], NULL), 0);
+    __atomic_store_n(&race_over, true, __ATOMIC_RELEASE);
+    void *adds;
+    assert_int_equal(pthread_join(hardware, &adds), 0);
+    return (uintptr_t)adds;
+}
+
+static void amos_and_lr_sc_are_atomic_across_harts(void **state)
+{
+    (void)state;
+    static const struct { uint32_t bits; const char *text; } cases[] = {
+        { 0x00c5b52f, "amoadd.d a0,a2,(a1)" },
+        { 0, "lr.d/sc.d loop" },
+    };
+    uint64_t va = va_of(1, 0x10);
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        put(va, 0, 8);
+        take_snapshot();
+        uint64_t adds = run_race(cases[i].bits, va);
+        print_message("%s: %lu emulated and %lu hardware increments\n", cases[i].text,
+                      (unsigned long)RACE_HARTS * RACE_ROUNDS, (unsigned long)adds);
+        assert_int_equal(get(va, 8), RACE_HARTS * RACE_ROUNDS + adds);
+        assert_unchanged_except(va, 8);
+    }
+    /* amoadd.w: the hardware hart adds to the same word. */
+    put(va, 0, 8);
+    uint64_t adds = run_race(0x00c5a52f, va);
+    assert_int_equal(get(va, 8), RACE_HARTS * RACE_ROUNDS + adds);
+}
+
+/* The same, made deterministic: the guest memory is a file mapped twice,
+ * the emulator's view read-only. The emulator's first write to it faults;
+ * the handler, as another hart would, changes the location through the
+ * other mapping, between the emulator's read and its write, then lets the
+ * write go on. An atomic emulation sees the change; a plain read then write
+ * overwrites it. */
+static uint8_t *alias;                  /* the other mapping of memory.bytes */
+static uint8_t *interpose_page;         /* the read-only page of the view */
+static volatile uint64_t *interpose_at; /* in alias */
+static uint64_t interpose_add;
+static volatile int interpose_count;
+
+static void on_write_fault(int sig, siginfo_t *info, void *context)
+{
+    (void)sig;
+    (void)context;
+    uint8_t *at = info->si_addr;
+    if (!interpose_page || at < interpose_page || at >= interpose_page + PAGE_SIZE) {
+        signal(SIGSEGV, SIG_DFL);       /* not ours: crash on return */
+        return;
+    }
+    *interpose_at += interpose_add;
+    interpose_count++;
+    mprotect(interpose_page, PAGE_SIZE, PROT_READ | PROT_WRITE);
+}
+
+static int setup_two_mappings(void **state)
+{
+    setup(state);
+    int fd = memfd_create("guest", 0);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, PAGES * PAGE_SIZE), 0);
+    uint8_t *view = mmap(NULL, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    alias = mmap(NULL, PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    assert_true(view != MAP_FAILED && alias != MAP_FAILED);
+    memcpy(view, memory.bytes, PAGES * PAGE_SIZE);
+    free(memory.bytes);
+    memory.bytes = view;
+    return 0;
+}
+
+static int teardown_two_mappings(void **state)
+{
+    (void)state;
+    signal(SIGSEGV, SIG_DFL);
+    interpose_page = NULL;
+    munmap(memory.bytes, PAGES * PAGE_SIZE);
+    munmap(alias, PAGES * PAGE_SIZE);
+    return 0;
+}
+
+/* The next write to va's page adds add to the width-byte value at va first. */
+/* A 4-byte location is the low word of the 8 bytes at va: the sums in these
+ * tests stay below 2^32. */
+static void interpose_before_next_write(uint64_t va, uint64_t add)
+{
+    interpose_page = host_of(va & ~(PAGE_SIZE - 1));
+    interpose_at = (volatile uint64_t *)(alias + (va - GUEST_BASE));
+    interpose_add = add;
+    interpose_count = 0;
+    /* Here, not in the setup: cmocka sets its own handler around each test. */
+    struct sigaction sa = { .sa_sigaction = on_write_fault, .sa_flags = SA_SIGINFO };
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGSEGV, &sa, NULL), 0);
+    assert_int_equal(mprotect(interpose_page, PAGE_SIZE, PROT_READ), 0);
+}
+
+static void amo_sees_a_write_between_its_read_and_write(void **state)
+{
+    (void)state;
+    static const struct amo_case cases[] = {
+        /* old, src, new: new is computed from old + 1000, the value the AMO
+         * finds once the other hart has written. */
+        { 0x00c5b52f, "amoadd.d", 8, 100, 1, 1101 },
+        { 0x00c5a52f, "amoadd.w", 4, 100, 1, 1101 },
+        { 0x08c5b52f, "amoswap.d", 8, 100, 7, 7 },
+        { 0xe0c5a52f, "amomaxu.w", 4, 100, 1050, 1100 },
+        { 0x80c5b52f, "amomin.d", 8, 100, 1050, 1050 },
+    };
+    uint64_t va = va_of(2, 0x48);
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        put(va, cases[i].old, 8);
+        take_snapshot();
+        hart.x[A1] = va;
+        hart.x[A2] = cases[i].src;
+        interpose_before_next_write(va, 1000);
+        assert_done_one_piece(emulate(cases[i].bits), va, cases[i].width, ACCESS_STORE);
+        assert_int_equal(interpose_count, 1);
+        /* rd: the value the AMO replaced, the other hart's. */
+        assert_one_write(A0, false, cases[i].old + 1000);
+        assert_int_equal(get(va, 8), cases[i].new);
+        assert_unchanged_except(va, 8);
+    }
+}
+
+static void sc_fails_after_a_write_between_its_read_and_write(void **state)
+{
+    (void)state;
+    static const struct { uint32_t lr, sc; unsigned width; } pairs[] = {
+        { LR_D, SC_D, 8 }, { LR_W, SC_W, 4 },
+    };
+    uint64_t va = va_of(2, 0x50);
+    for (size_t i = 0; i < COUNT(pairs); i++) {
+        put(va, 100, 8);
+        hart.x[A1] = va;
+        hart.x[A2] = 555;
+        assert_int_equal(emulate(pairs[i].lr), EMULATE_DONE);
+        take_snapshot();
+        interpose_before_next_write(va, 1000);
+        assert_done_one_piece(emulate(pairs[i].sc), va, pairs[i].width, ACCESS_STORE);
+        assert_int_equal(interpose_count, 1);
+        assert_one_write(A3, false, 1);
+        assert_int_equal(get(va, 8), 1100);
+        assert_false(hart.res.valid);
+        assert_unchanged_except(va, 8);
+    }
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1145,6 +1370,11 @@ int main(void)
         TEST(sc_compares_the_reserved_value),
         TEST(sc_faults),
         TEST(other_instructions_are_unsupported),
+        TEST(amos_and_lr_sc_are_atomic_across_harts),
+        cmocka_unit_test_setup_teardown(amo_sees_a_write_between_its_read_and_write,
+                                        setup_two_mappings, teardown_two_mappings),
+        cmocka_unit_test_setup_teardown(sc_fails_after_a_write_between_its_read_and_write,
+                                        setup_two_mappings, teardown_two_mappings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
