@@ -469,6 +469,190 @@ static void find_free_asks_about_a_wrapping_region(void **state)
     assert_int_equal(wrapping, 0);
 }
 
+/* ---- the settling policy ---- */
+
+#define INTERVAL 100
+#define THRESHOLD 3
+
+/* Accesses in one interval are counted; the place is hot once their number
+ * exceeds the threshold, and stays hot for the rest of the interval. */
+static void settle_counts_within_an_interval(void **state)
+{
+    (void)state;
+    struct settle s;
+    memset(&s, 0xa5, sizeof(s));
+    reloc_settle_reset(&s, 1000);
+    assert_int_equal(s.interval_start, 1000);
+    assert_int_equal(s.count, 0);
+    for (uint64_t i = 1; i <= THRESHOLD; i++) {
+        assert_false(reloc_settle_hot(&s, 1000 + 10 * i, INTERVAL, THRESHOLD));
+        assert_int_equal(s.count, i);
+        assert_int_equal(s.interval_start, 1000);
+    }
+    assert_true(reloc_settle_hot(&s, 1050, INTERVAL, THRESHOLD));
+    assert_true(reloc_settle_hot(&s, 1050, INTERVAL, THRESHOLD));     /* the same tick counts */
+    assert_true(reloc_settle_hot(&s, 1099, INTERVAL, THRESHOLD));
+    assert_int_equal(s.count, THRESHOLD + 3);
+    assert_int_equal(s.interval_start, 1000);
+}
+
+static void settle_threshold_is_exceeded_not_reached(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, 0);
+    assert_true(reloc_settle_hot(&s, 0, INTERVAL, 0));        /* threshold 0: the first access */
+    reloc_settle_reset(&s, 0);
+    assert_false(reloc_settle_hot(&s, 1, INTERVAL, 1));
+    assert_true(reloc_settle_hot(&s, 2, INTERVAL, 1));
+    /* lodger's own numbers: 64 accesses in a hundredth of a second are fine, 65 are not. */
+    uint64_t timebase = 10000000, interval = timebase / 100;
+    reloc_settle_reset(&s, 5 * timebase);
+    for (int i = 1; i <= 64; i++)
+        assert_false(reloc_settle_hot(&s, 5 * timebase + (uint64_t)i * 1000, interval, 64));
+    assert_true(reloc_settle_hot(&s, 5 * timebase + interval, interval, 64));
+}
+
+/* An access more than interval after the interval's start opens a new one,
+ * in which it is the first: the count starts again at 1. */
+static void settle_new_interval_starts_counting_again(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, 1000);
+    for (int i = 0; i < 10; i++)
+        reloc_settle_hot(&s, 1000 + (uint64_t)i, INTERVAL, THRESHOLD);
+    assert_true(reloc_settle_hot(&s, 1010, INTERVAL, THRESHOLD));
+    assert_false(reloc_settle_hot(&s, 1101, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 1101);
+    assert_int_equal(s.count, 1);
+    for (uint64_t i = 2; i <= THRESHOLD; i++)
+        assert_false(reloc_settle_hot(&s, 1101 + i, INTERVAL, THRESHOLD));
+    assert_true(reloc_settle_hot(&s, 1201, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 1101);
+    /* Long after: a new interval too. */
+    assert_false(reloc_settle_hot(&s, 1000000000000UL, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 1000000000000UL);
+    assert_int_equal(s.count, 1);
+}
+
+/* Intervals are fixed windows from their first access: now - start equal to
+ * interval is still inside, one tick more is not, however recent the last
+ * access was. */
+static void settle_interval_boundary(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, 5000);
+    for (uint64_t i = 1; i <= THRESHOLD; i++)
+        assert_false(reloc_settle_hot(&s, 5000 + 10 * i, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 5000);
+    /* now - start == interval: the fourth access of the same interval. */
+    assert_true(reloc_settle_hot(&s, 5000 + INTERVAL, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 5000);
+    assert_int_equal(s.count, THRESHOLD + 1);
+    /* One tick later: a new interval. */
+    assert_false(reloc_settle_hot(&s, 5000 + INTERVAL + 1, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 5000 + INTERVAL + 1);
+    assert_int_equal(s.count, 1);
+}
+
+/* interval 0: only accesses at the interval's own tick share it. */
+static void settle_zero_interval(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, 7);
+    assert_false(reloc_settle_hot(&s, 7, 0, 1));
+    assert_true(reloc_settle_hot(&s, 7, 0, 1));
+    for (uint64_t t = 8; t < 20; t++) {
+        assert_false(reloc_settle_hot(&s, t, 0, 1));
+        assert_int_equal(s.interval_start, t);
+        assert_int_equal(s.count, 1);
+    }
+}
+
+/* now - start is computed modulo 2^64: an interval that starts just before
+ * the time counter wraps goes on after it. */
+static void settle_survives_time_wrapping(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, UINT64_MAX - 4);
+    assert_false(reloc_settle_hot(&s, UINT64_MAX, 10, 2));
+    assert_false(reloc_settle_hot(&s, 0, 10, 2));           /* 5 ticks in */
+    assert_true(reloc_settle_hot(&s, 5, 10, 2));            /* 10: the boundary, still in */
+    assert_int_equal(s.interval_start, UINT64_MAX - 4);
+    assert_int_equal(s.count, 3);
+    assert_false(reloc_settle_hot(&s, 6, 10, 2));           /* 11: a new interval */
+    assert_int_equal(s.interval_start, 6);
+    assert_int_equal(s.count, 1);
+    /* The brief's case: start near UINT64_MAX, now small. */
+    reloc_settle_reset(&s, UINT64_MAX - 5);
+    assert_true(reloc_settle_hot(&s, 3, 10, 0));            /* 9 ticks in: the first access */
+    assert_int_equal(s.interval_start, UINT64_MAX - 5);
+    assert_int_equal(s.count, 1);
+    reloc_settle_reset(&s, UINT64_MAX - 5);
+    reloc_settle_hot(&s, UINT64_MAX - 5, 8, 5);
+    assert_false(reloc_settle_hot(&s, 3, 8, 5));            /* 9 > 8: new interval */
+    assert_int_equal(s.interval_start, 3);
+    assert_int_equal(s.count, 1);
+}
+
+/* A now before the interval's start (another hart's earlier reading of the
+ * time) is, modulo 2^64, far after it: it opens a new interval at now. */
+static void settle_earlier_time_opens_a_new_interval(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, 1000);
+    for (int i = 0; i < 5; i++)
+        reloc_settle_hot(&s, 1000, INTERVAL, THRESHOLD);
+    assert_int_equal(s.count, 5);
+    assert_false(reloc_settle_hot(&s, 999, INTERVAL, THRESHOLD));
+    assert_int_equal(s.interval_start, 999);
+    assert_int_equal(s.count, 1);
+    /* Only an interval of UINT64_MAX never ends. */
+    reloc_settle_reset(&s, 1000);
+    assert_false(reloc_settle_hot(&s, 999, UINT64_MAX, 1));
+    assert_true(reloc_settle_hot(&s, 0, UINT64_MAX, 1));
+    assert_int_equal(s.interval_start, 1000);
+    assert_int_equal(s.count, 2);
+}
+
+/* After a move the count starts from nothing, at the time of the move. */
+static void settle_reset_forgets_the_count(void **state)
+{
+    (void)state;
+    struct settle s;
+    reloc_settle_reset(&s, 0);
+    for (int i = 0; i < 10; i++)
+        reloc_settle_hot(&s, 50, INTERVAL, THRESHOLD);
+    assert_true(reloc_settle_hot(&s, 60, INTERVAL, THRESHOLD));
+    reloc_settle_reset(&s, 70);
+    assert_int_equal(s.interval_start, 70);
+    assert_int_equal(s.count, 0);
+    for (uint64_t i = 1; i <= THRESHOLD; i++)
+        assert_false(reloc_settle_hot(&s, 70 + i, INTERVAL, THRESHOLD));
+    /* The new interval runs from the reset: 170 is inside, 171 is not. */
+    assert_true(reloc_settle_hot(&s, 170, INTERVAL, THRESHOLD));
+    assert_false(reloc_settle_hot(&s, 171, INTERVAL, THRESHOLD));
+}
+
+/* A zeroed struct settle (a new VM) is an interval that started at time 0. */
+static void settle_zeroed_state(void **state)
+{
+    (void)state;
+    struct settle s = { 0 };
+    assert_false(reloc_settle_hot(&s, 40, INTERVAL, 1));
+    assert_int_equal(s.interval_start, 0);
+    assert_true(reloc_settle_hot(&s, 100, INTERVAL, 1));
+    s = (struct settle){ 0 };
+    assert_true(reloc_settle_hot(&s, 123456789, INTERVAL, 0));
+    assert_int_equal(s.interval_start, 123456789);
+    assert_int_equal(s.count, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +672,15 @@ int main(void)
         cmocka_unit_test(random_region_redraws_when_it_hits_current),
         cmocka_unit_test(random_region_returns_current_at_the_top),
         cmocka_unit_test(find_free_asks_about_a_wrapping_region),
+        cmocka_unit_test(settle_counts_within_an_interval),
+        cmocka_unit_test(settle_threshold_is_exceeded_not_reached),
+        cmocka_unit_test(settle_new_interval_starts_counting_again),
+        cmocka_unit_test(settle_interval_boundary),
+        cmocka_unit_test(settle_zero_interval),
+        cmocka_unit_test(settle_survives_time_wrapping),
+        cmocka_unit_test(settle_earlier_time_opens_a_new_interval),
+        cmocka_unit_test(settle_reset_forgets_the_count),
+        cmocka_unit_test(settle_zeroed_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
