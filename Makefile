@@ -2,6 +2,7 @@
 #   make            build build/lodger.bin (and the test guests)
 #   make run        boot the demo guest under lodger on QEMU
 #   make test       host unit tests + native-vs-lodger guest tests
+#   make bench      Linux workloads natively and under lodger: table and plot in build/bench
 #   make gdb        QEMU halted, waiting for gdb; then gdb with lodger's symbols
 #   make listing    disassembly of lodger in build/lodger.lst
 #   make deps       install/download everything the above need (idempotent)
@@ -25,7 +26,7 @@ LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/arch/riscv/*.S \
 	src/core/*.c src/sbi/*.c src/dev/*.c)
 LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
 
-.PHONY: all deps run run-hello test test-host test-guests gdb listing clean
+.PHONY: all deps run run-hello test test-host test-guests bench gdb listing clean
 all: $(B)/lodger.bin guests
 
 deps:
@@ -78,6 +79,20 @@ run-hello: deps all
 
 test: deps all test-host-bins $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
+
+# Benchmarks (tools/bench): a static Linux program built with Debian's
+# riscv64-linux-gnu toolchain, in its own initramfs.
+BENCH_CC := riscv64-linux-gnu-gcc
+
+$(B)/bench/bench: tests/bench/bench.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(BENCH_CC) -O2 -static -std=gnu11 -Wall -Wextra -Werror -o $@ $<
+
+$(B)/bench/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/bench/test.sh $(B)/bench/bench
+	scripts/mkinitramfs $@ $(B)/bench/bench tests/bench/test.sh
+
+bench: deps $(B)/lodger.bin $(B)/bench/initrd.gz
+	LODGER_BUILD=$(abspath $(B)) python3 tools/bench
 
 gdb: all
 	@echo "QEMU waits for gdb on :1234; lodger's symbols: $(B)/lodger.elf"
