@@ -88,7 +88,8 @@ $(B)/bench/bench: tests/bench/bench.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(BENCH_CC) -O2 -static -std=gnu11 -Wall -Wextra -Werror -o $@ $<
 
-$(B)/bench/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/bench/test.sh $(B)/bench/bench
+$(B)/bench/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/bench/test.sh \
+		$(B)/bench/bench
 	scripts/mkinitramfs $@ $(B)/bench/bench tests/bench/test.sh
 
 bench: deps $(B)/lodger.bin $(B)/bench/initrd.gz
