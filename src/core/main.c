@@ -65,12 +65,14 @@ static struct hart *hart_by_id(unsigned long hartid)
 void lodger_secondary_main(unsigned long hartid)
 {
     struct hart *h = hart_by_id(hartid);
+    if (h && __atomic_exchange_n(&h->online, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            wait_for_interrupt();   /* started twice: the first one runs it */
     if (!h)
         for (;;)
             wait_for_interrupt();
     hart_setup(h);
     mem_enable_own_table();
-    __atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
     hart_park();    /* until lodger has a vCPU for it */
 }
 
@@ -84,13 +86,16 @@ static void start_secondary_harts(unsigned long boot_hartid)
             continue;
         long rc = firmware_hart_start(h->hartid, (unsigned long)_start_secondary,
                                       (unsigned long)(h->stack + HART_STACK_SIZE));
-        if (rc)
+        /* ALREADY_AVAILABLE: it came in at _start on its own (boot.S). */
+        if (rc && rc != SBI_ERR_ALREADY_AVAILABLE)
             console_printf("lodger: hart %lu did not start (SBI error %ld)\n", h->hartid, rc);
     }
     for (int i = 0; i < hart_count; i++) {
         unsigned long spins = 0;
         while (!__atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE) && ++spins < 100000000UL)
             ;
+        if (!harts[i].online)
+            console_printf("lodger: hart %lu is not online: not used\n", harts[i].hartid);
     }
 }
 
@@ -155,6 +160,9 @@ void lodger_main(unsigned long hartid, const void *fdt)
     mem_probe_satp_modes();
     mem_build_own_table();
     mem_enable_own_table();
+    /* Harts that entered at _start too may now park (arch/riscv/boot.S). */
+    extern volatile uint32_t boot_done;
+    __atomic_store_n(&boot_done, 1, __ATOMIC_RELEASE);
     print_banner(hartid);
     start_secondary_harts(hartid);
 

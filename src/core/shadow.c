@@ -21,7 +21,8 @@ static void shadow_release(struct vm *vm, struct shadow *s)
         return;
     /* The fast paths may hold this shadow's satp: forget them all. */
     for (int i = 0; i < vm->vcpu_count; i++)
-        vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] = 0;
+        vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] =
+            vm->vcpus[i].frame->user_satp = 0;
     pt_destroy(&s->pt);
     if (s->asid)
         sfence_vma_asid(s->asid);
@@ -72,7 +73,7 @@ static bool shadow_busy(const struct vm *vm, const struct shadow *s)
         const struct vcpu *v = &vm->vcpus[i];
         const struct trap_frame *f = v->frame;
         if (v->shadow == s || f->guest_satp == s->satp || f->sum_satp[0] == s->satp ||
-            f->sum_satp[1] == s->satp)
+            f->sum_satp[1] == s->satp || f->user_satp == s->satp)
             return true;
     }
     return false;

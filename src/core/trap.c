@@ -274,7 +274,9 @@ void vcpu_trap_from_guest(void)
     /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
     if (v->csr->sstatus & SSTATUS_FS)
         v->csr->sstatus = (v->csr->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
-    /* The fast paths may have switched the S-mode view (SUM) in place. */
+    /* The fast paths may have changed the virtual mode (sret, reflected
+     * traps) and the shadow view (SUM) in place. */
+    v->mode = (enum vmode)f->vmode;
     if (v->shadow && v->shadow->satp != f->guest_satp)
         vcpu_select_shadow(v);
     struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,

@@ -319,21 +319,24 @@ void vcpu_resume(struct vcpu *v)
     f->vmode = v->mode;
     f->guest_satp = v->shadow->satp;
     flush_if_stale(h, vm, v->shadow);
-    /* For the fast paths' SUM toggle: both S-mode views, when built. */
-    f->sum_satp[0] = f->sum_satp[1] = 0;
-    if (v->mode == VMODE_S) {
-        spin_lock(&vm->lock);
-        int view = v->shadow->view & ~SHADOW_VIEW_SUM;
-        struct shadow *off = shadow_find(vm, v->csr->satp, view);
-        struct shadow *on = shadow_find(vm, v->csr->satp, view | SHADOW_VIEW_SUM);
-        if (off)
-            flush_if_stale(h, vm, off);
-        if (on)
-            flush_if_stale(h, vm, on);
-        f->sum_satp[0] = off ? off->satp : 0;
-        f->sum_satp[1] = on ? on->satp : 0;
-        spin_unlock(&vm->lock);
+    /* For the fast paths: the other views of this guest satp, when built. */
+    spin_lock(&vm->lock);
+    int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
+    struct shadow *views[3] = {
+        shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | mxr),
+        shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr),
+        shadow_find(vm, v->csr->satp, mxr),
+    };
+    uint64_t satps[3];
+    for (int i = 0; i < 3; i++) {
+        if (views[i])
+            flush_if_stale(h, vm, views[i]);
+        satps[i] = views[i] ? views[i]->satp : 0;
     }
+    f->sum_satp[0] = satps[0];
+    f->sum_satp[1] = satps[1];
+    f->user_satp = satps[2];
+    spin_unlock(&vm->lock);
 
     /* The guest runs in U-mode; interrupts reach lodger whatever sstatus.SIE
      * is, since they target a more privileged mode (4.1.3). */

@@ -236,18 +236,21 @@ void vm_print_counters(const struct vm *vm)
                                (unsigned long)c->exceptions[k]);
         const uint64_t *fast = vm->vcpus[i].frame->fast_hits;
         static const char *const fast_names[FAST_KINDS] = {
-            "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval",
+            "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval", "sret",
+            "reflected",
         };
-        uint64_t fast_total = 0;
+        uint64_t fast_total = 0, fast_csr = 0;
         for (int k = 0; k < FAST_KINDS; k++)
             fast_total += fast[k];
+        for (int k = 0; k < FAST_SRET; k++)
+            fast_csr += fast[k];
         console_printf("lodger:   fast paths %lu:", (unsigned long)fast_total);
         for (int k = 0; k < FAST_KINDS; k++)
             console_printf(" %s %lu", fast_names[k], (unsigned long)fast[k]);
         console_printf("\n");
-        if (fast_total + c->csr_emulated)
+        if (fast_csr + c->csr_emulated)
             console_printf("lodger:   CSR accesses served by fast paths: %lu%%\n",
-                           (unsigned long)(100 * fast_total / (fast_total + c->csr_emulated)));
+                           (unsigned long)(100 * fast_csr / (fast_csr + c->csr_emulated)));
         for (int k = 0; k < 16; k++)
             if (c->interrupts[k])
                 console_printf("lodger:   interrupt %-16d %lu\n", k, (unsigned long)c->interrupts[k]);

@@ -126,13 +126,50 @@ first_trap_entry:
 12:
 .endm
 
+.macro load_sstatus_synced      /* t5 = the guest's sstatus, FS as the hardware tracked it */
+    ld t5, FRAME_CSR_SSTATUS(sp)
+    li t0, SSTATUS_FS
+    and t1, t5, t0
+    beqz t1, 13f
+    ld t2, FRAME_STATUS(sp)
+    and t2, t2, t0
+    not t1, t0
+    and t5, t5, t1
+    or t5, t5, t2
+    sd t5, FRAME_CSR_SSTATUS(sp)
+13:
+.endm
+
+.macro switch_satp reg          /* to another shadow view of the same guest satp */
+    csrw satp, \reg
+    sd \reg, FRAME_GUEST_SATP(sp)
+    ld t2, FRAME_FLUSH(sp)
+    beqz t2, 14f
+    sfence.vma
+14:
+.endm
+
+.macro count_hit kind_reg       /* fast_hits[kind]++ */
+    slli t0, \kind_reg, 3
+    add t0, t0, sp
+    ld t1, FRAME_FAST_HITS(t0)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS(t0)
+.endm
+
 .Lfast_paths:
     ld t0, FRAME_CAUSE(sp)
+    li t1, CAUSE_USER_ECALL
+    beq t0, t1, .Lfast_ecall
+    li t1, CAUSE_BREAKPOINT
+    beq t0, t1, .Lfast_breakpoint
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     bne t0, t1, .Lslow_path
     ld t0, FRAME_VMODE(sp)
     beqz t0, .Lslow_path            /* from virtual U: the guest kernel's business */
     ld a0, FRAME_TVAL(sp)           /* the instruction bits (0 if the core leaves them out) */
+    li t1, 0x10200073               /* sret */
+    beq a0, t1, .Lfast_sret
     andi t0, a0, 0x7f
     li t1, OPCODE_SYSTEM
     bne t0, t1, .Lslow_path
@@ -216,17 +253,9 @@ first_trap_entry:
 
 .Lfast_sstatus:
     li t3, FAST_SSTATUS
-    ld t5, FRAME_CSR_SSTATUS(sp)
+    load_sstatus_synced
     li t0, SSTATUS_FS
-    and t1, t5, t0
-    beqz t1, 1f
-    ld t2, FRAME_STATUS(sp)         /* FS as the hardware tracked it */
-    and t2, t2, t0
-    not t1, t0
-    and t5, t5, t1
-    or t5, t5, t2
-    sd t5, FRAME_CSR_SSTATUS(sp)
-1:  mv a7, t5                       /* the value read: SD when FS is Dirty */
+    mv a7, t5                       /* the value read: SD when FS is Dirty */
     and t1, t5, t0
     bne t1, t0, 2f
     li t1, 1
@@ -263,11 +292,7 @@ first_trap_entry:
     add t1, t1, sp
     ld t1, FRAME_SUM_SATP(t1)
     beqz t1, .Lslow_path
-    csrw satp, t1
-    sd t1, FRAME_GUEST_SATP(sp)
-    ld t2, FRAME_FLUSH(sp)
-    beqz t2, 4f
-    sfence.vma
+    switch_satp t1
 4:
     sd t4, FRAME_CSR_SSTATUS(sp)
 
@@ -276,18 +301,105 @@ first_trap_entry:
     slli t0, a3, 3
     add t0, t0, sp
     sd a7, FRAME_X0(t0)
-1:  slli t0, t3, 3
-    add t0, t0, sp
-    ld t1, FRAME_FAST_HITS(t0)
-    addi t1, t1, 1
-    sd t1, FRAME_FAST_HITS(t0)
+1:  count_hit t3
     ld t0, FRAME_PC(sp)
     addi t0, t0, 4
+.Lfast_resume_at:                   /* t0: the guest's next pc */
     csrw sepc, t0
     csrw sscratch, sp
     restore_guest_regs
     ld sp, FRAME_X2(sp)
     sret
+
+/* sret from virtual S (privileged spec 3.3.2): SIE = SPIE, SPIE = 1, SPP = U,
+ * mode = SPP, pc = sepc. To the slow path when an interrupt becomes
+ * deliverable, or when the U-mode view is not built yet. */
+.Lfast_sret:
+    load_sstatus_synced
+    li t1, SSTATUS_SIE | SSTATUS_SPP
+    not t1, t1
+    and t4, t5, t1
+    andi t2, t5, SSTATUS_SPIE
+    srli t2, t2, 4                  /* SPIE (bit 5) -> SIE (bit 1) */
+    or t4, t4, t2
+    ori t4, t4, SSTATUS_SPIE
+    ld t1, FRAME_CSR_SIP(sp)
+    ld t2, FRAME_CSR_SIE(sp)
+    and t1, t1, t2                  /* t1: pending and enabled */
+    andi t0, t5, SSTATUS_SPP
+    beqz t0, 1f
+    andi t2, t4, SSTATUS_SIE        /* back to S: interrupts if SIE becomes 1 */
+    beqz t2, 2f
+    bnez t1, .Lslow_path
+2:  li a6, 1
+    li t3, 0                        /* same view: no satp switch */
+    j 3f
+1:  bnez t1, .Lslow_path            /* to U: every enabled pending interrupt is taken */
+    ld t3, FRAME_USER_SATP(sp)
+    beqz t3, .Lslow_path
+    li a6, 0
+    ld t0, FRAME_CSR_SCOUNTEREN(sp) /* counters as the guest kernel allows its users */
+    andi t0, t0, 7
+    csrw scounteren, t0
+3:  sd t4, FRAME_CSR_SSTATUS(sp)
+    sd a6, FRAME_VMODE(sp)
+    beqz t3, 4f
+    switch_satp t3
+4:  li t3, FAST_SRET
+    count_hit t3
+    ld t0, FRAME_CSR_SEPC(sp)
+    j .Lfast_resume_at
+
+/* Traps that belong to the guest kernel, delivered as the hardware would
+ * (privileged spec 4.1.1, 4.1.9; the C twin is vcpu.c's enter_guest_trap):
+ * an ecall from virtual U, and breakpoints. sepc/scause/stval, SPP = the
+ * old mode, SPIE = SIE, SIE = 0, pc = stvec's base, mode S. */
+.Lfast_ecall:
+    ld t0, FRAME_VMODE(sp)
+    bnez t0, .Lslow_path            /* from virtual S: an SBI call */
+    li a4, CAUSE_USER_ECALL
+    li a5, 0
+    j .Lfast_reflect
+.Lfast_breakpoint:
+    li a4, CAUSE_BREAKPOINT
+    ld a5, FRAME_TVAL(sp)
+.Lfast_reflect:
+    load_sstatus_synced
+    ld a6, FRAME_VMODE(sp)
+    li t3, 0
+    bnez a6, 1f
+    /* From U: the S-mode view for the kernel's SUM must be built. */
+    li t1, SSTATUS_SUM
+    and t1, t5, t1
+    snez t1, t1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t3, FRAME_SUM_SATP(t1)
+    beqz t3, .Lslow_path
+1:  li t1, SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP
+    not t1, t1
+    and t4, t5, t1
+    slli t2, a6, 8                  /* SPP = the old mode */
+    or t4, t4, t2
+    andi t2, t5, SSTATUS_SIE
+    slli t2, t2, 4                  /* SIE (bit 1) -> SPIE (bit 5) */
+    or t4, t4, t2
+    sd t4, FRAME_CSR_SSTATUS(sp)
+    ld t0, FRAME_PC(sp)
+    sd t0, FRAME_CSR_SEPC(sp)
+    sd a4, FRAME_CSR_SCAUSE(sp)
+    sd a5, FRAME_CSR_STVAL(sp)
+    li t0, 1
+    sd t0, FRAME_VMODE(sp)
+    beqz t3, 2f
+    switch_satp t3
+    li t0, 7                        /* virtual S reads the counters the firmware allows */
+    csrw scounteren, t0
+2:  li t3, FAST_REFLECT
+    count_hit t3
+    ld t0, FRAME_CSR_STVEC(sp)
+    andi t0, t0, -4                 /* exceptions go to the base, vectored or not */
+    j .Lfast_resume_at
 
 /*
  * first_resume_guest(a0 = frame address in the guest's space, a1 = guest satp,

@@ -98,3 +98,66 @@ done:
     f->pc += 4;
     return true;
 }
+
+/* sret from virtual S (entry.S .Lfast_sret). */
+static bool fast_sret(struct trap_frame *f)
+{
+    struct vcsr *c = &f->csr;
+    if (c->sstatus & SSTATUS_FS)
+        c->sstatus = (c->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
+    uint64_t s = c->sstatus;
+    uint64_t next = (s & ~(SSTATUS_SIE | SSTATUS_SPP)) | ((s & SSTATUS_SPIE) >> 4) | SSTATUS_SPIE;
+    bool pending = (c->sip & c->sie) != 0;
+    uint64_t satp = 0;
+    if (s & SSTATUS_SPP) {
+        if ((next & SSTATUS_SIE) && pending)
+            return false;
+    } else {
+        if (pending || !f->user_satp)
+            return false;
+        satp = f->user_satp;
+    }
+    c->sstatus = next;
+    f->vmode = (s & SSTATUS_SPP) ? 1 : 0;
+    if (satp)
+        f->guest_satp = satp;
+    f->fast_hits[FAST_SRET]++;
+    f->pc = c->sepc;
+    return true;
+}
+
+/* A guest-user ecall or a breakpoint into the guest kernel (.Lfast_reflect). */
+static bool fast_reflect(struct trap_frame *f, uint64_t cause, uint64_t tval)
+{
+    struct vcsr *c = &f->csr;
+    if (c->sstatus & SSTATUS_FS)
+        c->sstatus = (c->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
+    uint64_t s = c->sstatus, satp = 0;
+    if (!f->vmode) {
+        satp = f->sum_satp[(s & SSTATUS_SUM) != 0];
+        if (!satp)
+            return false;
+    }
+    c->sstatus = (s & ~(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP)) | (f->vmode << 8) |
+                 ((s & SSTATUS_SIE) << 4);
+    c->sepc = f->pc;
+    c->scause = cause;
+    c->stval = tval;
+    f->vmode = 1;
+    if (satp)
+        f->guest_satp = satp;
+    f->fast_hits[FAST_REFLECT]++;
+    f->pc = c->stvec & ~3UL;
+    return true;
+}
+
+bool fast_path_trap(struct trap_frame *f)
+{
+    if (f->cause == CAUSE_USER_ECALL)
+        return !f->vmode && fast_reflect(f, CAUSE_USER_ECALL, 0);
+    if (f->cause == CAUSE_BREAKPOINT)
+        return fast_reflect(f, CAUSE_BREAKPOINT, f->tval);
+    if (f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->vmode && f->tval == MATCH_SRET)
+        return fast_sret(f);
+    return fast_path_csr(f);
+}

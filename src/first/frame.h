@@ -26,16 +26,21 @@ struct trap_frame {
     /* The vCPU's state that fast paths need, kept here rather than copied. */
     struct vcsr csr;         /* the virtual supervisor CSRs */
     uint64_t vmode;          /* enum vmode, kept equal to the vCPU's on resume */
-    uint64_t fast_hits[8];   /* fast-path hits by kind (enum fast_kind) */
-    /* In virtual S-mode: the host satp of the shadow views with SUM=0 and
-     * SUM=1 (0 if not built yet), so that a SUM toggle is a satp write. */
+    uint64_t fast_hits[16];  /* fast-path hits by kind (enum fast_kind) */
+    /* The host satp of the S-mode shadow views with SUM=0 and SUM=1, and of
+     * the U-mode view, for the guest's current satp (0: not built yet): a
+     * SUM toggle, a trap into the guest kernel or an sret is then a satp
+     * write in the first portion. */
     uint64_t sum_satp[2];
+    uint64_t user_satp;
 };
 
 /* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
- * in the first portion. */
+ * in the first portion, sret, and traps reflected into the guest kernel. */
 enum fast_kind {
     FAST_SSTATUS, FAST_SIE, FAST_SIP, FAST_SSCRATCH, FAST_SEPC, FAST_SCAUSE, FAST_STVAL,
+    FAST_SRET,          /* sret from virtual S */
+    FAST_REFLECT,       /* a guest-user ecall, or a breakpoint, into the guest kernel */
     FAST_KINDS,
 };
 
@@ -48,6 +53,8 @@ enum fast_kind {
 /* The C twin of the first portion's fast paths (src/first/fast_path.c):
  * true if the trap in f was served, with f updated as the assembly would. */
 bool fast_path_csr(struct trap_frame *f);
+/* All the fast paths: reflected traps, sret, then fast_path_csr. */
+bool fast_path_trap(struct trap_frame *f);
 #endif
 
 /* Registers of lodger itself, saved on its stack when it traps. */

@@ -30,6 +30,11 @@ void offsets(void)
     DEFINE(FRAME_FLUSH, offsetof(struct trap_frame, flush_on_switch));
     DEFINE(FRAME_X0, offsetof(struct trap_frame, x[0]));
     DEFINE(FRAME_SUM_SATP, offsetof(struct trap_frame, sum_satp));
+    DEFINE(FRAME_USER_SATP, offsetof(struct trap_frame, user_satp));
+    DEFINE(FRAME_CSR_STVEC, offsetof(struct trap_frame, csr.stvec));
+    DEFINE(FRAME_CSR_SCOUNTEREN, offsetof(struct trap_frame, csr.scounteren));
+    DEFINE(FAST_SRET, FAST_SRET);
+    DEFINE(FAST_REFLECT, FAST_REFLECT);
     DEFINE(FRAME_VMODE, offsetof(struct trap_frame, vmode));
     DEFINE(FRAME_FAST_HITS, offsetof(struct trap_frame, fast_hits));
     DEFINE(FRAME_CSR_SSTATUS, offsetof(struct trap_frame, csr.sstatus));

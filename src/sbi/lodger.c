@@ -28,12 +28,13 @@ enum {
 #define ID_SBI 37
 #define ID_SHADOW_FILLS 38
 #define ID_MMIO 39
-#define ID_FAST 40              /* 40..46: fast-path hits by kind */
+#define ID_FAST 40              /* 40..47: fast-path hits by kind (CSRs, sret) */
 #define ID_CONFLICTS 48         /* per VM from here on */
 #define ID_RELOCATIONS 49       /* 49..52: by reason */
 #define ID_EMULATED 53
 #define ID_FIRST_VA 54         /* per VM: where the first portion is now (for tests) */
-#define ID_COUNT 55
+#define ID_FAST_REFLECT 55      /* fast path: traps reflected into the guest kernel */
+#define ID_COUNT 56
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -41,7 +42,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     const struct first_portion_stats *fp = &v->vm->fp;
     if (id < ID_INTERRUPTS) { *out = c->exceptions[id]; return true; }
     if (id < ID_INJECTED) { *out = c->interrupts[id - ID_INTERRUPTS]; return true; }
-    if (id >= ID_FAST && id < ID_FAST + FAST_KINDS) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
+    if (id >= ID_FAST && id <= ID_FAST + FAST_SRET) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
+    if (id == ID_FAST_REFLECT) { *out = v->frame->fast_hits[FAST_REFLECT]; return true; }
     if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
         *out = fp->relocations[id - ID_RELOCATIONS];
         return true;
