@@ -124,8 +124,15 @@ static void shadow_clear(struct vm *vm, struct shadow *s)
 {
     uint64_t space = 1UL << (12 + 9 * s->pt.levels);
     uint64_t first = vm->first_va & (space - 1);
-    pt_unmap(&s->pt, 0, first);
-    pt_unmap(&s->pt, first + FIRST_PORTION_SIZE, space - first - FIRST_PORTION_SIZE);
+    /* Freeing the emptied tables keeps later clears cheap; only safe when no
+     * other hart may be walking them (one running vCPU). */
+    int running = 0;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        running += vm->vcpus[i].state != VCPU_STOPPED;
+    int (*unmap)(struct page_table *, uint64_t, uint64_t) = running <= 1 ? pt_unmap_prune
+                                                                          : pt_unmap;
+    unmap(&s->pt, 0, first);
+    unmap(&s->pt, first + FIRST_PORTION_SIZE, space - first - FIRST_PORTION_SIZE);
     if (s->asid)
         sfence_vma_asid(s->asid);
     else

@@ -95,7 +95,7 @@ bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
 }
 
 static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
-                    uint64_t base, uint64_t va, uint64_t end)
+                    uint64_t base, uint64_t va, uint64_t end, bool prune)
 {
     pte_t *table = table_at(table_pa);
     uint64_t step = pt_level_size(level);
@@ -108,18 +108,33 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
             table[i] = 0;
             cleared++;
         } else if (level > 0) {
-            cleared += unmap_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end);
+            cleared += unmap_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end, prune);
+            /* A table wholly inside the range is empty now: free it. */
+            if (prune && lo >= va && hi <= end) {
+                free_subtree(pt, pte_to_pa(table[i]), level - 1);
+                table[i] = 0;
+            }
         }
     }
     return cleared;
 }
 
-int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
+static int unmap(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
 {
     int top = pt->levels - 1;
     /* Work on the VA without its sign extension so index arithmetic is linear. */
     uint64_t mask = (1UL << (12 + 9 * pt->levels)) - 1;
-    return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size);
+    return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size, prune);
+}
+
+int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
+{
+    return unmap(pt, va, size, false);
+}
+
+int pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size)
+{
+    return unmap(pt, va, size, true);
 }
 
 pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level_out)
