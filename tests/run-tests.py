@@ -12,7 +12,7 @@
 
 Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
 """
-import concurrent.futures, glob, os, re, shutil, subprocess, sys, tempfile, time
+import concurrent.futures, glob, os, re, shutil, signal, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("LODGER_BUILD", os.path.join(ROOT, "build"))
@@ -38,8 +38,16 @@ def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None):
     the run ends as soon as that text appears (machines whose firmware cannot
     power off)."""
     start = time.time()
+    # A session of its own: a timeout kills QEMU too, not just tools/lodger-run.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, cwd=ROOT)
+                            stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+
+    def kill():
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
     out = b""
     os.set_blocking(proc.stdout.fileno(), False)
     while True:
@@ -47,16 +55,14 @@ def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None):
         if chunk:
             out += chunk
         if stop_marker and stop_marker.encode() in out:
-            proc.kill()
-            proc.wait()
+            kill()
             return "stopped", out.decode(errors="replace")
         if proc.poll() is not None:
             rest = proc.stdout.read()
             out += rest or b""
             return proc.returncode, out.decode(errors="replace")
         if time.time() - start > timeout:
-            proc.kill()
-            proc.wait()
+            kill()
             return "timeout", out.decode(errors="replace")
         time.sleep(0.02)
 
