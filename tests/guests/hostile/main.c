@@ -34,8 +34,8 @@
 #endif
 #define VLOG(...) do { if (HOSTILE_VERBOSE) gprintf(__VA_ARGS__); } while (0)
 
-#define SYSTEM_PER_SEED 3000
-#define USER_PER_SEED 1500
+#define SYSTEM_PER_SEED 2000
+#define USER_PER_SEED 1000
 #define WARL_PER_CSR 40
 #define PAGING_TRIALS 48
 #define PAGING_ACCESSES 10
@@ -120,6 +120,7 @@ extern struct csr_state hostile_pre, hostile_post;
 extern char codebuf_back[];
 void run_codebuf(unsigned long *regs);
 void hostile_jump(unsigned long target);
+void hostile_sret(unsigned long target, unsigned long status);
 unsigned long hostile_ld(unsigned long va, unsigned long marker);
 unsigned long hostile_lw(unsigned long va, unsigned long marker);
 unsigned long hostile_sd(unsigned long va, unsigned long marker, unsigned long value);
@@ -422,15 +423,20 @@ static void run_word(uint32_t insn, const unsigned long *preset, unsigned preset
     regs[b] = (unsigned long)regs;
     regs[32] = (unsigned long)codebuf_back;
     gen_code(insn, b, false);
-    VLOG("v next 0x%08x\n", (unsigned)insn);   /* names the word if it hangs */
+    /* names the word if it hangs */
+    VLOG("v next 0x%08x b=x%u satp=0x%lx stvec=0x%lx sie=0x%lx sip=0x%lx\n", (unsigned)insn, b,
+         hostile_pre.satp, hostile_pre.stvec, hostile_pre.sie, hostile_pre.sip);
 
     int before = last_trap.count;
     run_codebuf(regs);
-    bool trapped = last_trap.count != before;
+    int traps = last_trap.count - before;
+    bool trapped = traps != 0;
     unsigned long cause = trapped ? last_trap.scause : NO_TRAP;
     unsigned long tval = trapped ? last_trap.stval : 0;
     items_trapped += trapped;
     mix(insn);
+    mix((unsigned long)traps);
+    mix((unsigned long)(trapped ? trap_last_slot : 99));
     mix(cause);
     mix(tval);
     mix(trapped ? last_trap.sepc - (unsigned long)codebuf : 0);
@@ -440,19 +446,59 @@ static void run_word(uint32_t insn, const unsigned long *preset, unsigned preset
     for (unsigned i = 0; i < sizeof(hostile_post) / sizeof(long); i++)
         mix(post[i]);
     unsigned rd = (insn >> 7) & 31;
-    VLOG("v insn 0x%08x b=x%u cause=0x%lx stval=0x%lx rd=x%u:0x%lx sstatus=0x%lx sie=0x%lx "
-         "sip=0x%lx stvec=0x%lx sepc=0x%lx scounteren=0x%lx senvcfg=0x%lx satp=0x%lx fcsr=0x%lx\n",
-         (unsigned)insn, b, cause, tval, rd, regs[rd], hostile_post.sstatus, hostile_post.sie,
+    VLOG("v insn 0x%08x b=x%u traps=%d cause=0x%lx stval=0x%lx rd=x%u:0x%lx sstatus=0x%lx "
+         "sie=0x%lx sip=0x%lx stvec=0x%lx sepc=0x%lx scounteren=0x%lx senvcfg=0x%lx satp=0x%lx "
+         "fcsr=0x%lx\n",
+         (unsigned)insn, b, traps, cause, tval, rd, regs[rd], hostile_post.sstatus,
+         hostile_post.sie,
          hostile_post.sip, hostile_post.stvec, hostile_post.sepc, hostile_post.scounteren,
          hostile_post.senvcfg, hostile_post.satp, hostile_post.fcsr);
 }
 
 /* ---- part 1: random SYSTEM words ---- */
 
+/* Identity tables for Sv39/48/57 (the guest's gigapage at 0x80000000), for
+ * translation on without losing this code (parts 1 and 2). */
+static unsigned long id39[512] __attribute__((aligned(4096)));
+static unsigned long id48[512] __attribute__((aligned(4096)));
+static unsigned long id57[512] __attribute__((aligned(4096)));
+
+/* Each word runs from a varied harness state: translation off or on
+ * (identity Sv39/48/57 tables, random ASID), and a software interrupt
+ * pending and/or enabled in sie (SIE stays 0, so only a word that sets
+ * sstatus.SIE takes it, right after itself; not when the word writes sp,
+ * which the trap handler needs). stvec stays direct: natively the firmware
+ * (OpenSBI 1.1) takes the exceptions it does not delegate (illegal
+ * instruction, access faults, misaligned) and redirects them to stvec
+ * with its MODE bits, so in vectored mode to base + 1: a trap loop. */
 static void part_system(void)
 {
-    for (int i = 0; i < SYSTEM_PER_SEED; i++)
-        run_word(rnd_system(false), NULL, 0);
+    struct csr_state saved = hostile_pre;
+    for (int i = 0; i < SYSTEM_PER_SEED; i++) {
+        hostile_pre = saved;
+        unsigned long asid = (rnd() & 0xffff) << 44;
+        switch (rnd_below(6)) {
+        case 0: hostile_pre.satp = SATP_MODE(8) | asid | (unsigned long)id39 >> 12; break;
+        case 1: hostile_pre.satp = SATP_MODE(9) | asid | (unsigned long)id48 >> 12; break;
+        case 2: hostile_pre.satp = SATP_MODE(10) | asid | (unsigned long)id57 >> 12; break;
+        default: break;
+        }
+        if (rnd_below(3) == 0)
+            hostile_pre.sie = SIP_SSIP;
+        if (rnd_below(3) == 0)
+            hostile_pre.sip = SIP_SSIP;
+        uint32_t insn = rnd_system(false);
+        if (((insn >> 7) & 31) == 2)
+            hostile_pre.sie = 0;
+        mix(hostile_pre.satp);
+        mix(hostile_pre.stvec);
+        mix(hostile_pre.sie | hostile_pre.sip << 32);
+        run_word(insn, NULL, 0);
+    }
+    hostile_pre = saved;
+    csr_write(sie, 0);
+    csr_write(sip, 0);
+    csr_write(satp, 0);
 }
 
 /* The same from U-mode: the buffer runs with run_user and ends with an
@@ -518,11 +564,6 @@ static void part_user(void)
 
 /* ---- part 2: WARL of the virtualized CSRs ---- */
 
-/* Identity tables for Sv39/48/57 (the guest's gigapage at 0x80000000), for
- * satp writes that switch translation on without losing this code. */
-static unsigned long id39[512] __attribute__((aligned(4096)));
-static unsigned long id48[512] __attribute__((aligned(4096)));
-static unsigned long id57[512] __attribute__((aligned(4096)));
 
 #define PTE_V (1UL << 0)
 #define PTE_R (1UL << 1)
@@ -816,14 +857,15 @@ static void fill_dpages(void)
                                   : 0x5a5a000000000000UL | (unsigned long)p << 32 | i * 16UL;
 }
 
+/* LDX, SDX: a misaligned ld/sd that crosses into the next page. */
 enum access { ACC_LD, ACC_LW, ACC_SD, ACC_AMO, ACC_LRSC, ACC_FETCH, ACC_ULD, ACC_USD,
-              ACC_UAMO, ACC_UFETCH, ACC_KINDS };
+              ACC_UAMO, ACC_UFETCH, ACC_LDX, ACC_SDX, ACC_KINDS };
 static const char *const access_names[] = { "ld", "lw", "sd", "amo", "lrsc", "fetch", "uld",
-                                            "usd", "uamo", "ufetch" };
+                                            "usd", "uamo", "ufetch", "ldx", "sdx" };
 
 static bool access_writes(enum access k)
 {
-    return k == ACC_SD || k == ACC_AMO || k == ACC_USD || k == ACC_UAMO;
+    return k == ACC_SD || k == ACC_AMO || k == ACC_USD || k == ACC_UAMO || k == ACC_SDX;
 }
 static bool access_fetches(enum access k) { return k == ACC_FETCH || k == ACC_UFETCH; }
 
@@ -846,9 +888,10 @@ static bool access_safe(enum access k, unsigned long va)
         return true;
     if (access_fetches(k))
         return in_ebreak_half(w->pa);
+    /* Stores keep off the c.ebreak halves, so that a fetch there traps. */
     if (access_writes(k))
-        return in_dpage(w->pa) || in_page(w->pa, l1a) || in_page(w->pa, l1b) ||
-               in_page(w->pa, l0a) || in_page(w->pa, l0b);
+        return (in_dpage(w->pa) && !in_ebreak_half(w->pa)) || in_page(w->pa, l1a) ||
+               in_page(w->pa, l1b) || in_page(w->pa, l0a) || in_page(w->pa, l0b);
     return in_dpage(w->pa) || in_table(w->pa);
 }
 
@@ -902,7 +945,8 @@ static void do_access(enum access k, unsigned long va, bool paged, const struct 
     volatile unsigned long *result = (volatile unsigned long *)user_result_page;
     *result = marker;
     switch (k) {
-    case ACC_LD: value = hostile_ld(va, marker); break;
+    case ACC_LD: case ACC_LDX: value = hostile_ld(va, marker); break;
+    case ACC_SDX: hostile_sd(va, marker, store); break;
     case ACC_LW: value = hostile_lw(va & ~3UL, marker); break;
     case ACC_SD:
         /* Into a hostile table: a PTE, so that the next walks use it. */
@@ -1053,7 +1097,31 @@ static void paging_trial(int trial)
         }
         if (rnd_below(8))
             va = aim(va);
-        if (!access_safe(k, va)) {
+        bool safe;
+        if (k == ACC_LDX || k == ACC_SDX) {
+            /* Both pages must be fine, and neither may end in an access
+             * fault (nothing there, or a walk QEMU gets wrong): QEMU 7.2
+             * then reports stval aligned down to 8, outside the access
+             * (lodger: the access's address), and when one page has an
+             * access fault and the other a page fault, which of the two is
+             * reported is the implementation's choice. */
+            va = (va | 0xfff) - rnd_below(7);
+            struct walk_info first;
+            safe = access_safe(k, va);
+            first = access_info;
+            safe = safe && access_safe(k, (va + 7) & ~7UL);
+            struct walk_info *w[2] = { &first, &access_info };
+            for (int i = 0; i < 2; i++) {
+                unsigned long pa;
+                if (w[i]->vacant || w[i]->reserved_nonleaf ||
+                    (walk(i ? (va + 7) & ~7UL : va, w[i]) == WALK_LEAF &&
+                     (pa = w[i]->pa, unassigned(pa))))
+                    safe = false;
+            }
+        } else {
+            safe = access_safe(k, va);
+        }
+        if (!safe) {
             accesses_skipped++;
             mix(0x5c1b);
             VLOG("v skip %s va=0x%lx\n", access_names[k], va);
@@ -1080,9 +1148,37 @@ static void part_paging(void)
 
 /* ---- part 4: wild jumps ---- */
 
+/* A trap from the target of an sret to U-mode resumes in S-mode. */
+static void resume_in_s(void) { csr_set(sstatus, SSTATUS_SPP); }
+
+/* A jump to target: a call from S-mode, a call from U-mode (run_user), or
+ * an sret to S-mode or to U-mode (SPIE random; sie is 0 so SIE=1 takes
+ * nothing). */
 static void jump_one(unsigned long target, bool user, bool paged)
 {
-    do_access(user ? ACC_UFETCH : ACC_FETCH, target, paged, NULL);
+    if (rnd_below(3)) {
+        do_access(user ? ACC_UFETCH : ACC_FETCH, target, paged, NULL);
+    } else {
+        unsigned long status = (user ? 0 : SSTATUS_SPP) | (rnd() & SSTATUS_SPIE);
+        /* Even: sepc bit 0 is always 0 (IALIGN 16), QEMU 7.2 keeps it and
+         * jumps to the odd address. */
+        target &= ~1UL;
+        int before = last_trap.count;
+        trap_hook = resume_in_s;
+        hostile_sret(target, status);
+        trap_hook = NULL;
+        csr_clear(sstatus, SSTATUS_SIE);
+        bool trapped = last_trap.count != before;
+        mix(0x5e7);
+        mix(status);
+        mix(target);
+        mix(trapped ? last_trap.scause : NO_TRAP);
+        mix(trapped ? last_trap.stval : 0);
+        mix(last_trap.sstatus & (SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE));
+        VLOG("v sret %s 0x%lx cause=0x%lx stval=0x%lx sepc=0x%lx\n", user ? "U" : "S", target,
+             trapped ? (unsigned long)last_trap.scause : NO_TRAP, (unsigned long)last_trap.stval,
+             (unsigned long)last_trap.sepc);
+    }
     /* where it stopped: the pad's own traps are at different places */
     mix(last_trap.sepc);
 }
@@ -1127,6 +1223,7 @@ static unsigned long paged_target(void)
 static void part_jumps(void)
 {
     levels = 3;
+    fill_dpages();
     for (int i = 0; i < RANDOM_JUMPS; i++) {
         bool user = rnd_below(2);
         unsigned long t = bare_target();

@@ -121,6 +121,26 @@ hostile_jump:
     addi sp, sp, 16
     ret
 
+/* void hostile_sret(unsigned long target, unsigned long status): sret to
+ * target with sstatus.SPP and SPIE taken from status; a trap there resumes
+ * right after (the caller's trap hook makes that S-mode). */
+    .globl hostile_sret
+hostile_sret:
+    addi sp, sp, -16
+    sd ra, 0(sp)
+    la t0, 1f
+    la t1, trap_resume_pc
+    sd t0, 0(t1)
+    csrw sepc, a0
+    li t1, 0x120            /* SPP | SPIE */
+    csrc sstatus, t1
+    and a1, a1, t1
+    csrs sstatus, a1
+    sret
+1:  ld ra, 0(sp)
+    addi sp, sp, 16
+    ret
+
 /* Accesses with fixed 4-byte encodings (the trap handler skips them).
  * Each returns the loaded or old value in a0, or a1 (the "no value"
  * marker) if it trapped before writing a0. */
