@@ -17,7 +17,7 @@ import concurrent.futures, glob, os, re, shutil, signal, subprocess, sys, tempfi
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("LODGER_BUILD", os.path.join(ROOT, "build"))
 RUN = os.path.join(ROOT, "tools", "lodger-run")
-GUEST_TIMEOUT = 120
+GUEST_TIMEOUT = 300
 passed, failed, failures = 0, 0, []
 verbose = os.environ.get("VERBOSE")
 
