@@ -17,17 +17,9 @@ static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
 bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type access,
                                uint64_t *cause)
 {
-    uint64_t gpa = va;
-    if ((v->csr->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
-        struct walk_result res;
-        enum walk_status st = vcpu_translate(v, va, access, false, &res);
-        if (st != WALK_OK) {
-            *cause = st == WALK_PAGE_FAULT ? walk_page_fault_cause(access)
-                                           : walk_access_fault_cause(access);
-            return false;
-        }
-        gpa = res.gpa;
-    }
+    uint64_t gpa;
+    if (!vcpu_guest_physical(v, va, access, false, &gpa, cause))
+        return false;
     /* The guest's translation allows it: a conflict if something is there
      * for the guest (its RAM or a device); otherwise its own access fault. */
     if (vm_gpa_to_host(v->vm, gpa, 1) || (access != ACCESS_FETCH && board_find_region(gpa)))
@@ -188,17 +180,9 @@ static void *emulate_translate(void *ctx, uint64_t va, uint64_t len, enum access
                                uint64_t *cause)
 {
     struct vcpu *v = ctx;
-    uint64_t gpa = va;
-    if ((v->csr->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
-        struct walk_result res;
-        enum walk_status st = vcpu_translate(v, va, access, true, &res);
-        if (st != WALK_OK) {
-            *cause = st == WALK_PAGE_FAULT ? walk_page_fault_cause(access)
-                                           : walk_access_fault_cause(access);
-            return NULL;
-        }
-        gpa = res.gpa;
-    }
+    uint64_t gpa;
+    if (!vcpu_guest_physical(v, va, access, true, &gpa, cause))
+        return NULL;
     void *host_ptr = vm_gpa_to_host(v->vm, gpa, len);
     if (!host_ptr)
         *cause = walk_access_fault_cause(access);

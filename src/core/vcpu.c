@@ -355,18 +355,28 @@ void vcpu_resume(struct vcpu *v)
 
 /* Reads 2 bytes of instruction at guest virtual va (a parcel never
  * crosses a page, IALIGN=16). */
+bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, bool update_ad,
+                         uint64_t *gpa, uint64_t *cause)
+{
+    *gpa = va;
+    if ((v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
+        return true;
+    struct walk_result res;
+    enum walk_status st = vcpu_translate(v, va, access, update_ad, &res);
+    if (st != WALK_OK) {
+        *cause = st == WALK_PAGE_FAULT ? walk_page_fault_cause(access)
+                                       : walk_access_fault_cause(access);
+        return false;
+    }
+    *gpa = res.gpa;
+    return true;
+}
+
 static bool fetch_parcel(struct vcpu *v, uint64_t va, uint16_t *out, uint64_t *cause)
 {
-    uint64_t gpa = va;
-    if ((v->csr->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
-        struct walk_result res;
-        enum walk_status st = vcpu_translate(v, va, ACCESS_FETCH, false, &res);
-        if (st != WALK_OK) {
-            *cause = st == WALK_PAGE_FAULT ? CAUSE_FETCH_PAGE_FAULT : CAUSE_FETCH_ACCESS;
-            return false;
-        }
-        gpa = res.gpa;
-    }
+    uint64_t gpa;
+    if (!vcpu_guest_physical(v, va, ACCESS_FETCH, false, &gpa, cause))
+        return false;
     *cause = CAUSE_FETCH_ACCESS;
     return vm_read(v->vm, gpa, out, 2);
 }

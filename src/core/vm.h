@@ -87,6 +87,10 @@ void vcpu_select_shadow(struct vcpu *v);
 /* Walks the guest's table for va as the vCPU's current mode would. */
 enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type access,
                                 bool update_ad, struct walk_result *res);
+/* The guest-physical address of va for the access (translation off: va
+ * itself); false with *cause set to the guest's fault. */
+bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, bool update_ad,
+                         uint64_t *gpa, uint64_t *cause);
 /* Reads the instruction at guest virtual pc; false if it cannot be fetched,
  * with *cause set to the fault the guest would have taken. */
 bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause);
