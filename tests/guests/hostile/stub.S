@@ -22,9 +22,11 @@
 #define PRE_SENVCFG    80
 #define PRE_FCSR       88
 
+    /* SIE off until sie and sip are set, sstatus (maybe SIE=1) last: the
+     * harness never has an interrupt pending and enabled itself. */
     .macro SET_CSRS base
     ld t2, PRE_STVEC(\base);      csrw stvec, t2
-    ld t2, PRE_SSTATUS(\base);    csrw sstatus, t2
+    csrci sstatus, 2
     ld t2, PRE_SIE(\base);        csrw sie, t2
     ld t2, PRE_SIP(\base);        csrw sip, t2
     ld t2, PRE_SSCRATCH(\base);   csrw sscratch, t2
@@ -36,6 +38,7 @@
     /* No sfence.vma: satp only ever switches between Bare and identity
      * tables that never change. */
     ld t2, PRE_SATP(\base);       csrw satp, t2
+    ld t2, PRE_SSTATUS(\base);    csrw sstatus, t2
     ld t2, PRE_FCSR(\base);       csrw fcsr, t2
     .endm
 
@@ -86,6 +89,7 @@ codebuf_back:
     ld t2, PRE_STVEC(t3)
     csrw stvec, t2
     ld t2, PRE_SSTATUS(t3)
+    andi t2, t2, ~2         /* SIE comes back in SET_CSRS */
     csrw sstatus, t2
     csrr t2, fcsr;       sd t2, PRE_FCSR(t1)
     la t1, hostile_pre
