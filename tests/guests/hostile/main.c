@@ -324,7 +324,8 @@ static bool priv_excluded(uint32_t insn, bool user)
     case 0x10200073:    /* sret: control flow (to a random sepc) */
     case 0x30200073:    /* mret: control flow (illegal in S, as csr_illegal checks) */
     case 0x7b200073:    /* dret: control flow (illegal outside debug mode) */
-    case 0x10500073:    /* wfi: may sleep until an interrupt that never comes */
+    case 0x10500073:    /* wfi: may sleep until an interrupt that never comes
+                           (part_system runs it with one pending) */
         return true;
     default:
         return false;
@@ -517,6 +518,13 @@ static void part_system(void)
         if (((insn >> 7) & 31) == 2) {
             hostile_pre.sie = 0;
             hostile_pre.sip = 0;
+        }
+        /* Now and then a wfi, only with an interrupt pending and enabled
+         * in sie (SIE=0): it must not wait, and takes nothing. */
+        if (rnd_below(64) == 0) {
+            insn = 0x10500073;
+            hostile_pre.sstatus &= ~SSTATUS_SIE;
+            hostile_pre.sie = hostile_pre.sip = SIP_SSIP;
         }
         mix(hostile_pre.satp);
         mix(hostile_pre.stvec);
@@ -1186,8 +1194,13 @@ static void part_paging(void)
 
 /* ---- part 4: wild jumps ---- */
 
-/* A trap from the target of an sret to U-mode resumes in S-mode. */
-static void resume_in_s(void) { csr_set(sstatus, SSTATUS_SPP); }
+/* An exception at the target of an sret to U-mode resumes in S-mode (an
+ * interrupt returns to the target, in its mode). */
+static void resume_in_s(void)
+{
+    if (!(last_trap.scause & CAUSE_INTERRUPT))
+        csr_set(sstatus, SSTATUS_SPP);
+}
 
 /* A jump to target: a call from S-mode, a call from U-mode (run_user), or
  * an sret to S-mode or to U-mode (SPIE random; sie is 0 so SIE=1 takes
@@ -1201,19 +1214,32 @@ static void jump_one(unsigned long target, bool user, bool paged)
         /* Even: sepc bit 0 is always 0 (IALIGN 16), QEMU 7.2 keeps it and
          * jumps to the odd address. */
         target &= ~1UL;
+        /* Now and then into a pending software interrupt: enabled in sie,
+         * so taken at the target before anything there runs if SPIE=1 or
+         * the target is in U-mode. */
+        bool irq = rnd_below(3) == 0;
         int before = last_trap.count;
+        if (irq) {
+            csr_set(sie, SIP_SSIP);
+            csr_set(sip, SIP_SSIP);
+        }
         trap_hook = resume_in_s;
         hostile_sret(target, status);
         trap_hook = NULL;
         csr_clear(sstatus, SSTATUS_SIE);
+        csr_write(sie, 0);
+        csr_write(sip, 0);
         bool trapped = last_trap.count != before;
         mix(0x5e7);
+        mix((unsigned long)irq);
+        mix((unsigned long)(last_trap.count - before));
         mix(status);
         mix(target);
         mix(trapped ? last_trap.scause : NO_TRAP);
         mix(trapped ? last_trap.stval : 0);
         mix(last_trap.sstatus & (SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE));
-        VLOG("v sret %s 0x%lx cause=0x%lx stval=0x%lx sepc=0x%lx\n", user ? "U" : "S", target,
+        VLOG("v sret %s%s 0x%lx traps=%d cause=0x%lx stval=0x%lx sepc=0x%lx\n", user ? "U" : "S",
+             irq ? " irq" : "", target, last_trap.count - before,
              trapped ? (unsigned long)last_trap.scause : NO_TRAP, (unsigned long)last_trap.stval,
              (unsigned long)last_trap.sepc);
     }
