@@ -106,6 +106,10 @@ int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p)
         snprintf(path, sizeof(path), "/soc/serial@%llx", (unsigned long long)p->uart_base);
         TRY(fdt_property_string(buf, "stdout-path", path));
     }
+    /* Linux credits it to its RNG at once (random.trust_bootloader), as it
+     * does with the seed QEMU or U-Boot put in a board's tree. */
+    if (p->rng_seed && p->rng_seed_len)
+        TRY(fdt_property(buf, "rng-seed", p->rng_seed, (int)p->rng_seed_len));
     if (p->initrd_end > p->initrd_start) {
         TRY(fdt_property_u64(buf, "linux,initrd-start", p->initrd_start));
         TRY(fdt_property_u64(buf, "linux,initrd-end", p->initrd_end));
@@ -130,4 +134,14 @@ int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p)
     TRY(write_devices(buf, p));
     TRY(fdt_end_node(buf));
     return fdt_finish(buf);
+}
+
+int guest_dt_set_seed(void *fdt, const void *seed, size_t len)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    if (chosen == -FDT_ERR_NOTFOUND)
+        chosen = fdt_add_subnode(fdt, 0, "chosen");
+    if (chosen < 0)
+        return chosen;
+    return fdt_setprop(fdt, chosen, "rng-seed", seed, (int)len);
 }

@@ -14,6 +14,8 @@ struct guest_dt_params {
     const char *mmu_type;            /* NULL: no MMU advertised */
     const char *bootargs;
     uint64_t initrd_start, initrd_end; /* 0, 0: none */
+    const void *rng_seed;            /* /chosen/rng-seed (NULL: none) */
+    size_t rng_seed_len;
     /* Devices (0: absent). The PLIC serves each vCPU's S-mode context. */
     uint64_t plic_base, plic_size;
     unsigned plic_sources;
@@ -23,5 +25,9 @@ struct guest_dt_params {
 
 /* Writes the tree into buf; returns 0 or a libfdt error. */
 int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p);
+
+/* Sets /chosen/rng-seed in a tree opened with room to grow (a VM image's
+ * own tree); creates /chosen if needed. Returns 0 or a libfdt error. */
+int guest_dt_set_seed(void *fdt, const void *seed, size_t len);
 
 #endif

@@ -8,6 +8,8 @@
 #include "core/mem.h"
 #include "core/vm.h"
 #include "core/image.h"
+#include "core/entropy.h"
+#include "core/spinlock.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -23,6 +25,31 @@ void lodger_fault(struct host_regs *r);
 void lodger_secondary_main(unsigned long hartid);
 void lodger_main(unsigned long hartid, const void *fdt);
 extern void _start_secondary(void);
+
+/* Seeds for the guests (each VM boot draws its own /chosen/rng-seed). */
+static struct entropy pool;
+static struct spinlock pool_lock;
+static size_t pool_dt_bytes;
+
+void lodger_random(void *out, size_t len)
+{
+    spin_lock(&pool_lock);
+    entropy_read(&pool, out, len);
+    spin_unlock(&pool_lock);
+}
+
+/* The device tree's seed (QEMU and U-Boot give one) plus timer jitter: the
+ * low bits of the time between rounds of hashing, which vary with caches,
+ * interrupts taken by the firmware and the host's own noise. */
+static void seed_pool(const void *fdt)
+{
+    pool_dt_bytes = entropy_mix_fdt(&pool, fdt);
+    uint64_t samples[64];
+    for (int i = 0; i < 64; i++) {
+        samples[i] = csr_read(CSR_TIME);
+        entropy_mix(&pool, samples, (size_t)(i + 1) * sizeof(samples[0]));
+    }
+}
 
 static const char *const reg_names[32] = {
     "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
@@ -124,6 +151,12 @@ static void print_banner(unsigned long boot_hartid)
                    firmware.impl_id, firmware.impl_version,
                    firmware.has_dbcn ? ", debug console" : ", legacy console");
     console_printf("lodger: host timer: %s\n", firmware.has_sstc ? "Sstc stimecmp" : "SBI TIME");
+    if (pool_dt_bytes)
+        console_printf("lodger: entropy: %lu bytes of seed from the device tree, plus timer jitter\n",
+                       (unsigned long)pool_dt_bytes);
+    else
+        console_printf("lodger: entropy: no rng-seed in the device tree; guests' seeds come from "
+                       "timer jitter only\n");
     console_printf("lodger: timebase %lu Hz; %lu MiB free for VMs\n", (unsigned long)host.timebase_hz,
                    (unsigned long)(mem_free_bytes() >> 20));
 }
@@ -144,6 +177,7 @@ void lodger_main(unsigned long hartid, const void *fdt)
     int rc = hostdt_parse(fdt, &host);
     if (rc)
         fail_boot("host device tree", "cannot be parsed");
+    seed_pool(fdt);
     /* The boot hart first, then the others the DT lists. */
     hart_count = 1;
     for (int i = 0; i < host.hart_count && hart_count < HOST_MAX_HARTS; i++) {

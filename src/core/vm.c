@@ -7,6 +7,7 @@
 #include "core/hart.h"
 #include "core/console.h"
 #include "core/guest_dt.h"
+#include "core/entropy.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -104,9 +105,13 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
         vm_write(vm, initrd_gpa, img->initrd.data, img->initrd.size);
 
     void *dt = vm_gpa_to_host(vm, dt_gpa, GUEST_DT_SPACE);
+    uint8_t seed[64];       /* this boot's own: the guest's RNG starts ready */
+    lodger_random(seed, sizeof(seed));
     int rc;
     if (img->fdt.size) {
         rc = fdt_open_into(img->fdt.data, dt, GUEST_DT_SPACE);
+        if (!rc)
+            rc = guest_dt_set_seed(dt, seed, sizeof(seed));
     } else {
         struct guest_dt_params p = {
             .ram_base = vm->ram_gpa, .ram_size = vm->ram_size, .vcpus = (unsigned)vm->vcpu_count,
@@ -118,9 +123,11 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
             .uart_irq = BOARD_UART_IRQ, .uart_clock_hz = BOARD_UART_CLOCK_HZ,
             .initrd_start = img->initrd.size ? initrd_gpa : 0,
             .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
+            .rng_seed = seed, .rng_seed_len = sizeof(seed),
         };
         rc = guest_dt_build(dt, GUEST_DT_SPACE, &p);
     }
+    memset(seed, 0, sizeof(seed));
     if (rc) {
         snprintf(err, errlen, "cannot build the guest device tree: %s", fdt_strerror(rc));
         return false;
@@ -185,7 +192,8 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
                  "outside host RAM)", (unsigned long)vm->first_va);
         return NULL;
     }
-    vm->reloc_seed = 0x6c6f64676572UL ^ ((uint64_t)vm->id << 32) ^ csr_read(CSR_TIME);
+    lodger_random(&vm->reloc_seed, sizeof(vm->reloc_seed));
+    vm->reloc_seed |= 1;                   /* xorshift never leaves 0 */
     vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
     if (!vm->ram_hpa) {
         snprintf(err, errlen, "not enough host memory for %lu MiB (%lu MiB free)",

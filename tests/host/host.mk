@@ -13,6 +13,7 @@ HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
 $(B)/host/test_page_alloc: src/core/page_alloc.c
 $(B)/host/test_pagetable: src/arch/riscv/pagetable.c
 $(B)/host/test_sha256: src/core/sha256.c
+$(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
 $(B)/host/test_image: src/core/image.c src/core/sha256.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c

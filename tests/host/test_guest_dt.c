@@ -254,6 +254,56 @@ static void chosen_without_bootargs_or_initrd(void **state)
     free(dt);
 }
 
+static void chosen_rng_seed(void **state)
+{
+    (void)state;
+    uint8_t seed[64];
+    for (size_t i = 0; i < sizeof(seed); i++)
+        seed[i] = (uint8_t)(i * 37 + 1);
+    struct guest_dt_params p = linux_params();
+    p.rng_seed = seed;
+    p.rng_seed_len = sizeof(seed);
+    void *dt = build(&p);
+    int len;
+    const void *got = fdt_getprop(dt, node(dt, "/chosen"), "rng-seed", &len);
+    assert_non_null(got);
+    assert_int_equal(len, sizeof(seed));
+    assert_memory_equal(got, seed, sizeof(seed));
+    free(dt);
+    p.rng_seed = NULL;
+    dt = build(&p);
+    assert_null(fdt_getprop(dt, node(dt, "/chosen"), "rng-seed", NULL));
+    free(dt);
+}
+
+/* A VM image's own tree gets the seed too, /chosen made if it has none. */
+static void seed_into_a_given_tree(void **state)
+{
+    (void)state;
+    uint8_t seed[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    for (int with_chosen = 0; with_chosen < 2; with_chosen++) {
+        uint8_t src[512], *dt = malloc(DT_SPACE);
+        assert_non_null(dt);
+        assert_int_equal(fdt_create_empty_tree(src, sizeof(src)), 0);
+        if (with_chosen)
+            assert_true(fdt_add_subnode(src, 0, "chosen") >= 0);
+        assert_int_equal(fdt_open_into(src, dt, DT_SPACE), 0);
+        assert_int_equal(guest_dt_set_seed(dt, seed, sizeof(seed)), 0);
+        assert_int_equal(fdt_check_full(dt, fdt_totalsize(dt)), 0);
+        int len;
+        const void *got = fdt_getprop(dt, node(dt, "/chosen"), "rng-seed", &len);
+        assert_non_null(got);
+        assert_int_equal(len, sizeof(seed));
+        assert_memory_equal(got, seed, sizeof(seed));
+        free(dt);
+    }
+    /* No room: an error, not a broken tree. */
+    uint8_t tight[128];
+    assert_int_equal(fdt_create_empty_tree(tight, sizeof(tight)), 0);
+    assert_int_equal(fdt_pack(tight), 0);
+    assert_true(guest_dt_set_seed(tight, seed, sizeof(seed)) < 0);
+}
+
 static void buffer_too_small(void **state)
 {
     (void)state;
@@ -285,6 +335,8 @@ int main(void)
         cmocka_unit_test(no_mmu_type_without_mmu),
         cmocka_unit_test(chosen_bootargs_and_initrd),
         cmocka_unit_test(chosen_without_bootargs_or_initrd),
+        cmocka_unit_test(chosen_rng_seed),
+        cmocka_unit_test(seed_into_a_given_tree),
         cmocka_unit_test(buffer_too_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
