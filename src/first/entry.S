@@ -271,7 +271,7 @@ first_trap_entry:
     xor t0, t4, t5                  /* t0: bits that change */
     li t1, SSTATUS_FAST_SLOW
     and t1, t0, t1
-    bnez t1, .Lslow_path            /* MXR/FS: new shadow view or FPU state */
+    bnez t1, .Lslow_path            /* MXR: a new shadow view */
     andi t1, t0, SSTATUS_SIE
     beqz t1, 3f
     andi t1, t4, SSTATUS_SIE
@@ -293,8 +293,20 @@ first_trap_entry:
     ld t1, FRAME_SUM_SATP(t1)
     beqz t1, .Lslow_path
     switch_satp t1
-4:
-    sd t4, FRAME_CSR_SSTATUS(sp)
+4:  li t1, SSTATUS_FS
+    and t2, t0, t1
+    beqz t2, 5f
+    /* FS changes: the hart's FS follows (Off makes FP instructions trap; the
+     * registers keep their values, as the guest's would). */
+    csrc sstatus, t1
+    and t2, t4, t1
+    csrs sstatus, t2
+    ld t6, FRAME_STATUS(sp)
+    not t1, t1
+    and t6, t6, t1
+    or t6, t6, t2
+    sd t6, FRAME_STATUS(sp)
+5:  sd t4, FRAME_CSR_SSTATUS(sp)
 
 .Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
     beqz a3, 1f

@@ -81,6 +81,8 @@ bool fast_path_csr(struct trap_frame *f)
                     return false;
                 f->guest_satp = satp;
             }
+            if (changed & SSTATUS_FS)       /* the assembly writes the hart's FS */
+                f->status = (f->status & ~SSTATUS_FS) | (next & SSTATUS_FS);
             c->sstatus = next;
         }
         goto done;

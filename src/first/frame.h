@@ -47,7 +47,7 @@ enum fast_kind {
 /* sstatus bits a guest may write (vcsr.c's rule with FS offered), and those
  * whose change needs the second portion (shadow view, FPU state). */
 #define FAST_SSTATUS_WRITABLE 0xc6122UL   /* SIE SPIE SPP FS SUM MXR */
-#define FAST_SSTATUS_SLOW 0x86000UL       /* FS MXR (SUM switches view in place) */
+#define FAST_SSTATUS_SLOW 0x80000UL       /* MXR (SUM switches view, FS the hart's FS, in place) */
 
 #ifndef __ASSEMBLER__
 /* The C twin of the first portion's fast paths (src/first/fast_path.c):

@@ -281,31 +281,47 @@ static void declines_sie_writes_that_enable_a_pending_source(void **state)
     assert_declined(f);
 }
 
-static void declines_sstatus_writes_that_change_fs_or_mxr(void **state)
+static void declines_sstatus_writes_that_change_mxr(void **state)
 {
     (void)state;
-    /* FS Off -> on: the FPU state must be restored by the second portion. */
-    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, 0, REG_A1, CSR_SSTATUS));
-    f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_FS) | FS_OFF;
-    f.status = (f.status & ~SSTATUS_FS) | FS_OFF;
-    f.x[REG_A1] = FS_INITIAL;
-    assert_declined(f);
-    /* FS Clean -> Off. */
-    f = frame_for(csr_insn(F3_CSRRC, REG_A0, REG_A1, CSR_SSTATUS));
-    f.x[REG_A1] = SSTATUS_FS;
-    assert_declined(f);
     /* MXR on, and MXR off: a new shadow view. */
-    f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS));
+    struct trap_frame f = frame_for(csr_insn(F3_CSRRS, REG_A0, REG_A1, CSR_SSTATUS));
     f.x[REG_A1] = SSTATUS_MXR;
     assert_declined(f);
     f = frame_for(csr_insn(F3_CSRRC, REG_A0, REG_A1, CSR_SSTATUS));
     f.csr.sstatus |= SSTATUS_MXR;
     f.x[REG_A1] = SSTATUS_MXR;
     assert_declined(f);
-    /* csrw of the value just read but for FS. */
-    f = frame_for(csr_insn(F3_CSRRW, REG_A0, REG_A1, CSR_SSTATUS));
-    f.x[REG_A1] = (f.csr.sstatus & ~SSTATUS_FS) | FS_DIRTY;
-    assert_declined(f);
+}
+
+/* FS changes are served in place: the stored FS and the hart's (f->status,
+ * what the assembly writes to sstatus) both take the new value. Linux clears
+ * FS on every trap entry and restores it on the way out. */
+static void serves_sstatus_writes_that_change_fs(void **state)
+{
+    (void)state;
+    static const struct { uint64_t from, op_f3, operand, to; } cases[] = {
+        { FS_OFF, F3_CSRRS, FS_INITIAL, FS_INITIAL },
+        { FS_CLEAN, F3_CSRRC, SSTATUS_FS, FS_OFF },
+        { FS_DIRTY, F3_CSRRC, SSTATUS_FS, FS_OFF },
+        { FS_OFF, F3_CSRRS, FS_DIRTY, FS_DIRTY },
+        { FS_INITIAL, F3_CSRRW, ~0UL, FS_DIRTY },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct trap_frame f = frame_for(csr_insn((unsigned)cases[i].op_f3, REG_A0, REG_A1,
+                                                 CSR_SSTATUS));
+        f.csr.sstatus = (f.csr.sstatus & ~(SSTATUS_FS | SSTATUS_MXR)) | cases[i].from;
+        f.status = (f.status & ~SSTATUS_FS) | cases[i].from;
+        f.x[REG_A1] = cases[i].op_f3 == F3_CSRRW ? (f.csr.sstatus & ~SSTATUS_MXR) | SSTATUS_FS
+                                                 : cases[i].operand;
+        uint64_t before = f.csr.sstatus, hits = f.fast_hits[FAST_SSTATUS];
+        assert_true(fast_path_csr(&f));
+        assert_int_equal(f.csr.sstatus & SSTATUS_FS, cases[i].to);
+        assert_int_equal(f.status & SSTATUS_FS, cases[i].to);
+        assert_int_equal(f.csr.sstatus & ~SSTATUS_FS, before & ~SSTATUS_FS);
+        assert_int_equal(f.x[REG_A0], before | (cases[i].from == FS_DIRTY ? SSTATUS_SD : 0));
+        assert_int_equal(f.fast_hits[FAST_SSTATUS], hits + 1);
+    }
 }
 
 static void declines_sstatus_sie_on_with_an_interrupt_pending(void **state)
@@ -779,6 +795,8 @@ static void differential_against_vcsr(void **state)
         uint64_t changed = want.csr.sstatus ^ synced.csr.sstatus;
         if (csr == CSR_SSTATUS && (changed & SSTATUS_SUM))
             want.guest_satp = want.sum_satp[(want.csr.sstatus & SSTATUS_SUM) != 0];
+        if (csr == CSR_SSTATUS && (changed & SSTATUS_FS))   /* the hart's FS follows */
+            want.status = (want.status & ~SSTATUS_FS) | (want.csr.sstatus & SSTATUS_FS);
 
         /* When the second portion must take over. */
         bool must_decline = false;
@@ -787,7 +805,7 @@ static void differential_against_vcsr(void **state)
         if (writes && csr == CSR_SIE && (want.csr.sie & want.csr.sip))
             must_decline = true;
         if (writes && csr == CSR_SSTATUS) {
-            if (changed & (SSTATUS_FS | SSTATUS_MXR))
+            if (changed & SSTATUS_MXR)
                 must_decline = true;
             if ((changed & SSTATUS_SIE) && (want.csr.sstatus & SSTATUS_SIE) &&
                 (want.csr.sip & want.csr.sie))
@@ -837,7 +855,8 @@ int main(void)
         cmocka_unit_test(declines_csrs_it_does_not_serve),
         cmocka_unit_test(declines_sip_writes),
         cmocka_unit_test(declines_sie_writes_that_enable_a_pending_source),
-        cmocka_unit_test(declines_sstatus_writes_that_change_fs_or_mxr),
+        cmocka_unit_test(declines_sstatus_writes_that_change_mxr),
+        cmocka_unit_test(serves_sstatus_writes_that_change_fs),
         cmocka_unit_test(declines_sstatus_sie_on_with_an_interrupt_pending),
         cmocka_unit_test(declines_sum_change_without_the_other_view),
         cmocka_unit_test(declined_sstatus_write_keeps_only_the_fs_sync),
