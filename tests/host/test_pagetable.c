@@ -438,6 +438,74 @@ static void map_fails_cleanly_without_memory(void **state)
     assert_false(pt_create(&pt, 3, &alloc));
 }
 
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Random pages (4K and 2M) in a few clusters, random ranges unmapped (with
+ * and without pruning), checked page by page against a list of what is
+ * mapped: only the pages inside a range go, whatever the table boundaries;
+ * fixture_done then checks that pruning freed nothing twice or lost nothing. */
+static void unmap_random_ranges_against_a_model(void **state)
+{
+    (void)state;
+    static const uint64_t clusters[] = { 0, 0x7fffe00000UL, 0x3fffffe00000UL, 0x40000000UL };
+    uint64_t rng = 0x9e3779b97f4a7c15UL;
+#define NEXT() xorshift(&rng)
+    for (int round = 0; round < 200; round++) {
+        struct fixture *f = fixture_new(4);
+        enum { N = 24 };
+        uint64_t va[N], size[N];
+        bool live[N];
+        for (int i = 0; i < N; i++) {
+            size[i] = NEXT() % 4 ? 4 * KIB : 2 * MIB;
+            uint64_t base = clusters[NEXT() % 4] + (NEXT() % 16) * 2 * MIB;
+            va[i] = size[i] == 4 * KIB ? base + (NEXT() % 512) * 4 * KIB : base;
+            live[i] = true;
+            for (int j = 0; j < i; j++)     /* no overlaps: drop the later one */
+                if (live[j] && va[i] < va[j] + size[j] && va[j] < va[i] + size[i])
+                    live[i] = false;
+            if (live[i])
+                assert_true(pt_map(&f->pt, va[i], 0x80000000UL + (uint64_t)i * 2 * MIB, size[i],
+                                   PTE_R | PTE_W, size[i] == 4 * KIB ? 0 : 1));
+        }
+        uint64_t lo = clusters[NEXT() % 4] + (NEXT() % (34 * 512)) * 4 * KIB - 4 * MIB;
+        uint64_t len = (NEXT() % 3 == 0) ? 0 : (NEXT() % (40 * 512)) * 4 * KIB;
+        lo &= (1UL << 48) - 1;
+        if (lo + len > 1UL << 48)
+            len = (1UL << 48) - lo;
+        int expect = 0;
+        for (int i = 0; i < N; i++)
+            if (live[i] && len && va[i] < lo + len && lo < va[i] + size[i])
+                expect++;
+        int got = expect;
+        if (round % 2)
+            pt_unmap_prune(&f->pt, lo, len);
+        else
+            got = pt_unmap(&f->pt, lo, len);
+        if (got != expect)
+            fail_msg("round %d: unmapping [0x%lx, +0x%lx) cleared %d leaves, not %d", round,
+                     (unsigned long)lo, (unsigned long)len, got, expect);
+        for (int i = 0; i < N; i++) {
+            if (!live[i])
+                continue;
+            int level;
+            bool gone = len && va[i] < lo + len && lo < va[i] + size[i];
+            pte_t pte = pt_lookup(&f->pt, va[i], &level);
+            if (gone != !(pte & PTE_V))
+                fail_msg("round %d: page 0x%lx (+0x%lx) %s after unmapping [0x%lx, +0x%lx)",
+                         round, (unsigned long)va[i], (unsigned long)size[i],
+                         gone ? "still mapped" : "lost", (unsigned long)lo, (unsigned long)len);
+        }
+        fixture_done(f);
+    }
+#undef NEXT
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +525,7 @@ int main(void)
         cmocka_unit_test(sv57_maps_through_five_levels),
         cmocka_unit_test(map_up_to_the_top_of_the_address_space),
         cmocka_unit_test(unmap_clears_only_the_range),
+        cmocka_unit_test(unmap_random_ranges_against_a_model),
         cmocka_unit_test(unmap_clears_a_straddling_superpage_whole),
         cmocka_unit_test(unmap_high_half_address),
         cmocka_unit_test(range_empty_checks_the_range_only),

@@ -100,20 +100,23 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
     pte_t *table = table_at(table_pa);
     uint64_t step = pt_level_size(level);
     int cleared = 0;
-    for (unsigned i = 0; i < ENTRIES; i++) {
+    /* Only the entries the range touches: [va, end) within [base, base + 512 * step). */
+    unsigned first = va > base ? (unsigned)((va - base) / step) : 0;
+    uint64_t span = end - base;     /* end > base: the caller checked the overlap */
+    unsigned last = span / step >= ENTRIES ? ENTRIES - 1 : (unsigned)((span - 1) / step);
+    for (unsigned i = first; i <= last; i++) {
         uint64_t lo = base + i * step, hi = lo + step;
-        if (hi <= va || lo >= end || !(table[i] & PTE_V))
+        if (!(table[i] & PTE_V))
             continue;
         if (pte_is_leaf(table[i])) {
             table[i] = 0;
             cleared++;
+        } else if (level > 0 && prune && lo >= va && hi <= end) {
+            /* A table wholly inside the range goes at once, leaves uncounted. */
+            free_subtree(pt, pte_to_pa(table[i]), level - 1);
+            table[i] = 0;
         } else if (level > 0) {
             cleared += unmap_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end, prune);
-            /* A table wholly inside the range is empty now: free it. */
-            if (prune && lo >= va && hi <= end) {
-                free_subtree(pt, pte_to_pa(table[i]), level - 1);
-                table[i] = 0;
-            }
         }
     }
     return cleared;
@@ -124,6 +127,8 @@ static int unmap(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
     int top = pt->levels - 1;
     /* Work on the VA without its sign extension so index arithmetic is linear. */
     uint64_t mask = (1UL << (12 + 9 * pt->levels)) - 1;
+    if (!size)
+        return 0;
     return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size, prune);
 }
 
@@ -132,9 +137,9 @@ int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
     return unmap(pt, va, size, false);
 }
 
-int pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size)
+void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size)
 {
-    return unmap(pt, va, size, true);
+    unmap(pt, va, size, true);
 }
 
 pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level_out)

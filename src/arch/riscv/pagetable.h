@@ -38,9 +38,10 @@ bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
 /* Clears leaves in [va, va+size); a superpage that straddles the range is
  * cleared whole. Returns the number of leaves cleared. */
 int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size);
-/* The same, and frees the tables that lie wholly inside the range. Only
- * when no hart can be walking them. */
-int pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size);
+/* The same, and frees the tables that lie wholly inside the range (without
+ * counting their leaves: a table is read once). Only when no hart can be
+ * walking them. */
+void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size);
 /* Finds the leaf for va: returns its PTE (0 if none) and level. */
 pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level);
 /* Frees every table page, including the root. */
