@@ -113,8 +113,19 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
                    (uint64_t)victim->asid << SATP_ASID_SHIFT | victim->pt.root >> PAGE_SHIFT;
     victim->in_use = true;
+    victim->stale = false;
+    victim->guest_asid = SHADOW_ASID_NONE;
+    memset(victim->roots_used, 0, sizeof(victim->roots_used));
     spin_unlock(&vm->lock);
     return victim;
+}
+
+static void clear_range(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
+{
+    if (prune)
+        pt_unmap_prune(pt, va, size);
+    else
+        pt_unmap(pt, va, size);
 }
 
 /* Drops every guest mapping of a shadow, keeping its tables and the first
@@ -122,17 +133,30 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
  * theirs to flush, as on hardware). */
 static void shadow_clear(struct vm *vm, struct shadow *s)
 {
-    uint64_t space = 1UL << (12 + 9 * s->pt.levels);
+    int top = s->pt.levels - 1;
+    uint64_t space = 1UL << (12 + 9 * s->pt.levels), entry = pt_level_size(top);
     uint64_t first = vm->first_va & (space - 1);
     /* Freeing the emptied tables keeps later clears cheap; only safe when no
      * other hart may be walking them (one running vCPU). */
     int running = 0;
     for (int i = 0; i < vm->vcpu_count; i++)
         running += vm->vcpus[i].state != VCPU_STOPPED;
-    int (*unmap)(struct page_table *, uint64_t, uint64_t) = running <= 1 ? pt_unmap_prune
-                                                                          : pt_unmap;
-    unmap(&s->pt, 0, first);
-    unmap(&s->pt, first + FIRST_PORTION_SIZE, space - first - FIRST_PORTION_SIZE);
+    bool prune = running <= 1;
+    /* Only the root entries install() filled: a guest uses a few. */
+    for (unsigned w = 0; w < 8; w++) {
+        while (s->roots_used[w]) {
+            unsigned i = w * 64 + (unsigned)__builtin_ctzl(s->roots_used[w]);
+            s->roots_used[w] &= s->roots_used[w] - 1;
+            uint64_t lo = i * entry, hi = lo + entry;
+            if (first >= hi || first + FIRST_PORTION_SIZE <= lo) {
+                clear_range(&s->pt, lo, entry, prune);
+            } else {    /* around the first portion */
+                clear_range(&s->pt, lo, first - lo, prune);
+                clear_range(&s->pt, first + FIRST_PORTION_SIZE, hi - first - FIRST_PORTION_SIZE,
+                            prune);
+            }
+        }
+    }
     if (s->asid)
         sfence_vma_asid(s->asid);
     else
@@ -144,8 +168,39 @@ void shadow_flush_all(struct vm *vm)
     spin_lock(&vm->lock);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         if (vm->shadows.entries[i].in_use)
-            shadow_clear(vm, &vm->shadows.entries[i]);
+            vm->shadows.entries[i].stale = true;
     spin_unlock(&vm->lock);
+}
+
+/* Privileged spec 4.2.1: with rs1=x0 and an ASID, the fence covers that
+ * address space's non-global entries only; dropping a shadow's global
+ * entries too is allowed (a TLB may drop anything at any time). */
+static bool filled_under(const struct shadow *s, uint64_t asid)
+{
+    return s->in_use && (s->guest_asid == SHADOW_ASID_MANY || (uint64_t)s->guest_asid == asid);
+}
+
+void shadow_flush_asid(struct vm *vm, uint64_t asid)
+{
+    spin_lock(&vm->lock);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
+        if (filled_under(&vm->shadows.entries[i], asid))
+            vm->shadows.entries[i].stale = true;
+    spin_unlock(&vm->lock);
+}
+
+void shadow_use(struct vm *vm, struct shadow *s, uint64_t guest_satp)
+{
+    if (s->stale) {
+        shadow_clear(vm, s);
+        s->stale = false;
+        s->guest_asid = SHADOW_ASID_NONE;
+    }
+    int32_t asid = (int32_t)((guest_satp >> SATP_ASID_SHIFT) & SATP_ASID_MASK);
+    if (s->guest_asid == SHADOW_ASID_NONE)
+        s->guest_asid = asid;
+    else if (s->guest_asid != asid)
+        s->guest_asid = SHADOW_ASID_MANY;
 }
 
 void shadow_destroy_all(struct vm *vm)
@@ -154,14 +209,16 @@ void shadow_destroy_all(struct vm *vm)
         shadow_release(vm, &vm->shadows.entries[i]);
 }
 
-void shadow_flush_page(struct vm *vm, uint64_t va)
+void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 {
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
         return;     /* never the first portion itself */
     spin_lock(&vm->lock);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
-        if (s->in_use && pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE))
+        if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)))
+            continue;
+        if (pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE))
             __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)s->asid) : "memory");
     }
     spin_unlock(&vm->lock);
@@ -183,8 +240,11 @@ static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pt
         base_gpa = gpa & ~(PAGE_SIZE - 1);
     }
     uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
-    bool mapped = pt_map(&v->shadow->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
+    struct shadow *s = v->shadow;
+    bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
+    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
+    s->roots_used[root / 64] |= 1UL << (root % 64);
     spin_unlock(&vm->lock);
     if (!mapped)
         vm_end(vm, true, "out of host memory for shadow page tables");

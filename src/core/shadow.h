@@ -25,7 +25,13 @@ struct shadow {
     uint64_t satp;              /* host satp value that runs this shadow */
     uint64_t last_used;
     uint32_t generation;        /* bumped when rebuilt or moved under: harts re-flush */
+    bool stale;                 /* the guest flushed it: cleared before a vCPU uses it again */
+    int32_t guest_asid;         /* the guest ASID its entries came from (SHADOW_ASID_*) */
+    uint64_t roots_used[8];     /* root entries holding guest mappings (a clear visits only these) */
 };
+
+#define SHADOW_ASID_NONE (-1)   /* empty since its last clear */
+#define SHADOW_ASID_MANY (-2)   /* filled under more than one guest ASID */
 
 struct shadow_cache {
     struct shadow entries[SHADOW_CACHE_SIZE];
@@ -39,11 +45,20 @@ struct vcpu;
 struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
 /* The same if it exists already, else NULL. */
 struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
+/* sfence.vma x0, x0: every shadow goes stale (shadow_use clears it before
+ * a vCPU runs on it again: lazily, as only the views in use matter). */
 void shadow_flush_all(struct vm *vm);
+/* sfence.vma x0, asid: the shadows filled under that guest ASID go stale. */
+void shadow_flush_asid(struct vm *vm, uint64_t asid);
+/* A vCPU is about to run on s under guest_satp (ASID included): clears it
+ * if stale and notes the ASID. Called with vm->lock held. */
+void shadow_use(struct vm *vm, struct shadow *s, uint64_t guest_satp);
 /* Frees every shadow of a VM that no longer runs. */
 void shadow_destroy_all(struct vm *vm);
-/* Drops any shadow mapping of the page at va (sfence.vma with an address). */
-void shadow_flush_page(struct vm *vm, uint64_t va);
+/* Drops the shadow mappings of the page at va (sfence.vma with an address):
+ * in every shadow (asid SHADOW_ALL_ASIDS), or in those of one guest ASID. */
+#define SHADOW_ALL_ASIDS (~0UL)
+void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid);
 /* Result of trying to fill a shadow entry for a guest access. */
 enum shadow_fill_result {
     SHADOW_FILLED,          /* mapping installed: retry the access */

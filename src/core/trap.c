@@ -127,14 +127,17 @@ static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
         return TRAP_NEXT;
     case INSN_SFENCE_VMA:
         /* Shadow tables behave as the guest's TLB: drop what the guest asks
-         * to flush (a page, or everything; an ASID-only flush drops all). */
+         * to flush (privileged spec 4.2.1: rs1 a page or x0 for all, rs2 an
+         * ASID, its bits above ASIDMAX ignored, or x0 for all of them). */
         v->count.sfence++;
-        if (d.rs1) {
-            shadow_flush_page(v->vm, vcpu_reg(v, d.rs1));
-        } else {
+        uint64_t asid = d.rs2 ? vcpu_reg(v, d.rs2) & ((1UL << v->vm->csr_cfg.asid_bits) - 1)
+                              : SHADOW_ALL_ASIDS;
+        if (d.rs1)
+            shadow_flush_page(v->vm, vcpu_reg(v, d.rs1), asid);
+        else if (d.rs2)
+            shadow_flush_asid(v->vm, asid);
+        else
             shadow_flush_all(v->vm);
-            v->shadow = NULL;
-        }
         return TRAP_NEXT;
     default:
         return illegal(v, t);

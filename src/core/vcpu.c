@@ -327,10 +327,13 @@ void vcpu_resume(struct vcpu *v)
         shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr),
         shadow_find(vm, v->csr->satp, mxr),
     };
+    shadow_use(vm, v->shadow, v->csr->satp);
     uint64_t satps[3];
     for (int i = 0; i < 3; i++) {
-        if (views[i])
+        if (views[i]) {
+            shadow_use(vm, views[i], v->csr->satp);
             flush_if_stale(h, vm, views[i]);
+        }
         satps[i] = views[i] ? views[i]->satp : 0;
     }
     f->sum_satp[0] = satps[0];

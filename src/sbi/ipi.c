@@ -60,12 +60,17 @@ static struct sbiret rfence_handle(struct vcpu *v, const struct sbi_call *call)
     case 0:
         return (struct sbiret){ for_each_target(v, call->arg[0], call->arg[1], fence_i), 0 };
     case 1: case 2: {
-        /* start_addr, size: a few pages are dropped one by one, anything
-         * larger (or size -1: everything) drops all mappings (8.2). */
+        /* start_addr, size (and for fid 2 an ASID): a few pages are dropped
+         * one by one, anything larger (or size -1: everything) drops all
+         * mappings of the address space (SBI 8.3, 8.4). */
         uint64_t start = call->arg[2], size = call->arg[3];
+        uint64_t asid = call->fid == 2 ? call->arg[4] & ((1UL << v->vm->csr_cfg.asid_bits) - 1)
+                                       : SHADOW_ALL_ASIDS;
         if (size && size <= 16 * PAGE_SIZE && start + size > start)
             for (uint64_t va = start & ~(PAGE_SIZE - 1); va < start + size; va += PAGE_SIZE)
-                shadow_flush_page(v->vm, va);
+                shadow_flush_page(v->vm, va, asid);
+        else if (call->fid == 2)
+            shadow_flush_asid(v->vm, asid);
         else
             shadow_flush_all(v->vm);
         return (struct sbiret){ for_each_target(v, call->arg[0], call->arg[1], flush_tlb), 0 };
