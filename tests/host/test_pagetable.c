@@ -475,6 +475,11 @@ static void unmap_random_ranges_against_a_model(void **state)
         }
         uint64_t lo = clusters[NEXT() % 4] + (NEXT() % (34 * 512)) * 4 * KIB - 4 * MIB;
         uint64_t len = (NEXT() % 3 == 0) ? 0 : (NEXT() % (40 * 512)) * 4 * KIB;
+        if (round % 4 == 2) {   /* one page, on a mapped one half the time */
+            len = 4 * KIB;
+            if (NEXT() % 2)
+                lo = va[NEXT() % N] + (NEXT() % 2) * 4 * KIB;
+        }
         lo &= (1UL << 48) - 1;
         if (lo + len > 1UL << 48)
             len = (1UL << 48) - lo;

@@ -132,8 +132,29 @@ static int unmap(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
     return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size, prune);
 }
 
+/* One page (an sfence.vma of one address, the common case): a plain walk. */
+static int unmap_page(struct page_table *pt, uint64_t va)
+{
+    pte_t *table = table_at(pt->root);
+    for (int level = pt->levels - 1; level >= 0; level--) {
+        pte_t *slot = &table[index_at(va, level)];
+        if (!(*slot & PTE_V))
+            return 0;
+        if (pte_is_leaf(*slot)) {
+            *slot = 0;      /* a superpage holding the page goes whole */
+            return 1;
+        }
+        if (level == 0)
+            return 0;
+        table = table_at(pte_to_pa(*slot));
+    }
+    return 0;
+}
+
 int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
 {
+    if (size == 4096 && !(va & 4095))
+        return unmap_page(pt, va);
     return unmap(pt, va, size, false);
 }
 
