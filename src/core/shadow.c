@@ -24,6 +24,7 @@ static void shadow_release(struct vm *vm, struct shadow *s)
         vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] =
             vm->vcpus[i].frame->user_satp = 0;
     pt_destroy(&s->pt);
+    vm->shadows.epoch++;
     if (s->asid)
         sfence_vma_asid(s->asid);
     else
@@ -113,6 +114,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
                    (uint64_t)victim->asid << SATP_ASID_SHIFT | victim->pt.root >> PAGE_SHIFT;
     victim->in_use = true;
+    cache->epoch++;
     victim->stale = false;
     victim->guest_asid = SHADOW_ASID_NONE;
     memset(victim->roots_used, 0, sizeof(victim->roots_used));

@@ -36,6 +36,7 @@ struct shadow {
 struct shadow_cache {
     struct shadow entries[SHADOW_CACHE_SIZE];
     uint64_t clock;
+    uint64_t epoch;             /* bumped when an entry is made or dropped */
 };
 
 struct vm;

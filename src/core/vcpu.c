@@ -322,11 +322,16 @@ void vcpu_resume(struct vcpu *v)
     /* For the fast paths: the other views of this guest satp, when built. */
     spin_lock(&vm->lock);
     int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
-    struct shadow *views[3] = {
-        shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | mxr),
-        shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr),
-        shadow_find(vm, v->csr->satp, mxr),
-    };
+    struct shadow **views = v->views.s;
+    if (v->views.epoch != vm->shadows.epoch || v->views.satp != v->csr->satp ||
+        v->views.mxr != mxr || !v->views.epoch) {
+        views[0] = shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | mxr);
+        views[1] = shadow_find(vm, v->csr->satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr);
+        views[2] = shadow_find(vm, v->csr->satp, mxr);
+        v->views.epoch = vm->shadows.epoch;
+        v->views.satp = v->csr->satp;
+        v->views.mxr = mxr;
+    }
     shadow_use(vm, v->shadow, v->csr->satp);
     uint64_t satps[3];
     for (int i = 0; i < 3; i++) {

@@ -40,6 +40,11 @@ struct vcpu {
     enum vcpu_state state;
     uint64_t timer_deadline;
     struct shadow *shadow;      /* the shadow table the guest runs on now */
+    struct {                    /* the views found at the last resume, while still valid */
+        struct shadow *s[3];
+        uint64_t satp, epoch;
+        int mxr;
+    } views;
     bool pc_redirected;         /* an SBI call moved pc: do not advance it */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */
     struct hart *volatile hart; /* the host hart running it, NULL if none */
