@@ -76,6 +76,21 @@ first_trap_entry:
     jr t1
 
 .Lfrom_lodger:
+    /* The fast path's read of the guest's next instruction faulted (another
+     * hart dropped the shadow entry): back to it, to resume without chaining.
+     * That read keeps the guest's t0 in t0, so the store above changed nothing. */
+    sd t1, FRAME_NESTED_T1(sp)
+    csrr t0, sepc
+    lla t1, .Lchain_load
+    sub t0, t0, t1
+    sltiu t0, t0, 5                 /* either of its two loads */
+    beqz t0, 1f
+    lla t0, .Lchain_fault
+    csrw sepc, t0
+    ld t1, FRAME_NESTED_T1(sp)
+    ld t0, FRAME_X5(sp)
+    sret
+1:  ld t1, FRAME_NESTED_T1(sp)
     ld t0, FRAME_X5(sp)
     csrrw sp, sscratch, sp          /* back to lodger's stack; sscratch = frame */
     addi sp, sp, -HOST_REGS_SIZE
@@ -167,7 +182,9 @@ first_trap_entry:
     bne t0, t1, .Lslow_path
     ld t0, FRAME_VMODE(sp)
     beqz t0, .Lslow_path            /* from virtual U: the guest kernel's business */
+    li s2, FAST_CHAIN_MAX           /* s2: instructions that may still be chained */
     ld a0, FRAME_TVAL(sp)           /* the instruction bits (0 if the core leaves them out) */
+.Lfast_insn:                        /* a0: the instruction */
     li t1, 0x10200073               /* sret */
     beq a0, t1, .Lfast_sret
     andi t0, a0, 0x7f
@@ -316,6 +333,46 @@ first_trap_entry:
 1:  count_hit t3
     ld t0, FRAME_PC(sp)
     addi t0, t0, 4
+    /* Chaining (frame.h): the next instruction, if in the same page and a
+     * CSR access or sret, is served now, as if it had trapped. */
+    sd t0, FRAME_PC(sp)
+    beqz s2, .Lfast_resume_at
+    addi s2, s2, -1
+    slli t1, t0, 52
+    srli t1, t1, 52
+    li t2, 0xffc
+    bgtu t1, t2, .Lfast_resume_at
+    mv t1, t0
+    li t2, SSTATUS_SUM | SSTATUS_MXR /* a U page, and executable is enough */
+    csrs sstatus, t2
+    csrw sscratch, sp               /* a fault below comes back with sp = frame */
+    ld t0, FRAME_X5(sp)             /* ... and stores t0 there again: the guest's */
+.Lchain_load:
+    lhu a0, 0(t1)                   /* two halves: pc may be 2-byte aligned */
+    lhu a1, 2(t1)
+    csrc sstatus, t2
+    ld t0, FRAME_PC(sp)
+    slli a1, a1, 16
+    or a0, a0, a1
+    andi t1, a0, 0x7f
+    li t2, OPCODE_SYSTEM
+    bne t1, t2, .Lfast_resume_at
+    li t1, 0x10200073
+    beq a0, t1, 2f
+    srli t1, a0, 12
+    andi t1, t1, 3
+    beqz t1, .Lfast_resume_at       /* not a CSR access: ecall, wfi, sfence.vma... */
+    srli t1, a0, 28
+    andi t1, t1, 3
+    beqz t1, .Lfast_resume_at       /* a user CSR (fcsr, time...): U-mode may run it */
+2:  sd a0, FRAME_TVAL(sp)           /* the second portion, if it takes over, sees this one */
+    li t3, FAST_CHAINED
+    count_hit t3
+    j .Lfast_insn
+.Lchain_fault:
+    li t2, SSTATUS_SUM | SSTATUS_MXR
+    csrc sstatus, t2
+    ld t0, FRAME_PC(sp)
 .Lfast_resume_at:                   /* t0: the guest's next pc */
     csrw sepc, t0
     csrw sscratch, sp

@@ -163,3 +163,39 @@ bool fast_path_trap(struct trap_frame *f)
         return fast_sret(f);
     return fast_path_csr(f);
 }
+
+bool fast_path_chain(struct trap_frame *f, uint32_t next, bool readable)
+{
+    /* Same page: the trapping instruction was fetched from it, so the guest
+     * may execute there (the shadow maps it executable in this view). */
+    if ((f->pc & 0xfff) > 0xffc || !readable)
+        return false;
+    /* Only what would trap if the guest ran it in U-mode: sret, and CSRs of
+     * S-level or above (privileged spec 2.1: bits 9:8 of the number). A user
+     * CSR (fcsr, time...) may run in U-mode: the guest runs it itself. */
+    if ((next & 0x7f) != OPCODE_SYSTEM)
+        return false;
+    if (next != MATCH_SRET && (((next >> 12) & 3) == 0 || ((next >> 28) & 3) == 0))
+        return false;
+    f->tval = next;
+    f->fast_hits[FAST_CHAINED]++;
+    return true;
+}
+
+bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, uint32_t *bits),
+                   void *ctx)
+{
+    bool csr = f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->tval != MATCH_SRET;
+    if (!fast_path_trap(f))
+        return false;
+    for (int left = FAST_CHAIN_MAX; csr && left > 0; left--) {
+        uint32_t next = 0;
+        bool readable = (f->pc & 0xfff) <= 0xffc && fetch(ctx, f->pc, &next);
+        if (!fast_path_chain(f, next, readable))
+            break;
+        csr = f->tval != MATCH_SRET;
+        if (!fast_path_trap(f))
+            return false;
+    }
+    return true;
+}

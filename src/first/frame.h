@@ -33,6 +33,7 @@ struct trap_frame {
      * write in the first portion. */
     uint64_t sum_satp[2];
     uint64_t user_satp;
+    uint64_t nested_t1;      /* entry.S: t1 while it checks a trap from S-mode */
 };
 
 /* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
@@ -41,8 +42,15 @@ enum fast_kind {
     FAST_SSTATUS, FAST_SIE, FAST_SIP, FAST_SSCRATCH, FAST_SEPC, FAST_SCAUSE, FAST_STVAL,
     FAST_SRET,          /* sret from virtual S */
     FAST_REFLECT,       /* a guest-user ecall, or a breakpoint, into the guest kernel */
+    FAST_CHAINED,       /* a CSR access or sret served in the trap of the one before */
     FAST_KINDS,
 };
+
+/* Chaining: after serving a CSR access, the fast path reads the guest's next
+ * instruction and, if it is another CSR access or sret in the same page,
+ * serves it in the same trap (at most FAST_CHAIN_MAX more): Linux's trap
+ * entry reads five CSRs in a row, its return writes two. */
+#define FAST_CHAIN_MAX 8
 
 /* sstatus bits a guest may write (vcsr.c's rule with FS offered), and those
  * whose change needs the second portion (shadow view, FPU state). */
@@ -55,6 +63,16 @@ enum fast_kind {
 bool fast_path_csr(struct trap_frame *f);
 /* All the fast paths: reflected traps, sret, then fast_path_csr. */
 bool fast_path_trap(struct trap_frame *f);
+/* After fast_path_csr served f: true if the next instruction, whose bits are
+ * next (readable: the assembly's load did not fault), is to be served in
+ * the same trap; f then describes it as its own trap would. */
+bool fast_path_chain(struct trap_frame *f, uint32_t next, bool readable);
+/* What the assembly does for one trap: fast_path_trap, then chaining with
+ * the guest's code read through fetch (false: the load would fault). True
+ * if the guest resumes without the second portion; if false, f is the trap
+ * the second portion gets (a chained instruction may be the one declined). */
+bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, uint32_t *bits),
+                   void *ctx);
 #endif
 
 /* Registers of lodger itself, saved on its stack when it traps. */

@@ -35,6 +35,9 @@ void offsets(void)
     DEFINE(FRAME_CSR_SCOUNTEREN, offsetof(struct trap_frame, csr.scounteren));
     DEFINE(FAST_SRET, FAST_SRET);
     DEFINE(FAST_REFLECT, FAST_REFLECT);
+    DEFINE(FAST_CHAINED, FAST_CHAINED);
+    DEFINE(FAST_CHAIN_MAX, FAST_CHAIN_MAX);
+    DEFINE(FRAME_NESTED_T1, offsetof(struct trap_frame, nested_t1));
     DEFINE(FRAME_VMODE, offsetof(struct trap_frame, vmode));
     DEFINE(FRAME_FAST_HITS, offsetof(struct trap_frame, fast_hits));
     DEFINE(FRAME_CSR_SSTATUS, offsetof(struct trap_frame, csr.sstatus));

@@ -34,7 +34,8 @@ enum {
 #define ID_EMULATED 53
 #define ID_FIRST_VA 54         /* per VM: where the first portion is now (for tests) */
 #define ID_FAST_REFLECT 55      /* fast path: traps reflected into the guest kernel */
-#define ID_COUNT 56
+#define ID_FAST_CHAINED 56      /* fast path: accesses served in the trap of the one before */
+#define ID_COUNT 57
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -44,6 +45,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     if (id < ID_INJECTED) { *out = c->interrupts[id - ID_INTERRUPTS]; return true; }
     if (id >= ID_FAST && id <= ID_FAST + FAST_SRET) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
     if (id == ID_FAST_REFLECT) { *out = v->frame->fast_hits[FAST_REFLECT]; return true; }
+    if (id == ID_FAST_CHAINED) { *out = v->frame->fast_hits[FAST_CHAINED]; return true; }
     if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
         *out = fp->relocations[id - ID_RELOCATIONS];
         return true;

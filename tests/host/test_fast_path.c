@@ -845,9 +845,139 @@ static void differential_against_vcsr(void **state)
     assert_true(sum_switches > 100);
 }
 
+/* Chaining: a code buffer at GUEST_PC stands for the guest's memory. */
+struct code {
+    uint64_t base;
+    uint32_t words[1024];       /* one page, word by word (pc 2-aligned reads two halves) */
+    uint64_t unreadable;        /* a pc whose read faults, or 0 */
+};
+
+static bool fetch_code(void *ctx, uint64_t va, uint32_t *bits)
+{
+    struct code *c = ctx;
+    if (va == c->unreadable || va < c->base || va + 4 > c->base + sizeof(c->words))
+        return false;
+    const uint8_t *b = (const uint8_t *)c->words + (va - c->base);
+    *bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return true;
+}
+
+/* Linux's trap entry: csrrc s1, sstatus, t0; csrr s2, sepc; csrr s3, stval;
+ * csrr s4, scause; csrr s5, sscratch; then a store. One trap serves all five,
+ * with the same result as five traps one after the other. */
+static void chains_linux_trap_entry(void **state)
+{
+    (void)state;
+    enum { T0 = 5, S1 = 9, S2 = 18, S3 = 19, S4 = 20, S5 = 21 };
+    static struct code code;
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    uint32_t seq[] = {
+        csr_insn(F3_CSRRC, S1, T0, CSR_SSTATUS), csr_insn(F3_CSRRS, S2, 0, CSR_SEPC),
+        csr_insn(F3_CSRRS, S3, 0, CSR_STVAL), csr_insn(F3_CSRRS, S4, 0, CSR_SCAUSE),
+        csr_insn(F3_CSRRS, S5, 0, CSR_SSCRATCH), 0x00813023u /* sd s0, 0(sp) */,
+    };
+    memcpy(&code.words[at], seq, sizeof(seq));
+    struct trap_frame f = frame_for(seq[0]);
+    f.x[T0] = SSTATUS_SUM | SSTATUS_FS;
+    struct trap_frame want = f;
+    for (int i = 0; i < 5; i++) {
+        want.tval = seq[i];
+        assert_true(fast_path_csr(&want));
+    }
+    want.fast_hits[FAST_CHAINED] += 4;
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 20);
+    assert_false(frames_differ(&f, &want));
+}
+
+/* The chain stops at: a non-CSR SYSTEM instruction, a compressed or other
+ * instruction, the end of the page, an unreadable word, FAST_CHAIN_MAX; an
+ * sret is chained and served; a declined access goes to the second portion
+ * with the frame describing that access. */
+static void chain_stops_and_declines(void **state)
+{
+    (void)state;
+    static struct code code;
+    uint32_t read_a0 = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SSCRATCH);
+    const uint32_t stoppers[] = { 0x00000073u /* ecall */, 0x10500073u /* wfi */,
+                                  0x12000073u /* sfence.vma */, 0x00a00593u /* li a1, 10 */,
+                                  0x003022f3u /* frcsr t0: runs in U-mode */,
+                                  0xc01025f3u /* rdtime a1 */ };
+    for (size_t i = 0; i < sizeof(stoppers) / sizeof(stoppers[0]); i++) {
+        memset(&code, 0, sizeof(code));
+        code.base = GUEST_PC & ~0xfffUL;
+        unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+        code.words[at] = read_a0;
+        code.words[at + 1] = stoppers[i];
+        struct trap_frame f = frame_for(read_a0);
+        uint64_t chained = f.fast_hits[FAST_CHAINED];
+        assert_true(fast_path_run(&f, fetch_code, &code));
+        assert_int_equal(f.pc, GUEST_PC + 4);
+        assert_int_equal(f.fast_hits[FAST_CHAINED], chained);
+    }
+    /* Unreadable next word; and the page's last word: no chaining. */
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    for (int i = 0; i < 1024; i++)
+        code.words[i] = read_a0;
+    code.unreadable = GUEST_PC + 4;
+    struct trap_frame f = frame_for(read_a0);
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 4);
+    code.unreadable = 0;
+    f = frame_for(read_a0);
+    f.pc = code.base + 0xffc;
+    uint64_t chained = f.fast_hits[FAST_CHAINED];
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, code.base + 0x1000);
+    assert_int_equal(f.fast_hits[FAST_CHAINED], chained);
+    /* A long run: FAST_CHAIN_MAX more after the first. */
+    f = frame_for(read_a0);
+    f.pc = code.base;
+    uint64_t hits = f.fast_hits[FAST_SSCRATCH];
+    chained = f.fast_hits[FAST_CHAINED];
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, code.base + 4 * (1 + FAST_CHAIN_MAX));
+    assert_int_equal(f.fast_hits[FAST_CHAINED], chained + FAST_CHAIN_MAX);
+    assert_int_equal(f.fast_hits[FAST_SSCRATCH], hits + 1 + FAST_CHAIN_MAX);
+    /* csrw sepc then sret: both served, the guest resumes at the new sepc. */
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    code.words[at] = csr_insn(F3_CSRRW, 0, REG_A1, CSR_SEPC);
+    code.words[at + 1] = MATCH_SRET;
+    f = frame_for(code.words[at]);
+    f.x[REG_A1] = 0xffffffff80301000UL;
+    f.csr.sstatus |= SSTATUS_SPP;
+    f.csr.sie = 0;
+    uint64_t srets = f.fast_hits[FAST_SRET];
+    chained = f.fast_hits[FAST_CHAINED];
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, 0xffffffff80301000UL);
+    assert_int_equal(f.fast_hits[FAST_SRET], srets + 1);
+    assert_int_equal(f.fast_hits[FAST_CHAINED], chained + 1);
+    /* A chained write of sie that unmasks a pending interrupt: declined, the
+     * frame describing that instruction (pc, bits), the first one done. */
+    code.words[at] = read_a0;
+    code.words[at + 1] = csr_insn(F3_CSRRS, 0, REG_A1, CSR_SIE);
+    f = frame_for(read_a0);
+    f.csr.sip = SIP_STIP;
+    f.csr.sie = 0;
+    f.x[REG_A1] = SIP_STIP;
+    assert_false(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 4);
+    assert_int_equal(f.tval, code.words[at + 1]);
+    assert_int_equal(f.x[REG_A0], f.csr.sscratch);
+    assert_int_equal(f.csr.sie, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(chains_linux_trap_entry),
+        cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(declines_other_causes),
         cmocka_unit_test(declines_virtual_user_mode),
         cmocka_unit_test(declines_without_a_system_instruction),
