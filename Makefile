@@ -26,7 +26,7 @@ LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/arch/riscv/*.S \
 	src/core/*.c src/sbi/*.c src/dev/*.c)
 LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
 
-.PHONY: all deps run run-hello test test-host test-guests bench gdb listing clean
+.PHONY: stress all deps run run-hello test test-host test-guests bench gdb listing clean
 all: $(B)/lodger.bin guests
 
 deps:
@@ -94,6 +94,23 @@ $(B)/bench/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/bench/te
 
 bench: deps $(B)/lodger.bin $(B)/bench/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) python3 tools/bench
+
+# A long run (not part of make test): the Linux test script in a loop under
+# lodger with 2 vCPUs on 2 harts for STRESS_SECONDS of guest time.
+STRESS_SECONDS ?= 600
+$(B)/stress/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh \
+		tests/linux/stress.sh
+	@mkdir -p $(dir $@)
+	cp tests/linux/stress.sh $(B)/stress/test.sh
+	cp tests/linux/test.sh $(B)/stress/linux-test.sh
+	scripts/mkinitramfs $@ $(B)/stress/test.sh $(B)/stress/linux-test.sh
+
+stress: deps all $(B)/stress/initrd.gz
+	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --vcpus 2 --smp 2 \
+		--kernel $(LINUX_IMAGE) --initrd $(B)/stress/initrd.gz \
+		--append "$(LINUX_APPEND) lodger.test=1 lodger.stress=$(STRESS_SECONDS)" \
+		| tee $(B)/stress/console.log
+	@grep -q "^stress: .* 0 differing" $(B)/stress/console.log
 
 gdb: all
 	@echo "QEMU waits for gdb on :1234; lodger's symbols: $(B)/lodger.elf"
