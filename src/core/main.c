@@ -172,6 +172,7 @@ void lodger_main(unsigned long hartid, const void *fdt)
     harts[0].hartid = hartid;
     harts[0].stack = hart_stacks[0];
     hart_setup(&harts[0]);
+    __atomic_store_n(&harts[0].online, 1, __ATOMIC_RELEASE);
     firmware_init();
 
     int rc = hostdt_parse(fdt, &host);
