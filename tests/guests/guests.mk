@@ -10,7 +10,11 @@ GUEST_CFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -std=gnu11 -O2 -g -ffreesta
 .PHONY: guests
 guests: $(GUEST_NAMES:%=$(B)/guests/%.bin)
 
-$(B)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest.h tests/guests/lib/guest.ld
+# tests/guests/shared/: pieces some guests #include (not linked into all).
+GUEST_SHARED := $(wildcard tests/guests/shared/*)
+
+$(B)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest.h tests/guests/lib/guest.ld \
+		$(GUEST_SHARED)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(CC) $(GUEST_CFLAGS) -o $@ $(filter %.c %.S,$^) -lc -lgcc
 

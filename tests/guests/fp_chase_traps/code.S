@@ -9,21 +9,9 @@ pic_inc:
     ret
 pic_inc_end:
 
-/* A trap vector copied into a place: jumps to the address held in sscratch
- * (fwd_target) with t0 preserved through sscratch. Copied at offset 0 for
- * direct mode, or at 4 * cause for a vectored interrupt. */
-    .balign 4
-    .globl fwd_vec, fwd_vec_end
-fwd_vec:
-    csrrw t0, sscratch, t0
-    jr t0
-fwd_vec_end:
-
-    .balign 4
-    .globl fwd_target
-fwd_target:
-    csrrw t0, sscratch, t0
-    j guest_trap_vector
+/* The trap vector copied into a place (at offset 0 for direct mode, or at
+ * 4 * cause for a vectored interrupt). */
+#include "../shared/fwd_vec.inc"
 
 /* long sret_to(void *pc, long a): runs pc(a) in S-mode, entered by an sret
  * (sepc = pc, SPP = S); pc returns to our caller with ret. */
