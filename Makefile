@@ -8,6 +8,12 @@
 #   make deps       install/download everything the above need (idempotent)
 
 CACHE ?= $(HOME)/.cache/lodger
+# make CHECK_FAST=1: a checking lodger (DEVELOPERS.md), in build-check/ by default.
+CHECK_FAST ?=
+ifeq ($(CHECK_FAST),1)
+B ?= build-check
+CHECK_FLAGS := -DLODGER_CHECK_FAST
+endif
 B ?= build
 CROSS := riscv64-unknown-elf-
 CC := $(CROSS)gcc
@@ -18,11 +24,11 @@ RISCV_LIBFDT := $(CACHE)/riscv64
 ARCH_FLAGS := -march=rv64gc -mabi=lp64d -mcmodel=medany
 CFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -std=gnu11 -O2 -g -ffreestanding \
 	-fno-stack-protector -fno-omit-frame-pointer -Wall -Wextra -Werror \
-	-Isrc -I$(B)/gen -I$(RISCV_LIBFDT)/include
+	-Isrc -I$(B)/gen -I$(RISCV_LIBFDT)/include $(CHECK_FLAGS)
 LDFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -nostartfiles -static -Wl,--gc-sections \
 	-Wl,--no-warn-rwx-segments
 
-LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/arch/riscv/*.S \
+LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/first/fast_path.c src/arch/riscv/*.S \
 	src/core/*.c src/sbi/*.c src/dev/*.c)
 LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
 
@@ -77,8 +83,13 @@ run: deps all $(B)/initrd.gz
 run-hello: deps all
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
-test: deps all test-host-bins $(B)/initrd.gz
+test: deps all test-host-bins $(B)/initrd.gz check-build
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
+
+# The checking lodger (fast paths against their C twins) that make test runs.
+.PHONY: check-build
+check-build:
+	@$(MAKE) --no-print-directory CHECK_FAST=1 B=$(B)-check $(B)-check/lodger.bin
 
 # Benchmarks (tools/bench): a static Linux program built with Debian's
 # riscv64-linux-gnu toolchain, in its own initramfs.
@@ -118,4 +129,4 @@ gdb: all
 	sleep 1; gdb-multiarch -q -x tools/lodger.gdb $(B)/lodger.elf; kill %1
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(B)-check

@@ -9,6 +9,8 @@
 3. VM image checks: bad input is refused with a clear message and a non-zero
    exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
 4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
+5. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
+   and a Linux boot, each trap's fast path compared with its C twin.
 
 Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
 """
@@ -33,14 +35,15 @@ def result(name, ok, detail=""):
           flush=True)
 
 
-def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None):
+def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None, build=None):
     """Runs cmd; returns (exit status or 'timeout', output). With stop_marker,
     the run ends as soon as that text appears (machines whose firmware cannot
-    power off)."""
+    power off). build: another lodger build directory for tools/lodger-run."""
     start = time.time()
+    env = dict(os.environ, LODGER_BUILD=build) if build else None
     # A session of its own: a timeout kills QEMU too, not just tools/lodger-run.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+                            stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True, env=env)
 
     def kill():
         try:
@@ -199,6 +202,46 @@ def linux_tests():
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
 
 
+CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
+CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "hostile"]
+
+
+def check_counts(name, out):
+    """A checking lodger's run: it checked traps served by fast paths, and
+    found no difference with the C twin (which would have ended the VM)."""
+    counts = re.findall(r"fast-path checks against the C twin: served (\d+), declined (\d+)", out)
+    served = sum(int(s) for s, _ in counts)
+    failure = re.search(r"lodger: vm\d+ ended: fast-path check.*", out)
+    result(f"{name}: fast paths checked against their C twin (served {served})",
+           served > 0 and not failure, failure.group(0) if failure else out[-2000:])
+
+
+def check_tests():
+    """Fast paths checked against their C twins (make CHECK_FAST=1) on guests
+    that trap often, and on a Linux boot."""
+    if not os.path.exists(os.path.join(CHECK_BUILD, "lodger.bin")):
+        result("checking build", False, f"no {CHECK_BUILD}/lodger.bin (make CHECK_FAST=1)")
+        return
+
+    def pair(name):
+        guest = os.path.join(BUILD, "guests", name + ".bin")
+        opts = os.path.join(ROOT, "tests", "guests", name, "run-options")
+        extra = open(opts).read().split() if os.path.exists(opts) else []
+        return (name, run([RUN, "--native", "--kernel", guest] + extra),
+                run([RUN, "--kernel", guest] + extra, build=CHECK_BUILD))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for name, native, checked in pool.map(pair, CHECK_GUESTS):
+            compare(f"{name} (checking lodger)", native, checked)
+            check_counts(f"guest {name}", checked[1])
+        args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd",
+                os.path.join(BUILD, "initrd.gz"), "--append",
+                "console=ttyS0 earlycon=sbi lodger.test=1"]
+        native = pool.submit(run, [RUN, "--native"] + args, 300)
+        checked = pool.submit(run, [RUN] + args, 900, None, CHECK_BUILD)
+        compare("linux (checking lodger)", native.result(), checked.result())
+        check_counts("linux", checked.result()[1])
+
+
 def expect_refusal(name, cmd, pattern, timeout=60):
     status, out = run(cmd, timeout=timeout)
     ok = status not in (0, "timeout") and re.search(pattern, out) is not None
@@ -343,7 +386,8 @@ def interactive_tests():
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
-             "sifive_u": sifive_u_test, "linux": linux_tests, "interactive": interactive_tests}
+             "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
+             "interactive": interactive_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

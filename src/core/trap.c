@@ -274,6 +274,12 @@ void vcpu_trap_from_guest(void)
     __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
     if (v->vm->ended)
         hart_park();
+#ifdef LODGER_CHECK_FAST
+    /* Before anything touches the frame: served traps come here too. */
+    bool served = fast_check_trap(v);
+#else
+    const bool served = false;
+#endif
     /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
     if (v->csr->sstatus & SSTATUS_FS)
         v->csr->sstatus = (v->csr->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
@@ -282,9 +288,11 @@ void vcpu_trap_from_guest(void)
     v->mode = (enum vmode)f->vmode;
     if (v->shadow && v->shadow->satp != f->guest_satp)
         vcpu_select_shadow(v);
-    struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
-                      .time = csr_read(CSR_TIME) };
-    if (trap_dispatch(v, &t) == TRAP_NEXT)
-        f->pc = t.epc + t.insn_length;
+    if (!served) {
+        struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
+                          .time = csr_read(CSR_TIME) };
+        if (trap_dispatch(v, &t) == TRAP_NEXT)
+            f->pc = t.epc + t.insn_length;
+    }
     vcpu_resume(v);
 }

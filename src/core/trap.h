@@ -21,5 +21,9 @@ enum trap_result {
 
 enum trap_result trap_dispatch(struct vcpu *v, struct trap *t);
 void vcpu_wait_for_interrupt(struct vcpu *v);
+/* Checking builds (LODGER_CHECK_FAST): runs the C twin of the fast paths on
+ * the frame as the trap left it and ends the VM unless it did what the
+ * assembly did; true if a fast path served the trap (core/fast_check.c). */
+bool fast_check_trap(struct vcpu *v);
 
 #endif

@@ -23,6 +23,7 @@ struct vcpu_counters {
     uint64_t interrupts[16];            /* host interrupts taken while the guest ran */
     uint64_t injected;                  /* traps delivered into the guest */
     uint64_t csr_emulated, sret, wfi, sfence, sbi_calls, shadow_fills, mmio;
+    uint64_t fast_checked[2];           /* checking builds: traps checked, [1] served */
 };
 
 enum vcpu_state { VCPU_STOPPED, VCPU_RUNNING, VCPU_START_PENDING };

@@ -54,6 +54,22 @@ first_trap_entry:
     sd t0, FRAME_TVAL(sp)
     csrr t0, sstatus
     sd t0, FRAME_STATUS(sp)
+#ifdef LODGER_CHECK_FAST
+    /* Checking build: keep the frame as the trap left it for the C twin. */
+    li t0, FRAME_CHECK_ENTRY
+    add t0, t0, sp
+    mv t1, sp
+    li t2, FRAME_SIZE
+1:  ld t3, 0(t1)
+    sd t3, 0(t0)
+    addi t0, t0, 8
+    addi t1, t1, 8
+    addi t2, t2, -8
+    bnez t2, 1b
+    li t0, FRAME_CHECK_SERVED
+    add t0, t0, sp
+    sd zero, 0(t0)
+#endif
     j .Lfast_paths
 
 .Lslow_path:
@@ -374,6 +390,16 @@ first_trap_entry:
     csrc sstatus, t2
     ld t0, FRAME_PC(sp)
 .Lfast_resume_at:                   /* t0: the guest's next pc */
+#ifdef LODGER_CHECK_FAST
+    /* Checking build: the second portion compares with the C twin, then
+     * resumes the guest at the pc the fast path chose. */
+    sd t0, FRAME_PC(sp)
+    li t0, FRAME_CHECK_SERVED
+    add t0, t0, sp
+    li t1, 1
+    sd t1, 0(t0)
+    j .Lslow_path
+#endif
     csrw sepc, t0
     csrw sscratch, sp
     restore_guest_regs

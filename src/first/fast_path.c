@@ -199,3 +199,34 @@ bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, u
     }
     return true;
 }
+
+static bool differs(struct frame_diff *d, const char *field, int index, uint64_t a, uint64_t b)
+{
+    if (a == b)
+        return false;
+    *d = (struct frame_diff){ field, index, a, b };
+    return true;
+}
+
+bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, struct frame_diff *d)
+{
+    for (int i = 0; i < 32; i++)
+        if (differs(d, "x", i, a->x[i], b->x[i]))
+            return true;
+#define FIELD(name) if (differs(d, #name, -1, a->name, b->name)) return true
+    FIELD(pc); FIELD(cause); FIELD(tval); FIELD(status); FIELD(guest_satp); FIELD(host_satp);
+    FIELD(host_sp); FIELD(host_tp); FIELD(host_scratch); FIELD(host_trap); FIELD(host_fault);
+    FIELD(flush_on_switch);
+    FIELD(csr.sstatus); FIELD(csr.sie); FIELD(csr.sip); FIELD(csr.stvec); FIELD(csr.sscratch);
+    FIELD(csr.sepc); FIELD(csr.scause); FIELD(csr.stval); FIELD(csr.satp);
+    FIELD(csr.scounteren); FIELD(csr.senvcfg); FIELD(vmode); FIELD(user_satp);
+    /* Not nested_t1: entry.S's scratch while it checks a trap from S-mode. */
+#undef FIELD
+    for (int k = 0; k < 2; k++)
+        if (differs(d, "sum_satp", k, a->sum_satp[k], b->sum_satp[k]))
+            return true;
+    for (int k = 0; k < 16; k++)
+        if (differs(d, "fast_hits", k, a->fast_hits[k], b->fast_hits[k]))
+            return true;
+    return false;
+}

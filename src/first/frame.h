@@ -73,6 +73,35 @@ bool fast_path_chain(struct trap_frame *f, uint32_t next, bool readable);
  * the second portion gets (a chained instruction may be the one declined). */
 bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, uint32_t *bits),
                    void *ctx);
+/* The first field in which two frames differ: its name ("x", "csr.sstatus",
+ * ...), index in an array (else -1) and both values. False if equal. */
+struct frame_diff {
+    const char *field;
+    int index;
+    uint64_t a, b;
+};
+bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, struct frame_diff *d);
+#endif
+
+/* Checking builds (make CHECK_FAST=1, LODGER_CHECK_FAST): the upper half of
+ * each vCPU's frame page holds the frame as the trap entry left it, before
+ * any fast path ran, and whether a fast path served the trap. A served
+ * trap then goes to the second portion instead of back to the guest, which
+ * runs the C twin on the copy and compares (core/fast_check.c). */
+#define FRAME_CHECK_OFFSET 2048
+#ifndef __ASSEMBLER__
+struct fast_check_area {
+    struct trap_frame entry;    /* the frame at the trap, before the fast paths */
+    uint64_t served;            /* non-zero: a fast path served the trap */
+};
+_Static_assert(sizeof(struct trap_frame) <= FRAME_CHECK_OFFSET,
+               "the trap frame must fit below the check area");
+_Static_assert(FRAME_CHECK_OFFSET + sizeof(struct fast_check_area) <= 4096,
+               "the check area must fit in the frame page");
+static inline struct fast_check_area *fast_check_area_of(struct trap_frame *f)
+{
+    return (struct fast_check_area *)((char *)f + FRAME_CHECK_OFFSET);
+}
 #endif
 
 /* Registers of lodger itself, saved on its stack when it traps. */

@@ -695,6 +695,52 @@ static void fast_hits_count_each_kind(void **state)
     assert_int_equal(f.pc, GUEST_PC + 4 * (3 + 1 + 4 + 5 + 2 + 6 + 7));
 }
 
+/* ---- fast_frame_diff: what a checking build compares ---- */
+
+static void frame_diff_finds_every_field(void **state)
+{
+    (void)state;
+    struct trap_frame a = frame_for(csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC)), b;
+    struct frame_diff d;
+    assert_false(fast_frame_diff(&a, &a, &d));
+    /* Each word of the frame changed alone is found, with both values:
+     * a field added to the frame but not to the comparison fails here. */
+    for (size_t word = 0; word < sizeof(a) / 8; word++) {
+        if (word * 8 == offsetof(struct trap_frame, nested_t1))
+            continue;       /* entry.S's scratch, not a result */
+        b = a;
+        uint64_t *w = (uint64_t *)&b + word, bit = 1UL << (word % 64);
+        *w ^= bit;
+        if (!fast_frame_diff(&a, &b, &d)) {
+            print_error("a change at frame offset %zu goes unnoticed\n", word * 8);
+            fail();
+        }
+        assert_int_equal(d.a ^ d.b, bit);
+        assert_int_equal(d.b, *w);
+    }
+    b = a;
+    b.x[7]++;
+    b.csr.sepc++;
+    assert_true(fast_frame_diff(&a, &b, &d));       /* the first field in frame order */
+    assert_string_equal(d.field, "x");
+    assert_int_equal(d.index, 7);
+    b = a;
+    b.csr.sepc++;
+    assert_true(fast_frame_diff(&a, &b, &d));
+    assert_string_equal(d.field, "csr.sepc");
+    assert_int_equal(d.index, -1);
+    b = a;
+    b.fast_hits[FAST_REFLECT]++;
+    assert_true(fast_frame_diff(&a, &b, &d));
+    assert_string_equal(d.field, "fast_hits");
+    assert_int_equal(d.index, FAST_REFLECT);
+    b = a;
+    b.sum_satp[1] = 0;
+    assert_true(fast_frame_diff(&a, &b, &d));
+    assert_string_equal(d.field, "sum_satp");
+    assert_int_equal(d.index, 1);
+}
+
 /* ---- randomized differential check against core/vcsr.c ---- */
 
 static uint64_t rng_state = 0x243f6a8885a308d3UL;
@@ -1003,6 +1049,7 @@ int main(void)
         cmocka_unit_test(sstatus_sum_switches_the_shadow_view),
         cmocka_unit_test(sstatus_write_keeps_read_only_bits),
         cmocka_unit_test(fast_hits_count_each_kind),
+        cmocka_unit_test(frame_diff_finds_every_field),
         cmocka_unit_test(differential_against_vcsr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,77 @@
+/* Checking builds (make CHECK_FAST=1): each guest trap is run again through
+ * the first portion's C twin (src/first/fast_path.c) on the frame as the
+ * trap entry left it (src/first/entry.S keeps a copy), and the result must
+ * be what the assembly did: served or declined alike, and the same frame,
+ * field by field. A difference ends the VM, naming the field. */
+#include "core/vm.h"
+#include "core/trap.h"
+#include <stdio.h>
+#include "core/console.h"
+
+#ifdef LODGER_CHECK_FAST
+/* The assembly's read of the next instruction when it chains (entry.S
+ * .Lchain_load): S-mode, SUM and MXR set, through the shadow it runs on at
+ * that point (the twin's guest_satp), so readable if that shadow maps the
+ * page readable or executable. */
+struct chain_read {
+    const struct vm *vm;
+    const struct trap_frame *twin;
+};
+
+static bool shadow_fetch(void *ctx, uint64_t va, uint32_t *bits)
+{
+    const struct chain_read *r = ctx;
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        const struct shadow *s = &r->vm->shadows.entries[i];
+        if (!s->in_use || s->satp != r->twin->guest_satp)
+            continue;
+        int level;
+        pte_t pte = pt_lookup(&s->pt, va, &level);
+        if (!(pte & PTE_V) || !(pte & (PTE_R | PTE_X)) || !(pte & PTE_A))
+            return false;
+        uint64_t pa = pte_to_pa(pte) + (va & (pt_level_size(level) - 1));
+        *bits = *(const volatile uint16_t *)pa | (uint32_t)*(const volatile uint16_t *)(pa + 2) << 16;
+        return true;
+    }
+    return false;
+}
+
+bool fast_check_trap(struct vcpu *v)
+{
+    struct trap_frame *f = v->frame;
+    struct fast_check_area *area = fast_check_area_of(f);
+    const struct trap_frame *e = &area->entry;
+    struct trap_frame twin = *e;
+    bool served = area->served != 0;
+    struct chain_read read = { v->vm, &twin };
+    bool twin_served = fast_path_run(&twin, shadow_fetch, &read);
+    /* Other harts may raise this vCPU's sip (vcpu_raise) or forget its
+     * shadows (shadow_release) while it traps; the fast paths write none
+     * of these. With one vCPU the comparison is exact. */
+    if (v->vm->vcpu_count > 1) {
+        twin.csr.sip = f->csr.sip;
+        twin.sum_satp[0] = f->sum_satp[0];
+        twin.sum_satp[1] = f->sum_satp[1];
+        twin.user_satp = f->user_satp;
+    }
+    struct frame_diff d;
+    bool differ = served == twin_served && fast_frame_diff(f, &twin, &d);
+    if (served != twin_served || differ)
+        console_printf("\nlodger: fast-path check failed on cause %lu tval 0x%lx pc 0x%lx vmode %lu\n",
+                       (unsigned long)e->cause, (unsigned long)e->tval, (unsigned long)e->pc,
+                       (unsigned long)e->vmode);
+    if (served != twin_served)
+        vm_end(v->vm, true, "fast-path check: the assembly %s the trap, the C twin %s it",
+               served ? "served" : "declined", twin_served ? "served" : "declined");
+    if (differ) {
+        char index[8] = "";
+        if (d.index >= 0)
+            snprintf(index, sizeof(index), "[%d]", d.index);
+        vm_end(v->vm, true, "fast-path check (%s): frame.%s%s = 0x%lx, C twin 0x%lx",
+               served ? "served" : "declined", d.field, index, (unsigned long)d.a,
+               (unsigned long)d.b);
+    }
+    v->count.fast_checked[served]++;
+    return served;
+}
+#endif
