@@ -203,7 +203,7 @@ def linux_tests():
 
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
-CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "hostile"]
+CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile"]
 
 
 def check_counts(name, out):
@@ -240,6 +240,16 @@ def check_tests():
         checked = pool.submit(run, [RUN] + args, 900, None, CHECK_BUILD)
         compare("linux (checking lodger)", native.result(), checked.result())
         check_counts("linux", checked.result()[1])
+        # Sv48 on lodger's Sv57: guest-user page faults are reflected by
+        # the first portion, walking the guest's tables through the window.
+        sv48 = args[:-1] + [args[-1] + " no5lvl"]
+        native = pool.submit(run, [RUN, "--native"] + sv48, 300)
+        status, out = run([RUN] + sv48, 900, None, CHECK_BUILD)
+        compare("linux sv48 (checking lodger)", native.result(), (status, out))
+        check_counts("linux sv48", out)
+        m = re.search(r"fast paths \d+:.* page-faults (\d+)", out)
+        result("linux sv48: user page faults reflected by the first portion",
+               bool(m) and int(m.group(1)) > 0, out[-2000:])
 
 
 def expect_refusal(name, cmd, pattern, timeout=60):

@@ -44,7 +44,11 @@ bool fast_check_trap(struct vcpu *v)
     struct trap_frame twin = *e;
     bool served = area->served != 0;
     struct chain_read read = { v->vm, &twin };
+    /* The twin reads the guest's tables through lodger's own map of guest
+     * RAM: the window is only mapped in the shadows. */
+    twin.window_va = e->window_va ? v->vm->ram_hpa : 0;
     bool twin_served = fast_path_run(&twin, shadow_fetch, &read);
+    twin.window_va = e->window_va;
     /* Other harts may raise this vCPU's sip (vcpu_raise) or forget its
      * shadows (shadow_release) while it traps; the fast paths write none
      * of these. With one vCPU the comparison is exact. */

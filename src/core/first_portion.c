@@ -51,9 +51,12 @@ static bool guest_range_free(const struct vm *vm, uint64_t satp, uint64_t va, ui
 /* Usable for the first portion: canonical for the host, clear of lodger's
  * own identity map, and unmapped in every guest address space lodger knows
  * of (each vCPU's satp and every cached shadow's). */
-/* Clear of lodger's own address space (its identity map of RAM and devices). */
-static bool range_free_of_lodger(uint64_t va, uint64_t size)
+/* Clear of lodger's own address space (its identity map of RAM and devices)
+ * and of the VM's guest-RAM window. */
+static bool range_free_of_lodger(const struct vm *vm, uint64_t va, uint64_t size)
 {
+    if (vm->window_va && va < vm->window_va + vm->ram_size && vm->window_va < va + size)
+        return false;
     if (!pt_is_canonical(va, host_mmu.levels) || !pt_is_canonical(va + size - 1, host_mmu.levels) ||
         va + size < va)
         return false;
@@ -66,7 +69,7 @@ static bool range_free_of_lodger(uint64_t va, uint64_t size)
 static bool range_free(void *ctx, uint64_t va, uint64_t size)
 {
     struct vm *vm = ctx;
-    if (!range_free_of_lodger(va, size))
+    if (!range_free_of_lodger(vm, va, size))
         return false;
     for (int i = 0; i < vm->vcpu_count; i++)
         if (!guest_range_free(vm, vm->vcpus[i].csr->satp, va, size))
@@ -148,7 +151,7 @@ static void move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
     }
     do
         new_va = reloc_random_region(&q, &vm->reloc_seed);
-    while (in_history(vm, new_va) || !range_free_of_lodger(new_va, FIRST_PORTION_SIZE));
+    while (in_history(vm, new_va) || !range_free_of_lodger(vm, new_va, FIRST_PORTION_SIZE));
     vm->fp_state.displaced = true;
     reloc_settle_reset(&vm->fp_state.settle, csr_read(CSR_TIME));
     first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);

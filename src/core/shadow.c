@@ -48,6 +48,14 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
     return true;
 }
 
+/* The guest-RAM window (vm.h), for the first portion's walks of the
+ * guest's tables: S-mode read-only, at a place the guest cannot reach. */
+static bool shadow_map_window(struct vm *vm, struct shadow *s)
+{
+    uint64_t va = vm_window_for(vm, s->guest_satp);
+    return !va || pt_map(&s->pt, va, vm->ram_hpa, vm->ram_size, PTE_R | PTE_A, 1);
+}
+
 static uint64_t shadow_key(uint64_t guest_satp, int *view)
 {
     uint64_t key = guest_satp & ~(SATP_ASID_MASK << SATP_ASID_SHIFT);
@@ -108,7 +116,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->view = view;
     victim->last_used = cache->clock;
     if (!pt_create(&victim->pt, host_mmu.levels, &mem_page_allocator) ||
-        !shadow_map_first_portion(vm, victim))
+        !shadow_map_first_portion(vm, victim) || !shadow_map_window(vm, victim))
         vm_end(vm, true, "out of host memory for shadow page tables");
     victim->asid = shadow_asid(vm, (int)(victim - cache->entries));
     victim->satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |

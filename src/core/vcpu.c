@@ -345,6 +345,11 @@ void vcpu_resume(struct vcpu *v)
     f->sum_satp[1] = satps[1];
     f->user_satp = satps[2];
     spin_unlock(&vm->lock);
+    /* Guest page faults from virtual U walk the guest's tables through the
+     * window when its shadows have one. */
+    f->window_va = vm_window_for(vm, v->csr->satp);
+    f->ram_gpa = vm->ram_gpa;
+    f->ram_size = vm->ram_size;
 
     /* The guest runs in U-mode; interrupts reach lodger whatever sstatus.SIE
      * is, since they target a more privileged mode (4.1.3). */

@@ -26,6 +26,21 @@ static uint64_t first_default_va(void)
     return ((uint64_t)-1 << (va_bits - 1)) + (1UL << 30);
 }
 
+/* The guest-RAM window: 512 GiB into the kernel half of the host's mode,
+ * non-canonical for every narrower mode (bits above the narrower mode's top
+ * bit are not all equal), so only guests of a narrower mode get it. */
+static uint64_t window_default_va(void)
+{
+    int va_bits = 12 + 9 * host_mmu.levels;
+    return host_mmu.levels > 3 ? ((uint64_t)-1 << (va_bits - 1)) + (1UL << 39) : 0;
+}
+
+uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp)
+{
+    int levels = pt_levels_of_mode(guest_satp >> SATP_MODE_SHIFT);
+    return levels && levels < host_mmu.levels ? vm->window_va : 0;
+}
+
 static struct vm vms[MAX_VMS];
 static int vm_count, vms_running;
 
@@ -192,6 +207,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
                  "outside host RAM)", (unsigned long)vm->first_va);
         return NULL;
     }
+    /* No window where the first portion was put by hand. */
+    vm->window_va = window_default_va();
+    if (vm->first_va < vm->window_va + vm->ram_size && vm->window_va < vm->first_va + FIRST_PORTION_SIZE)
+        vm->window_va = 0;
     lodger_random(&vm->reloc_seed, sizeof(vm->reloc_seed));
     vm->reloc_seed |= 1;                   /* xorshift never leaves 0 */
     vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
@@ -245,7 +264,7 @@ void vm_print_counters(const struct vm *vm)
         const uint64_t *fast = vm->vcpus[i].frame->fast_hits;
         static const char *const fast_names[FAST_KINDS] = {
             "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval", "sret",
-            "reflected", "chained",
+            "reflected", "chained", "page-faults",
         };
         /* Traps served: a chained access is also counted by its kind. */
         uint64_t fast_total = 0, fast_csr = 0;

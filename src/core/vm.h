@@ -59,6 +59,11 @@ struct vm {
     struct vm_image image;
     uint64_t ram_gpa, ram_size, ram_hpa;
     uint64_t first_va;          /* where the first portion is, in the guest's space */
+    /* The guest-RAM window: guest RAM mapped read-only (U=0) at window_va in
+     * every shadow of a guest table whose mode is narrower than the host's,
+     * a place such a guest can never reach (non-canonical for it), so that
+     * the first portion can walk the guest's tables (0: no window). */
+    uint64_t window_va;
     struct first_portion_stats fp;
     struct first_portion_state fp_state;
     uint64_t reloc_seed;
@@ -80,6 +85,9 @@ void __attribute__((noreturn)) vm_run(struct vm *vm);
 void __attribute__((noreturn)) vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void vm_print_counters(const struct vm *vm);
+
+/* The window's address for a guest satp (0: not mapped in its shadows). */
+uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp);
 
 /* Guest-physical memory, always through these bounds-checked helpers. */
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len);

@@ -194,6 +194,12 @@ first_trap_entry:
     beq t0, t1, .Lfast_ecall
     li t1, CAUSE_BREAKPOINT
     beq t0, t1, .Lfast_breakpoint
+    li t1, CAUSE_LOAD_PAGE_FAULT
+    beq t0, t1, .Lfast_page_fault
+    li t1, CAUSE_STORE_PAGE_FAULT
+    beq t0, t1, .Lfast_page_fault
+    li t1, CAUSE_FETCH_PAGE_FAULT
+    beq t0, t1, .Lfast_page_fault
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     bne t0, t1, .Lslow_path
     ld t0, FRAME_VMODE(sp)
@@ -454,11 +460,13 @@ first_trap_entry:
     bnez t0, .Lslow_path            /* from virtual S: an SBI call */
     li a4, CAUSE_USER_ECALL
     li a5, 0
+    li a7, FAST_REFLECT
     j .Lfast_reflect
 .Lfast_breakpoint:
     li a4, CAUSE_BREAKPOINT
     ld a5, FRAME_TVAL(sp)
-.Lfast_reflect:
+    li a7, FAST_REFLECT
+.Lfast_reflect:                     /* a4: cause, a5: tval, a7: fast_hits kind */
     load_sstatus_synced
     ld a6, FRAME_VMODE(sp)
     li t3, 0
@@ -490,11 +498,103 @@ first_trap_entry:
     switch_satp t3
     li t0, 7                        /* virtual S reads the counters the firmware allows */
     csrw scounteren, t0
-2:  li t3, FAST_REFLECT
-    count_hit t3
+2:  count_hit a7
     ld t0, FRAME_CSR_STVEC(sp)
     andi t0, t0, -4                 /* exceptions go to the base, vectored or not */
     j .Lfast_resume_at
+
+/* A page fault from virtual U that the guest's own table causes, reflected
+ * into the guest kernel like an ecall. The guest's table is walked as
+ * core/guest_walk.c does (privileged spec 4.3.2 steps 2-6; no A/D update)
+ * through the guest-RAM window (frame->window_va; 0: none, slow path), a
+ * read-only mapping of guest RAM that the guest's mode cannot reach. If the
+ * walk allows the access (a shadow fill, A/D to set, a device, a conflict)
+ * or reads a PTE outside RAM, the slow path does it all again. The C twin
+ * is fast_path.c's fast_page_fault. */
+.Lfast_page_fault:
+    ld t1, FRAME_VMODE(sp)
+    bnez t1, .Lslow_path            /* virtual S: SUM views, conflicts, devices */
+    ld a0, FRAME_WINDOW_VA(sp)
+    beqz a0, .Lslow_path
+    ld a1, FRAME_CSR_SATP(sp)
+    srli a2, a1, SATP_MODE_SHIFT
+    addi a2, a2, 3 - SATP_MODE_SV39 /* levels: Sv39 3, Sv48 4, Sv57 5 */
+    li t1, 3
+    blt a2, t1, .Lslow_path
+    li t1, 5
+    bgt a2, t1, .Lslow_path
+    ld a3, FRAME_TVAL(sp)           /* the faulting address */
+    slli t1, a2, 3
+    add t1, t1, a2
+    li t2, 64 - 12
+    sub t1, t2, t1                  /* 64 - VA bits */
+    sll t2, a3, t1
+    sra t2, t2, t1
+    bne t2, a3, .Lfast_page_fault_reflect   /* not canonical (step 1) */
+    slli a1, a1, 64 - 44
+    srli a1, a1, 64 - 44 - PAGE_SHIFT       /* a1: the root table, satp.PPN << 12 */
+    ld a4, FRAME_RAM_GPA(sp)
+    ld a5, FRAME_RAM_SIZE(sp)
+    li a6, PTE_N | PTE_PBMT | PTE_RESERVED_HIGH
+    addi a2, a2, -1                 /* a2: the level */
+1:  slli t1, a2, 3
+    add t1, t1, a2
+    addi t1, t1, PAGE_SHIFT
+    srl t2, a3, t1
+    andi t2, t2, 511
+    slli t2, t2, 3
+    add t2, t2, a1
+    sub t2, t2, a4                  /* the PTE's offset in guest RAM */
+    bgeu t2, a5, .Lslow_path        /* outside RAM: the walk's access fault */
+    add t2, t2, a0
+    ld t3, 0(t2)                    /* the PTE, through the window (step 2) */
+    andi t4, t3, PTE_V              /* step 3: invalid, W without R, reserved bits */
+    beqz t4, .Lfast_page_fault_reflect
+    andi t4, t3, PTE_R | PTE_W
+    li t5, PTE_W
+    beq t4, t5, .Lfast_page_fault_reflect
+    and t4, t3, a6
+    bnez t4, .Lfast_page_fault_reflect
+    andi t4, t3, PTE_R | PTE_X
+    bnez t4, 2f
+    andi t4, t3, PTE_D | PTE_A | PTE_U  /* reserved in non-leaf PTEs (4.3.1) */
+    bnez t4, .Lfast_page_fault_reflect
+    srli a1, t3, PTE_PPN_SHIFT      /* step 4: the next table (reserved bits are 0) */
+    slli a1, a1, PAGE_SHIFT
+    addi a2, a2, -1
+    bgez a2, 1b
+    j .Lfast_page_fault_reflect     /* a pointer at level 0 */
+2:  andi t4, t3, PTE_U              /* step 5: a leaf; U-mode needs U, then R/W/X */
+    beqz t4, .Lfast_page_fault_reflect
+    ld t0, FRAME_CAUSE(sp)
+    li t1, CAUSE_FETCH_PAGE_FAULT
+    andi t4, t3, PTE_X
+    beq t0, t1, 3f
+    li t1, CAUSE_STORE_PAGE_FAULT
+    andi t4, t3, PTE_W
+    beq t0, t1, 3f
+    andi t4, t3, PTE_R              /* a load: R, or X with sstatus.MXR */
+    bnez t4, 3f
+    ld t5, FRAME_CSR_SSTATUS(sp)
+    li t6, SSTATUS_MXR
+    and t5, t5, t6
+    beqz t5, 3f
+    andi t4, t3, PTE_X
+3:  beqz t4, .Lfast_page_fault_reflect
+    slli t1, a2, 3                  /* step 6: a misaligned superpage */
+    add t1, t1, a2
+    li t5, 1
+    sll t5, t5, t1
+    addi t5, t5, -1
+    srli t6, t3, PTE_PPN_SHIFT
+    and t6, t6, t5
+    bnez t6, .Lfast_page_fault_reflect
+    j .Lslow_path                   /* the guest's table allows it */
+.Lfast_page_fault_reflect:
+    ld a4, FRAME_CAUSE(sp)
+    ld a5, FRAME_TVAL(sp)
+    li a7, FAST_PAGE_FAULT
+    j .Lfast_reflect
 
 /*
  * first_resume_guest(a0 = frame address in the guest's space, a1 = guest satp,

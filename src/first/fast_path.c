@@ -4,6 +4,7 @@
  * (core/vcsr.c), so the assembly has a reference to be read against. */
 #include "first/frame.h"
 #include "arch/riscv/encoding.h"
+#include "arch/riscv/pagetable.h"
 
 static uint64_t new_value(unsigned funct3, uint64_t old, uint64_t operand)
 {
@@ -128,8 +129,9 @@ static bool fast_sret(struct trap_frame *f)
     return true;
 }
 
-/* A guest-user ecall or a breakpoint into the guest kernel (.Lfast_reflect). */
-static bool fast_reflect(struct trap_frame *f, uint64_t cause, uint64_t tval)
+/* A guest-user ecall, a breakpoint or a page fault into the guest kernel
+ * (.Lfast_reflect). */
+static bool fast_reflect(struct trap_frame *f, uint64_t cause, uint64_t tval, enum fast_kind kind)
 {
     struct vcsr *c = &f->csr;
     if (c->sstatus & SSTATUS_FS)
@@ -148,17 +150,72 @@ static bool fast_reflect(struct trap_frame *f, uint64_t cause, uint64_t tval)
     f->vmode = 1;
     if (satp)
         f->guest_satp = satp;
-    f->fast_hits[FAST_REFLECT]++;
+    f->fast_hits[kind]++;
     f->pc = c->stvec & ~3UL;
     return true;
+}
+
+/* Whether the guest's leaf PTE lets virtual U make the access of cause
+ * (core/guest_walk.c leaf_allows with user = true). */
+static bool user_leaf_allows(uint64_t pte, uint64_t cause, uint64_t sstatus)
+{
+    if (!(pte & PTE_U))
+        return false;
+    if (cause == CAUSE_FETCH_PAGE_FAULT)
+        return pte & PTE_X;
+    if (cause == CAUSE_STORE_PAGE_FAULT)
+        return pte & PTE_W;
+    return (pte & PTE_R) || ((sstatus & SSTATUS_MXR) && (pte & PTE_X));
+}
+
+/* A page fault from virtual U that the guest's own table causes
+ * (.Lfast_page_fault): the walk of core/guest_walk.c (privileged spec
+ * 4.3.2), without A/D updates, reading the guest's tables through the
+ * guest-RAM window. Declined when the walk allows the access or reads a
+ * PTE outside RAM. */
+static bool fast_page_fault(struct trap_frame *f)
+{
+    if (f->vmode || !f->window_va)
+        return false;
+    uint64_t satp = f->csr.satp, va = f->tval;
+    int levels = pt_levels_of_mode(satp >> SATP_MODE_SHIFT);
+    if (!levels)
+        return false;
+    if (pt_is_canonical(va, levels)) {
+        uint64_t table = (satp & SATP_PPN_MASK) << PAGE_SHIFT;
+        for (int level = levels - 1; level >= 0; level--) {
+            uint64_t offset = table + ((va >> (PAGE_SHIFT + 9 * level)) & 511) * 8 - f->ram_gpa;
+            if (offset >= f->ram_size)
+                return false;
+            uint64_t pte = *(const volatile uint64_t *)(uintptr_t)(f->window_va + offset);
+            if (!(pte & PTE_V) || (pte & (PTE_R | PTE_W)) == PTE_W ||
+                (pte & (PTE_N | PTE_PBMT | PTE_RESERVED_HIGH)))
+                break;
+            if (!(pte & (PTE_R | PTE_X))) {
+                if (pte & (PTE_D | PTE_A | PTE_U))
+                    break;
+                table = pte_to_pa(pte);
+                continue;
+            }
+            if (!user_leaf_allows(pte, f->cause, f->csr.sstatus))
+                break;
+            if (level > 0 && ((pte >> PTE_PPN_SHIFT) & ((1UL << (9 * level)) - 1)))
+                break;
+            return false;       /* allowed: the second portion fills the shadow */
+        }
+    }
+    return fast_reflect(f, f->cause, f->tval, FAST_PAGE_FAULT);
 }
 
 bool fast_path_trap(struct trap_frame *f)
 {
     if (f->cause == CAUSE_USER_ECALL)
-        return !f->vmode && fast_reflect(f, CAUSE_USER_ECALL, 0);
+        return !f->vmode && fast_reflect(f, CAUSE_USER_ECALL, 0, FAST_REFLECT);
     if (f->cause == CAUSE_BREAKPOINT)
-        return fast_reflect(f, CAUSE_BREAKPOINT, f->tval);
+        return fast_reflect(f, CAUSE_BREAKPOINT, f->tval, FAST_REFLECT);
+    if (f->cause == CAUSE_LOAD_PAGE_FAULT || f->cause == CAUSE_STORE_PAGE_FAULT ||
+        f->cause == CAUSE_FETCH_PAGE_FAULT)
+        return fast_page_fault(f);
     if (f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->vmode && f->tval == MATCH_SRET)
         return fast_sret(f);
     return fast_path_csr(f);
@@ -221,6 +278,7 @@ bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, str
     FIELD(csr.sepc); FIELD(csr.scause); FIELD(csr.stval); FIELD(csr.satp);
     FIELD(csr.scounteren); FIELD(csr.senvcfg); FIELD(vmode); FIELD(user_satp);
     /* Not nested_t1: entry.S's scratch while it checks a trap from S-mode. */
+    FIELD(window_va); FIELD(ram_gpa); FIELD(ram_size);
 #undef FIELD
     for (int k = 0; k < 2; k++)
         if (differs(d, "sum_satp", k, a->sum_satp[k], b->sum_satp[k]))

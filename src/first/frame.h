@@ -34,6 +34,10 @@ struct trap_frame {
     uint64_t sum_satp[2];
     uint64_t user_satp;
     uint64_t nested_t1;      /* entry.S: t1 while it checks a trap from S-mode */
+    /* The guest-RAM window (vm.h): where guest-physical ram_gpa is mapped,
+     * read-only, in the shadows of the guest's current satp; 0 if none. */
+    uint64_t window_va;
+    uint64_t ram_gpa, ram_size;
 };
 
 /* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
@@ -43,6 +47,7 @@ enum fast_kind {
     FAST_SRET,          /* sret from virtual S */
     FAST_REFLECT,       /* a guest-user ecall, or a breakpoint, into the guest kernel */
     FAST_CHAINED,       /* a CSR access or sret served in the trap of the one before */
+    FAST_PAGE_FAULT,    /* a guest-user page fault its own table causes, into the guest kernel */
     FAST_KINDS,
 };
 

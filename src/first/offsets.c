@@ -38,6 +38,11 @@ void offsets(void)
     DEFINE(FAST_CHAINED, FAST_CHAINED);
     DEFINE(FAST_CHAIN_MAX, FAST_CHAIN_MAX);
     DEFINE(FRAME_NESTED_T1, offsetof(struct trap_frame, nested_t1));
+    DEFINE(FAST_PAGE_FAULT, FAST_PAGE_FAULT);
+    DEFINE(FRAME_WINDOW_VA, offsetof(struct trap_frame, window_va));
+    DEFINE(FRAME_RAM_GPA, offsetof(struct trap_frame, ram_gpa));
+    DEFINE(FRAME_RAM_SIZE, offsetof(struct trap_frame, ram_size));
+    DEFINE(FRAME_CSR_SATP, offsetof(struct trap_frame, csr.satp));
     DEFINE(FRAME_VMODE, offsetof(struct trap_frame, vmode));
     DEFINE(FRAME_FAST_HITS, offsetof(struct trap_frame, fast_hits));
     DEFINE(FRAME_CSR_SSTATUS, offsetof(struct trap_frame, csr.sstatus));

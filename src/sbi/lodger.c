@@ -35,7 +35,8 @@ enum {
 #define ID_FIRST_VA 54         /* per VM: where the first portion is now (for tests) */
 #define ID_FAST_REFLECT 55      /* fast path: traps reflected into the guest kernel */
 #define ID_FAST_CHAINED 56      /* fast path: accesses served in the trap of the one before */
-#define ID_COUNT 57
+#define ID_FAST_PAGE_FAULT 57   /* fast path: guest-user page faults reflected */
+#define ID_COUNT 58
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -46,6 +47,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     if (id >= ID_FAST && id <= ID_FAST + FAST_SRET) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
     if (id == ID_FAST_REFLECT) { *out = v->frame->fast_hits[FAST_REFLECT]; return true; }
     if (id == ID_FAST_CHAINED) { *out = v->frame->fast_hits[FAST_CHAINED]; return true; }
+    if (id == ID_FAST_PAGE_FAULT) { *out = v->frame->fast_hits[FAST_PAGE_FAULT]; return true; }
     if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
         *out = fp->relocations[id - ID_RELOCATIONS];
         return true;

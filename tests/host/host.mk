@@ -22,7 +22,8 @@ $(B)/host/test_guest_dt: src/core/guest_dt.c
 $(B)/host/test_uart: src/dev/uart.c
 $(B)/host/test_plic: src/dev/plic.c
 $(B)/host/test_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
-$(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c
+$(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_walk.c \
+	src/arch/riscv/pagetable.c
 $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
 

@@ -1,7 +1,8 @@
 /* Host tests for src/first/fast_path.c, the C twin of the first portion's
  * fast paths (src/first/entry.S, .Lfast_paths): what it declines, and a
  * randomized differential check against the second portion's CSR emulation
- * (src/core/vcsr.c). */
+ * (src/core/vcsr.c), and one of the page-fault walk against the guest
+ * page-table walker (src/core/guest_walk.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 
 #include "arch/riscv/encoding.h"
 #include "core/vcsr.h"
+#include "core/guest_walk.h"
+#include "arch/riscv/pagetable.h"
 #include "first/frame.h"
 
 /* What lodger gives a guest (core/vm.c): F/D offered, so FS is writable. */
@@ -1019,6 +1022,218 @@ static void chain_stops_and_declines(void **state)
     assert_int_equal(f.csr.sie, 0);
 }
 
+/* ---- page faults from virtual U, against core/guest_walk.c ---- */
+
+/* A small guest RAM holding random page tables; the twin reads it through
+ * frame->window_va as the assembly reads the window. */
+#define RAM_GPA 0x80000000UL
+#define RAM_PAGES 64
+static uint64_t guest_ram[RAM_PAGES][512] __attribute__((aligned(4096)));
+
+static void *ram_to_host(const void *ctx, uint64_t gpa, uint64_t len)
+{
+    (void)ctx;
+    uint64_t size = sizeof(guest_ram);
+    if (gpa < RAM_GPA || len > size || gpa - RAM_GPA > size - len)
+        return NULL;
+    return (char *)guest_ram + (gpa - RAM_GPA);
+}
+
+static uint64_t random_ppn(void)
+{
+    switch (rng() % 8) {
+    case 0: return rng() & SATP_PPN_MASK;           /* almost surely outside RAM */
+    case 1: return RAM_GPA >> PAGE_SHIFT;           /* aligned for 2 MiB and 1 GiB leaves */
+    default: return (RAM_GPA >> PAGE_SHIFT) + rng() % RAM_PAGES;
+    }
+}
+
+/* Invalid entries, pointers (some with the bits reserved in non-leaf PTEs),
+ * leaves with any permissions (W without R too), reserved bits now and then. */
+static uint64_t random_pte(void)
+{
+    uint64_t pte = random_ppn() << PTE_PPN_SHIFT | PTE_V, kind = rng() % 16;
+    if (kind < 2)
+        return rng() & ~PTE_V;
+    if (kind < 10)
+        pte |= rng() % 8 == 0 ? rng() & (PTE_D | PTE_A | PTE_U | PTE_G) : 0;
+    else
+        pte |= rng() & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_G | PTE_A | PTE_D);
+    if (rng() % 12 == 0)
+        pte |= rng() & (PTE_N | PTE_PBMT | PTE_RESERVED_HIGH);
+    return pte;
+}
+
+static void fill_guest_ram(void)
+{
+    for (int p = 0; p < RAM_PAGES; p++)
+        for (int i = 0; i < 512; i++)
+            guest_ram[p][i] = random_pte();
+}
+
+static const uint64_t page_fault_causes[] = {
+    CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_PAGE_FAULT, CAUSE_STORE_PAGE_FAULT,
+};
+
+static enum access_type access_of(uint64_t cause)
+{
+    return cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_FETCH
+         : cause == CAUSE_LOAD_PAGE_FAULT ? ACCESS_LOAD : ACCESS_STORE;
+}
+
+/* A page fault from virtual U on the random tables. */
+static struct trap_frame page_fault_frame(void)
+{
+    struct trap_frame f = random_frame();
+    static const uint64_t modes[] = { SATP_MODE_SV39, SATP_MODE_SV48, SATP_MODE_SV57 };
+    uint64_t mode = modes[rng() % 3];
+    int bits = 12 + 9 * pt_levels_of_mode(mode);
+    f.cause = page_fault_causes[rng() % 3];
+    f.vmode = VMODE_U;
+    f.csr.satp = mode << SATP_MODE_SHIFT | (rng() & SATP_ASID_MASK) << SATP_ASID_SHIFT |
+                 random_ppn();
+    /* Mostly canonical for the mode. */
+    f.tval = rng() % 8 ? (uint64_t)((int64_t)(rng() << (64 - bits)) >> (64 - bits)) : rng();
+    f.window_va = (uint64_t)(uintptr_t)guest_ram;
+    f.ram_gpa = RAM_GPA;
+    f.ram_size = sizeof(guest_ram);
+    return f;
+}
+
+/* The guest kernel takes the fault (privileged spec 4.1.1, 4.1.9; what
+ * vcpu.c's enter_guest_trap does), on the view of its SUM. */
+static struct trap_frame reflected(struct trap_frame f)
+{
+    if (f.csr.sstatus & SSTATUS_FS)
+        f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_FS) | (f.status & SSTATUS_FS);
+    uint64_t s = f.csr.sstatus;
+    f.csr.sepc = f.pc;
+    f.csr.scause = f.cause;
+    f.csr.stval = f.tval;
+    f.csr.sstatus = (s & ~(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP)) |
+                    (s & SSTATUS_SIE ? SSTATUS_SPIE : 0);
+    f.guest_satp = f.sum_satp[(s & SSTATUS_SUM) != 0];
+    f.vmode = VMODE_S;
+    f.pc = f.csr.stvec & ~3UL;
+    f.fast_hits[FAST_PAGE_FAULT]++;
+    return f;
+}
+
+static void page_fault_declined_without_window_or_from_s(void **state)
+{
+    (void)state;
+    memset(guest_ram, 0, sizeof(guest_ram));    /* every entry invalid: a guest fault */
+    struct trap_frame f = page_fault_frame();
+    f.csr.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | RAM_GPA >> PAGE_SHIFT;
+    f.tval = 0x10000;
+    f.sum_satp[0] = f.sum_satp[1] = SATP_SUM0;
+    struct trap_frame served = f, want = reflected(f);
+    assert_true(fast_path_trap(&served));
+    assert_frame_equal(&served, &want);
+    assert_int_equal(served.csr.stval, 0x10000);
+    /* No window (a guest of the host's own mode): the slow path. */
+    struct trap_frame g = f, before = f;
+    g.window_va = before.window_va = 0;
+    assert_false(fast_path_trap(&g));
+    assert_frame_equal(&g, &before);
+    /* From virtual S: the slow path (SUM views, conflicts, devices). */
+    g = before = f;
+    g.vmode = before.vmode = VMODE_S;
+    assert_false(fast_path_trap(&g));
+    assert_frame_equal(&g, &before);
+    /* The guest kernel's view for its SUM not built yet. */
+    g = f;
+    g.sum_satp[(g.csr.sstatus & SSTATUS_SUM) != 0] = 0;
+    assert_false(fast_path_trap(&g));
+}
+
+/* The window is the guest's RAM from ram_gpa: a table outside it is the
+ * walk's access fault, left to the slow path. */
+static void page_fault_declined_for_a_table_outside_ram(void **state)
+{
+    (void)state;
+    memset(guest_ram, 0, sizeof(guest_ram));
+    struct trap_frame f = page_fault_frame();
+    f.sum_satp[0] = f.sum_satp[1] = SATP_SUM0;
+    f.tval = 0x10000;
+    f.csr.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | ((RAM_GPA >> PAGE_SHIFT) + RAM_PAGES);
+    struct trap_frame before = f;
+    assert_false(fast_path_trap(&f));
+    assert_frame_equal(&f, &before);
+    f.csr.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | ((RAM_GPA >> PAGE_SHIFT) - 1);
+    assert_false(fast_path_trap(&f));
+    /* A pointer out of RAM one level down. */
+    guest_ram[0][0] = ((RAM_GPA >> PAGE_SHIFT) + RAM_PAGES) << PTE_PPN_SHIFT | PTE_V;
+    f.csr.satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | RAM_GPA >> PAGE_SHIFT;
+    before = f;
+    assert_false(fast_path_trap(&f));
+    assert_frame_equal(&f, &before);
+}
+
+#define WALK_ITERATIONS 200000
+
+static void page_fault_differential_against_guest_walk(void **state)
+{
+    (void)state;
+    struct walk_memory mem = { ram_to_host, NULL };
+    unsigned long reflected_canonical = 0, reflected_other = 0, allowed = 0, superpages = 0,
+                  access_faults = 0, no_view = 0, by_cause[16] = { 0 };
+    rng_state = 0x13198a2e03707344UL;
+    for (int iter = 0; iter < WALK_ITERATIONS; iter++) {
+        if (iter % 200 == 0)
+            fill_guest_ram();
+        struct trap_frame f = page_fault_frame();
+        const struct trap_frame before = f;
+        struct walk_request req = {
+            .satp = f.csr.satp, .va = f.tval, .access = access_of(f.cause), .user = true,
+            .sum = f.csr.sstatus & SSTATUS_SUM, .mxr = f.csr.sstatus & SSTATUS_MXR,
+            .update_ad = false,
+        };
+        struct walk_result res;
+        enum walk_status st = guest_walk(&mem, &req, &res);
+        struct trap_frame want = before;
+        bool serve = false;
+        if (st == WALK_PAGE_FAULT) {
+            want = reflected(before);
+            serve = want.guest_satp != 0;
+            if (!serve) {       /* declined after the FS sync, as for ecalls */
+                want = before;
+                if (want.csr.sstatus & SSTATUS_FS)
+                    want.csr.sstatus = (want.csr.sstatus & ~SSTATUS_FS) | (want.status & SSTATUS_FS);
+            }
+        }
+        bool handled = fast_path_trap(&f);
+        if (handled != serve || frames_differ(&f, &want)) {
+            print_error("iteration %d: cause %lu va 0x%lx satp 0x%lx sstatus 0x%lx: walk %d, "
+                        "%s, expected %s\n", iter, (unsigned long)before.cause,
+                        (unsigned long)before.tval, (unsigned long)before.csr.satp,
+                        (unsigned long)before.csr.sstatus, (int)st,
+                        handled ? "served" : "declined", serve ? "served" : "declined");
+            fail();
+        }
+        int levels = pt_levels_of_mode(before.csr.satp >> SATP_MODE_SHIFT);
+        if (serve) {
+            by_cause[before.cause]++;
+            if (pt_is_canonical(before.tval, levels))
+                reflected_canonical++;
+            else
+                reflected_other++;
+        }
+        no_view += st == WALK_PAGE_FAULT && !serve;
+        allowed += st == WALK_OK;
+        superpages += st == WALK_OK && res.level > 0;
+        access_faults += st == WALK_ACCESS_FAULT;
+    }
+    print_message("reflected %lu (+%lu non-canonical), allowed %lu (%lu superpages), "
+                  "access faults %lu, no view %lu\n", reflected_canonical, reflected_other,
+                  allowed, superpages, access_faults, no_view);
+    /* Not vacuous: every outcome, for every access type. */
+    assert_true(reflected_canonical > 10000 && reflected_other > 1000);
+    assert_true(allowed > 1000 && superpages > 100 && access_faults > 1000 && no_view > 1000);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(by_cause[page_fault_causes[i]] > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1051,6 +1266,9 @@ int main(void)
         cmocka_unit_test(fast_hits_count_each_kind),
         cmocka_unit_test(frame_diff_finds_every_field),
         cmocka_unit_test(differential_against_vcsr),
+        cmocka_unit_test(page_fault_declined_without_window_or_from_s),
+        cmocka_unit_test(page_fault_declined_for_a_table_outside_ram),
+        cmocka_unit_test(page_fault_differential_against_guest_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
