@@ -137,12 +137,15 @@ first_trap_entry:
 
 /*
  * Fast paths: the guest kernel's accesses to the virtual CSRs it touches on
- * every trap and every interrupt toggle, served here without leaving the
- * guest's address space. The C twin, src/first/fast_path.c, follows this
- * code step by step and is what the host tests check. Anything unusual
- * (virtual U-mode, stval without the instruction, a change of SUM/MXR/FS,
- * an interrupt that may become deliverable) goes to .Lslow_path with the
- * frame as the trap entry left it. All guest registers are in the frame.
+ * every trap and every interrupt toggle, its sret, and the traps of its
+ * users that are its own business (ecalls, breakpoints, page faults its
+ * table causes), served here without leaving the guest's address space.
+ * The C twin, src/first/fast_path.c, follows this code step by step and is
+ * what the host tests check (and checking builds, make CHECK_FAST=1, on
+ * every trap). Anything unusual (stval without the instruction, a change
+ * of MXR, an interrupt that may become deliverable, a shadow view not built
+ * yet) goes to .Lslow_path with the frame as the trap entry left it. All
+ * guest registers are in the frame.
  */
 .macro csr_new_value            /* t4 = op(a7 old, a5 operand) by funct3 in a1 */
     andi t0, a1, 3
