@@ -223,10 +223,14 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 {
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
         return;     /* never the first portion itself */
+    /* Nor the guest-RAM window, in the shadows that have it (their guest
+     * cannot map there); a guest of the host's mode may use that place. */
+    bool in_window = vm->window_va && va >= vm->window_va && va < vm->window_va + vm->ram_size;
     spin_lock(&vm->lock);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
-        if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)))
+        if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
+            (in_window && vm_window_for(vm, s->guest_satp)))
             continue;
         if (pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE))
             __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)s->asid) : "memory");

@@ -7,7 +7,9 @@
  * kernel with the spec's scause and stval. Under lodger these faults are
  * reflected by the first portion (docs/COUNTERS.md id 57): the counter
  * must have grown by exactly the number of page faults the guest took;
- * natively (no counter) that number is printed as it is. */
+ * natively (no counter) that number is printed as it is. The guest also
+ * fences the addresses of lodger's window, which must not lose it; an Sv57
+ * guest may map and remap that place as its own. */
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
 
@@ -132,6 +134,11 @@ int guest_main(void)
     accesses("nonleaf_d", T + 3 * GIGA + 0x1000, 1);
     /* Not canonical for Sv48: the bottom of the hole, lodger's guest-RAM
      * window and first portion on an Sv57 host, the top of the hole. */
+    /* A guest may fence any address, lodger's window included: the
+     * window stays (every fault below walks through it). */
+    sfence_va(0xff00008000000000UL);
+    sfence_va(0xff00008000200000UL);
+    sfence_va(0xff00000040000000UL);
     accesses("noncanonical_low", 0x0000800000000000UL, 1);
     accesses("noncanonical_window", 0xff00008000000000UL, 1);
     accesses("noncanonical_first_portion", 0xff00000040000000UL, 1);
@@ -154,5 +161,22 @@ int guest_main(void)
     else
         gprintf("case page_faults_reflected_by_first_portion: %lu\n", page_faults);
     satp_switch(0);
+
+    /* Sv57: the same place is the guest's own (no window in its shadows),
+     * and a fence of it drops the guest's old mapping. */
+    unsigned long *root57 = pt_alloc(), place = 0xff00008000000000UL;
+    pt_map_identity(root57, 5);
+    pt_map(root57, 5, UCODE, (unsigned long)user_page, PAGE, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
+    pt_map(root57, 5, UCODE + PAGE, (unsigned long)mailbox, PAGE, USER_RW);
+    pt_map(root57, 5, place, DATA + 11 * PAGE, PAGE, USER_RW);
+    satp = satp_of(root57, 5, 0);
+    satp_switch(satp);
+    if (csr_read(satp) == satp) {
+        user_case("sv57_window_place_load", u_load, place + 0x48);
+        *pt_slot(root57, 5, place, 0) = PTE(DATA + 12 * PAGE, USER_RW);
+        sfence_va(place);
+        user_case("sv57_window_place_load_after_remap", u_load, place + 0x48);
+        satp_switch(0);
+    }
     return failures;
 }
