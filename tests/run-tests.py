@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("LODGER_BUILD", os.path.join(ROOT, "build"))
 RUN = os.path.join(ROOT, "tools", "lodger-run")
 GUEST_TIMEOUT = 300
+PANIC_TIMEOUT = 240     # the panic comes ~15-60 s into the boot under lodger
 passed, failed, failures = 0, 0, []
 verbose = os.environ.get("VERBOSE")
 
@@ -190,6 +191,10 @@ def linux_tests():
         # relocation happens with the other vCPU to hold.
         runs["linux smp, first portion on the kernel image"] = pool.submit(
             run, [RUN, "--first-portion", "0xffffffff80000000"] + smp + args, 900)
+        # No init in the initramfs: Linux panics ("VFS: Unable to mount root
+        # fs") and spins; lodger sees the report on the console and ends the VM.
+        panic = pool.submit(run, [RUN] + args[:-1] + [args[-1] + " rdinit=/nonexistent"],
+                            PANIC_TIMEOUT)
         compare("linux smp (2 vCPUs on 2 harts)", native_smp.result(), lodger_smp.result())
         for name, future in runs.items():
             status, out = future.result()
@@ -197,6 +202,12 @@ def linux_tests():
             m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
             result(f"{name}: conflict detected and relocated",
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
+        status, out = panic.result()
+        ended = re.search(r'^lodger: vm0 ended: guest kernel panic \("Kernel panic - not syncing: '
+                          r'VFS: Unable to mount root fs on unknown-block\(0,0\)"\)', out, re.M)
+        result("linux kernel panic: reported, VM ended, QEMU exits non-zero",
+               bool(ended) and status not in (0, "timeout") and "lodger: no VM left" in out,
+               f"status {status}:\n{out[-3000:]}")
 
 
 def expect_refusal(name, cmd, pattern, timeout=60):

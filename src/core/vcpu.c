@@ -92,12 +92,16 @@ void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
     enter_guest_trap(v, cause, tval);
 }
 
-/* The host timer holds the earliest of the vCPU's deadline and the next
- * console-input poll; the firmware is only called when that changes. */
+/* The host timer holds the earliest of the vCPU's deadline, the next
+ * console-input poll and the end of a panic report's grace period; the
+ * firmware is only called when that changes. */
 static void program_host_timer(struct vcpu *v)
 {
     struct hart *h = this_hart();
     uint64_t deadline = v->timer_deadline < h->next_poll ? v->timer_deadline : h->next_poll;
+    uint64_t panic_at = __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE);
+    if (panic_at < deadline)
+        deadline = panic_at;
     if (deadline != h->timer_programmed) {
         h->timer_programmed = deadline;
         firmware_set_timer(deadline);
@@ -121,6 +125,10 @@ static void update_timer(struct vcpu *v)
 {
     struct hart *h = this_hart();
     uint64_t now = csr_read(CSR_TIME);
+    /* A guest kernel panic was reported on its console, and the report is
+     * complete (or had its grace period): the guest will never go on. */
+    if (now >= __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE))
+        vm_end_panic(v->vm);
     if (v->timer_deadline != VM_NO_DEADLINE && now >= v->timer_deadline) {
         v->csr->sip |= SIP_STIP;
         v->timer_deadline = VM_NO_DEADLINE;

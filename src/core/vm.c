@@ -273,13 +273,29 @@ void vm_print_counters(const struct vm *vm)
     }
 }
 
+void vm_end_panic(struct vm *vm)
+{
+    char reason[GUEST_PANIC_REASON_MAX];
+    spin_lock(&vm->board.lock);
+    memcpy(reason, vm->board.panic_reason, sizeof(reason));
+    spin_unlock(&vm->board.lock);
+    reason[sizeof(reason) - 1] = 0;
+    vm_end(vm, true, "guest kernel panic (\"Kernel panic - not syncing: %s\")", reason);
+}
+
 void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
 {
-    char why[160];
+    char why[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    /* Once: two vCPUs may find a reason at the same time (a panic's grace
+     * period ends on every hart that runs one). */
+    if (__atomic_exchange_n(&vm->ending, 1, __ATOMIC_ACQ_REL)) {
+        this_hart()->vcpu = NULL;
+        hart_park();
+    }
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);

@@ -68,6 +68,7 @@ struct vm {
     struct vcpu vcpus[VM_MAX_VCPUS];
     struct spinlock lock;       /* shadows, first-portion moves */
     volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
+    volatile int ending;        /* vm_end has begun (on one hart) */
     volatile bool ended;
     int exit_failed;            /* the guest reported a failure */
 };
@@ -78,6 +79,8 @@ void __attribute__((noreturn)) vm_run(struct vm *vm);
 /* Ends the VM: prints why and its counters; lodger shuts down when no VM is left. */
 void __attribute__((noreturn)) vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Ends the VM after its kernel reported a panic on its console (dev/board.c). */
+void __attribute__((noreturn)) vm_end_panic(struct vm *vm);
 void vm_print_counters(const struct vm *vm);
 
 /* Guest-physical memory, always through these bounds-checked helpers. */
