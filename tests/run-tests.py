@@ -170,6 +170,44 @@ LINUX_IMAGE = os.path.join(os.environ.get("LODGER_CACHE", os.path.expanduser("~/
                            "riscv64", "Image")
 
 
+def linux_reboot_session(extra, append=""):
+    """Linux under lodger: `reboot` at the shell restarts the VM, which boots
+    to a shell again; `poweroff` then exits QEMU with 0. Returns an error or None."""
+    import pexpect
+    args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
+            "--append", "console=ttyS0 earlycon=sbi " + append] + extra
+    child = pexpect.spawn(RUN, args, cwd=ROOT, timeout=400, encoding="utf-8",
+                          codec_errors="replace")
+    try:
+        child.expect("guest# ")
+        child.sendline("reboot")
+        child.expect(r"\r*\nlodger: vm0: reboot requested by the guest; restarting\r*\n", timeout=60)
+        child.expect(r"lodger: vm0: boot 2: vCPU 0 starts on hart \d+ \(vCPU (\d+) asked\)\r*\n",
+                     timeout=60)
+        asked = child.match.group(1)
+        child.expect("lodger-guest: init reached")
+        child.expect("guest# ")
+        child.sendline("echo $(grep -c ^processor /proc/cpuinfo) cpus, $((6 * 7)) typed")
+        child.expect(r"(\d+) cpus, 42 typed", timeout=60)
+        cpus = child.match.group(1)
+        child.expect("guest# ", timeout=60)
+        child.sendline("poweroff")
+        child.expect(pexpect.EOF, timeout=120)
+        child.close()
+        if child.exitstatus != 0:
+            return f"exit status {child.exitstatus}"
+        want = extra[extra.index("--vcpus") + 1] if "--vcpus" in extra else "1"
+        if cpus != want:
+            return f"{cpus} CPUs after the reboot, want {want}"
+        want = re.search(r"reboot=s(\d+)", append)
+        if want and asked != want.group(1):
+            return f"vCPU {asked} asked for the reboot, want {want.group(1)} (reboot={append})"
+        return None
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        child.close(force=True)
+        return f"{type(e).__name__}: {(child.before or '')[-2000:]}"
+
+
 def linux_tests():
     """Debian's kernel with the busybox initramfs runs tests/linux/test.sh."""
     args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
@@ -195,6 +233,11 @@ def linux_tests():
         # fs") and spins; lodger sees the report on the console and ends the VM.
         panic = pool.submit(run, [RUN] + args[:-1] + [args[-1] + " rdinit=/nonexistent"],
                             PANIC_TIMEOUT)
+        # A reboot with two vCPUs, asked by vCPU 1 (Linux reboots from
+        # reboot_cpu: both stop, vCPU 0 starts over on vCPU 1's hart), and
+        # the first portion moved off the kernel image (it goes back for boot 2).
+        reboot = pool.submit(linux_reboot_session, ["--first-portion", "0xffffffff80000000"] + smp,
+                             "reboot=s1")
         compare("linux smp (2 vCPUs on 2 harts)", native_smp.result(), lodger_smp.result())
         for name, future in runs.items():
             status, out = future.result()
@@ -202,6 +245,9 @@ def linux_tests():
             m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
             result(f"{name}: conflict detected and relocated",
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
+        why = reboot.result()
+        result("linux reboot under lodger (2 vCPUs): boots again to a shell, poweroff exits 0",
+               why is None, why or "")
         status, out = panic.result()
         ended = re.search(r'^lodger: vm0 ended: guest kernel panic \("Kernel panic - not syncing: '
                           r'VFS: Unable to mount root fs on unknown-block\(0,0\)"\)', out, re.M)

@@ -168,7 +168,7 @@ void vcpu_wait_for_interrupt(struct vcpu *v)
         csr_clear(CSR_SIP, SIP_SSIP);
         vcpu_serve_requests(v);
         update_timer(v);
-        if ((v->csr->sip & v->csr->sie) || v->vm->ended)
+        if ((v->csr->sip & v->csr->sie) || v->vm->ended || v->vm->rebooting)
             return;
         csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
         wait_for_interrupt();
@@ -295,6 +295,8 @@ void vcpu_resume(struct vcpu *v)
     struct hart *h = this_hart();
     if (vm->ended)
         hart_park();
+    if (__atomic_load_n(&vm->rebooting, __ATOMIC_ACQUIRE))
+        vcpu_stop_for_reboot(v);    /* the rebooting vCPU waits for this */
     h->vcpu = v;
     v->hart = h;
     /* Enter guest mode unless another vCPU holds this VM (it checks
@@ -431,7 +433,7 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 {
     struct hart *target = NULL;
     spin_lock(&start_lock);
-    for (int i = 0; i < hart_count && !target; i++) {
+    for (int i = 0; i < hart_count && !target && !v->vm->rebooting; i++) {
         struct hart *h = &harts[i];
         if (h->online && !h->vcpu && !h->assigned && h != this_hart())
             target = h;
@@ -462,4 +464,26 @@ void vcpu_stop(struct vcpu *v)
         if (v->vm->vcpus[i].state != VCPU_STOPPED)
             hart_park();    /* another vCPU goes on */
     vm_end(v->vm, false, "every vCPU stopped (SBI HSM hart_stop)");
+}
+
+/* Under the start lock: a start either lands before (its vCPU runs, then
+ * stops for the reboot) or sees the reboot and fails. */
+bool vcpu_begin_reboot(struct vm *vm)
+{
+    spin_lock(&start_lock);
+    bool first = !vm->rebooting;
+    __atomic_store_n(&vm->rebooting, 1, __ATOMIC_SEQ_CST);
+    spin_unlock(&start_lock);
+    return first;
+}
+
+void vcpu_stop_for_reboot(struct vcpu *v)
+{
+    struct hart *h = this_hart();
+    v->state = VCPU_STOPPED;
+    v->in_guest = 0;
+    h->vcpu = NULL;
+    /* Last: the rebooting vCPU resets this vCPU once its hart lets go. */
+    __atomic_store_n(&v->hart, NULL, __ATOMIC_RELEASE);
+    hart_park();
 }

@@ -69,6 +69,9 @@ struct vm {
     struct spinlock lock;       /* shadows, first-portion moves */
     volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
     volatile int ending;        /* vm_end has begun (on one hart) */
+    volatile int rebooting;     /* a vCPU is restarting the VM: the others stop */
+    uint64_t first_va_boot;     /* where the first portion starts at each boot */
+    unsigned boots;             /* boots so far, this one included */
     volatile bool ended;
     int exit_failed;            /* the guest reported a failure */
 };
@@ -79,6 +82,10 @@ void __attribute__((noreturn)) vm_run(struct vm *vm);
 /* Ends the VM: prints why and its counters; lodger shuts down when no VM is left. */
 void __attribute__((noreturn)) vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Restarts the VM from its images (SBI SRST reboot): every other vCPU
+ * stopped, memory, devices, shadows and first portion as at the first boot,
+ * vCPU 0 at the kernel entry on this hart. */
+void __attribute__((noreturn)) vm_reboot(struct vcpu *self);
 /* Ends the VM after its kernel reported a panic on its console (dev/board.c). */
 void __attribute__((noreturn)) vm_end_panic(struct vm *vm);
 void vm_print_counters(const struct vm *vm);
@@ -110,6 +117,11 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void __attribute__((noreturn)) vcpu_stop(struct vcpu *v);
+/* Takes v off its hart for a VM reboot: stopped, its hart free (parks). */
+void __attribute__((noreturn)) vcpu_stop_for_reboot(struct vcpu *v);
+/* Marks the VM as rebooting, which also refuses HSM starts from then on;
+ * false if another vCPU began a reboot first. */
+bool vcpu_begin_reboot(struct vm *vm);
 /* Raises a virtual interrupt (sip bit) on v and makes it notice at once. */
 void vcpu_raise(struct vcpu *v, uint64_t sip_bit);
 void vcpu_notify(struct vcpu *v);

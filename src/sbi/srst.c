@@ -21,7 +21,7 @@ static struct sbiret srst_handle(struct vcpu *v, const struct sbi_call *call)
         vm_end(v->vm, true, "guest %s after a system failure (SBI SRST reason 1)", kind);
     if (type == SBI_SRST_RESET_TYPE_SHUTDOWN)
         vm_end(v->vm, false, "guest shutdown (no reason)");
-    vm_end(v->vm, false, "guest asked for a %s; rebooting a VM is not supported yet", kind);
+    vm_reboot(v);   /* cold or warm: the VM starts over from its images */
 }
 
 const struct sbi_extension sbi_ext_srst = { SBI_EXT_SRST, SBI_EXT_SRST, "srst", srst_handle };
