@@ -238,7 +238,11 @@ def linux_tests():
         # the first portion moved off the kernel image (it goes back for boot 2).
         reboot = pool.submit(linux_reboot_session, ["--first-portion", "0xffffffff80000000"] + smp,
                              "reboot=s1")
+        # More vCPUs than harts: lodger's scheduler runs them in turn.
+        native_smp3 = pool.submit(run, [RUN, "--native", "--vcpus", "3"] + args, 300)
+        lodger_smp3 = pool.submit(run, [RUN, "--vcpus", "3", "--smp", "2"] + args, 900)
         compare("linux smp (2 vCPUs on 2 harts)", native_smp.result(), lodger_smp.result())
+        compare("linux smp (3 vCPUs on 2 harts)", native_smp3.result(), lodger_smp3.result())
         for name, future in runs.items():
             status, out = future.result()
             compare(name, (native_smp if "smp" in name else native).result(), (status, out))

@@ -8,7 +8,6 @@
 #include "core/console.h"
 #include "core/guest_dt.h"
 #include "core/entropy.h"
-#include "arch/riscv/fpr.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -194,10 +193,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
         return NULL;
     }
-    /* One host hart per vCPU (no vCPU scheduler yet). */
-    if (img->vcpus > (unsigned)hart_count || img->vcpus > VM_MAX_VCPUS) {
-        snprintf(err, errlen, "%u vCPUs asked, but lodger runs one vCPU per hart and has %d hart(s) "
-                 "(raise QEMU's -smp / --smp)", img->vcpus, hart_count);
+    /* Harts run their vCPUs in turn when there are more vCPUs than harts
+     * (core/vcpu.c); each vCPU has a frame page in the first portion. */
+    if (img->vcpus > VM_MAX_VCPUS) {
+        snprintf(err, errlen, "%u vCPUs asked; at most %d", img->vcpus, VM_MAX_VCPUS);
         return NULL;
     }
     struct vm *vm = &vms[vm_count];
@@ -322,6 +321,7 @@ static void wait_for_others_to_stop(struct vcpu *self)
             this_hart()->vcpu = NULL;
             hart_park();
         }
+        vcpu_stop_queued_for_reboot(self);  /* those this hart holds besides self */
         vcpu_serve_requests(self);  /* a vCPU may wait for this one's fence */
     }
 }
@@ -335,6 +335,7 @@ void vm_reboot(struct vcpu *self)
     console_printf("\nlodger: vm%d: reboot requested by the guest; restarting\n", vm->id);
     wait_for_others_to_stop(self);
     int asked = self->id;
+    vcpu_leave_hart(self);
     /* Alone in the VM now. The counters of the boot that ends, then
      * everything as at power-on. */
     vm_print_counters(vm);
@@ -358,12 +359,9 @@ void vm_reboot(struct vcpu *self)
     console_printf("lodger: vm%d: boot %u: vCPU 0 starts on hart %lu (vCPU %d asked)\n", vm->id,
                    vm->boots, h->hartid, asked);
     __atomic_store_n(&vm->rebooting, 0, __ATOMIC_SEQ_CST);
-    /* vCPU 0 on this hart, with FP registers as at power-on (zero). */
+    /* vCPU 0 on this hart (its FP registers as at power-on: zero). */
     struct vcpu *boot = &vm->vcpus[0];
-    for (unsigned i = 0; i < 32; i++)
-        fpr_write(i, 0);
-    h->vcpu = boot;
-    boot->hart = h;
+    hart_enqueue(h, boot);
     vcpu_resume(boot);
 }
 
@@ -409,6 +407,5 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
         firmware_reset(SBI_SRST_RESET_TYPE_SHUTDOWN,
                        any_failed ? SBI_SRST_RESET_REASON_SYSFAIL : SBI_SRST_RESET_REASON_NONE);
     }
-    for (;;)
-        wait_for_interrupt();
+    hart_park();    /* the hart goes on with other VMs' vCPUs, if it holds any */
 }

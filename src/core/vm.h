@@ -13,6 +13,7 @@
 #include "core/emulate.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
+#include "arch/riscv/fpr.h"
 
 #define VM_MAX_VCPUS FIRST_MAX_VCPUS
 #define VM_RAM_BASE 0x80000000UL    /* guest-physical, as on QEMU virt */
@@ -47,8 +48,10 @@ struct vcpu {
     } views;
     bool pc_redirected;         /* an SBI call moved pc: do not advance it */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */
-    struct hart *volatile hart; /* the host hart running it, NULL if none */
+    struct hart *volatile hart; /* the host hart that holds it (in its run queue), or NULL */
     volatile int in_guest;      /* it may be executing guest code right now */
+    volatile int waiting;       /* in WFI (or HSM suspend) until an interrupt is pending */
+    struct fp_state fp;         /* its FP registers while the hart runs another vCPU */
     volatile unsigned requests; /* VCPU_REQUEST_* from other harts */
     struct vcpu_counters count;
 };
@@ -117,8 +120,13 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void __attribute__((noreturn)) vcpu_stop(struct vcpu *v);
-/* Takes v off its hart for a VM reboot: stopped, its hart free (parks). */
+/* Takes v off its hart for a VM reboot: stopped, its hart goes on with the
+ * next vCPU it holds. */
 void __attribute__((noreturn)) vcpu_stop_for_reboot(struct vcpu *v);
+/* For the rebooting vCPU: the other vCPUs of its VM that this hart holds
+ * stop; then it leaves the hart itself (stopped, no hart). */
+void vcpu_stop_queued_for_reboot(struct vcpu *self);
+void vcpu_leave_hart(struct vcpu *self);
 /* Marks the VM as rebooting, which also refuses HSM starts from then on;
  * false if another vCPU began a reboot first. */
 bool vcpu_begin_reboot(struct vm *vm);
