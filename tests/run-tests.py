@@ -9,6 +9,10 @@
 3. VM image checks: bad input is refused with a clear message and a non-zero
    exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
 4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
+5. Linux: tests/linux/test.sh natively and under lodger (1 vCPU, 2 vCPUs on 2
+   harts, 3 vCPUs on 2 harts, the first portion forced onto Linux's own
+   mappings); a reboot at the shell; a kernel panic reported by lodger.
+6. Interactive: U-Boot's prompt and Linux's shell typed at (pexpect).
 
 Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
 """

@@ -481,7 +481,8 @@ void vcpu_resume(struct vcpu *v)
             break;
         }
         struct vcpu *next = sched_next(h, v);
-        if (next == v)
+        /* A vCPU woken by its VM's end or reboot goes round once more. */
+        if (next == v && !v->vm->ended && !v->vm->rebooting)
             break;
         v = next;
     }
