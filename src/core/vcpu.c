@@ -150,7 +150,7 @@ static void update_timer(struct vcpu *v)
     uint64_t now = csr_read(CSR_TIME);
     /* A guest kernel panic was reported on its console, and the report is
      * complete (or had its grace period): the guest will never go on. */
-    if (now >= __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE))
+    if (now >= __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE) && !v->vm->ending)
         vm_end_panic(v->vm);
     check_timer(v, now);
     bool listening = v->vm->board.uart_used;
@@ -369,7 +369,7 @@ static void idle(struct hart *h, uint64_t now)
     for (int i = 0; i < count; i++) {
         struct vm *vm = h->queue[i]->vm;
         uint64_t panic_at = __atomic_load_n(&vm->board.panic_deadline, __ATOMIC_ACQUIRE);
-        if (now >= panic_at)
+        if (now >= panic_at && !vm->ending)
             vm_end_panic(vm);
         deadline = earliest(deadline, earliest(h->queue[i]->timer_deadline, panic_at));
         if (vm->board.uart_used) {

@@ -385,6 +385,10 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     /* Once: two vCPUs may find a reason at the same time (a panic's grace
      * period ends on every hart that runs one). */
     if (__atomic_exchange_n(&vm->ending, 1, __ATOMIC_ACQ_REL)) {
+        /* Until the first one is done the VM's vCPUs still look alive to
+         * this hart's scheduler (which would find the same reason again). */
+        while (!__atomic_load_n(&vm->ended, __ATOMIC_ACQUIRE))
+            ;
         this_hart()->vcpu = NULL;
         hart_park();
     }
