@@ -245,8 +245,12 @@ def linux_tests():
         # A reboot with two vCPUs, asked by vCPU 1 (Linux reboots from
         # reboot_cpu: both stop, vCPU 0 starts over on vCPU 1's hart), and
         # the first portion moved off the kernel image (it goes back for boot 2).
-        reboot = pool.submit(linux_reboot_session, ["--first-portion", "0xffffffff80000000"] + smp,
-                             "reboot=s1")
+        reboots = {"2 vCPUs": pool.submit(linux_reboot_session,
+                                          ["--first-portion", "0xffffffff80000000"] + smp, "reboot=s1"),
+                   # vCPU 2 shares a hart: the rebooting vCPU stops the
+                   # ones its own hart holds too.
+                   "3 vCPUs on 2 harts": pool.submit(linux_reboot_session,
+                                                     ["--vcpus", "3", "--smp", "2"], "reboot=s2")}
         # More vCPUs than harts: lodger's scheduler runs them in turn.
         native_smp3 = pool.submit(run, [RUN, "--native", "--vcpus", "3"] + args, 300)
         lodger_smp3 = pool.submit(run, [RUN, "--vcpus", "3", "--smp", "2"] + args, 900)
@@ -258,9 +262,10 @@ def linux_tests():
             m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
             result(f"{name}: conflict detected and relocated",
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
-        why = reboot.result()
-        result("linux reboot under lodger (2 vCPUs): boots again to a shell, poweroff exits 0",
-               why is None, why or "")
+        for name, future in reboots.items():
+            why = future.result()
+            result(f"linux reboot under lodger ({name}): boots again to a shell, poweroff exits 0",
+                   why is None, why or "")
         for name, future in panics.items():
             status, out = future.result()
             ended = re.search(r'^lodger: vm0 ended: guest kernel panic \("Kernel panic - not syncing: '
