@@ -7,6 +7,7 @@
 #include "core/console.h"
 #include "core/insn.h"
 #include "core/spinlock.h"
+#include "core/sched.h"
 #include "arch/riscv/fpr.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
@@ -395,32 +396,20 @@ static struct vcpu *sched_next(struct hart *h, struct vcpu *cur)
         uint64_t now = csr_read(CSR_TIME);
         sweep(h, cur);
         spin_lock(&h->queue_lock);
-        int count = h->queue_count, ready = 0, at = -1;
-        for (int i = 0; i < count; i++) {
-            struct vcpu *q = h->queue[i];
-            check_timer(q, now);
-            ready += runnable(q);
-            if (q == cur)
-                at = i;
+        bool ready[HART_QUEUE_MAX];
+        struct sched_queue q = { .count = h->queue_count, .runnable = ready, .current = -1,
+                                 .next = h->queue_next, .slice_end = h->slice_end };
+        for (int i = 0; i < q.count; i++) {
+            check_timer(h->queue[i], now);
+            ready[i] = runnable(h->queue[i]);
+            if (h->queue[i] == cur)
+                q.current = i;
         }
-        struct vcpu *pick = NULL;
-        if (cur && at >= 0 && runnable(cur) && (ready == 1 || now < h->slice_end)) {
-            pick = cur;
-        } else {
-            int start = at >= 0 ? at + 1 : (int)h->queue_next;
-            for (int k = 0; k < count && !pick; k++) {
-                int i = (start + k) % count;
-                if (runnable(h->queue[i])) {
-                    pick = h->queue[i];
-                    h->queue_next = (unsigned)(i + 1);
-                }
-            }
-        }
-        if (pick) {
-            if (ready <= 1)
-                h->slice_end = VM_NO_DEADLINE;
-            else if (pick != cur || h->slice_end == VM_NO_DEADLINE || now >= h->slice_end)
-                h->slice_end = now + host.timebase_hz * HART_SLICE_MS / 1000;
+        int i = sched_pick(&q, now, host.timebase_hz * HART_SLICE_MS / 1000);
+        h->queue_next = q.next;
+        h->slice_end = q.slice_end;
+        if (i >= 0) {
+            struct vcpu *pick = h->queue[i];
             pick->waiting = 0;
             if (pick->state == VCPU_START_PENDING)
                 pick->state = VCPU_RUNNING;
