@@ -172,7 +172,6 @@ void lodger_main(unsigned long hartid, const void *fdt)
 {
     harts[0].hartid = hartid;
     harts[0].stack = hart_stacks[0];
-    harts[0].online = 1;    /* it may run any vCPU (an HSM start after a reboot) */
     hart_setup(&harts[0]);
     __atomic_store_n(&harts[0].online, 1, __ATOMIC_RELEASE);
     firmware_init();
