@@ -9,7 +9,11 @@
 3. VM image checks: bad input is refused with a clear message and a non-zero
    exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
 4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
-5. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
+5. Linux: tests/linux/test.sh natively and under lodger (1 vCPU, 2 vCPUs on 2
+   harts, 3 vCPUs on 2 harts, the first portion forced onto Linux's own
+   mappings); a reboot at the shell; a kernel panic reported by lodger.
+6. Interactive: U-Boot's prompt and Linux's shell typed at (pexpect).
+7. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
    and a Linux boot, each trap's fast path compared with its C twin.
 
 Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
@@ -20,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("LODGER_BUILD", os.path.join(ROOT, "build"))
 RUN = os.path.join(ROOT, "tools", "lodger-run")
 GUEST_TIMEOUT = 300
+PANIC_TIMEOUT = 240     # the panic comes ~15-60 s into the boot under lodger
 passed, failed, failures = 0, 0, []
 verbose = os.environ.get("VERBOSE")
 
@@ -172,6 +177,44 @@ LINUX_IMAGE = os.path.join(os.environ.get("LODGER_CACHE", os.path.expanduser("~/
                            "riscv64", "Image")
 
 
+def linux_reboot_session(extra, append=""):
+    """Linux under lodger: `reboot` at the shell restarts the VM, which boots
+    to a shell again; `poweroff` then exits QEMU with 0. Returns an error or None."""
+    import pexpect
+    args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
+            "--append", "console=ttyS0 earlycon=sbi " + append] + extra
+    child = pexpect.spawn(RUN, args, cwd=ROOT, timeout=400, encoding="utf-8",
+                          codec_errors="replace")
+    try:
+        child.expect("guest# ")
+        child.sendline("reboot")
+        child.expect(r"\r*\nlodger: vm0: reboot requested by the guest; restarting\r*\n", timeout=60)
+        child.expect(r"lodger: vm0: boot 2: vCPU 0 starts on hart \d+ \(vCPU (\d+) asked\)\r*\n",
+                     timeout=60)
+        asked = child.match.group(1)
+        child.expect("lodger-guest: init reached")
+        child.expect("guest# ")
+        child.sendline("echo $(grep -c ^processor /proc/cpuinfo) cpus, $((6 * 7)) typed")
+        child.expect(r"(\d+) cpus, 42 typed", timeout=60)
+        cpus = child.match.group(1)
+        child.expect("guest# ", timeout=60)
+        child.sendline("poweroff")
+        child.expect(pexpect.EOF, timeout=120)
+        child.close()
+        if child.exitstatus != 0:
+            return f"exit status {child.exitstatus}"
+        want = extra[extra.index("--vcpus") + 1] if "--vcpus" in extra else "1"
+        if cpus != want:
+            return f"{cpus} CPUs after the reboot, want {want}"
+        want = re.search(r"reboot=s(\d+)", append)
+        if want and asked != want.group(1):
+            return f"vCPU {asked} asked for the reboot, want {want.group(1)} (reboot={append})"
+        return None
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        child.close(force=True)
+        return f"{type(e).__name__}: {(child.before or '')[-2000:]}"
+
+
 def linux_tests():
     """Debian's kernel with the busybox initramfs runs tests/linux/test.sh."""
     args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
@@ -193,13 +236,47 @@ def linux_tests():
         # relocation happens with the other vCPU to hold.
         runs["linux smp, first portion on the kernel image"] = pool.submit(
             run, [RUN, "--first-portion", "0xffffffff80000000"] + smp + args, 900)
+        # No init in the initramfs: Linux panics ("VFS: Unable to mount root
+        # fs") and spins; lodger sees the report on the console and ends the VM.
+        # Once seen on the UART with one vCPU, once on the SBI console (hvc0)
+        # with 3 vCPUs on 2 harts (every hart finds the deadline).
+        panics = {"1 vCPU, ttyS0": pool.submit(
+                      run, [RUN] + args[:-1] + [args[-1] + " rdinit=/nonexistent"], PANIC_TIMEOUT),
+                  "3 vCPUs on 2 harts, hvc0": pool.submit(
+                      run, [RUN, "--vcpus", "3", "--smp", "2"] + args[:-1] +
+                      ["console=hvc0 earlycon=sbi lodger.test=1 rdinit=/nonexistent"], PANIC_TIMEOUT)}
+        # A reboot with two vCPUs, asked by vCPU 1 (Linux reboots from
+        # reboot_cpu: both stop, vCPU 0 starts over on vCPU 1's hart), and
+        # the first portion moved off the kernel image (it goes back for boot 2).
+        reboots = {"2 vCPUs": pool.submit(linux_reboot_session,
+                                          ["--first-portion", "0xffffffff80000000"] + smp, "reboot=s1"),
+                   # vCPU 2 shares a hart: the rebooting vCPU stops the
+                   # ones its own hart holds too.
+                   "3 vCPUs on 2 harts": pool.submit(linux_reboot_session,
+                                                     ["--vcpus", "3", "--smp", "2"], "reboot=s2")}
+        # More vCPUs than harts: lodger's scheduler runs them in turn.
+        native_smp3 = pool.submit(run, [RUN, "--native", "--vcpus", "3"] + args, 300)
+        lodger_smp3 = pool.submit(run, [RUN, "--vcpus", "3", "--smp", "2"] + args, 900)
         compare("linux smp (2 vCPUs on 2 harts)", native_smp.result(), lodger_smp.result())
+        compare("linux smp (3 vCPUs on 2 harts)", native_smp3.result(), lodger_smp3.result())
         for name, future in runs.items():
             status, out = future.result()
             compare(name, (native_smp if "smp" in name else native).result(), (status, out))
             m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
             result(f"{name}: conflict detected and relocated",
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
+        for name, future in reboots.items():
+            why = future.result()
+            result(f"linux reboot under lodger ({name}): boots again to a shell, poweroff exits 0",
+                   why is None, why or "")
+        for name, future in panics.items():
+            status, out = future.result()
+            ended = re.search(r'^lodger: vm0 ended: guest kernel panic \("Kernel panic - not syncing: '
+                              r'VFS: Unable to mount root fs on unknown-block\(0,0\)"\)', out, re.M)
+            result(f"linux kernel panic ({name}): reported, VM ended, QEMU exits non-zero",
+                   bool(ended) and status not in (0, "timeout") and
+                   "lodger: no VM left; shutting down (failure)" in out,
+                   f"status {status}:\n{out[-3000:]}")
 
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")

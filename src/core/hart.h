@@ -5,9 +5,12 @@
 #include <stdint.h>
 #include "first/frame.h"
 #include "core/hostdt.h"
+#include "core/spinlock.h"
 
 #define HART_STACK_SIZE 16384
 #define HART_ASID_SLOTS 64       /* MAX_VMS * SHADOW_CACHE_SIZE */
+#define HART_QUEUE_MAX (4 * FIRST_MAX_VCPUS)    /* MAX_VMS * VM_MAX_VCPUS */
+#define HART_SLICE_MS 10         /* time slice when vCPUs share a hart */
 
 struct vcpu;
 
@@ -15,12 +18,19 @@ struct hart {
     int index;                  /* 0..hart_count-1 */
     unsigned long hartid;
     struct trap_frame frame;    /* sscratch while lodger itself runs */
-    struct vcpu *vcpu;          /* the vCPU this hart runs, if any */
+    struct vcpu *volatile vcpu; /* the vCPU this hart runs now, if any */
     uint8_t *stack;             /* HART_STACK_SIZE bytes */
     volatile int online;
     uint64_t timer_programmed;  /* the deadline the host timer holds now */
     uint64_t next_poll;         /* when to look for console input next */
-    struct vcpu *volatile assigned;     /* HSM: a vCPU handed to this parked hart */
+    /* The vCPUs this hart holds (started, not stopped), run in turn: one
+     * each when they fit, else time slices (core/vcpu.c). */
+    struct spinlock queue_lock;
+    struct vcpu *queue[HART_QUEUE_MAX];
+    volatile int queue_count;
+    unsigned queue_next;        /* round robin: where the next pick starts */
+    uint64_t slice_end;         /* switch vCPUs then (VM_NO_DEADLINE: none waits) */
+    struct vcpu *fp_owner;      /* whose FP registers the hart holds */
     /* The shadow generation this hart last flushed its TLB for, per ASID
      * slot: a shadow rebuilt in a slot (same ASID) is flushed before use. */
     uint32_t seen_generation[HART_ASID_SLOTS];
@@ -31,8 +41,11 @@ extern int hart_count;
 
 /* Makes another hart trap into lodger soon (a host IPI). */
 void hart_kick(const struct hart *h);
-/* A hart with nothing to run: sleeps until a vCPU is assigned, runs it. */
+/* The hart's current vCPU is gone (stopped, its VM ended): runs the next
+ * one of its queue, sleeping until there is one. */
 void __attribute__((noreturn)) hart_park(void);
+/* Puts a started vCPU in a hart's run queue (the hart then holds it). */
+void hart_enqueue(struct hart *h, struct vcpu *v);
 
 static inline struct hart *this_hart(void)
 {

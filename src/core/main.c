@@ -73,6 +73,7 @@ void lodger_fault(struct host_regs *r)
 static void hart_setup(struct hart *h)
 {
     __asm__ volatile("mv tp, %0" :: "r"(h));
+    h->slice_end = VM_NO_DEADLINE;
     h->frame.host_fault = (uint64_t)lodger_fault;
     h->frame.host_tp = (uint64_t)h;
     csr_write(CSR_SSCRATCH, &h->frame);
@@ -216,5 +217,6 @@ void lodger_main(unsigned long hartid, const void *fdt)
                    (unsigned long)vm->ram_gpa, vm->vcpu_count,
                    (unsigned long)(img.kernel.size >> 10), (unsigned long)(img.initrd.size >> 10),
                    (unsigned long)vm->first_va);
+    hart_enqueue(&harts[0], &vm->vcpus[0]);
     vcpu_resume(&vm->vcpus[0]);
 }

@@ -166,19 +166,40 @@ static bool first_portion_va_valid(uint64_t va)
     return true;
 }
 
-static void vcpu_init(struct vm *vm, int id)
+/* A vCPU as at power-on (its frame page already allocated): vCPU 0 runs,
+ * the others wait for an HSM start; no timer, no shadow, zero counters. */
+static void vcpu_power_on(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
+    struct trap_frame *frame = v->frame;
+    memset(frame, 0, PAGE_SIZE);
+    memset(v, 0, sizeof(*v));
     v->vm = vm;
     v->id = id;
-    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
-    if (!v->frame)
-        panic("out of memory for a vCPU frame");
+    v->frame = frame;
     v->csr = &v->frame->csr;
     vcsr_reset(v->csr);
     v->mode = VMODE_S;
     v->state = id == 0 ? VCPU_RUNNING : VCPU_STOPPED;
     v->timer_deadline = VM_NO_DEADLINE;
+}
+
+static void vcpu_init(struct vm *vm, int id)
+{
+    struct vcpu *v = &vm->vcpus[id];
+    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
+    if (!v->frame)
+        panic("out of memory for a vCPU frame");
+    vcpu_power_on(vm, id);
+}
+
+/* The image blobs stay where the firmware loaded the VM image (reserved
+ * from the allocator, mem_init), outside guest RAM: each reboot places them
+ * again from there. */
+static bool blob_outside(const struct image_blob *b, uint64_t start, uint64_t size)
+{
+    uint64_t at = (uint64_t)(uintptr_t)b->data;
+    return !b->size || at + b->size <= start || at >= start + size;
 }
 
 struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen)
@@ -187,10 +208,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
         return NULL;
     }
-    /* One host hart per vCPU (no vCPU scheduler yet). */
-    if (img->vcpus > (unsigned)hart_count || img->vcpus > VM_MAX_VCPUS) {
-        snprintf(err, errlen, "%u vCPUs asked, but lodger runs one vCPU per hart and has %d hart(s) "
-                 "(raise QEMU's -smp / --smp)", img->vcpus, hart_count);
+    /* Harts run their vCPUs in turn when there are more vCPUs than harts
+     * (core/vcpu.c); each vCPU has a frame page in the first portion. */
+    if (img->vcpus > VM_MAX_VCPUS) {
+        snprintf(err, errlen, "%u vCPUs asked; at most %d", img->vcpus, VM_MAX_VCPUS);
         return NULL;
     }
     struct vm *vm = &vms[vm_count];
@@ -202,6 +223,8 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->first_va = img->first_portion_forced
                        ? img->first_portion_va
                        : first_default_va();
+    vm->first_va_boot = vm->first_va;
+    vm->boots = 1;
     if (!first_portion_va_valid(vm->first_va)) {
         snprintf(err, errlen, "first-portion address 0x%lx is not usable (page-aligned, canonical, "
                  "outside host RAM)", (unsigned long)vm->first_va);
@@ -219,6 +242,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
                  (unsigned long)(vm->ram_size >> 20), (unsigned long)(mem_free_bytes() >> 20));
         return NULL;
     }
+    if (!blob_outside(&img->kernel, vm->ram_hpa, vm->ram_size) ||
+        !blob_outside(&img->initrd, vm->ram_hpa, vm->ram_size) ||
+        !blob_outside(&img->fdt, vm->ram_hpa, vm->ram_size))
+        panic("VM memory overlaps the VM image");
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
@@ -296,13 +323,98 @@ void vm_print_counters(const struct vm *vm)
     }
 }
 
+/* Waits until every other vCPU has stopped and left its hart (they stop on
+ * their way back into the guest, vcpu_resume; an IPI brings them there). */
+static void wait_for_others_to_stop(struct vcpu *self)
+{
+    struct vm *vm = self->vm;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        vcpu_notify(&vm->vcpus[i]);
+    for (;;) {
+        bool stopped = true;
+        for (int i = 0; i < vm->vcpu_count; i++) {
+            struct vcpu *o = &vm->vcpus[i];
+            if (o != self && (__atomic_load_n(&o->hart, __ATOMIC_ACQUIRE) ||
+                              __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != VCPU_STOPPED))
+                stopped = false;
+        }
+        if (stopped)
+            return;
+        if (vm->ending) {
+            this_hart()->vcpu = NULL;
+            hart_park();
+        }
+        vcpu_stop_queued_for_reboot(self);  /* those this hart holds besides self */
+        vcpu_serve_requests(self);  /* a vCPU may wait for this one's fence */
+    }
+}
+
+void vm_reboot(struct vcpu *self)
+{
+    struct vm *vm = self->vm;
+    struct hart *h = this_hart();
+    if (!vcpu_begin_reboot(vm))
+        vcpu_stop_for_reboot(self);     /* another vCPU got there first */
+    console_printf("\nlodger: vm%d: reboot requested by the guest; restarting\n", vm->id);
+    wait_for_others_to_stop(self);
+    int asked = self->id;
+    vcpu_leave_hart(self);
+    /* Alone in the VM now. The counters of the boot that ends, then
+     * everything as at power-on. */
+    vm_print_counters(vm);
+    first_portion_print_stats(vm);
+    spin_lock(&vm->lock);
+    shadow_destroy_all(vm);
+    if (vm->first_va != vm->first_va_boot)
+        first_portion_move(vm, vm->first_va_boot, RELOC_TO_UNUSED);
+    spin_unlock(&vm->lock);
+    memset(&vm->fp, 0, sizeof(vm->fp));
+    memset(&vm->fp_state, 0, sizeof(vm->fp_state));
+    /* vm->shadows keeps its generations: harts flush a slot when reused. */
+    memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
+    for (int i = 0; i < vm->vcpu_count; i++)
+        vcpu_power_on(vm, i);
+    board_init(vm);
+    char err[160];
+    if (!place_images(vm, err, sizeof(err)))    /* with a fresh rng-seed */
+        vm_end(vm, true, "reboot: %s", err);
+    vm->boots++;
+    console_printf("lodger: vm%d: boot %u: vCPU 0 starts on hart %lu (vCPU %d asked)\n", vm->id,
+                   vm->boots, h->hartid, asked);
+    __atomic_store_n(&vm->rebooting, 0, __ATOMIC_SEQ_CST);
+    /* vCPU 0 on this hart (its FP registers as at power-on: zero). */
+    struct vcpu *boot = &vm->vcpus[0];
+    hart_enqueue(h, boot);
+    vcpu_resume(boot);
+}
+
+void vm_end_panic(struct vm *vm)
+{
+    char reason[GUEST_PANIC_REASON_MAX];
+    spin_lock(&vm->board.lock);
+    memcpy(reason, vm->board.panic_reason, sizeof(reason));
+    spin_unlock(&vm->board.lock);
+    reason[sizeof(reason) - 1] = 0;
+    vm_end(vm, true, "guest kernel panic (\"Kernel panic - not syncing: %s\")", reason);
+}
+
 void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
 {
-    char why[160];
+    char why[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    /* Once: two vCPUs may find a reason at the same time (a panic's grace
+     * period ends on every hart that runs one). */
+    if (__atomic_exchange_n(&vm->ending, 1, __ATOMIC_ACQ_REL)) {
+        /* Until the first one is done the VM's vCPUs still look alive to
+         * this hart's scheduler (which would find the same reason again). */
+        while (!__atomic_load_n(&vm->ended, __ATOMIC_ACQUIRE))
+            ;
+        this_hart()->vcpu = NULL;
+        hart_park();
+    }
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
@@ -322,6 +434,5 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
         firmware_reset(SBI_SRST_RESET_TYPE_SHUTDOWN,
                        any_failed ? SBI_SRST_RESET_REASON_SYSFAIL : SBI_SRST_RESET_REASON_NONE);
     }
-    for (;;)
-        wait_for_interrupt();
+    hart_park();    /* the hart goes on with other VMs' vCPUs, if it holds any */
 }

@@ -13,6 +13,7 @@
 #include "core/emulate.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
+#include "arch/riscv/fpr.h"
 
 #define VM_MAX_VCPUS FIRST_MAX_VCPUS
 #define VM_RAM_BASE 0x80000000UL    /* guest-physical, as on QEMU virt */
@@ -48,8 +49,10 @@ struct vcpu {
     } views;
     bool pc_redirected;         /* an SBI call moved pc: do not advance it */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */
-    struct hart *volatile hart; /* the host hart running it, NULL if none */
+    struct hart *volatile hart; /* the host hart that holds it (in its run queue), or NULL */
     volatile int in_guest;      /* it may be executing guest code right now */
+    volatile int waiting;       /* in WFI (or HSM suspend) until an interrupt is pending */
+    struct fp_state fp;         /* its FP registers while the hart runs another vCPU */
     volatile unsigned requests; /* VCPU_REQUEST_* from other harts */
     struct vcpu_counters count;
 };
@@ -74,6 +77,10 @@ struct vm {
     struct vcpu vcpus[VM_MAX_VCPUS];
     struct spinlock lock;       /* shadows, first-portion moves */
     volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
+    volatile int ending;        /* vm_end has begun (on one hart) */
+    volatile int rebooting;     /* a vCPU is restarting the VM: the others stop */
+    uint64_t first_va_boot;     /* where the first portion starts at each boot */
+    unsigned boots;             /* boots so far, this one included */
     volatile bool ended;
     int exit_failed;            /* the guest reported a failure */
 };
@@ -84,6 +91,12 @@ void __attribute__((noreturn)) vm_run(struct vm *vm);
 /* Ends the VM: prints why and its counters; lodger shuts down when no VM is left. */
 void __attribute__((noreturn)) vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Restarts the VM from its images (SBI SRST reboot): every other vCPU
+ * stopped, memory, devices, shadows and first portion as at the first boot,
+ * vCPU 0 at the kernel entry on this hart. */
+void __attribute__((noreturn)) vm_reboot(struct vcpu *self);
+/* Ends the VM after its kernel reported a panic on its console (dev/board.c). */
+void __attribute__((noreturn)) vm_end_panic(struct vm *vm);
 void vm_print_counters(const struct vm *vm);
 
 /* The window's address for a guest satp (0: not mapped in its shadows). */
@@ -116,6 +129,16 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void __attribute__((noreturn)) vcpu_stop(struct vcpu *v);
+/* Takes v off its hart for a VM reboot: stopped, its hart goes on with the
+ * next vCPU it holds. */
+void __attribute__((noreturn)) vcpu_stop_for_reboot(struct vcpu *v);
+/* For the rebooting vCPU: the other vCPUs of its VM that this hart holds
+ * stop; then it leaves the hart itself (stopped, no hart). */
+void vcpu_stop_queued_for_reboot(struct vcpu *self);
+void vcpu_leave_hart(struct vcpu *self);
+/* Marks the VM as rebooting, which also refuses HSM starts from then on;
+ * false if another vCPU began a reboot first. */
+bool vcpu_begin_reboot(struct vm *vm);
 /* Raises a virtual interrupt (sip bit) on v and makes it notice at once. */
 void vcpu_raise(struct vcpu *v, uint64_t sip_bit);
 void vcpu_notify(struct vcpu *v);

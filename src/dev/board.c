@@ -1,12 +1,45 @@
 #include "dev/board.h"
 #include "core/vm.h"
 #include "core/console.h"
+#include "core/mem.h"
 #include "sbi/firmware.h"
+#include "arch/riscv/csr.h"
+
+/* Called with the board's lock held: a panic line starts the grace period
+ * (the host timer is set for it on resume), its closing line ends it. */
+static void watch_for_panic(struct vm *vm, struct guest_panic *watch, char c)
+{
+    struct board *b = &vm->board;
+    switch (guest_panic_feed(watch, c)) {
+    case GUEST_PANIC_STARTED:
+        if (!b->panic_reason) {
+            b->panic_reason = watch->reason;
+            uint64_t grace = host.timebase_hz * BOARD_PANIC_GRACE_MS / 1000;
+            __atomic_store_n(&b->panic_deadline, csr_read(CSR_TIME) + grace, __ATOMIC_RELEASE);
+        }
+        break;
+    case GUEST_PANIC_ENDED:
+        if (b->panic_reason == watch->reason)
+            __atomic_store_n(&b->panic_deadline, 0, __ATOMIC_RELEASE);
+        break;
+    default:
+        break;
+    }
+}
 
 static void uart_output(void *ctx, char c)
 {
-    (void)ctx;
     console_write(&c, 1);
+    watch_for_panic(ctx, &((struct vm *)ctx)->board.uart_panic, c);
+}
+
+void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
+{
+    console_write(s, len);
+    spin_lock(&vm->board.lock);
+    for (unsigned long i = 0; i < len; i++)
+        watch_for_panic(vm, &vm->board.sbi_panic, s[i]);
+    spin_unlock(&vm->board.lock);
 }
 
 void board_update_interrupts(struct vm *vm)
@@ -88,8 +121,14 @@ void board_init(struct vm *vm)
 {
     struct board *b = &vm->board;
     b->uart.output = uart_output;
+    b->uart.output_ctx = vm;
     uart_reset(&b->uart);
     plic_reset(&b->plic, (unsigned)vm->vcpu_count);
+    b->uart_used = false;
+    guest_panic_reset(&b->uart_panic);
+    guest_panic_reset(&b->sbi_panic);
+    b->panic_reason = 0;
+    b->panic_deadline = UINT64_MAX;
 }
 
 void board_poll_input(struct vm *vm)

@@ -9,6 +9,7 @@
 #include "core/spinlock.h"
 #include "dev/uart.h"
 #include "dev/plic.h"
+#include "core/guest_panic.h"
 
 #define BOARD_PLIC_BASE 0x0c000000UL
 #define BOARD_UART_BASE 0x10000000UL
@@ -30,12 +31,23 @@ struct board {
     bool uart_used;             /* the guest has touched its UART: feed it input */
     struct uart uart;
     struct plic plic;
+    /* The guest's consoles (UART, SBI console), watched for a kernel panic. */
+    struct guest_panic uart_panic, sbi_panic;
+    const char *panic_reason;   /* set once a panic line started */
+    uint64_t panic_deadline;    /* end the VM at this time (UINT64_MAX: no panic) */
 };
+
+/* After a panic line, the rest of the report (backtrace) gets this long to
+ * arrive before the VM ends, if its closing line does not come first. */
+#define BOARD_PANIC_GRACE_MS 2000
 
 void board_init(struct vm *vm);
 const struct mmio_region *board_find_region(uint64_t gpa);
 /* Moves host console input into the UART; call periodically. */
 void board_poll_input(struct vm *vm);
+/* The guest's SBI console output (DBCN, legacy putchar): to lodger's
+ * console, and through the panic watch. */
+void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len);
 /* Recomputes the interrupt lines (UART -> PLIC -> each vCPU's SEIP). */
 void board_update_interrupts(struct vm *vm);
 

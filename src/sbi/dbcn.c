@@ -1,5 +1,5 @@
 /* SBI Debug Console extension (SBI spec ch. 12). The guest's bytes go to
- * lodger's console unchanged. */
+ * lodger's console unchanged (and through the panic watch, dev/board.c). */
 #include "sbi/sbi.h"
 #include "core/vm.h"
 #include "core/console.h"
@@ -17,7 +17,7 @@ static struct sbiret dbcn_handle(struct vcpu *v, const struct sbi_call *call)
         const char *buf = vm_gpa_to_host(v->vm, gpa, len);
         if (!buf && len)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-        console_write(buf, len);
+        board_sbi_console_write(v->vm, buf, len);
         return (struct sbiret){ SBI_SUCCESS, (long)len };
     }
     case SBI_DBCN_CONSOLE_READ: {
@@ -34,7 +34,7 @@ static struct sbiret dbcn_handle(struct vcpu *v, const struct sbi_call *call)
     }
     case SBI_DBCN_CONSOLE_WRITE_BYTE: {
         char c = (char)call->arg[0];
-        console_write(&c, 1);
+        board_sbi_console_write(v->vm, &c, 1);
         return (struct sbiret){ SBI_SUCCESS, 0 };
     }
     default:

@@ -12,7 +12,7 @@ static struct sbiret legacy_handle(struct vcpu *v, const struct sbi_call *call)
         return (struct sbiret){ 0, 0 };
     case SBI_EXT_0_1_CONSOLE_PUTCHAR: {
         char c = (char)call->arg[0];
-        console_write(&c, 1);
+        board_sbi_console_write(v->vm, &c, 1);
         return (struct sbiret){ 0, 0 };
     }
     case SBI_EXT_0_1_CONSOLE_GETCHAR:

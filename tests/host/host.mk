@@ -20,6 +20,8 @@ $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c
 $(B)/host/test_uart: src/dev/uart.c
+$(B)/host/test_guest_panic: src/core/guest_panic.c
+$(B)/host/test_sched: src/core/sched.c
 $(B)/host/test_plic: src/dev/plic.c
 $(B)/host/test_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
 $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_walk.c \

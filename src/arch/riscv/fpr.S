@@ -47,3 +47,32 @@ fpr_write:
     .option pop
 2:  csrc sstatus, t0
     ret
+
+/* void fpr_save(struct fp_state *s): all 32 registers and fcsr, for a vCPU
+ * that leaves the hart (core/vcpu.c's scheduler). */
+    .globl fpr_save
+    .balign 4
+fpr_save:
+    li t0, SSTATUS_FS
+    csrs sstatus, t0
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    fsd f\n, (8 * \n)(a0)
+    .endr
+    frcsr t1
+    sd t1, 256(a0)
+    csrc sstatus, t0
+    ret
+
+/* void fpr_restore(const struct fp_state *s) */
+    .globl fpr_restore
+    .balign 4
+fpr_restore:
+    li t0, SSTATUS_FS
+    csrs sstatus, t0
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    fld f\n, (8 * \n)(a0)
+    .endr
+    ld t1, 256(a0)
+    fscsr t1
+    csrc sstatus, t0
+    ret
