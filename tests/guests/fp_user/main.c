@@ -14,16 +14,7 @@
 #include "../lib/pagetable.h"
 #include "../lib/probe.h"
 
-#define NREGIONS 7
-static const unsigned long region[NREGIONS] = {
-    0x0000000040000000UL,           /* = --first-portion in run-options */
-    0xff00000040000000UL,
-    0x00ffffffbfff0000UL,
-    0xffff800040000000UL,
-    0x00007fffbfff0000UL,
-    0xffffffc040000000UL,
-    0x0000003fbfff0000UL,
-};
+#include "../shared/fp_places.h"
 #define BELOW 0x10000UL             /* mapped: [place - BELOW, place + ABOVE) */
 #define ABOVE 0x20000UL
 #define SPAN (BELOW + ABOVE)
