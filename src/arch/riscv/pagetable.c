@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include "arch/riscv/pagetable.h"
 #include "arch/riscv/encoding.h"
 
@@ -132,23 +133,34 @@ static int unmap(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
     return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size, prune);
 }
 
-/* One page (an sfence.vma of one address, the common case): a plain walk. */
-static int unmap_page(struct page_table *pt, uint64_t va)
+/* The valid entry a walk for va ends at: a leaf, or whatever level 0 holds;
+ * NULL if the walk meets an invalid entry first. */
+static pte_t *walk_to_end(const struct page_table *pt, uint64_t va, int *level_out)
 {
     pte_t *table = table_at(pt->root);
     for (int level = pt->levels - 1; level >= 0; level--) {
         pte_t *slot = &table[index_at(va, level)];
         if (!(*slot & PTE_V))
-            return 0;
-        if (pte_is_leaf(*slot)) {
-            *slot = 0;      /* a superpage holding the page goes whole */
-            return 1;
+            return NULL;
+        if (pte_is_leaf(*slot) || level == 0) {
+            if (level_out)
+                *level_out = level;
+            return slot;
         }
-        if (level == 0)
-            return 0;
         table = table_at(pte_to_pa(*slot));
     }
-    return 0;
+    return NULL;
+}
+
+/* One page (an sfence.vma of one address, the common case): a plain walk;
+ * a superpage holding the page goes whole. */
+static int unmap_page(struct page_table *pt, uint64_t va)
+{
+    pte_t *slot = walk_to_end(pt, va, NULL);
+    if (!slot || !pte_is_leaf(*slot))
+        return 0;
+    *slot = 0;
+    return 1;
 }
 
 int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
@@ -165,19 +177,8 @@ void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size)
 
 pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level_out)
 {
-    pte_t *table = table_at(pt->root);
-    for (int level = pt->levels - 1; level >= 0; level--) {
-        pte_t pte = table[index_at(va, level)];
-        if (!(pte & PTE_V))
-            return 0;
-        if (pte_is_leaf(pte) || level == 0) {
-            if (level_out)
-                *level_out = level;
-            return pte;
-        }
-        table = table_at(pte_to_pa(pte));
-    }
-    return 0;
+    const pte_t *slot = walk_to_end(pt, va, level_out);
+    return slot ? *slot : 0;
 }
 
 static bool empty_in(const struct page_table *pt, uint64_t table_pa, int level,
