@@ -130,7 +130,7 @@ static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
          * to flush (privileged spec 4.2.1: rs1 a page or x0 for all, rs2 an
          * ASID, its bits above ASIDMAX ignored, or x0 for all of them). */
         v->count.sfence++;
-        uint64_t asid = d.rs2 ? vcpu_reg(v, d.rs2) & ((1UL << v->vm->csr_cfg.asid_bits) - 1)
+        uint64_t asid = d.rs2 ? vcsr_asid(&v->vm->csr_cfg, vcpu_reg(v, d.rs2))
                               : SHADOW_ALL_ASIDS;
         if (d.rs1)
             shadow_flush_page(v->vm, vcpu_reg(v, d.rs1), asid);

@@ -27,6 +27,13 @@ struct vcsr_config {
     uint64_t sstatus_writable;  /* writable sstatus bits (e.g. FS only with F/D) */
 };
 
+/* An ASID named by software (sfence.vma rs2, SBI remote fences): the bits
+ * above ASIDMAX are ignored (privileged spec 4.2.1). */
+static inline uint64_t vcsr_asid(const struct vcsr_config *cfg, uint64_t value)
+{
+    return value & ((1UL << cfg->asid_bits) - 1);
+}
+
 void vcsr_reset(struct vcsr *c);
 /* Reads or writes CSR number csr as virtual S-mode would. Returns false if
  * the CSR does not exist for S-mode (illegal instruction). */

@@ -64,7 +64,7 @@ static struct sbiret rfence_handle(struct vcpu *v, const struct sbi_call *call)
          * one by one, anything larger (or size -1: everything) drops all
          * mappings of the address space (SBI 8.3, 8.4). */
         uint64_t start = call->arg[2], size = call->arg[3];
-        uint64_t asid = call->fid == 2 ? call->arg[4] & ((1UL << v->vm->csr_cfg.asid_bits) - 1)
+        uint64_t asid = call->fid == 2 ? vcsr_asid(&v->vm->csr_cfg, call->arg[4])
                                        : SHADOW_ALL_ASIDS;
         if (size && size <= 16 * PAGE_SIZE && start + size > start)
             for (uint64_t va = start & ~(PAGE_SIZE - 1); va < start + size; va += PAGE_SIZE)
