@@ -44,10 +44,9 @@ void lodger_random(void *out, size_t len)
 static void seed_pool(const void *fdt)
 {
     pool_dt_bytes = entropy_mix_fdt(&pool, fdt);
-    uint64_t samples[64];
     for (int i = 0; i < 64; i++) {
-        samples[i] = csr_read(CSR_TIME);
-        entropy_mix(&pool, samples, (size_t)(i + 1) * sizeof(samples[0]));
+        uint64_t now = csr_read(CSR_TIME);
+        entropy_mix(&pool, &now, sizeof(now));
     }
 }
 
