@@ -130,8 +130,14 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     return victim;
 }
 
+/* va: without its sign extension (inside one root entry); pt_unmap takes
+ * only canonical addresses. */
 static void clear_range(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
 {
+    int bits = 12 + 9 * pt->levels;
+    va = (uint64_t)((int64_t)(va << (64 - bits)) >> (64 - bits));
+    if (!size)
+        return;
     if (prune)
         pt_unmap_prune(pt, va, size);
     else
@@ -219,8 +225,21 @@ void shadow_destroy_all(struct vm *vm)
         shadow_release(vm, &vm->shadows.entries[i]);
 }
 
+/* The guest mode a shadow's entries come from: a translation it holds is
+ * at an address canonical for that mode (Bare: guest RAM, low addresses). */
+static bool shadow_may_hold(const struct shadow *s, uint64_t va)
+{
+    int levels = pt_levels_of_mode(s->guest_satp >> SATP_MODE_SHIFT);
+    return pt_is_canonical(va, levels ? levels : s->pt.levels);
+}
+
 void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 {
+    /* Callers pass only addresses the fence may name (pt_fence_va_valid);
+     * an address outside the host's canonical range would alias lodger's
+     * own entries in pt_unmap (issue 12), whatever the callers check. */
+    if (!pt_is_canonical(va, host_mmu.levels))
+        return;
     if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
         return;     /* never the first portion itself */
     /* Nor the guest-RAM window, in the shadows that have it (their guest
@@ -230,12 +249,15 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
-            (in_window && vm_window_for(vm, s->guest_satp)))
+            (in_window && vm_window_for(vm, s->guest_satp)) || !shadow_may_hold(s, va))
             continue;
-        if (pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE))
-            __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)s->asid) : "memory");
+        pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
     }
     spin_unlock(&vm->lock);
+    /* This hart's TLB, always: another hart may have removed the shadow
+     * entry already (its fence flushed its own TLB, not this one's). All
+     * host ASIDs: this hart may have cached the page under any shadow. */
+    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking

@@ -132,8 +132,11 @@ static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
         v->count.sfence++;
         uint64_t asid = d.rs2 ? vcsr_asid(&v->vm->csr_cfg, vcpu_reg(v, d.rs2))
                               : SHADOW_ALL_ASIDS;
-        if (d.rs1)
-            shadow_flush_page(v->vm, vcpu_reg(v, d.rs1), asid);
+        if (d.rs1) {
+            uint64_t va = vcpu_reg(v, d.rs1);
+            if (pt_fence_va_valid(va, v->csr->satp >> SATP_MODE_SHIFT, v->vm->csr_cfg.satp_modes))
+                shadow_flush_page(v->vm, va, asid);
+        }
         else if (d.rs2)
             shadow_flush_asid(v->vm, asid);
         else

@@ -61,15 +61,25 @@ static struct sbiret rfence_handle(struct vcpu *v, const struct sbi_call *call)
         return (struct sbiret){ for_each_target(v, call->arg[0], call->arg[1], fence_i), 0 };
     case 1: case 2: {
         /* start_addr, size (and for fid 2 an ASID): a few pages are dropped
-         * one by one, anything larger (or size -1: everything) drops all
-         * mappings of the address space (SBI 8.3, 8.4). */
+         * one by one, anything larger (or size -1, or a range past the top
+         * of the address space: everything) drops all mappings of the
+         * address space (SBI 8.3, 8.4). Each page is fenced as the target
+         * harts' sfence.vma of it would be: an address that is not a valid
+         * virtual address has no effect (privileged spec 4.2.1; the
+         * targets' modes are theirs, so valid for any mode the VM has). */
         uint64_t start = call->arg[2], size = call->arg[3];
         uint64_t asid = call->fid == 2 ? vcsr_asid(&v->vm->csr_cfg, call->arg[4])
                                        : SHADOW_ALL_ASIDS;
-        if (size && size <= 16 * PAGE_SIZE && start + size > start)
-            for (uint64_t va = start & ~(PAGE_SIZE - 1); va < start + size; va += PAGE_SIZE)
-                shadow_flush_page(v->vm, va, asid);
-        else if (call->fid == 2)
+        uint64_t last = start + (size - 1);
+        if (size && size <= 16 * PAGE_SIZE && last >= start) {
+            /* Count the pages: a range in the last page would make a
+             * va += PAGE_SIZE loop wrap to 0 and run ~2^52 times. */
+            uint64_t pages = (last >> PAGE_SHIFT) - (start >> PAGE_SHIFT) + 1;
+            uint64_t va = start & ~(PAGE_SIZE - 1);
+            for (uint64_t i = 0; i < pages; i++, va += PAGE_SIZE)
+                if (pt_fence_va_valid(va, SATP_MODE_BARE, v->vm->csr_cfg.satp_modes))
+                    shadow_flush_page(v->vm, va, asid);
+        } else if (call->fid == 2)
             shadow_flush_asid(v->vm, asid);
         else
             shadow_flush_all(v->vm);

@@ -351,7 +351,7 @@ static void unmap_clears_only_the_range(void **state)
     assert_int_equal(pt_lookup(&f->pt, 0x11000, NULL), 0);
     assert_int_not_equal(pt_lookup(&f->pt, 0x12000, NULL), 0);
     assert_int_equal(pt_unmap(&f->pt, 0x11000, 4 * KIB), 0);  /* already gone */
-    assert_int_equal(pt_unmap(&f->pt, 0, 1UL << 39), 2);
+    assert_int_equal(pt_unmap(&f->pt, 0, 1UL << 38), 2);
     assert_int_equal(pt_lookup(&f->pt, 0x10000, NULL), 0);
     fixture_done(f);
 }
@@ -483,6 +483,15 @@ static void unmap_random_ranges_against_a_model(void **state)
         lo &= (1UL << 48) - 1;
         if (lo + len > 1UL << 48)
             len = (1UL << 48) - lo;
+        /* Canonical ranges only (pt_unmap refuses others): an upper-half
+         * address gets its sign extension back, a lower-half range ends at
+         * the hole. */
+        if (lo < 1UL << 47) {
+            if (lo + len > 1UL << 47)
+                len = (1UL << 47) - lo;
+        } else {
+            lo |= ~((1UL << 48) - 1);
+        }
         int expect = 0;
         for (int i = 0; i < N; i++)
             if (live[i] && len && va[i] < lo + len && lo < va[i] + size[i])
@@ -511,6 +520,109 @@ static void unmap_random_ranges_against_a_model(void **state)
 #undef NEXT
 }
 
+static void range_canonical(void **state)
+{
+    (void)state;
+    assert_true(pt_range_is_canonical(0, 4 * KIB, 3));
+    assert_true(pt_range_is_canonical(0x3ffffff000UL, 4 * KIB, 3));        /* the last lower page */
+    assert_false(pt_range_is_canonical(0x3ffffff000UL, 8 * KIB, 3));       /* into the hole */
+    assert_true(pt_range_is_canonical(0xffffffc000000000UL, 4 * KIB, 3));
+    assert_true(pt_range_is_canonical(0xfffffffffffff000UL, 4 * KIB, 3));  /* ends at 2^64 */
+    assert_false(pt_range_is_canonical(0xfffffffffffff000UL, 8 * KIB, 3)); /* wraps to 0 */
+    assert_false(pt_range_is_canonical(0xffffffbffffff000UL, 8 * KIB, 3)); /* from the hole */
+    assert_false(pt_range_is_canonical(0x1000, 0, 3));                      /* empty */
+    assert_false(pt_range_is_canonical(0, ~0UL, 5));                        /* across the hole */
+    /* Sv57: lodger's default first-portion place and its aliases. */
+    const uint64_t place = 0xff00000040000000UL;
+    assert_true(pt_range_is_canonical(place, 16 * 4 * KIB, 5));
+    assert_false(pt_range_is_canonical(place ^ 1UL << 63, 4 * KIB, 5));
+    assert_false(pt_range_is_canonical(place & ((1UL << 57) - 1), 4 * KIB, 5));
+    assert_false(pt_range_is_canonical((place & ((1UL << 57) - 1)) | 0x7eUL << 57, 4 * KIB, 5));
+}
+
+/* A non-canonical address has the index bits of a canonical one: pt_map
+ * refuses it (nothing mapped, no table made), pt_unmap clears nothing. */
+static void map_and_unmap_refuse_non_canonical(void **state)
+{
+    (void)state;
+    for (int levels = 3; levels <= 5; levels++) {
+        int bits = 12 + 9 * levels;
+        uint64_t low = 0x40000000UL, high = -(1UL << (bits - 1)) + 0x40000000UL;
+        struct fixture *f = fixture_new(levels);
+        assert_true(pt_map(&f->pt, low, 0x80000000UL, 4 * 4 * KIB, RW, 0));
+        assert_true(pt_map(&f->pt, high, 0x80100000UL, 4 * 4 * KIB, RW | PTE_X, 0));
+        int pages = live_pages(f);
+        const uint64_t aliases[] = {
+            low ^ 1UL << 63, low | 1UL << bits, low | 1UL << (bits - 1),
+            high ^ 1UL << 63, high & ((1UL << bits) - 1), (high & ((1UL << bits) - 1)) | 0x7eUL << 57,
+        };
+        for (unsigned i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+            uint64_t a = aliases[i];
+            /* Some of these are canonical for a wider table only. */
+            assert_false(pt_is_canonical(a, levels));
+            assert_false(pt_map(&f->pt, a + 8 * KIB, 0x90000000UL, 4 * KIB, RW, 0));
+            assert_int_equal(pt_unmap(&f->pt, a, 4 * KIB), 0);
+            assert_int_equal(pt_unmap(&f->pt, a + 4 * KIB, 1), 0);
+            assert_int_equal(pt_unmap(&f->pt, a - 4 * KIB, 6 * 4 * KIB), 0);
+            pt_unmap_prune(&f->pt, a, 4 * 4 * KIB);
+            pt_unmap_prune(&f->pt, a & ~(pt_level_size(levels - 1) - 1), pt_level_size(levels - 1));
+            assert_int_equal(live_pages(f), pages);
+            for (uint64_t p = 0; p < 4; p++) {
+                assert_int_equal(pte_to_pa(pt_lookup(&f->pt, low + p * 4 * KIB, NULL)),
+                                 0x80000000UL + p * 4 * KIB);
+                assert_int_equal(pte_to_pa(pt_lookup(&f->pt, high + p * 4 * KIB, NULL)),
+                                 0x80100000UL + p * 4 * KIB);
+            }
+        }
+        /* Ranges through the hole or past 2^64 are refused whole. */
+        uint64_t last_low = (1UL << (bits - 1)) - 4 * KIB;
+        assert_false(pt_map(&f->pt, last_low, 0x90000000UL, 8 * KIB, RW, 0));
+        assert_int_equal(pt_lookup(&f->pt, last_low, NULL), 0);
+        assert_false(pt_map(&f->pt, 0xfffffffffffff000UL, 0x90000000UL, 8 * KIB, RW, 0));
+        assert_int_equal(pt_lookup(&f->pt, 0xfffffffffffff000UL, NULL), 0);
+        assert_int_equal(pt_unmap(&f->pt, 0, ~0UL), 0);
+        assert_int_equal(live_pages(f), pages);
+        /* The canonical addresses themselves still work. */
+        assert_int_equal(pt_unmap(&f->pt, high, 4 * KIB), 1);
+        assert_int_equal(pt_unmap(&f->pt, low, 4 * 4 * KIB), 4);
+        fixture_done(f);
+    }
+}
+
+/* Privileged spec 4.2.1: sfence.vma of an address that is not a valid
+ * virtual address has no effect. */
+static void fence_va_validity(void **state)
+{
+    (void)state;
+    const unsigned long all = 1UL << SATP_MODE_SV39 | 1UL << SATP_MODE_SV48 | 1UL << SATP_MODE_SV57;
+    const unsigned long sv39_only = 1UL << SATP_MODE_SV39;
+    const uint64_t place = 0xff00000040000000UL;    /* lodger's default first portion (Sv57) */
+    /* Paged: canonical for the mode in satp, whatever else the VM offers. */
+    assert_true(pt_fence_va_valid(0x80200000UL, SATP_MODE_SV39, all));
+    assert_true(pt_fence_va_valid(0x3fffffffffUL, SATP_MODE_SV39, all));
+    assert_false(pt_fence_va_valid(0x4000000000UL, SATP_MODE_SV39, all));
+    assert_true(pt_fence_va_valid(0xffffffc000000000UL, SATP_MODE_SV39, all));
+    assert_false(pt_fence_va_valid(0x7fffffc000000000UL, SATP_MODE_SV39, all));
+    assert_true(pt_fence_va_valid(0x4000000000UL, SATP_MODE_SV48, all));
+    assert_false(pt_fence_va_valid(place, SATP_MODE_SV48, all));
+    assert_true(pt_fence_va_valid(place, SATP_MODE_SV57, all));
+    assert_false(pt_fence_va_valid(place ^ 1UL << 63, SATP_MODE_SV57, all));
+    assert_false(pt_fence_va_valid(place & ((1UL << 57) - 1), SATP_MODE_SV57, all));
+    assert_true(pt_fence_va_valid(~0UL, SATP_MODE_SV39, all));
+    /* Bare: the widest mode offered decides. */
+    assert_true(pt_fence_va_valid(place, SATP_MODE_BARE, all));
+    assert_false(pt_fence_va_valid(place ^ 1UL << 63, SATP_MODE_BARE, all));
+    assert_false(pt_fence_va_valid(0x0100000040000000UL, SATP_MODE_BARE, all));
+    assert_true(pt_fence_va_valid(0x80200000UL, SATP_MODE_BARE, sv39_only));
+    assert_false(pt_fence_va_valid(0x4000000000UL, SATP_MODE_BARE, sv39_only));
+    assert_false(pt_fence_va_valid(place, SATP_MODE_BARE, sv39_only));
+    assert_true(pt_fence_va_valid(0x4000000000UL, SATP_MODE_BARE, sv39_only | 1UL << SATP_MODE_SV48));
+    /* No paged mode at all: no virtual address; an unknown mode neither. */
+    assert_false(pt_fence_va_valid(0x80200000UL, SATP_MODE_BARE, 1UL << SATP_MODE_BARE));
+    assert_false(pt_fence_va_valid(0x80200000UL, SATP_MODE_BARE, 0));
+    assert_true(pt_fence_va_valid(0x80200000UL, 11, all));     /* an unknown mode: as Bare */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +648,9 @@ int main(void)
         cmocka_unit_test(range_empty_checks_the_range_only),
         cmocka_unit_test(destroy_frees_every_table),
         cmocka_unit_test(map_fails_cleanly_without_memory),
+        cmocka_unit_test(range_canonical),
+        cmocka_unit_test(map_and_unmap_refuse_non_canonical),
+        cmocka_unit_test(fence_va_validity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,33 @@ bool pt_is_canonical(uint64_t va, int levels)
     return (uint64_t)shifted == va;
 }
 
+bool pt_range_is_canonical(uint64_t va, uint64_t size, int levels)
+{
+    uint64_t last = va + size - 1;
+    /* Not empty, no wrap past 2^64, both ends canonical and in the same
+     * half (a range through the non-canonical hole is no range at all). */
+    return size && last >= va && pt_is_canonical(va, levels) && pt_is_canonical(last, levels) &&
+           !((va ^ last) >> 63);
+}
+
+/* Privileged spec 4.2.1: "If the value held in rs1 is not a valid virtual
+ * address, then the SFENCE.VMA instruction has no effect. No exception is
+ * raised in this case." Valid means canonical for the mode in satp (4.3.1,
+ * 4.4.1, 4.5.1: other addresses page-fault, so no translation of them can
+ * be cached). With satp Bare nothing is translated now, and the spec does
+ * not say which mode the address is meant for: the fence may concern
+ * translations cached under a mode software used before or will use next,
+ * so the widest mode software can select decides (over-fencing is always
+ * allowed). No mode at all: there is no virtual address. */
+bool pt_fence_va_valid(uint64_t va, unsigned long satp_mode, unsigned long modes)
+{
+    int levels = pt_levels_of_mode(satp_mode);
+    for (unsigned long m = SATP_MODE_SV57; !levels && m >= SATP_MODE_SV39; m--)
+        if (modes & (1UL << m))
+            levels = pt_levels_of_mode(m);
+    return levels && pt_is_canonical(va, levels);
+}
+
 bool pt_create(struct page_table *pt, int levels, const struct pt_allocator *alloc)
 {
     pt->levels = levels;
@@ -75,6 +102,10 @@ static void free_subtree(struct page_table *pt, uint64_t table_pa, int level)
 bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
             pte_t flags, int max_leaf_level)
 {
+    /* Only canonical ranges: the walk uses the index bits alone, so any
+     * other address would alias a canonical one. */
+    if (!pt_range_is_canonical(va, size, pt->levels))
+        return false;
     /* Count what is left rather than compare with va + size: a range may
      * end at the very top of the address space. */
     while (size) {
@@ -165,6 +196,10 @@ static int unmap_page(struct page_table *pt, uint64_t va)
 
 int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
 {
+    /* As pt_map: an address outside the canonical range would clear the
+     * entries of its canonical alias. */
+    if (!pt_range_is_canonical(va, size, pt->levels))
+        return 0;
     if (size == 4096 && !(va & 4095))
         return unmap_page(pt, va);
     return unmap(pt, va, size, false);
@@ -172,6 +207,8 @@ int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size)
 
 void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size)
 {
+    if (!pt_range_is_canonical(va, size, pt->levels))
+        return;
     unmap(pt, va, size, true);
 }
 

@@ -27,18 +27,25 @@ int pt_levels_of_mode(unsigned long satp_mode);     /* 0 for Bare/unknown */
 unsigned long pt_mode_of_levels(int levels);
 uint64_t pt_level_size(int level);                  /* 4K, 2M, 1G, 512G, 256T */
 bool pt_is_canonical(uint64_t va, int levels);
+/* [va, va+size) is non-empty, canonical and does not cross the hole. */
+bool pt_range_is_canonical(uint64_t va, uint64_t size, int levels);
+/* Whether an SFENCE.VMA of va has any effect under satp mode satp_mode
+ * (Bare: the widest of modes, bit n for satp mode n): va is canonical. */
+bool pt_fence_va_valid(uint64_t va, unsigned long satp_mode, unsigned long modes);
 static inline uint64_t pte_to_pa(pte_t pte) { return (pte >> 10) << 12 & ((1UL << 56) - 1); }
 static inline pte_t pa_to_pte(uint64_t pa) { return (pa >> 12) << 10; }
 
 bool pt_create(struct page_table *pt, int levels, const struct pt_allocator *alloc);
 /* Maps [va, va+size) to [pa, pa+size) with leaf flags, using leaves up to
- * max_leaf_level (0: 4K pages only). Replaces existing leaves. */
+ * max_leaf_level (0: 4K pages only). Replaces existing leaves. Refuses
+ * (false, nothing mapped) a range that is not canonical for the table. */
 bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
             pte_t flags, int max_leaf_level);
 /* Clears leaves in [va, va+size); a superpage that straddles the range is
- * cleared whole. Returns the number of leaves cleared. */
+ * cleared whole. Returns the number of leaves cleared; a range that is not
+ * canonical for the table clears nothing. */
 int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size);
-/* The same, and frees the tables that lie wholly inside the range (without
+/* The same (also refusing non-canonical ranges), and frees the tables that lie wholly inside the range (without
  * counting their leaves: a table is read once). Only when no hart can be
  * walking them. */
 void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size);

@@ -34,13 +34,6 @@
 #ifndef HOSTILE_VERBOSE
 #define HOSTILE_VERBOSE 0
 #endif
-/* Cases that hang lodger today, off until it is fixed (-DNAME=1 to run). */
-#ifndef HOSTILE_LODGER_BUG_RFENCE_WRAP
-#define HOSTILE_LODGER_BUG_RFENCE_WRAP 0
-#endif
-#ifndef HOSTILE_LODGER_BUG_SFENCE_ALIAS
-#define HOSTILE_LODGER_BUG_SFENCE_ALIAS 0
-#endif
 #define VLOG(...) do { if (HOSTILE_VERBOSE) gprintf(__VA_ARGS__); } while (0)
 
 #define SYSTEM_PER_SEED 2000
@@ -1364,13 +1357,13 @@ static void part_fences(void)
     sbi_rfence_range("rfence_old_fp_place", 2, fp_places[1], 0x4000);
     sbi_rfence_range("rfence_noncanonical", 1, 0x8000000000000000UL, 0x3000);
     sbi_rfence_range("fence_i", 0, 0, 0);
-#if HOSTILE_LODGER_BUG_RFENCE_WRAP
-    /* Off: lodger hangs (reported with this guest): a range inside the
-     * last page of the address space makes its page loop wrap to 0 and run
-     * ~2^52 times. */
+    /* A range inside the last page of the address space (lodger's page
+     * loop once wrapped to 0 there and ran ~2^52 times), and ranges that
+     * end exactly at the top. */
     sbi_rfence_range("rfence_last_page", 1, 0xfffffffffffff000UL, 1);
     sbi_rfence_range("rfence_asid_last_page", 2, 0xfffffffffffffff0UL, 2);
-#endif
+    sbi_rfence_range("rfence_to_top", 1, 0xfffffffffffff000UL, 0x1000);
+    sbi_rfence_range("rfence_two_to_top", 2, 0xffffffffffffe000UL, 0x2000);
     /* sfence.vma naming lodger's places (canonical ones: lodger keeps its
      * own pages), their neighbours, and non-canonical addresses. */
     sfence_va("sfence_fp_place", fp_places[0]);
@@ -1379,16 +1372,16 @@ static void part_fences(void)
     sfence_va("sfence_below_fp_place", fp_places[0] - 0x1000);
     sfence_va("sfence_noncanonical", 0x8000000000000000UL);
     sfence_va("sfence_top", ~0UL);
-#if HOSTILE_LODGER_BUG_SFENCE_ALIAS
-    /* Off: lodger hangs (reported with this guest): an address that
-     * differs from lodger's first portion only in bits 63:57 (not
-     * canonical, so no mapping of the guest's) unmaps lodger's own trap
-     * vector from the shadow tables; the next trap loops on an instruction
-     * page fault at stvec. The same through SBI. */
+    /* Addresses that differ from lodger's first portion only in bits 63:57
+     * (not canonical: not a valid virtual address, the fence has no
+     * effect). Lodger once unmapped its own trap vector from the shadow
+     * tables with them and hung at the next trap. The same through SBI;
+     * tests/guests/hostile_fences tries every fence path. */
     sfence_va("sfence_fp_alias", fp_places[0] & ((1UL << 57) - 1));
     sfence_va("sfence_fp_alias_7f", (fp_places[0] & ((1UL << 57) - 1)) | 0x7eUL << 57);
+    sfence_va("sfence_fp_alias_bit63", fp_places[0] ^ 1UL << 63);
     sbi_rfence_range("rfence_fp_alias", 1, fp_places[0] & ((1UL << 57) - 1), 1);
-#endif
+    sbi_rfence_range("rfence_fp_alias_range", 1, (fp_places[0] ^ 1UL << 63) - 0x1000, 0x5000);
 }
 
 /* ---- part 5: trap storm ---- */
