@@ -16,7 +16,17 @@
 7. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
    and a Linux boot, each trap's fast path compared with its C twin.
 
-Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
+Each result is one independent decision: one per host test function, one per
+native/lodger pair of a guest (the cases that differ are named in its detail),
+one per other check. A guest whose own checks fail natively ("=== end: FAIL
+===") fails too, even if lodger prints the same.
+
+Known failures are listed in EXPECTED_FAILURES (name and reason): they still
+run, and count as expected failures; one that passes is reported as
+"unexpectedly passed" and counts as a failure, so the list stays true.
+
+Ends with one line: "N passed, N failed, N expected failures". Exit status 1 if
+anything failed.
 """
 import concurrent.futures, glob, os, re, shutil, signal, subprocess, sys, tempfile, time
 
@@ -25,19 +35,36 @@ BUILD = os.environ.get("LODGER_BUILD", os.path.join(ROOT, "build"))
 RUN = os.path.join(ROOT, "tools", "lodger-run")
 GUEST_TIMEOUT = 300
 PANIC_TIMEOUT = 240     # the panic comes ~15-60 s into the boot under lodger
-passed, failed, failures = 0, 0, []
+passed, failed, xfailed, failures, seen = 0, 0, 0, [], set()
 verbose = os.environ.get("VERBOSE")
+
+# Known failures: result name -> why it fails (and where it is tracked). Each
+# still runs: it is counted as an expected failure while it fails, and as a
+# failure ("unexpectedly passed") once it passes, so that its entry goes when
+# its bug is fixed. An entry no result of a full run names is a failure too.
+EXPECTED_FAILURES = {
+}
 
 
 def result(name, ok, detail=""):
-    global passed, failed
-    if ok:
+    global passed, failed, xfailed
+    seen.add(name)
+    reason = EXPECTED_FAILURES.get(name)
+    if reason is not None and ok:
+        failed += 1
+        failures.append((name + " (unexpectedly passed)", reason))
+        print(f"FAIL {name} (unexpectedly passed; listed as an expected failure: {reason})",
+              flush=True)
+    elif reason is not None:
+        xfailed += 1
+        print(f"XFAIL {name} ({reason})" + (f"\n{detail}" if detail else ""), flush=True)
+    elif ok:
         passed += 1
+        print(f"PASS {name}", flush=True)
     else:
         failed += 1
         failures.append((name, detail))
-    print(f"{'PASS' if ok else 'FAIL'} {name}" + (f"\n{detail}" if detail and not ok else ""),
-          flush=True)
+        print(f"FAIL {name}" + (f"\n{detail}" if detail else ""), flush=True)
 
 
 def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None, build=None):
@@ -132,32 +159,44 @@ def guest_pair(guest):
 
 
 def compare(name, native, lodger):
-    """Checks one native/lodger pair of runs of the same guest."""
+    """Checks one native/lodger pair of runs of the same guest: one result,
+    whose detail names the cases that differ."""
     (n_status, n_out), (l_status, l_out) = native, lodger
     n_sec, l_sec = guest_section(n_out), guest_section(l_out)
-    detail = ""
+    problems = []
     if n_sec is None:
-        detail = f"native run printed no guest section (status {n_status}):\n{n_out[-3000:]}"
-    elif l_sec is None:
-        detail = f"lodger run printed no guest section (status {l_status}):\n{l_out[-3000:]}"
-    elif n_sec != l_sec:
-        diff = "\n".join(f"  native: {a}\n  lodger: {b}" for a, b in
-                         zip(n_sec.splitlines(), l_sec.splitlines()) if a != b)
-        detail = f"outputs differ:\n{diff or '(length differs)'}\n{l_out[-1500:]}"
-    else:
+        problems.append(f"native run printed no guest section (status {n_status}):\n{n_out[-3000:]}")
+    if l_sec is None:
+        problems.append(f"lodger run printed no guest section (status {l_status}):\n{l_out[-3000:]}")
+    n_cases, l_cases = cases_of(n_sec), cases_of(l_sec)
+    if n_sec is not None and l_sec is not None:
+        differing = [c for c in n_cases if l_cases.get(c) != n_cases[c]]
+        differing += [c for c in l_cases if c not in n_cases]
+        if differing:
+            problems.append(f"{len(differing)} of {len(n_cases)} cases differ:\n" + "\n".join(
+                f"  case {c}:\n    native: {n_cases.get(c)}\n    lodger: {l_cases.get(c)}"
+                for c in differing[:40]))
+        if n_sec != l_sec:
+            diff = "\n".join(f"  native: {a}\n  lodger: {b}" for a, b in
+                             zip(n_sec.splitlines(), l_sec.splitlines()) if a != b)
+            problems.append(f"outputs differ:\n{diff or '(length differs)'}\n{l_out[-1500:]}")
+    if n_sec is not None and not n_sec.rstrip().endswith("PASS ==="):
+        # The guest's own checks fail on QEMU itself: the same output under
+        # lodger proves nothing. A QEMU deviation from the spec needs an
+        # explicit, commented allowance in the guest (DEVELOPERS.md).
+        fails = [l for l in n_sec.splitlines() if l.startswith("FAIL")]
+        problems.append("the guest's own checks fail natively:\n" + "\n".join(fails[:20]))
+    if n_sec is not None and l_sec is not None and n_sec == l_sec:
         # A guest that ends with FAIL shuts down with "system failure":
         # lodger makes QEMU exit non-zero. Natively OpenSBI 1.1 always
         # reports success, so only a passing guest's native status counts.
         guest_passed = n_sec.rstrip().endswith("PASS ===")
         if guest_passed and (n_status, l_status) != (0, 0):
-            detail = f"exit status: native {n_status}, lodger {l_status} (want 0, 0)"
+            problems.append(f"exit status: native {n_status}, lodger {l_status} (want 0, 0)")
         if not guest_passed and l_status in (0, "timeout"):
-            detail = f"guest failed but lodger's exit status is {l_status}"
-    n_cases, l_cases = cases_of(n_sec), cases_of(l_sec)
-    for case, value in n_cases.items():
-        result(f"guest {name}: case {case}", l_cases.get(case) == value,
-               f"  native: {value}\n  lodger: {l_cases.get(case)}")
-    result(f"guest {name} (native vs lodger)", not detail, detail)
+            problems.append(f"guest failed but lodger's exit status is {l_status}")
+    result(f"guest {name} (native vs lodger)", not problems,
+           f"({len(n_cases)} cases natively)\n" + "\n".join(problems))
     if verbose:
         print(l_out)
 
@@ -478,12 +517,17 @@ def main():
     for name, step in steps.items():
         if not only or name in only:
             step()
+    if not only:    # a full run: every expected failure must have run
+        for name, reason in EXPECTED_FAILURES.items():
+            if name not in seen:
+                result(f"expected failure '{name}' ran", False,
+                       f"no test of this name ran (listed because: {reason}); drop or rename it")
     if failures:
         print("\nFailed:")
         for name, _ in failures:
             print(f"  {name}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    print(f"{passed} passed, {failed} failed, {xfailed} expected failures")
+    return 1 if failed or not (passed or xfailed) else 0
 
 
 if __name__ == "__main__":
