@@ -14,75 +14,12 @@
 #include "../lib/guest.h"
 #include "../../guests/lib/fullmap.h"
 
-#define LODGER_EID 0x0A4C4447UL
-#define LODGER_ID_FIRST_VA 54           /* docs/COUNTERS.md */
-
-static int follow;                      /* lodger tells where its first portion is */
-
-static long lodger_counter(unsigned long id, unsigned long *value)
-{
-    struct sbiret r = sbi_call(LODGER_EID, 1, id, 0, 0, 0);
-    *value = (unsigned long)r.value;
-    return r.error;
-}
-
-/* Private page tables for the window; the rest stays fullmap's. */
-static unsigned long priv[64][512] __attribute__((aligned(4096)));
-static int priv_used;
-
-static void window_unmap(void)
-{
-    for (int i = 0; i < 512; i++)
-        fm_root[i] = FM_PTE(fm_l3, FM_PTE_V);
-    priv_used = 0;
-    __asm__ volatile("sfence.vma" ::: "memory");
-}
-
-/* The table below entry e (of a table at `level`), made private with the
- * same mappings if it is shared or a leaf. */
-static unsigned long *private_table(unsigned long *e, int level)
-{
-    unsigned long pte = *e, *t;
-    unsigned long *src = (unsigned long *)((pte >> 10) << 12);
-    if (!(pte & 0xe) && src != fm_l3 && src != fm_l2)
-        return src;
-    if (priv_used == 64) {
-        gprintf("FAIL out of private tables\n");
-        guest_exit(1);
-    }
-    t = priv[priv_used++];
-    if (!(pte & 0xe)) {
-        for (int i = 0; i < 512; i++)
-            t[i] = src[i];
-    } else {
-        unsigned long pa = (pte >> 10) << 12, step = 1UL << (12 + 9 * (level - 1));
-        for (int i = 0; i < 512; i++)
-            t[i] = FM_PTE(pa + i * step, FM_PTE_RWXAD);
-    }
-    *e = FM_PTE(t, FM_PTE_V);
-    return t;
-}
-
-static unsigned long *leaf_slot(unsigned long va)
-{
-    unsigned long *t = fm_root;
-    for (int level = 4; level > 0; level--)
-        t = private_table(&t[(va >> (12 + 9 * level)) & 511], level);
-    return &t[(va >> 12) & 511];
-}
 
 /* Where the kinds run now: the first portion's place (the window mapped
- * there onto the arena) when following, else FORCED_VA. */
+ * there onto the arena) under lodger, else FORCED_VA. */
 static unsigned long place(void)
 {
-    unsigned long va;
-    if (!follow || lodger_counter(LODGER_ID_FIRST_VA, &va))
-        return FORCED_VA;
-    window_unmap();
-    for (long off = -0x2000; off < 0x12000; off += 0x1000)
-        *leaf_slot(va + off) = FM_PTE(ARENA_PA + off, FM_PTE_RWXAD);
-    __asm__ volatile("sfence.vma" ::: "memory");
-    return va;
+    return fm_follow();
 }
 
 static void pause_12ms(void)
@@ -454,22 +391,19 @@ enum { P_RO = 1, P_NONE = 2, P_RW = 3, P_RO2 = 4, P_NOAD = 5, P_USER = 6, P_XONL
        P_ATOMIC = 8, P_WONLY = 9 };
 static unsigned long window_with_specials(void)
 {
-    unsigned long base, va;
-    if (!follow || lodger_counter(LODGER_ID_FIRST_VA, &va))
-        base = FORCED_VA;
-    else
-        base = va;
-    window_unmap();
+    unsigned long base = FORCED_VA;
+    first_portion_place(&base);
+    fm_window_unmap();
     for (long off = -0x2000; off < 0x12000; off += 0x1000)
-        *leaf_slot(base + off) = FM_PTE(ARENA_PA + off, FM_PTE_RWXAD);
+        *fm_leaf_slot(base + off) = FM_PTE(ARENA_PA + off, FM_PTE_RWXAD);
     const unsigned long A = 1UL << 6, D = 1UL << 7, R = 2, W = 4, X = 8, U = 16, V = 1;
-    *leaf_slot(base + 0x1000 * P_RO) = FM_PTE(ARENA_PA + 0x1000 * P_RO, V | R | A);
-    *leaf_slot(base + 0x1000 * P_NONE) = 0;
-    *leaf_slot(base + 0x1000 * P_RO2) = FM_PTE(ARENA_PA + 0x1000 * P_RO2, V | R | A);
-    *leaf_slot(base + 0x1000 * P_NOAD) = FM_PTE(ARENA_PA + 0x1000 * P_NOAD, V | R | W);
-    *leaf_slot(base + 0x1000 * P_USER) = FM_PTE(ARENA_PA + 0x1000 * P_USER, V | R | W | U | A | D);
-    *leaf_slot(base + 0x1000 * P_XONLY) = FM_PTE(ARENA_PA + 0x1000 * P_XONLY, V | X | A);
-    *leaf_slot(base + 0x1000 * P_WONLY) = FM_PTE(ARENA_PA + 0x1000 * P_WONLY, V | W | A | D);
+    *fm_leaf_slot(base + 0x1000 * P_RO) = FM_PTE(ARENA_PA + 0x1000 * P_RO, V | R | A);
+    *fm_leaf_slot(base + 0x1000 * P_NONE) = 0;
+    *fm_leaf_slot(base + 0x1000 * P_RO2) = FM_PTE(ARENA_PA + 0x1000 * P_RO2, V | R | A);
+    *fm_leaf_slot(base + 0x1000 * P_NOAD) = FM_PTE(ARENA_PA + 0x1000 * P_NOAD, V | R | W);
+    *fm_leaf_slot(base + 0x1000 * P_USER) = FM_PTE(ARENA_PA + 0x1000 * P_USER, V | R | W | U | A | D);
+    *fm_leaf_slot(base + 0x1000 * P_XONLY) = FM_PTE(ARENA_PA + 0x1000 * P_XONLY, V | X | A);
+    *fm_leaf_slot(base + 0x1000 * P_WONLY) = FM_PTE(ARENA_PA + 0x1000 * P_WONLY, V | W | A | D);
     __asm__ volatile("sfence.vma" ::: "memory");
     return base;
 }
@@ -513,9 +447,9 @@ static void faults(void)
         pause_12ms();
         unsigned long v;
         __asm__ volatile("ld %0, 0(%1)" : "=r"(v) : "r"(b + 0x1000 * P_NOAD) : "memory");
-        unsigned long l = *leaf_slot(b + 0x1000 * P_NOAD);
+        unsigned long l = *fm_leaf_slot(b + 0x1000 * P_NOAD);
         __asm__ volatile("sd %0, 8(%1)" :: "r"(v), "r"(b + 0x1000 * P_NOAD) : "memory");
-        unsigned long s = *leaf_slot(b + 0x1000 * P_NOAD);
+        unsigned long s = *fm_leaf_slot(b + 0x1000 * P_NOAD);
         gprintf("case noad_bits: after_load a=%lu d=%lu after_store a=%lu d=%lu\n",
                 (l >> 6) & 1, (l >> 7) & 1, (s >> 6) & 1, (s >> 7) & 1);
     }
@@ -583,8 +517,6 @@ int guest_main(void)
     fm_fp_on();
     arena_reset();
     gprintf("case satp_sv57_full_map: %s\n", fullmap_enable() ? "as written" : "other");
-    unsigned long va;
-    follow = lodger_counter(LODGER_ID_FIRST_VA, &va) == 0;
 
     unsigned long got;
     STORE("sd", FORCED_VA - 4, 0x1122334455667788UL);
@@ -612,7 +544,7 @@ int guest_main(void)
     gprintf("case code_straddling_out: 0x%lx\n", run_code(0x10000, 1));
     hammer();
 
-    window_unmap();
+    fm_window_unmap();
     fullmap_disable();
     return failures;
 }
