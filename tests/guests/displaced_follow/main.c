@@ -9,8 +9,12 @@
  * the settling threshold (64 emulated accesses per 10 ms). Then faults of
  * emulated accesses (permissions, unmapped pages, page-crossing, A/D,
  * SUM/MXR, misaligned AMO/LR), code run there (a fetch forces a move) and
- * a hammer (settling). Natively, and under a lodger without the counter,
- * the same happens at FORCED_VA: the output is the same either way. */
+ * a hammer (settling). Natively the same happens at FORCED_VA: the output
+ * is the same either way. Under lodger the counters must say what each
+ * step made lodger do (lib/counters.h): the conflict, a relocation to a
+ * random region; each kind, exactly its number of emulated accesses and
+ * no relocation (an LR moves the first portion; the sweep settles); each
+ * code run, one relocation forced by a fetch; the hammer, settling. */
 #include "../lib/guest.h"
 #include "../../guests/lib/fullmap.h"
 
@@ -376,12 +380,39 @@ static unsigned long sweep(unsigned long base)
     return arena_hash(h);
 }
 
-static const struct { const char *name; unsigned long (*fn)(unsigned long); } kinds[] = {
-    { "loads", loads }, { "stores", stores }, { "fp", fp_accesses },
-    { "compressed", compressed }, { "compressed_sp", compressed_sp },
-    { "amo_w", amo_w }, { "amo_d", amo_d }, { "amo_forms", amo_forms },
-    { "lrsc", lrsc }, { "misaligned", misaligned }, { "sweep", sweep },
+/* Under lodger, what each kind makes lodger do (lib/counters.h), run one
+ * offset at a time after a pause: `emulated` accesses per offset inside
+ * the first portion (the offsets below 0 or past its end touch only the
+ * guest's own pages), no relocation; but lrsc, whose first access (a load)
+ * is emulated and whose LR makes the first portion move (an LR cannot be
+ * emulated: a conflict, counted as a fetch relocation); misaligned, whose
+ * accesses straddle its edges (some emulated); and sweep, which reads and
+ * writes every word of the place with no pause: lodger must settle. */
+enum { EMULATED_SOME = -1, SETTLES = -2, LR_MOVES = -3 };
+static const struct { const char *name; unsigned long (*fn)(unsigned long); int emulated; } kinds[] = {
+    { "loads", loads, 10 }, { "stores", stores, 8 }, { "fp", fp_accesses, 6 },
+    { "compressed", compressed, 8 }, { "compressed_sp", compressed_sp, 8 },
+    { "amo_w", amo_w, 10 }, { "amo_d", amo_d, 10 }, { "amo_forms", amo_forms, 8 },
+    { "lrsc", lrsc, LR_MOVES }, { "misaligned", misaligned, EMULATED_SOME },
+    { "sweep", sweep, SETTLES },
 };
+
+static struct fp_expect kind_expect(unsigned k)
+{
+    unsigned long inside = 0;
+    for (unsigned i = 0; i < NOFFS; i++)
+        inside += offs[i] >= 0 && offs[i] < (long)FIRST_PORTION_SIZE;
+    switch (kinds[k].emulated) {
+    case EMULATED_SOME:
+        return (struct fp_expect){ .emulated = FPC_MIN(1) };
+    case SETTLES:
+        return (struct fp_expect){ .settle = FPC_MIN(1), .emulated = FPC_MIN(1) };
+    case LR_MOVES:
+        return (struct fp_expect){ .conflicts = FPC(inside), .fetch = FPC(inside), .emulated = FPC(inside) };
+    default:
+        return (struct fp_expect){ .emulated = FPC(inside * (unsigned long)kinds[k].emulated) };
+    }
+}
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 
@@ -518,10 +549,14 @@ int guest_main(void)
     arena_reset();
     gprintf("case satp_sv57_full_map: %s\n", fullmap_enable() ? "as written" : "other");
 
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     unsigned long got;
     STORE("sd", FORCED_VA - 4, 0x1122334455667788UL);
     got = LOAD("ld", FORCED_VA - 4);
     gprintf("case conflict_store_across: loaded=0x%lx\n", got);
+    /* No unused region anywhere: displaced content. */
+    fp_expect("the conflict", &counts, (struct fp_expect){ .conflicts = FPC(1), .random = FPC(1) });
 
     for (unsigned k = 0; k < NKINDS; k++) {
         unsigned long h = FM_HASH_INIT;
@@ -534,15 +569,25 @@ int guest_main(void)
             h = fm_mix(h, kinds[k].fn(base));
         }
         gprintf("case %s: 0x%lx\n", kinds[k].name, h);
+        fp_expect(kinds[k].name, &counts, kind_expect(k));
     }
     off_lo = 0;
     off_hi = NOFFS;
 
     faults();
+    /* The allowed accesses among them emulated; the LRs move (as fetches). */
+    fp_expect("faults", &counts, (struct fp_expect){ .conflicts = FPC_ANY, .fetch = FPC_ANY,
+                                                     .emulated = FPC_MIN(1) });
+    /* A fetch from displaced content: one move each. */
+    static const struct fp_expect fetch_moves = { .conflicts = FPC(1), .fetch = FPC(1) };
     gprintf("case code_inside: 0x%lx\n", run_code(0xa000, 0));
+    fp_expect("code_inside", &counts, fetch_moves);
     gprintf("case code_straddling_in: 0x%lx\n", run_code(0, 1));
+    fp_expect("code_straddling_in", &counts, fetch_moves);
     gprintf("case code_straddling_out: 0x%lx\n", run_code(0x10000, 1));
+    fp_expect("code_straddling_out", &counts, fetch_moves);
     hammer();
+    fp_expect("hammer", &counts, (struct fp_expect){ .settle = FPC_MIN(1), .emulated = FPC_MIN(1) });
 
     fm_window_unmap();
     fullmap_disable();
