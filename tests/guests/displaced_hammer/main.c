@@ -2,7 +2,7 @@
  * every virtual address (lib/fullmap.h). The first, an AMO on FORCED_VA, is
  * a conflict with no unused region anywhere: lodger moves its first portion
  * onto a random region (displacing it; shared/DESIGN.md, "Where the first
- * portion lives", steps 3 and 4). Then 200000 loads, stores, AMOs and LR/SC
+ * portion lives", steps 3 and 4). Then 300000 loads, stores, AMOs and LR/SC
  * pairs at pseudo-random words of [FORCED_VA - 4 KiB, FORCED_VA + 68 KiB):
  * first through FORCED_VA's gigapage alone, then spread over the arena's
  * aliases in 8 gigapages, then where the first portion is (counter 54,
@@ -12,8 +12,8 @@
  * conflict is a relocation to a random region, the hammer on the first
  * portion has accesses emulated, makes lodger settle (more than 64
  * emulated accesses in 10 ms: each stretch without LR/SC should; one must)
- * and its LRs force moves, and nothing ever
- * finds an unused region or displaces anew. */
+ * and its LRs force moves, and nothing ever finds an unused region or
+ * displaces anew. */
 #include "../lib/guest.h"
 #include "../lib/fullmap.h"
 
