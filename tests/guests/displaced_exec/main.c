@@ -11,7 +11,12 @@
  * of it), and the page before that. Each entry point -- straight-line code,
  * a loop, a pc-relative table, a pc-relative store and reload, an
  * instruction patched through the identity mapping then fence.i -- must
- * return the same at every alias, and the same as natively. */
+ * return the same at every alias, and the same as natively. Then the
+ * same calls where the first portion is (counter 54, the arena mapped
+ * there: lib/fullmap.h), each a fetch from displaced content that forces
+ * a relocation when it starts in or runs into it. Under lodger (lib/counters.h): the conflict, a relocation
+ * to a random region; each call on the first portion, one fetch
+ * relocation. */
 #include "../lib/guest.h"
 #include "../lib/fullmap.h"
 
@@ -50,22 +55,29 @@ static void patch(unsigned p, unsigned imm)
 static const char *const kind_names[] = { "straddle", "sum", "table", "data", "patch" };
 #define NKINDS 5
 
+/* The blob's calls at alias base; or, if base is 0, each call where the
+ * first portion is then (lib/fullmap.h: fm_follow; natively FORCED_VA). */
+#define CALLS_PER_PLACE 10
+static unsigned long at(unsigned long base, unsigned p)
+{
+    return (base ? base : fm_follow()) + places[p];
+}
+
 static void run_at(unsigned long base, unsigned long h[NKINDS])
 {
     for (int k = 0; k < NKINDS; k++)
         h[k] = FM_HASH_INIT;
     for (unsigned p = 0; p < NPLACES; p++) {
-        unsigned long blob = base + places[p];
-        h[0] = fm_mix(h[0], call(blob + STRADDLE, 0x1000 * p));
-        h[1] = fm_mix(h[1], call(blob + SUM, 100 + p));
+        h[0] = fm_mix(h[0], call(at(base, p) + STRADDLE, 0x1000 * p));
+        h[1] = fm_mix(h[1], call(at(base, p) + SUM, 100 + p));
         for (unsigned long a = 0; a < 4; a++)
-            h[2] = fm_mix(h[2], call(blob + TABLE, a * 0x1111 + p));
-        h[3] = fm_mix(h[3], call(blob + DATA, 0x8000000012345678UL + p));
-        h[3] = fm_mix(h[3], call(blob + DATA, ~0UL - p));
+            h[2] = fm_mix(h[2], call(at(base, p) + TABLE, a * 0x1111 + p));
+        h[3] = fm_mix(h[3], call(at(base, p) + DATA, 0x8000000012345678UL + p));
+        h[3] = fm_mix(h[3], call(at(base, p) + DATA, ~0UL - p));
         patch(p, 0x7ff);
-        h[4] = fm_mix(h[4], call(blob + PATCH, 1000 + p));
+        h[4] = fm_mix(h[4], call(at(base, p) + PATCH, 1000 + p));
         patch(p, 0x800 + p);        /* negative: -2048 + p */
-        h[4] = fm_mix(h[4], call(blob + PATCH, 1000 + p));
+        h[4] = fm_mix(h[4], call(at(base, p) + PATCH, 1000 + p));
         patch(p, 1);
     }
 }
@@ -86,14 +98,36 @@ int guest_main(void)
     gprintf("case satp_sv57_full_map: %s\n", fullmap_enable() ? "as written" : "other");
 
     /* The conflict: a fetch from FORCED_VA's page, by the straddling
-     * instruction of the copy just below it. */
+     * instruction of the copy just below it. No unused region anywhere:
+     * the first portion goes onto displaced content. */
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     gprintf("case conflict_fetch_across: 0x%lx\n", call(FORCED_VA + places[0] + STRADDLE, 7));
+    fp_expect("the conflict", &counts, (struct fp_expect){ .conflicts = FPC(1), .random = FPC(1) });
 
     unsigned long first[NKINDS], h[NKINDS];
     int agree[NKINDS] = { 0 };
-    for (unsigned g = 0; g < NGIGA; g++) {
-        unsigned long base = fm_alias(gigapages[g][0], gigapages[g][1], gigapages[g][2]);
+    for (unsigned g = 0; g <= NGIGA; g++) {
+        /* The aliases (only by chance on the first portion), then where
+         * the first portion is, call by call (base 0). */
+        unsigned long base = g < NGIGA ? fm_alias(gigapages[g][0], gigapages[g][1], gigapages[g][2]) : 0;
+        if (g == NGIGA)             /* the aliases: no new displacement */
+            fp_expect("the aliases", &counts, (struct fp_expect){ .conflicts = FPC_ANY, .settle = FPC_ANY,
+                                                                  .fetch = FPC_ANY, .emulated = FPC_ANY });
+        struct fp_counts before = counts;
         run_at(base, h);
+        if (g == NGIGA) {
+            /* Each call whose code starts in or runs into the first
+             * portion's place is a fetch from displaced content: one move
+             * each. Those are all calls at place 0 (its STRADDLE entry
+             * runs into the place, the others start in it) and at the
+             * middle (place 1), STRADDLE alone at its last 32 bytes (the
+             * other entries start past its end), none in the page before. */
+            fm_window_unmap();
+            unsigned long moves = CALLS_PER_PLACE * 2 + 1;
+            fp_expect("the calls where the first portion is", &before,
+                      (struct fp_expect){ .conflicts = FPC(moves), .fetch = FPC(moves) });
+        }
         for (int k = 0; k < NKINDS; k++) {
             if (g == 0)
                 first[k] = h[k];
@@ -106,8 +140,8 @@ int guest_main(void)
     }
     for (int k = 0; k < NKINDS; k++) {
         gprintf("case %s: 0x%lx at %d/%u aliases\n", kind_names[k], first[k], agree[k],
-                (unsigned)NGIGA);
-        if (agree[k] != (int)NGIGA)
+                (unsigned)NGIGA + 1);
+        if (agree[k] != (int)NGIGA + 1)
             failures++;
     }
     fullmap_disable();

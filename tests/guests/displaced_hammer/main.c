@@ -2,12 +2,18 @@
  * every virtual address (lib/fullmap.h). The first, an AMO on FORCED_VA, is
  * a conflict with no unused region anywhere: lodger moves its first portion
  * onto a random region (displacing it; shared/DESIGN.md, "Where the first
- * portion lives", steps 3 and 4). Then 200000 loads, stores, AMOs and LR/SC
+ * portion lives", steps 3 and 4). Then 300000 loads, stores, AMOs and LR/SC
  * pairs at pseudo-random words of [FORCED_VA - 4 KiB, FORCED_VA + 68 KiB):
  * first through FORCED_VA's gigapage alone, then spread over the arena's
- * aliases in 8 gigapages. Every loaded value is checked against a model of
- * the arena kept in the guest's own memory; the checksums are the same
- * natively. */
+ * aliases in 8 gigapages, then where the first portion is (counter 54,
+ * followed as it moves; natively FORCED_VA). Every loaded value is checked
+ * against a model of the arena kept in the guest's own memory; the
+ * checksums are the same natively. Under lodger (lib/counters.h): the
+ * conflict is a relocation to a random region, the hammer on the first
+ * portion has accesses emulated, makes lodger settle (more than 64
+ * emulated accesses in 10 ms: each stretch without LR/SC should; one must)
+ * and its LRs force moves, and nothing ever finds an unused region or
+ * displaces anew. */
 #include "../lib/guest.h"
 #include "../lib/fullmap.h"
 
@@ -15,6 +21,8 @@
 #define SPAN (FIRST_PORTION_SIZE + 0x2000)     /* bytes from FORCED_VA - LOW */
 #define WORDS (SPAN / 8)
 #define ROUNDS 100000
+#define FOLLOW 1000                     /* accesses between looks at counter 54 */
+#define FOLLOW_EMULATED (ROUNDS / FOLLOW)   /* at least the first access of each */
 
 static unsigned long model[WORDS];
 
@@ -56,10 +64,11 @@ struct result { unsigned long sum; int mismatches, sc_failed; };
 
 /* One access to word i of the arena at alias base (base = the alias of
  * FORCED_VA - LOW), checked against the model. */
-static void access(unsigned long base, unsigned long i, unsigned long r, struct result *res)
+static void access(unsigned long base, unsigned long i, unsigned long r, struct result *res,
+                   int lr_sc)
 {
     unsigned long p = base + 8 * i, v, old, rc;
-    switch (r % 6) {
+    switch (r % 6 == 5 && !lr_sc ? 0 : r % 6) {     /* without LR/SC: a load instead */
     case 0:
         __asm__ volatile("ld %0, 0(%1)" : "=r"(v) : "r"(p) : "memory");
         res->mismatches += v != model[i];
@@ -124,18 +133,22 @@ int guest_main(void)
     arena_reset();
     gprintf("case satp_sv57_full_map: %s\n", fullmap_enable() ? "as written" : "other");
 
-    /* The conflict: an AMO on FORCED_VA. */
+    /* The conflict: an AMO on FORCED_VA. No unused region anywhere:
+     * displaced content. */
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     unsigned long old;
     __asm__ volatile("amoadd.d %0, %2, (%1)" : "=r"(old) : "r"(FORCED_VA), "r"(0x101UL) : "memory");
     gprintf("case conflict_amo: old_ok=%d new_ok=%d\n", old == model[LOW / 8],
             *(volatile unsigned long *)ARENA_PA == model[LOW / 8] + 0x101);
     model[LOW / 8] += 0x101;
+    fp_expect("the conflict", &counts, (struct fp_expect){ .conflicts = FPC(1), .random = FPC(1) });
 
     /* Within FORCED_VA's gigapage. */
     struct result res = { FM_HASH_INIT, 0, 0 };
     for (int n = 0; n < ROUNDS; n++) {
         unsigned long r = rng();
-        access(FORCED_VA - LOW, (r >> 8) % WORDS, r, &res);
+        access(FORCED_VA - LOW, (r >> 8) % WORDS, r, &res, 1);
     }
     report("hammer_forced_place", &res);
 
@@ -145,9 +158,32 @@ int guest_main(void)
         unsigned long r = rng();
         unsigned g = (unsigned)(r >> 40) % NGIGA;
         unsigned long base = fm_alias(gigapages[g][0], gigapages[g][1], gigapages[g][2]) - LOW;
-        access(base, (r >> 8) % WORDS, r, &res);
+        access(base, (r >> 8) % WORDS, r, &res, 1);
     }
     report("hammer_aliases", &res);
+    /* On the first portion only by chance: no new displacement. */
+    fp_expect("the aliases", &counts, (struct fp_expect){ .conflicts = FPC_ANY, .settle = FPC_ANY,
+                                                          .fetch = FPC_ANY, .emulated = FPC_ANY });
+
+    /* Where the first portion is (counter 54, the arena mapped there:
+     * lib/fullmap.h; natively FORCED_VA), followed every FOLLOW accesses:
+     * emulated until lodger settles (moves on) in the stretches without
+     * LR/SC, until an LR moves it in the others. */
+    res = (struct result){ FM_HASH_INIT, 0, 0 };
+    unsigned long base = 0;
+    for (int n = 0; n < ROUNDS; n++) {
+        if (n % FOLLOW == 0)
+            base = fm_follow() - LOW;
+        unsigned long r = rng();
+        access(base, (r >> 8) % WORDS, r, &res, n / FOLLOW % 2);
+    }
+    fm_window_unmap();
+    report("hammer_first_portion", &res);
+    /* Settling is a rate: a host slow enough may settle in fewer
+     * stretches, but not in none of 50. */
+    fp_expect("the hammer on the first portion", &counts,
+              (struct fp_expect){ .conflicts = FPC_MIN(1), .settle = FPC_MIN(1),
+                                  .fetch = FPC_MIN(1), .emulated = FPC_MIN(FOLLOW_EMULATED) });
     fullmap_disable();
     return failures;
 }

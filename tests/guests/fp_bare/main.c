@@ -6,10 +6,14 @@
  * that, an access inside the first portion where the board has nothing
  * must be the guest's own access fault. Then the same through Sv39 pages.
  * (Guest RAM cannot hold a forced first portion in Bare mode: lodger keeps
- * host RAM for its own identity map; see tests/guests-pending/fp_bare_ram.) */
+ * host RAM for its own identity map; see tests/guests-pending/fp_bare_ram.)
+ * Under lodger (lib/counters.h): the faults are no conflict, the first UART
+ * access is exactly one, with one relocation to an unused region, and
+ * nothing after it moves the first portion again. */
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
 #include "../lib/probe.h"
+#include "../lib/counters.h"
 
 #define UART 0x10000000UL           /* = --first-portion in run-options */
 #define UART_SCR 7                  /* scratch register: read/write, no effect */
@@ -27,9 +31,12 @@ static void sb(unsigned long a, unsigned long v) { __asm__ volatile("sb %0, 0(%1
 int guest_main(void)
 {
     gprintf("=== begin: fp_bare ===\n");
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     /* Inside the first portion, past the UART's registers: nothing. */
     probe_load("bare_load_past_uart", UART + 0x100);
     probe_store("bare_store_past_uart", UART + 0x800, 1);
+    fp_expect("accesses where the board has nothing", &counts, FP_NOTHING);
 
     /* The conflict: a store to the scratch register, then loads. */
     int before = last_trap.count;
@@ -38,6 +45,7 @@ int guest_main(void)
     sb(UART + UART_SCR, 0x3c);
     unsigned long scr2 = lb(UART + UART_SCR);
     gprintf("case bare_uart_scratch: 0x%lx 0x%lx traps=%d\n", scr, scr2, last_trap.count - before);
+    fp_expect("the UART accesses", &counts, FP_ONE_CONFLICT_TO_UNUSED);
     probe_load("bare_load_past_uart_after", UART + 0x100);
 
     /* Another device, and RAM, unaffected. */
@@ -60,5 +68,6 @@ int guest_main(void)
     probe_load("sv39_load_unmapped_uart_page", UART + PAGE);
     satp_switch(0);
     gprintf("case bare_again_uart_scratch: 0x%lx\n", lb(UART + UART_SCR));
+    fp_expect("the rest", &counts, FP_NOTHING);
     return failures;
 }

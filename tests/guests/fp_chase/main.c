@@ -9,7 +9,10 @@
  * touch is a different kind of access: a call into code, a trap through a
  * vector there, a store, an AMO, LR/SC, an FP load, a misaligned load
  * reaching in from the page below. After each, the whole 192 KiB around the
- * place must read as the guest's physical memory. */
+ * place must read as the guest's physical memory. Under lodger, the places
+ * are where its first portion is (counter 54, shared/fp_places.h), and each
+ * first touch must be exactly one conflict and one relocation to an unused
+ * region (lib/counters.h); nothing after the chase may move it. */
 #include "../lib/guest.h"
 #define PT_POOL_PAGES 64
 #include "../lib/pagetable.h"
@@ -143,10 +146,15 @@ int guest_main(void)
     if (csr_read(satp) != satp)
         return failures;
 
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     for (int k = 0; k < NREGIONS; k++) {
+        follow_place(k);
         map_region(k);
         touch(k);
         gprintf("case region%d: inconsistent=%lu unchanged=%lu\n", k, inconsistent(k), unchanged(k));
+        /* The first touch met the first portion: it moved to an unused place. */
+        fp_expect_n("touching place", k, &counts, FP_ONE_CONFLICT_TO_UNUSED);
     }
     unsigned long bad = 0;
     for (int k = 0; k < NREGIONS; k++)
@@ -176,6 +184,7 @@ int guest_main(void)
     for (unsigned long off = 0; off < 0x10000; off += 8)
         bad += *(volatile unsigned long *)(region[0] + off) != *(volatile unsigned long *)(region[1] + off);
     gprintf("case place0_remapped: differs_from_region1=%lu\n", bad);
+    fp_expect("the places' reuse (the first portion is elsewhere)", &counts, FP_NOTHING);
 
     satp_switch(0);
     return failures;

@@ -5,7 +5,9 @@
  * vector there (direct, then vectored); the trap handler's first push onto
  * a stack there; and a compressed sp-relative store. Under lodger these go
  * through the fast paths' and the C dispatcher's trap delivery before the
- * conflict. */
+ * conflict. Under lodger the places are where its first portion is
+ * (counter 54, shared/fp_places.h), and each first touch must be exactly
+ * one conflict and one relocation to an unused region (lib/counters.h). */
 #include "../lib/guest.h"
 #define PT_POOL_PAGES 64
 #include "../lib/pagetable.h"
@@ -144,15 +146,21 @@ int guest_main(void)
     gprintf("case sv57: %s\n", csr_read(satp) == satp ? "as written" : "not supported");
     if (csr_read(satp) != satp)
         return failures;
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     for (int k = 0; k < NREGIONS; k++) {
+        follow_place(k);
         map_region(k);
         touch(k);
         gprintf("case region%d: inconsistent=%lu\n", k, inconsistent(k));
+        /* The first touch met the first portion: it moved to an unused place. */
+        fp_expect_n("touching place", k, &counts, FP_ONE_CONFLICT_TO_UNUSED);
     }
     unsigned long bad = 0;
     for (int k = 0; k < NREGIONS; k++)
         bad += inconsistent(k);
     gprintf("case all_regions: inconsistent=%lu\n", bad);
+    fp_expect("the chase", &counts, FP_NOTHING);
     satp_switch(0);
     return failures;
 }

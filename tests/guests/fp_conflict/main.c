@@ -6,9 +6,12 @@
  * see its own data at every page, with every kind of access: loads and
  * stores of each width (compressed and FP forms too), misaligned accesses
  * across pages, AMOs and LR/SC, code copied there and run, its trap vector
- * and its stack there. */
+ * and its stack there. Under lodger (lib/counters.h): the first touch is
+ * exactly one conflict and one relocation to an unused region, and nothing
+ * after it is one. */
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
+#include "../lib/counters.h"
 
 #define F 0x40000000UL              /* = --first-portion in run-options */
 #define LO (F - 0x10000UL)          /* the range the guest maps: [LO, HI) */
@@ -239,7 +242,10 @@ int guest_main(void)
     satp_switch(satp_of(root, 3, 0));
 
     /* The first touch: a load from the first page. */
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     unsigned long v = *(volatile unsigned long *)(F + 0x18);
+    fp_expect("the first touch", &counts, FP_ONE_CONFLICT_TO_UNUSED);
     gprintf("case first_touch_load: 0x%lx %s\n", v, v == pattern(F + 0x18) ? "ok" : "WRONG");
     unsigned long first, bad = mismatches(LO, HI, LO, pattern, &first);
     gprintf("case range_read: mismatches=%lu first=0x%lx\n", bad, first);
@@ -275,6 +281,7 @@ int guest_main(void)
     for (unsigned long va = LO; va < HI; va += 8)
         bad += *(volatile unsigned long *)va != *(volatile unsigned long *)PA_OF(va);
     gprintf("case range_final_consistent: mismatches=%lu\n", bad);
+    fp_expect("the accesses after the first touch", &counts, FP_NOTHING);
 
     satp_switch(0);
     return failures;

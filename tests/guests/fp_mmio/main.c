@@ -3,10 +3,13 @@
  * PLIC's first page (source priorities) at 0x40002000, where lodger keeps
  * its trap vector and its trap frame. The first UART access is the conflict
  * and must then reach the device through the guest's translation; the
- * other pages of the place stay unmapped (the guest's own faults). */
+ * other pages of the place stay unmapped (the guest's own faults). Under
+ * lodger (lib/counters.h): the fault before is no conflict, the UART store
+ * is exactly one (one relocation to an unused region), nothing after it. */
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
 #include "../lib/probe.h"
+#include "../lib/counters.h"
 
 #define F 0x40000000UL              /* = --first-portion in run-options */
 #define UART 0x10000000UL
@@ -28,10 +31,14 @@ int guest_main(void)
     pt_map(root, 3, F + 0x2000, PLIC, PAGE, PTE_RW);
     satp_switch(satp_of(root, 3, 0));
 
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     probe_load("unmapped_page1", F + 0x1000);
+    fp_expect("the unmapped page's load", &counts, FP_NOTHING);
     /* The conflict: a byte store to the UART's scratch register. */
     __asm__ volatile("sb %0, 7(%1)" :: "r"(0x5aUL), "r"(F) : "memory");
     gprintf("case uart_scratch: 0x%lx\n", lbu(F + 7));
+    fp_expect("the UART store", &counts, FP_ONE_CONFLICT_TO_UNUSED);
     /* Compressed word accesses to the PLIC's priority of source 10. */
     register unsigned long base __asm__("a5") = F + 0x2000;
     register unsigned long val __asm__("a4") = 2;
@@ -50,5 +57,6 @@ int guest_main(void)
     gprintf("case bare_uart_scratch: 0x%lx plic_priority=%u\n", lbu(UART + 7),
             *(volatile uint32_t *)(PLIC + 0x28));
     *(volatile uint32_t *)(PLIC + 0x28) = 0;
+    fp_expect("the rest", &counts, FP_NOTHING);
     return failures;
 }

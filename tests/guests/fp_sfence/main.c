@@ -4,10 +4,13 @@
  * nothing the guest can see. Flushes of each page of the place - lodger's
  * code pages, its trap frame, the rest - in Bare mode, then with Sv39 with
  * the place unmapped, then with it mapped (before and after the conflict),
- * each followed by a trap and an SBI call to show the guest still runs. */
+ * each followed by a trap and an SBI call to show the guest still runs.
+ * Under lodger (lib/counters.h): no flush is a conflict, the first load of
+ * the mapped place is exactly one (one relocation to an unused region). */
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
 #include "../lib/probe.h"
+#include "../lib/counters.h"
 
 #define F 0x40000000UL              /* = --first-portion in run-options */
 #define DATA 0x80400000UL
@@ -33,6 +36,8 @@ static void flushes(const char *mode, unsigned long asid)
 int guest_main(void)
 {
     gprintf("=== begin: fp_sfence ===\n");
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     flushes("bare", 0);
 
     unsigned long *root = pt_alloc();
@@ -47,9 +52,12 @@ int guest_main(void)
         *(volatile unsigned long *)(DATA + off) = 0xf1u + off;
     pt_map(root, 3, F, DATA, 0x10000, PTE_RW);
     flushes("sv39_mapped", 0);      /* as a kernel does after mapping */
+    fp_expect("the flushes and the fault", &counts, FP_NOTHING);
     probe_load("sv39_mapped_load", F + 0x2000);     /* the conflict */
+    fp_expect("the first load of the mapped place", &counts, FP_ONE_CONFLICT_TO_UNUSED);
     flushes("sv39_after_conflict", 0);
     probe_load("sv39_after_conflict_load", F + 0x1000);
+    fp_expect("the flushes after the conflict", &counts, FP_NOTHING);
     satp_switch(0);
     return failures;
 }

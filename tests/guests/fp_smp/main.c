@@ -8,7 +8,10 @@
  * then both keep going. Nothing may be lost: every hart reads back what it
  * wrote, and each shared counter ends at exactly 2 x the iterations. The
  * boot hart may be either hart natively (OpenSBI's lottery): nothing
- * printed depends on which. */
+ * printed depends on which. Under lodger the places are where its first
+ * portion is (counter 54, shared/fp_places.h), and each must see exactly
+ * one conflict and one relocation to an unused region (lib/counters.h):
+ * the hart that loses the race must not make a second one. */
 #include "../lib/guest.h"
 #define PT_POOL_PAGES 64
 #include "../lib/pagetable.h"
@@ -95,12 +98,18 @@ int guest_main(void)
     if (st.error)
         return failures + 1;
 
+    struct fp_counts counts;
+    fp_counts_read(&counts);
     for (int k = 0; k < NREGIONS; k++) {
+        follow_place(k);            /* region[k]: published by the release below */
         pt_map(root, 5, region[k], PA(k), REGION, PTE_RW);
         sfence_all();
         __atomic_store_n(&phase, k + 1, __ATOMIC_RELEASE);
         barrier(k);
         hammer(0, k);
+        /* This hart has touched place k: whichever hart came first made
+         * the one conflict, the other waited while the first portion moved. */
+        fp_expect_n("hammering place", k, &counts, FP_ONE_CONFLICT_TO_UNUSED);
     }
     barrier(NREGIONS);
     satp_switch(0);

@@ -5,11 +5,13 @@
  * 4 GiB is no memory (access faults); with Sv39, Sv48 and Sv57 the guest
  * maps nothing there (page faults, from S and from U), and then maps it to
  * guest-physical addresses where there is nothing (access faults through
- * the translation). */
+ * the translation). Under lodger (lib/counters.h): no conflict, no
+ * relocation, and the first portion is at F (counter 54) throughout. */
 #include <stdio.h>
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
 #include "../lib/probe.h"
+#include "../lib/counters.h"
 
 #define F 0x100000000UL             /* = --first-portion in run-options */
 #define NOWHERE 0x200000000UL       /* guest-physical: no RAM, no device */
@@ -62,7 +64,13 @@ static void probe_u(const char *from)
 int guest_main(void)
 {
     gprintf("=== begin: fp_unmapped ===\n");
+    struct fp_counts counts;
+    fp_counts_read(&counts);
+    unsigned long place = F, now = F;
+    first_portion_place(&place);
+    CHECK(place == F);              /* --first-portion (under lodger) */
     probe_s("bare");
+    fp_expect("the Bare accesses", &counts, FP_NOTHING);
 
     static const int modes[] = { 3, 4, 5 };
     static const char *const mode_names[] = { "sv39", "sv48", "sv57" };
@@ -114,7 +122,11 @@ int guest_main(void)
         gprintf("case %s_below_after_straddle: 0x%lx\n", mode_names[m],
                 *(volatile unsigned long *)(F - 8));
         satp_switch(0);
+        fp_expect(mode_names[m], &counts, FP_NOTHING);
     }
     probe_s("bare_again");
+    fp_expect("the Bare accesses again", &counts, FP_NOTHING);
+    first_portion_place(&now);
+    CHECK(now == F);                /* never moved */
     return failures;
 }

@@ -22,6 +22,7 @@
 #define LODGER_TEST_FULLMAP_H
 
 #include "guest.h"
+#include "counters.h"
 
 #define FM_PTE_V (1UL << 0)
 #define FM_PTE_RWXAD 0xcfUL        /* V R W X A D */
@@ -68,6 +69,80 @@ static inline unsigned long fm_alias(unsigned vpn4, unsigned vpn3, unsigned vpn2
     unsigned long va = (unsigned long)vpn4 << 48 | (unsigned long)vpn3 << 39 |
                        (unsigned long)vpn2 << 30;
     return (unsigned long)((long)(va << 7) >> 7) + ARENA_OFF;
+}
+
+/* The window: the arena mapped at another place than its aliases, through
+ * private page tables (the rest of the space stays fullmap's). The
+ * displaced_* guests map it where lodger's first portion is (counter 54),
+ * so that their accesses there are to displaced content, on purpose. */
+#define FM_WINDOW_LOW 0x2000L           /* [va - LOW, va + HIGH) -> [ARENA_PA - LOW, ...) */
+#define FM_WINDOW_HIGH 0x12000L
+#define FM_PRIV_TABLES 64
+static unsigned long fm_priv[FM_PRIV_TABLES][512] __attribute__((aligned(4096), unused));
+static int fm_priv_used __attribute__((unused));
+
+/* Drops the window (and every private table): fullmap's mapping again. */
+static inline void fm_window_unmap(void)
+{
+    for (int i = 0; i < 512; i++)
+        fm_root[i] = FM_PTE(fm_l3, FM_PTE_V);
+    fm_priv_used = 0;
+    __asm__ volatile("sfence.vma" ::: "memory");
+}
+
+/* The table below entry e (of a table at `level`), made private with the
+ * same mappings if it is shared or a leaf. */
+static inline unsigned long *fm_private_table(unsigned long *e, int level)
+{
+    unsigned long pte = *e, *t;
+    unsigned long *src = (unsigned long *)((pte >> 10) << 12);
+    if (!(pte & 0xe) && src != fm_l3 && src != fm_l2)
+        return src;
+    if (fm_priv_used == FM_PRIV_TABLES) {
+        gprintf("FAIL out of private tables\n");
+        guest_exit(1);
+    }
+    t = fm_priv[fm_priv_used++];
+    if (!(pte & 0xe)) {
+        for (int i = 0; i < 512; i++)
+            t[i] = src[i];
+    } else {
+        unsigned long pa = (pte >> 10) << 12, step = 1UL << (12 + 9 * (level - 1));
+        for (int i = 0; i < 512; i++)
+            t[i] = FM_PTE(pa + i * step, FM_PTE_RWXAD);
+    }
+    *e = FM_PTE(t, FM_PTE_V);
+    return t;
+}
+
+/* The 4 KiB leaf PTE of va, in private tables. */
+static inline unsigned long *fm_leaf_slot(unsigned long va)
+{
+    unsigned long *t = fm_root;
+    for (int level = 4; level > 0; level--)
+        t = fm_private_table(&t[(va >> (12 + 9 * level)) & 511], level);
+    return &t[(va >> 12) & 511];
+}
+
+/* The window at va (only the window: any earlier one is dropped). */
+static inline void fm_window_at(unsigned long va)
+{
+    fm_window_unmap();
+    for (long off = -FM_WINDOW_LOW; off < FM_WINDOW_HIGH; off += 0x1000)
+        *fm_leaf_slot(va + off) = FM_PTE(ARENA_PA + off, FM_PTE_RWXAD);
+    __asm__ volatile("sfence.vma" ::: "memory");
+}
+
+/* Where the arena is to be used now: under lodger the first portion's
+ * place, with the window mapped there (its accesses are then to displaced
+ * content); natively FORCED_VA, the arena's own alias (the same bytes). */
+static inline unsigned long fm_follow(void)
+{
+    unsigned long va;
+    if (!first_portion_place(&va))
+        return FORCED_VA;
+    fm_window_at(va);
+    return va;
 }
 
 /* A 64-bit FNV-1a-style mix of one word into a running hash. */

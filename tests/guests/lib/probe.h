@@ -7,10 +7,17 @@
 
 #include "guest.h"
 
+/* If set, stval is printed relative to it ("place+0x..."): for places
+ * that may differ natively and under lodger (shared/fp_places.h). */
+static unsigned long probe_place;
+
 static inline void probe_report(const char *name, int before)
 {
     if (last_trap.count == before)
         gprintf("case %s: no trap\n", name);
+    else if (probe_place)
+        gprintf("case %s: scause=%lu stval=place%+ld\n", name, (unsigned long)last_trap.scause,
+                (long)(last_trap.stval - probe_place));
     else
         gprintf("case %s: scause=%lu stval=0x%lx\n", name, (unsigned long)last_trap.scause,
                 (unsigned long)last_trap.stval);

@@ -1,13 +1,21 @@
 /* The places fp_* guests map, one after the other: the forced first-portion
- * place (run-options --first-portion 0x40000000), then those lodger prefers
- * when it relocates its first portion (src/core/reloc.c: for each of Sv57,
- * Sv48 and Sv39, 1 GiB above the bottom of the kernel half and 1 GiB + 64 KiB
- * below the top of the user half). */
+ * place (run-options --first-portion 0x40000000), then, under lodger, each
+ * place where lodger's first portion went after the conflict at the one
+ * before (counter 54, lib/counters.h: follow_place), so that every first
+ * touch of a place meets the first portion again whatever the host's paging
+ * mode and lodger's relocation policy. Natively there is no first portion:
+ * the list below stands in (lodger's preferred places on an Sv57 host:
+ * src/core/reloc.c, for each of Sv57, Sv48 and Sv39, 1 GiB above the bottom
+ * of the kernel half and 1 GiB + 64 KiB below the top of the user half).
+ * A guest prints no address of a place other than the forced one: the
+ * places may differ natively and under lodger. */
 #ifndef LODGER_TEST_FP_PLACES_H
 #define LODGER_TEST_FP_PLACES_H
 
+#include "../lib/counters.h"
+
 #define NREGIONS 7
-static const unsigned long region[NREGIONS] = {
+static unsigned long region[NREGIONS] = {
     0x0000000040000000UL,           /* = --first-portion in run-options */
     0xff00000040000000UL,
     0x00ffffffbfff0000UL,
@@ -16,5 +24,15 @@ static const unsigned long region[NREGIONS] = {
     0xffffffc040000000UL,
     0x0000003fbfff0000UL,
 };
+
+/* Place k, to be mapped next: under lodger where the first portion is now
+ * (region[k] becomes it), natively region[k] as listed. */
+static inline unsigned long follow_place(int k)
+{
+    unsigned long va;
+    if (first_portion_place(&va))
+        region[k] = va;
+    return region[k];
+}
 
 #endif
