@@ -26,6 +26,27 @@ static uint64_t frame_va(const struct vcpu *v)
     return v->vm->first_va + (FIRST_CODE_PAGES + (uint64_t)v->id) * PAGE_SIZE;
 }
 
+bool vcpu_read_counter(unsigned csr, uint64_t *out)
+{
+    switch (csr) {
+    case CSR_TIME: *out = csr_read(CSR_TIME); return true;
+    case CSR_CYCLE: *out = csr_read(CSR_CYCLE); return true;
+    case CSR_INSTRET: *out = csr_read(CSR_INSTRET); return true;
+    default: return false;
+    }
+}
+
+void hart_ack_interrupt(uint64_t irq)
+{
+    if (irq == IRQ_S_SOFT)
+        csr_clear(CSR_SIP, SIP_SSIP);
+    /* Firmware timers can raise STIP again after being reprogrammed
+     * (OpenSBI's software-set STIP): never trust the cached deadline after
+     * an interrupt. */
+    if (irq == IRQ_S_TIMER)
+        this_hart()->timer_programmed = 0;
+}
+
 uint64_t vcpu_reg(const struct vcpu *v, unsigned reg)
 {
     return reg ? v->frame->x[reg] : 0;
@@ -37,7 +58,7 @@ void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val)
         v->frame->x[reg] = val;
 }
 
-void vcpu_select_shadow(struct vcpu *v)
+bool vcpu_select_shadow(struct vcpu *v)
 {
     int view = 0;
     if (v->mode == VMODE_S)
@@ -45,6 +66,7 @@ void vcpu_select_shadow(struct vcpu *v)
     if (v->csr->sstatus & SSTATUS_MXR)
         view |= SHADOW_VIEW_MXR;
     v->shadow = shadow_get(v->vm, v->csr->satp, view);
+    return v->shadow != NULL;
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -82,7 +104,7 @@ static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
     v->frame->pc = (cause & CAUSE_INTERRUPT) && vectored ? base + 4 * (cause & 0x3f) : base;
     if (v->mode != VMODE_S) {
         v->mode = VMODE_S;
-        vcpu_select_shadow(v);
+        v->shadow = NULL;   /* chosen on resume (vcpu_resume), where no lock is held */
     }
     v->count.injected++;
     v->reservation.valid = false;   /* a trap may end a reservation (spec 8.2) */
@@ -244,10 +266,13 @@ void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
         vcpu_serve_requests(self);
 }
 
-/* Held by another vCPU's rendezvous: wait in lodger until it is over. */
+/* Held by another vCPU's rendezvous: wait in lodger until it is over, or
+ * until the VM ends (a move that failed keeps the others held: the first
+ * portion may be missing from their shadows). */
 static void wait_while_held(struct vcpu *v)
 {
-    while (__atomic_load_n(&v->vm->rendezvous, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&v->vm->rendezvous, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&v->vm->ended, __ATOMIC_ACQUIRE))
         vcpu_serve_requests(v);
 }
 
@@ -329,6 +354,7 @@ static void leave_hart(struct hart *h, struct vcpu *v)
     v->state = VCPU_STOPPED;
     v->in_guest = 0;
     v->waiting = 0;
+    v->suspended = 0;
     __atomic_store_n(&v->hart, NULL, __ATOMIC_RELEASE);
 }
 
@@ -348,6 +374,7 @@ static void sweep(struct hart *h, struct vcpu *cur)
         if (q->vm->rebooting) {
             q->state = VCPU_STOPPED;
             q->waiting = 0;
+            q->suspended = 0;
             __atomic_store_n(&q->hart, NULL, __ATOMIC_RELEASE);
         }
     }
@@ -411,6 +438,7 @@ static struct vcpu *sched_next(struct hart *h, struct vcpu *cur)
         if (i >= 0) {
             struct vcpu *pick = h->queue[i];
             pick->waiting = 0;
+            pick->suspended = 0;    /* HSM: a retentive or non-retentive resume */
             if (pick->state == VCPU_START_PENDING)
                 pick->state = VCPU_RUNNING;
             spin_unlock(&h->queue_lock);
@@ -489,14 +517,20 @@ void vcpu_resume(struct vcpu *v)
             break;
         __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
         wait_while_held(v);
+        if (__atomic_load_n(&vm->ended, __ATOMIC_ACQUIRE))
+            hart_park();    /* its queue is swept there */
     }
     vcpu_serve_requests(v);
     update_timer(v);
     uint64_t irq = pending_interrupt(v);
     if (irq)
         enter_guest_trap(v, irq, 0);
-    if (!v->shadow)
-        vcpu_select_shadow(v);
+    /* This hart holds no lock here, nor a rendezvous: it may end the VM. */
+    if (!v->shadow && !vcpu_select_shadow(v)) {
+        __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
+        vm_end(vm, true, "no shadow page table for the guest (out of host memory or every "
+               "shadow in use)");
+    }
 
     struct trap_frame *f = v->frame;
     f->host_satp = host_mmu.own_satp;
@@ -609,7 +643,6 @@ void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
     v->csr->sstatus &= ~SSTATUS_SIE;
     v->mode = VMODE_S;
     v->shadow = NULL;
-    v->pc_redirected = true;
 }
 
 static struct spinlock start_lock;
@@ -635,7 +668,6 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
         return SBI_ERR_FAILED;
     }
     vcpu_reset_to(v, pc, opaque);
-    v->pc_redirected = false;
     v->csr->sie = 0;
     v->csr->sip &= ~(SIP_SSIP | SIP_STIP);
     v->timer_deadline = VM_NO_DEADLINE;
