@@ -47,17 +47,6 @@ void hart_ack_interrupt(uint64_t irq)
         this_hart()->timer_programmed = 0;
 }
 
-uint64_t vcpu_reg(const struct vcpu *v, unsigned reg)
-{
-    return reg ? v->frame->x[reg] : 0;
-}
-
-void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val)
-{
-    if (reg)
-        v->frame->x[reg] = val;
-}
-
 bool vcpu_select_shadow(struct vcpu *v)
 {
     int view = 0;
@@ -84,35 +73,6 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
         .update_ad = update_ad,
     };
     return guest_walk(&mem, &req, res);
-}
-
-/* Privileged spec 4.1.1 / 4.1.9: what a trap into S-mode does. */
-static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
-{
-    struct vcsr *c = v->csr;
-    c->sepc = v->frame->pc;
-    c->scause = cause;
-    c->stval = tval;
-    uint64_t s = c->sstatus & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
-    if (v->mode == VMODE_S)
-        s |= SSTATUS_SPP;
-    if (c->sstatus & SSTATUS_SIE)
-        s |= SSTATUS_SPIE;
-    c->sstatus = s;
-    uint64_t base = c->stvec & ~STVEC_MODE_MASK;
-    bool vectored = (c->stvec & STVEC_MODE_MASK) == STVEC_MODE_VECTORED;
-    v->frame->pc = (cause & CAUSE_INTERRUPT) && vectored ? base + 4 * (cause & 0x3f) : base;
-    if (v->mode != VMODE_S) {
-        v->mode = VMODE_S;
-        v->shadow = NULL;   /* chosen on resume (vcpu_resume), where no lock is held */
-    }
-    v->count.injected++;
-    v->reservation.valid = false;   /* a trap may end a reservation (spec 8.2) */
-}
-
-void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
-{
-    enter_guest_trap(v, cause, tval);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -200,15 +160,6 @@ static uint64_t pending_interrupt(const struct vcpu *v)
         if (pending & (1UL << order[i]))
             return CAUSE_INTERRUPT | order[i];
     return 0;
-}
-
-/* WFI resumes when an enabled interrupt is pending, whatever SIE says
- * (privileged spec 3.3.3 / 4.1.3). The vCPU waits off the hardware: the
- * hart runs another vCPU of its queue, or sleeps (vcpu_resume); other harts
- * wake it with an IPI (vcpu_notify). */
-void vcpu_wait_for_interrupt(struct vcpu *v)
-{
-    v->waiting = 1;
 }
 
 void hart_kick(const struct hart *h)
@@ -524,7 +475,7 @@ void vcpu_resume(struct vcpu *v)
     update_timer(v);
     uint64_t irq = pending_interrupt(v);
     if (irq)
-        enter_guest_trap(v, irq, 0);
+        vcpu_inject_interrupt(v, irq);
     /* This hart holds no lock here, nor a rendezvous: it may end the VM. */
     if (!v->shadow && !vcpu_select_shadow(v)) {
         __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
@@ -632,17 +583,6 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
         *bits |= (uint32_t)half[1] << 16;
     }
     return true;
-}
-
-void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
-{
-    v->frame->pc = pc;
-    v->frame->x[10] = (uint64_t)v->id;
-    v->frame->x[11] = opaque;
-    v->csr->satp = 0;
-    v->csr->sstatus &= ~SSTATUS_SIE;
-    v->mode = VMODE_S;
-    v->shadow = NULL;
 }
 
 static struct spinlock start_lock;

@@ -130,6 +130,8 @@ bool vm_write(const struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
 /* vCPU execution (core/vcpu.c). */
 void __attribute__((noreturn)) vcpu_resume(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval);
+/* Delivers a pending virtual interrupt (cause with CAUSE_INTERRUPT set). */
+void vcpu_inject_interrupt(struct vcpu *v, uint64_t cause);
 /* Picks the shadow for the vCPU's mode and satp; false when none can be
  * had (out of memory, cache full): the caller ends the VM, holding no lock. */
 bool vcpu_select_shadow(struct vcpu *v);
