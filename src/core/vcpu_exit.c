@@ -8,7 +8,7 @@
 #include "core/hart.h"
 #include "arch/riscv/csr.h"
 
-static void __attribute__((noreturn)) vcpu_leave(struct vcpu *v)
+static void __attribute__((noreturn)) act_on_exit(struct vcpu *v)
 {
     struct vcpu_exit e = v->exit;
     v->exit.kind = VCPU_EXIT_NONE;
@@ -21,7 +21,7 @@ static void __attribute__((noreturn)) vcpu_leave(struct vcpu *v)
         vm_end(v->vm, e.failed, "%s", e.why);
     case VCPU_EXIT_NONE:
     default:
-        vm_end(v->vm, true, "lodger: a handler asked for an exit without a reason");
+        vm_end(v->vm, true, "a trap handler asked for an exit without a reason");
     }
 }
 
@@ -57,7 +57,7 @@ void vcpu_trap_from_guest(void)
             f->pc = t.epc + t.insn_length;
             break;
         case TRAP_EXIT:
-            vcpu_leave(v);
+            act_on_exit(v);
         case TRAP_RETRY:
         case TRAP_REDIRECTED:
             break;
