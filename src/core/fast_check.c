@@ -72,6 +72,8 @@ static bool twin_agrees(const struct vcpu *v, const struct trap_frame *entry,
     return served == *twin_served && !fast_frame_diff(now, &twin, d);
 }
 
+/* Called by the top of the trap path (core/vcpu_exit.c) before the trap is
+ * dispatched, with no lock held: it may end the VM itself. */
 bool fast_check_trap(struct vcpu *v)
 {
     struct trap_frame *f = v->frame;

@@ -83,8 +83,10 @@ static bool range_free(void *ctx, uint64_t va, uint64_t size)
 }
 
 /* Called with the VM's other vCPUs held out of guest mode (vm_hold_others)
- * and its lock taken. */
-void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
+ * and its lock taken. False if a shadow could not map it (out of memory):
+ * the VM must end, its other vCPUs still held (the first portion may be
+ * missing from their shadows). */
+bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
 {
     extern char first_portion_start[];
     uint64_t old = vm->first_va;
@@ -97,7 +99,7 @@ void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
         pt_unmap(&s->pt, old, FIRST_PORTION_SIZE);
         pt_unmap(&s->pt, new_va, FIRST_PORTION_SIZE);
         if (!shadow_map_first_portion(vm, s))
-            vm_end(vm, true, "out of host memory moving the first portion");
+            return false;
     }
     /* lodger's own space: the code pages at the new place. This hart's
      * stvec follows at once: lodger's own traps enter there too. */
@@ -108,6 +110,7 @@ void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
     sfence_vma_all();
     csr_write(CSR_STVEC, new_va + (uint64_t)(first_trap_entry - first_portion_start));
     vm->fp.relocations[why]++;
+    return true;
 }
 
 
@@ -134,7 +137,7 @@ static void remember(struct vm *vm, uint64_t va)
 
 /* Moves away from the current place: to an unused region if there is one,
  * else to a random region (not a recent one) whose content is then displaced. */
-static void move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
+static bool move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
 {
     struct vm *vm = v->vm;
     struct reloc_query q = {
@@ -146,29 +149,39 @@ static void move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
     uint64_t new_va;
     if (reloc_find_free(&q, &vm->reloc_seed, &new_va)) {
         vm->fp_state.displaced = false;
-        first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_UNUSED);
-        return;
+        return first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_UNUSED);
     }
     do
         new_va = reloc_random_region(&q, &vm->reloc_seed);
     while (in_history(vm, new_va) || !range_free_of_lodger(vm, new_va, FIRST_PORTION_SIZE));
     vm->fp_state.displaced = true;
     reloc_settle_reset(&vm->fp_state.settle, csr_read(CSR_TIME));
-    first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);
+    return first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);
 }
 
+enum relocation { RELOCATED, RELOCATION_BUSY, RELOCATION_FAILED };
+
 /* Moves the first portion with every other vCPU of the VM out of guest
- * mode (they trap through it). False if another vCPU was moving it. */
-static bool relocate(struct vcpu *v, enum reloc_reason why_if_displaced)
+ * mode (they trap through it). Busy if another vCPU was moving it. A move
+ * that failed releases the lock but keeps the others held until the VM
+ * ends (vcpu_resume): its shadows may lack the first portion. */
+static enum relocation relocate(struct vcpu *v, enum reloc_reason why_if_displaced)
 {
     struct vm *vm = v->vm;
     if (!vm_hold_others(v))
-        return false;
+        return RELOCATION_BUSY;
     spin_lock(&vm->lock);
-    move_on(v, why_if_displaced);
+    bool moved = move_on(v, why_if_displaced);
     spin_unlock(&vm->lock);
+    if (!moved)
+        return RELOCATION_FAILED;
     vm_release_others(vm);
-    return true;
+    return RELOCATED;
+}
+
+static enum trap_result out_of_memory(struct vcpu *v)
+{
+    return trap_exit(v, VCPU_EXIT_END_VM, true, "out of host memory moving the first portion");
 }
 
 static void record_latency(struct vm *vm, uint64_t ticks)
@@ -212,13 +225,13 @@ static void emulate_write_reg(void *ctx, unsigned reg, bool fp, uint64_t value)
 
 /* DESIGN step 3: one guest load/store/AMO on displaced content, done on the
  * guest's memory through lodger's own mapping. */
-static bool emulate_displaced(struct vcpu *v, struct trap *t)
+static enum trap_result emulate_displaced(struct vcpu *v, struct trap *t)
 {
     struct vm *vm = v->vm;
     uint64_t cause;
     if (!vcpu_fetch_insn(v, t->epc, &t->insn, &cause)) {
         vcpu_inject_exception(v, cause, t->epc);
-        return false;
+        return TRAP_REDIRECTED;
     }
     struct insn d;
     insn_decode(t->insn, &d);
@@ -230,17 +243,17 @@ static bool emulate_displaced(struct vcpu *v, struct trap *t)
         break;
     case EMULATE_FAULT:
         vcpu_inject_exception(v, cause, tval);
-        return false;
+        return TRAP_REDIRECTED;
     default:
         /* Not a plain access (e.g. a vector load): move away instead. */
-        relocate(v, RELOC_SETTLE);
-        return false;
+        return relocate(v, RELOC_SETTLE) == RELOCATION_FAILED ? out_of_memory(v) : TRAP_RETRY;
     }
     vm->fp.emulated++;
     if (reloc_settle_hot(&vm->fp_state.settle, csr_read(CSR_TIME),
-                         host.timebase_hz / SETTLE_INTERVALS_PER_SECOND, SETTLE_THRESHOLD))
-        relocate(v, RELOC_SETTLE);
-    return true;
+                         host.timebase_hz / SETTLE_INTERVALS_PER_SECOND, SETTLE_THRESHOLD) &&
+        relocate(v, RELOC_SETTLE) == RELOCATION_FAILED)
+        return out_of_memory(v);
+    return TRAP_NEXT;
 }
 
 /* An LR cannot be emulated: the SC that follows runs in hardware, which
@@ -256,18 +269,24 @@ static bool is_lr(struct vcpu *v, struct trap *t)
     return d.kind == INSN_LR;
 }
 
-bool first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
+enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
 {
     struct vm *vm = v->vm;
     if (vm->fp_state.displaced && access != ACCESS_FETCH && !is_lr(v, t))
         return emulate_displaced(v, t);
     /* A conflict: the guest wants this place (an instruction fetch from
      * displaced content cannot be emulated cheaply: move too). */
-    if (relocate(v, RELOC_FETCH)) {
+    switch (relocate(v, RELOC_FETCH)) {
+    case RELOCATION_FAILED:
+        return out_of_memory(v);
+    case RELOCATED:
         vm->fp.conflicts++;
         record_latency(vm, csr_read(CSR_TIME) - t->time);
+        break;
+    case RELOCATION_BUSY:
+        break;
     }
-    return false;   /* retry: the access reaches the guest's own page now */
+    return TRAP_RETRY;  /* the access reaches the guest's own page now */
 }
 
 static int compare_u32(const void *a, const void *b)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include "core/guest_walk.h"
 #include "core/reloc.h"
+#include "core/trap_result.h"
 
 #define FIRST_LATENCY_SAMPLES 64
 
@@ -46,11 +47,13 @@ bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type acc
                                uint64_t *cause);
 struct trap;
 /* Resolves a conflict: moves the first portion away, or, while it sits on
- * displaced content, emulates the access. Returns true if the guest's pc
- * moves on (access emulated), false to retry the instruction. */
-bool first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access);
-/* Moves the first portion of vm to new_va in every table that maps it. */
-void first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why);
+ * displaced content, emulates the access. Returns TRAP_NEXT if the guest's
+ * pc moves on (access emulated), TRAP_RETRY to retry the instruction,
+ * TRAP_REDIRECTED if a fault was delivered, TRAP_EXIT when out of memory. */
+enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access);
+/* Moves the first portion of vm to new_va in every table that maps it;
+ * false when out of memory (the VM must end). */
+bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why);
 void first_portion_print_stats(const struct vm *vm);
 
 #endif

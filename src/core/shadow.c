@@ -108,16 +108,22 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
         if (!victim || !s->in_use || (victim->in_use && s->last_used < victim->last_used))
             victim = s;
     }
-    if (!victim)
-        vm_end(vm, true, "every shadow table is in use (too many vCPUs for the shadow cache)");
+    if (!victim) {
+        spin_unlock(&vm->lock);
+        return NULL;    /* every shadow is in use: the caller ends the VM */
+    }
     shadow_release(vm, victim);
     victim->generation++;
     victim->guest_satp = key;
     victim->view = view;
     victim->last_used = cache->clock;
-    if (!pt_create(&victim->pt, host_mmu.levels, &mem_page_allocator) ||
-        !shadow_map_first_portion(vm, victim) || !shadow_map_window(vm, victim))
-        vm_end(vm, true, "out of host memory for shadow page tables");
+    bool created = pt_create(&victim->pt, host_mmu.levels, &mem_page_allocator);
+    if (!created || !shadow_map_first_portion(vm, victim) || !shadow_map_window(vm, victim)) {
+        if (created)
+            pt_destroy(&victim->pt);
+        spin_unlock(&vm->lock);
+        return NULL;    /* out of host memory: the caller ends the VM */
+    }
     victim->asid = shadow_asid(vm, (int)(victim - cache->entries));
     victim->satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
                    (uint64_t)victim->asid << SATP_ASID_SHIFT | victim->pt.root >> PAGE_SHIFT;
@@ -263,7 +269,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
  * to 4 KiB where the larger block would leave guest RAM or touch the first
  * portion. */
-static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pte_t flags)
+static bool install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pte_t flags)
 {
     struct vm *vm = v->vm;
     spin_lock(&vm->lock);
@@ -282,8 +288,7 @@ static void install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pt
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
     s->roots_used[root / 64] |= 1UL << (root % 64);
     spin_unlock(&vm->lock);
-    if (!mapped)
-        vm_end(vm, true, "out of host memory for shadow page tables");
+    return mapped;
 }
 
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
@@ -306,8 +311,8 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t va, enum acces
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1))
         return not_ram(access, va, cause, gpa);
-    install(v, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
-    return SHADOW_FILLED;
+    return install(v, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D)
+               ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
 
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
@@ -333,8 +338,7 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum acce
     if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
         flags |= PTE_X;             /* S-mode never executes U pages */
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
-    install(v, va, res.gpa, size, flags);
-    return SHADOW_FILLED;
+    return install(v, va, res.gpa, size, flags) ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
 
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,

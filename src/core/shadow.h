@@ -42,7 +42,8 @@ struct shadow_cache {
 struct vm;
 struct vcpu;
 
-/* The shadow for a guest satp and view, created if needed. */
+/* The shadow for a guest satp and view, created if needed; NULL if it
+ * cannot be (out of memory, every shadow in use). */
 struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
 /* The same if it exists already, else NULL. */
 struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
@@ -66,6 +67,7 @@ enum shadow_fill_result {
     SHADOW_GUEST_FAULT,     /* the guest's own fault: *cause set */
     SHADOW_CONFLICT,        /* the access hits the first portion */
     SHADOW_MMIO,            /* the access reaches a device: *gpa set */
+    SHADOW_NO_MEMORY,       /* no host memory for the shadow's tables */
 };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa);

@@ -1,36 +1,39 @@
+/* The trap dispatcher: one handler per cause, each returning what the top
+ * of the trap path (core/vcpu_exit.c) does next. Touches no hardware
+ * state itself (host-tested, tests/host/test_trap.c). */
+#include <stdarg.h>
+#include <stdio.h>
 #include "core/trap.h"
 #include "core/insn.h"
-#include "core/hart.h"
-#include "core/console.h"
 #include "sbi/sbi.h"
-#include "sbi/firmware.h"
-#include "arch/riscv/csr.h"
 
 typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
 static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t);
+
+enum trap_result trap_exit(struct vcpu *v, enum vcpu_exit_kind kind, bool failed,
+                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->exit.why, sizeof(v->exit.why), fmt, ap);
+    va_end(ap);
+    v->exit.kind = kind;
+    v->exit.failed = failed;
+    return TRAP_EXIT;
+}
 
 /* An exception that belongs to the guest: deliver it as the hardware would. */
 static enum trap_result reflect(struct vcpu *v, struct trap *t)
 {
     vcpu_inject_exception(v, t->cause, t->tval);
-    return TRAP_RETRY;
+    return TRAP_REDIRECTED;
 }
 
 static enum trap_result illegal(struct vcpu *v, struct trap *t)
 {
     /* QEMU (and the spec, optionally) report the instruction bits in stval. */
     vcpu_inject_exception(v, CAUSE_ILLEGAL_INSTRUCTION, t->insn);
-    return TRAP_RETRY;
-}
-
-static bool counter_read(unsigned csr, uint64_t *out)
-{
-    switch (csr) {
-    case CSR_TIME: *out = csr_read(CSR_TIME); return true;
-    case CSR_CYCLE: *out = csr_read(CSR_CYCLE); return true;
-    case CSR_INSTRET: *out = csr_read(CSR_INSTRET); return true;
-    default: return false;
-    }
+    return TRAP_REDIRECTED;
 }
 
 /* Zicsr semantics (unprivileged spec 9.1): csrrw with rd=x0 does not read;
@@ -46,7 +49,7 @@ static enum trap_result emulate_csr(struct vcpu *v, struct trap *t, const struct
         return illegal(v, t);
     if (((d->csr >> 8) & 3) == 0) {
         /* User CSRs that trapped: counters the firmware leaves to us. */
-        if (!counter_read(d->csr, &old))
+        if (!vcpu_read_counter(d->csr, &old))
             return illegal(v, t);
     } else if (!vcsr_read(v->csr, &v->vm->csr_cfg, d->csr, &old)) {
         return illegal(v, t);
@@ -80,7 +83,7 @@ static enum trap_result emulate_sret(struct vcpu *v)
         v->shadow = NULL;
     }
     v->count.sret++;
-    return TRAP_RETRY;
+    return TRAP_REDIRECTED;
 }
 
 static bool fetch_trapping_insn(struct vcpu *v, struct trap *t)
@@ -110,7 +113,7 @@ static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t)
 static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
 {
     if (!fetch_trapping_insn(v, t))
-        return TRAP_RETRY;
+        return TRAP_REDIRECTED;     /* the fetch fault was delivered */
     struct insn d;
     insn_decode(t->insn, &d);
     t->insn_length = d.length;
@@ -153,8 +156,7 @@ static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
     if (v->mode == VMODE_U)
         return reflect(v, t);   /* the guest's own system call */
     v->count.sbi_calls++;
-    sbi_dispatch(v);
-    return TRAP_NEXT;
+    return sbi_dispatch(v);
 }
 
 /* A load or store that reached a device: decode it, let the device model
@@ -166,7 +168,7 @@ static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access
     const struct mmio_region *region = board_find_region(gpa);
     uint64_t fault = access == ACCESS_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
     if (!fetch_trapping_insn_at(v, t))
-        return TRAP_RETRY;
+        return TRAP_REDIRECTED;
     struct insn d;
     insn_decode(t->insn, &d);
     t->insn_length = d.length;
@@ -174,14 +176,14 @@ static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access
     if (!region || d.fp || (!is_load && !is_store) || is_load != (access == ACCESS_LOAD) ||
         (gpa & (d.width - 1))) {
         vcpu_inject_exception(v, fault, t->tval);
-        return TRAP_RETRY;
+        return TRAP_REDIRECTED;
     }
     uint64_t offset = gpa - region->base;
     if (is_load) {
         uint64_t value = 0;
         if (!region->read(v->vm, offset, d.width, &value)) {
             vcpu_inject_exception(v, fault, t->tval);
-            return TRAP_RETRY;
+            return TRAP_REDIRECTED;
         }
         if (d.width < 8) {
             int shift = 64 - 8 * (int)d.width;
@@ -191,7 +193,7 @@ static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access
         vcpu_set_reg(v, d.rd, value);
     } else if (!region->write(v->vm, offset, d.width, vcpu_reg(v, d.rs2))) {
         vcpu_inject_exception(v, fault, t->tval);
-        return TRAP_RETRY;
+        return TRAP_REDIRECTED;
     }
     v->count.mmio++;
     return TRAP_NEXT;
@@ -209,12 +211,14 @@ static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
         return emulate_mmio(v, t, access, gpa);
     case SHADOW_GUEST_FAULT:
         vcpu_inject_exception(v, cause, t->tval);
-        return TRAP_RETRY;
+        return TRAP_REDIRECTED;
+    case SHADOW_NO_MEMORY:
+        return trap_exit(v, VCPU_EXIT_END_VM, true, "out of host memory for shadow page tables");
     case SHADOW_CONFLICT:
     default:
-        /* Either moved away (retry: the access reaches the guest's own
-         * page now) or emulated on displaced content (pc moves on). */
-        return first_portion_resolve(v, t, access) ? TRAP_NEXT : TRAP_RETRY;
+        /* Moved away (retry: the access reaches the guest's own page now),
+         * emulated on displaced content (pc moves on), or out of memory. */
+        return first_portion_resolve(v, t, access);
     }
 }
 
@@ -233,69 +237,30 @@ static const exception_handler exception_handlers[CAUSE_COUNT] = {
     [CAUSE_STORE_PAGE_FAULT] = on_page_fault,
 };
 
-static void on_interrupt(struct vcpu *v, uint64_t irq)
+/* Another hart wants this one's attention (requests are served and
+ * pending virtual interrupts delivered on resume), or the host timer fired
+ * (deadlines and the input poll are checked on resume): acknowledged on
+ * this hart (core/vcpu.c). */
+static enum trap_result on_interrupt(struct vcpu *v, uint64_t irq)
 {
     if (irq < 16)
         v->count.interrupts[irq]++;
-    if (irq == IRQ_S_SOFT) {
-        /* Another hart wants this one's attention: requests are served and
-         * pending virtual interrupts delivered on resume. */
-        csr_clear(CSR_SIP, SIP_SSIP);
-    } else if (irq == IRQ_S_TIMER) {
-        /* The deadline and the input poll are checked on resume (update_timer). */
-        /* Firmware timers can raise STIP again after being reprogrammed
-         * (OpenSBI's software-set STIP): never trust the cached deadline
-         * after an interrupt. */
-        this_hart()->timer_programmed = 0;
-    } else {
-        vm_end(v->vm, true, "unexpected host interrupt %lu", (unsigned long)irq);
-    }
+    if (irq != IRQ_S_SOFT && irq != IRQ_S_TIMER)
+        return trap_exit(v, VCPU_EXIT_END_VM, true, "unexpected host interrupt %lu",
+                         (unsigned long)irq);
+    hart_ack_interrupt(irq);
+    return TRAP_RETRY;
 }
 
 enum trap_result trap_dispatch(struct vcpu *v, struct trap *t)
 {
-    if (t->cause & CAUSE_INTERRUPT) {
-        on_interrupt(v, t->cause & ~CAUSE_INTERRUPT);
-        return TRAP_RETRY;
-    }
+    if (t->cause & CAUSE_INTERRUPT)
+        return on_interrupt(v, t->cause & ~CAUSE_INTERRUPT);
     if (t->cause < CAUSE_COUNT)
         v->count.exceptions[t->cause]++;
     exception_handler h = t->cause < CAUSE_COUNT ? exception_handlers[t->cause] : NULL;
     if (!h)
-        vm_end(v->vm, true, "unexpected trap cause %lu at 0x%lx", (unsigned long)t->cause,
-               (unsigned long)t->epc);
+        return trap_exit(v, VCPU_EXIT_END_VM, true, "unexpected trap cause %lu at 0x%lx",
+                         (unsigned long)t->cause, (unsigned long)t->epc);
     return h(v, t);
-}
-
-/* Entered from the first portion (src/first/entry.S) on lodger's stack,
- * in lodger's own address space. Never returns: it resumes a guest. */
-void __attribute__((noreturn)) vcpu_trap_from_guest(void);
-void vcpu_trap_from_guest(void)
-{
-    struct vcpu *v = this_hart()->vcpu;
-    struct trap_frame *f = v->frame;
-    __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
-    if (v->vm->ended)
-        hart_park();
-#ifdef LODGER_CHECK_FAST
-    /* Before anything touches the frame: served traps come here too. */
-    bool served = fast_check_trap(v);
-#else
-    const bool served = false;
-#endif
-    /* Copy back the hardware's FP dirty tracking (see vcpu_resume). */
-    if (v->csr->sstatus & SSTATUS_FS)
-        v->csr->sstatus = (v->csr->sstatus & ~SSTATUS_FS) | (f->status & SSTATUS_FS);
-    /* The fast paths may have changed the virtual mode (sret, reflected
-     * traps) and the shadow view (SUM) in place. */
-    v->mode = (enum vmode)f->vmode;
-    if (v->shadow && v->shadow->satp != f->guest_satp)
-        vcpu_select_shadow(v);
-    if (!served) {
-        struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
-                          .time = csr_read(CSR_TIME) };
-        if (trap_dispatch(v, &t) == TRAP_NEXT)
-            f->pc = t.epc + t.insn_length;
-    }
-    vcpu_resume(v);
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include "core/vm.h"
+#include "core/trap_result.h"
 
 /* A snapshot of one trap, taken by the first portion. */
 struct trap {
@@ -13,13 +14,12 @@ struct trap {
     uint64_t time;      /* time CSR when lodger took the trap */
 };
 
-/* What a handler asks the dispatcher to do next. */
-enum trap_result {
-    TRAP_NEXT,      /* resume after the trapping instruction */
-    TRAP_RETRY,     /* resume at the trapping instruction (pc as it is) */
-};
 
 enum trap_result trap_dispatch(struct vcpu *v, struct trap *t);
+/* Records why the vCPU leaves (v->exit) and returns TRAP_EXIT. The message
+ * is printed when the VM ends (VCPU_EXIT_END_VM only). */
+enum trap_result trap_exit(struct vcpu *v, enum vcpu_exit_kind kind, bool failed,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void vcpu_wait_for_interrupt(struct vcpu *v);
 /* Checking builds (LODGER_CHECK_FAST): runs the C twin of the fast paths on
  * the frame as the trap left it and ends the VM unless it did what the

@@ -26,18 +26,28 @@ static uint64_t frame_va(const struct vcpu *v)
     return v->vm->first_va + (FIRST_CODE_PAGES + (uint64_t)v->id) * PAGE_SIZE;
 }
 
-uint64_t vcpu_reg(const struct vcpu *v, unsigned reg)
+bool vcpu_read_counter(unsigned csr, uint64_t *out)
 {
-    return reg ? v->frame->x[reg] : 0;
+    switch (csr) {
+    case CSR_TIME: *out = csr_read(CSR_TIME); return true;
+    case CSR_CYCLE: *out = csr_read(CSR_CYCLE); return true;
+    case CSR_INSTRET: *out = csr_read(CSR_INSTRET); return true;
+    default: return false;
+    }
 }
 
-void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val)
+void hart_ack_interrupt(uint64_t irq)
 {
-    if (reg)
-        v->frame->x[reg] = val;
+    if (irq == IRQ_S_SOFT)
+        csr_clear(CSR_SIP, SIP_SSIP);
+    /* Firmware timers can raise STIP again after being reprogrammed
+     * (OpenSBI's software-set STIP): never trust the cached deadline after
+     * an interrupt. */
+    if (irq == IRQ_S_TIMER)
+        this_hart()->timer_programmed = 0;
 }
 
-void vcpu_select_shadow(struct vcpu *v)
+bool vcpu_select_shadow(struct vcpu *v)
 {
     int view = 0;
     if (v->mode == VMODE_S)
@@ -45,6 +55,7 @@ void vcpu_select_shadow(struct vcpu *v)
     if (v->csr->sstatus & SSTATUS_MXR)
         view |= SHADOW_VIEW_MXR;
     v->shadow = shadow_get(v->vm, v->csr->satp, view);
+    return v->shadow != NULL;
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -62,35 +73,6 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
         .update_ad = update_ad,
     };
     return guest_walk(&mem, &req, res);
-}
-
-/* Privileged spec 4.1.1 / 4.1.9: what a trap into S-mode does. */
-static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
-{
-    struct vcsr *c = v->csr;
-    c->sepc = v->frame->pc;
-    c->scause = cause;
-    c->stval = tval;
-    uint64_t s = c->sstatus & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
-    if (v->mode == VMODE_S)
-        s |= SSTATUS_SPP;
-    if (c->sstatus & SSTATUS_SIE)
-        s |= SSTATUS_SPIE;
-    c->sstatus = s;
-    uint64_t base = c->stvec & ~STVEC_MODE_MASK;
-    bool vectored = (c->stvec & STVEC_MODE_MASK) == STVEC_MODE_VECTORED;
-    v->frame->pc = (cause & CAUSE_INTERRUPT) && vectored ? base + 4 * (cause & 0x3f) : base;
-    if (v->mode != VMODE_S) {
-        v->mode = VMODE_S;
-        vcpu_select_shadow(v);
-    }
-    v->count.injected++;
-    v->reservation.valid = false;   /* a trap may end a reservation (spec 8.2) */
-}
-
-void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
-{
-    enter_guest_trap(v, cause, tval);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -180,15 +162,6 @@ static uint64_t pending_interrupt(const struct vcpu *v)
     return 0;
 }
 
-/* WFI resumes when an enabled interrupt is pending, whatever SIE says
- * (privileged spec 3.3.3 / 4.1.3). The vCPU waits off the hardware: the
- * hart runs another vCPU of its queue, or sleeps (vcpu_resume); other harts
- * wake it with an IPI (vcpu_notify). */
-void vcpu_wait_for_interrupt(struct vcpu *v)
-{
-    v->waiting = 1;
-}
-
 void hart_kick(const struct hart *h)
 {
     firmware_send_ipi(1UL, h->hartid);
@@ -244,10 +217,13 @@ void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
         vcpu_serve_requests(self);
 }
 
-/* Held by another vCPU's rendezvous: wait in lodger until it is over. */
+/* Held by another vCPU's rendezvous: wait in lodger until it is over, or
+ * until the VM ends (a move that failed keeps the others held: the first
+ * portion may be missing from their shadows). */
 static void wait_while_held(struct vcpu *v)
 {
-    while (__atomic_load_n(&v->vm->rendezvous, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&v->vm->rendezvous, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&v->vm->ended, __ATOMIC_ACQUIRE))
         vcpu_serve_requests(v);
 }
 
@@ -329,6 +305,7 @@ static void leave_hart(struct hart *h, struct vcpu *v)
     v->state = VCPU_STOPPED;
     v->in_guest = 0;
     v->waiting = 0;
+    v->suspended = 0;
     __atomic_store_n(&v->hart, NULL, __ATOMIC_RELEASE);
 }
 
@@ -348,6 +325,7 @@ static void sweep(struct hart *h, struct vcpu *cur)
         if (q->vm->rebooting) {
             q->state = VCPU_STOPPED;
             q->waiting = 0;
+            q->suspended = 0;
             __atomic_store_n(&q->hart, NULL, __ATOMIC_RELEASE);
         }
     }
@@ -411,6 +389,7 @@ static struct vcpu *sched_next(struct hart *h, struct vcpu *cur)
         if (i >= 0) {
             struct vcpu *pick = h->queue[i];
             pick->waiting = 0;
+            pick->suspended = 0;    /* HSM: a retentive or non-retentive resume */
             if (pick->state == VCPU_START_PENDING)
                 pick->state = VCPU_RUNNING;
             spin_unlock(&h->queue_lock);
@@ -489,14 +468,20 @@ void vcpu_resume(struct vcpu *v)
             break;
         __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
         wait_while_held(v);
+        if (__atomic_load_n(&vm->ended, __ATOMIC_ACQUIRE))
+            hart_park();    /* its queue is swept there */
     }
     vcpu_serve_requests(v);
     update_timer(v);
     uint64_t irq = pending_interrupt(v);
     if (irq)
-        enter_guest_trap(v, irq, 0);
-    if (!v->shadow)
-        vcpu_select_shadow(v);
+        vcpu_inject_interrupt(v, irq);
+    /* This hart holds no lock here, nor a rendezvous: it may end the VM. */
+    if (!v->shadow && !vcpu_select_shadow(v)) {
+        __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
+        vm_end(vm, true, "no shadow page table for the guest (out of host memory or every "
+               "shadow in use)");
+    }
 
     struct trap_frame *f = v->frame;
     f->host_satp = host_mmu.own_satp;
@@ -600,18 +585,6 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
     return true;
 }
 
-void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
-{
-    v->frame->pc = pc;
-    v->frame->x[10] = (uint64_t)v->id;
-    v->frame->x[11] = opaque;
-    v->csr->satp = 0;
-    v->csr->sstatus &= ~SSTATUS_SIE;
-    v->mode = VMODE_S;
-    v->shadow = NULL;
-    v->pc_redirected = true;
-}
-
 static struct spinlock start_lock;
 
 /* A started vCPU joins the hart that holds the fewest (an idle one while
@@ -635,7 +608,6 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
         return SBI_ERR_FAILED;
     }
     vcpu_reset_to(v, pc, opaque);
-    v->pc_redirected = false;
     v->csr->sie = 0;
     v->csr->sip &= ~(SIP_SSIP | SIP_STIP);
     v->timer_deadline = VM_NO_DEADLINE;

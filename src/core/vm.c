@@ -365,9 +365,12 @@ void vm_reboot(struct vcpu *self)
     first_portion_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
-    if (vm->first_va != vm->first_va_boot)
-        first_portion_move(vm, vm->first_va_boot, RELOC_TO_UNUSED);
+    /* No shadow is left, so the move only remaps lodger's own table. */
+    bool moved = vm->first_va == vm->first_va_boot ||
+                 first_portion_move(vm, vm->first_va_boot, RELOC_TO_UNUSED);
     spin_unlock(&vm->lock);
+    if (!moved)
+        vm_end(vm, true, "reboot: out of host memory moving the first portion");
     memset(&vm->fp, 0, sizeof(vm->fp));
     memset(&vm->fp_state, 0, sizeof(vm->fp_state));
     /* vm->shadows keeps its generations: harts flush a slot when reused. */
@@ -376,6 +379,8 @@ void vm_reboot(struct vcpu *self)
         vcpu_power_on(vm, i);
     board_init(vm);
     char err[160];
+    /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
+     * lock held: it may end the VM itself. */
     if (!place_images(vm, err, sizeof(err)))    /* with a fresh rng-seed */
         vm_end(vm, true, "reboot: %s", err);
     vm->boots++;

@@ -29,6 +29,21 @@ struct vcpu_counters {
 
 enum vcpu_state { VCPU_STOPPED, VCPU_RUNNING, VCPU_START_PENDING };
 
+/* Why a handler returned TRAP_EXIT (core/trap.h): the top of the trap path
+ * acts on it once every lock is released (core/vcpu_exit.c). */
+enum vcpu_exit_kind {
+    VCPU_EXIT_NONE,
+    VCPU_EXIT_END_VM,       /* vm_end with exit.failed and exit.why */
+    VCPU_EXIT_REBOOT,       /* vm_reboot (SBI SRST cold or warm reboot) */
+    VCPU_EXIT_STOP,         /* this vCPU stops (SBI HSM hart_stop) */
+};
+
+struct vcpu_exit {
+    enum vcpu_exit_kind kind;
+    bool failed;
+    char why[160];
+};
+
 /* Requests one vCPU's hart makes of another's (vcpu->requests bits). */
 #define VCPU_REQUEST_TLB_FLUSH 1u   /* sfence.vma on that hart */
 #define VCPU_REQUEST_FENCE_I 2u     /* fence.i on that hart */
@@ -47,7 +62,8 @@ struct vcpu {
         uint64_t satp, epoch;
         int mxr;
     } views;
-    bool pc_redirected;         /* an SBI call moved pc: do not advance it */
+    volatile int suspended;     /* in an SBI HSM hart_suspend until it wakes */
+    struct vcpu_exit exit;      /* set with TRAP_EXIT */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */
     struct hart *volatile hart; /* the host hart that holds it (in its run queue), or NULL */
     volatile int in_guest;      /* it may be executing guest code right now */
@@ -88,10 +104,14 @@ struct vm {
 /* Creates a VM from a parsed image; on failure returns NULL with err set. */
 struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen);
 void __attribute__((noreturn)) vm_run(struct vm *vm);
-/* Ends the VM: prints why and its counters; lodger shuts down when no VM is left. */
+/* Ends the VM: prints why and its counters; lodger shuts down when no VM is
+ * left. Never returns: the hart goes on with other vCPUs (hart_park). Call
+ * it only where this hart holds no lock and no rendezvous, that is from the
+ * top of the trap path (core/vcpu_exit.c) and the scheduler (vcpu_resume,
+ * idle); handlers return TRAP_EXIT instead (core/trap.h). */
 void __attribute__((noreturn)) vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Restarts the VM from its images (SBI SRST reboot): every other vCPU
+/* Restarts the VM from its images (SBI SRST reboot), called like vm_end: every other vCPU
  * stopped, memory, devices, shadows and first portion as at the first boot,
  * vCPU 0 at the kernel entry on this hart. */
 void __attribute__((noreturn)) vm_reboot(struct vcpu *self);
@@ -110,7 +130,11 @@ bool vm_write(const struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
 /* vCPU execution (core/vcpu.c). */
 void __attribute__((noreturn)) vcpu_resume(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval);
-void vcpu_select_shadow(struct vcpu *v);
+/* Delivers a pending virtual interrupt (cause with CAUSE_INTERRUPT set). */
+void vcpu_inject_interrupt(struct vcpu *v, uint64_t cause);
+/* Picks the shadow for the vCPU's mode and satp; false when none can be
+ * had (out of memory, cache full): the caller ends the VM, holding no lock. */
+bool vcpu_select_shadow(struct vcpu *v);
 /* Walks the guest's table for va as the vCPU's current mode would. */
 enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type access,
                                 bool update_ad, struct walk_result *res);
@@ -121,6 +145,11 @@ bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, b
 /* Reads the instruction at guest virtual pc; false if it cannot be fetched,
  * with *cause set to the fault the guest would have taken. */
 bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause);
+/* The hart's time, cycle or instret for a guest read that trapped (false
+ * for another CSR number). */
+bool vcpu_read_counter(unsigned csr, uint64_t *out);
+/* Acknowledges a host IRQ_S_SOFT or IRQ_S_TIMER on this hart. */
+void hart_ack_interrupt(uint64_t irq);
 uint64_t vcpu_reg(const struct vcpu *v, unsigned reg);
 void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val);
 void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
@@ -128,6 +157,7 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
  * satp = 0, SIE = 0 (SBI spec 9.1). Returns an SBI error code. */
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
+/* SBI HSM hart_stop; the top of the trap path calls it (TRAP_EXIT). */
 void __attribute__((noreturn)) vcpu_stop(struct vcpu *v);
 /* Takes v off its hart for a VM reboot: stopped, its hart goes on with the
  * next vCPU it holds. */

@@ -4,7 +4,7 @@
 
 #define LODGER_VERSION_CODE 0x00000100UL   /* 0.1.0 */
 
-static struct sbiret base_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret base_call(struct vcpu *v, const struct sbi_call *call)
 {
     (void)v;
     switch (call->fid) {
@@ -21,4 +21,4 @@ static struct sbiret base_handle(struct vcpu *v, const struct sbi_call *call)
     }
 }
 
-const struct sbi_extension sbi_ext_base = { SBI_EXT_BASE, SBI_EXT_BASE, "base", base_handle };
+const struct sbi_extension sbi_ext_base = { SBI_EXT_BASE, SBI_EXT_BASE, "base", .call = base_call };

@@ -4,7 +4,7 @@
 #include "core/vm.h"
 #include "core/console.h"
 
-static struct sbiret dbcn_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
 {
     unsigned long len = call->arg[0];
     /* base_addr_hi is the upper half of a physical address (rv64: must be 0
@@ -42,4 +42,4 @@ static struct sbiret dbcn_handle(struct vcpu *v, const struct sbi_call *call)
     }
 }
 
-const struct sbi_extension sbi_ext_dbcn = { SBI_EXT_DBCN, SBI_EXT_DBCN, "dbcn", dbcn_handle };
+const struct sbi_extension sbi_ext_dbcn = { SBI_EXT_DBCN, SBI_EXT_DBCN, "dbcn", .call = dbcn_call };

@@ -39,13 +39,13 @@ static void fence_i(struct vcpu *self, struct vcpu *target)
 }
 
 /* The shadows are the VM's, shared by its vCPUs: the caller drops the
- * mappings once (rfence_handle), each target flushes its own hart's TLB. */
+ * mappings once (rfence_call), each target flushes its own hart's TLB. */
 static void flush_tlb(struct vcpu *self, struct vcpu *target)
 {
     vcpu_request(self, target, VCPU_REQUEST_TLB_FLUSH);
 }
 
-static struct sbiret ipi_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret ipi_call(struct vcpu *v, const struct sbi_call *call)
 {
     if (call->fid != 0)
         return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
@@ -54,7 +54,7 @@ static struct sbiret ipi_handle(struct vcpu *v, const struct sbi_call *call)
 
 /* RFENCE: remote fence.i needs nothing beyond this hart's own (one hart per
  * VM today); sfence variants drop the targets' shadow state. */
-static struct sbiret rfence_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret rfence_call(struct vcpu *v, const struct sbi_call *call)
 {
     switch (call->fid) {
     case 0:
@@ -90,6 +90,6 @@ static struct sbiret rfence_handle(struct vcpu *v, const struct sbi_call *call)
     }
 }
 
-const struct sbi_extension sbi_ext_ipi = { SBI_EXT_IPI, SBI_EXT_IPI, "ipi", ipi_handle };
+const struct sbi_extension sbi_ext_ipi = { SBI_EXT_IPI, SBI_EXT_IPI, "ipi", .call = ipi_call };
 const struct sbi_extension sbi_ext_rfence = { SBI_EXT_RFENCE, SBI_EXT_RFENCE, "rfence",
-                                              rfence_handle };
+                                              .call = rfence_call };

@@ -3,8 +3,9 @@
 #include "sbi/sbi.h"
 #include "core/vm.h"
 #include "core/console.h"
+#include "core/trap.h"
 
-static struct sbiret legacy_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret legacy_call(struct vcpu *v, const struct sbi_call *call)
 {
     switch (call->eid) {
     case SBI_EXT_0_1_SET_TIMER:
@@ -20,8 +21,6 @@ static struct sbiret legacy_handle(struct vcpu *v, const struct sbi_call *call)
     case SBI_EXT_0_1_CLEAR_IPI:
         __atomic_and_fetch(&v->csr->sip, ~SIP_SSIP, __ATOMIC_SEQ_CST);
         return (struct sbiret){ 0, 0 };
-    case SBI_EXT_0_1_SHUTDOWN:
-        vm_end(v->vm, false, "guest shutdown (legacy call)");
     default:
         /* send_ipi and remote fences take a pointer to a hart mask in guest
          * memory: read it and forward to the v0.2+ handlers. */
@@ -34,14 +33,23 @@ static struct sbiret legacy_handle(struct vcpu *v, const struct sbi_call *call)
                 fwd.arg[1] = (unsigned long)-1;
             if (call->eid == SBI_EXT_0_1_SEND_IPI) {
                 fwd.eid = SBI_EXT_IPI;
-                return sbi_ext_ipi.handle(v, &fwd);
+                return sbi_ext_ipi.call(v, &fwd);
             }
             fwd.eid = SBI_EXT_RFENCE;
             fwd.fid = call->eid == SBI_EXT_0_1_REMOTE_FENCE_I ? 0 : 1;
-            return sbi_ext_rfence.handle(v, &fwd);
+            return sbi_ext_rfence.call(v, &fwd);
         }
     }
 }
 
+static enum trap_result legacy_handle(struct vcpu *v, const struct sbi_call *call,
+                                      struct sbiret *ret)
+{
+    if (call->eid == SBI_EXT_0_1_SHUTDOWN)
+        return trap_exit(v, VCPU_EXIT_END_VM, false, "guest shutdown (legacy call)");
+    *ret = legacy_call(v, call);
+    return TRAP_NEXT;
+}
+
 const struct sbi_extension sbi_ext_legacy = { SBI_EXT_0_1_SET_TIMER, SBI_EXT_0_1_SHUTDOWN,
-                                              "legacy", legacy_handle };
+                                              "legacy", .handle = legacy_handle };

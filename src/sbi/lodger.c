@@ -68,7 +68,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     }
 }
 
-static struct sbiret lodger_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret lodger_call(struct vcpu *v, const struct sbi_call *call)
 {
     uint64_t value;
     switch (call->fid) {
@@ -88,4 +88,4 @@ static struct sbiret lodger_handle(struct vcpu *v, const struct sbi_call *call)
 }
 
 const struct sbi_extension sbi_ext_lodger = { SBI_EXT_LODGER, SBI_EXT_LODGER, "lodger",
-                                              lodger_handle };
+                                              .call = lodger_call };

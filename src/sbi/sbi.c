@@ -20,20 +20,23 @@ bool sbi_extension_available(unsigned long eid)
 }
 
 /* SBI spec 3: a7 = EID, a6 = FID, a0-a5 arguments; a0 = error, a1 = value. */
-void sbi_dispatch(struct vcpu *v)
+enum trap_result sbi_dispatch(struct vcpu *v)
 {
     struct sbi_call call = { .eid = vcpu_reg(v, 17), .fid = vcpu_reg(v, 16) };
     for (unsigned i = 0; i < 6; i++)
         call.arg[i] = vcpu_reg(v, 10 + i);
     const struct sbi_extension *ext = find_extension(call.eid);
     struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
-    v->pc_redirected = false;
-    if (ext)
-        ret = ext->handle(v, &call);
-    if (v->pc_redirected)
-        return;     /* the vCPU was reset to a new pc (non-retentive suspend) */
+    enum trap_result next = TRAP_NEXT;
+    if (ext && ext->handle)
+        next = ext->handle(v, &call, &ret);
+    else if (ext)
+        ret = ext->call(v, &call);
+    if (next != TRAP_NEXT)
+        return next;    /* pc and registers set by the handler, or the vCPU leaves */
     vcpu_set_reg(v, 10, (uint64_t)ret.error);
     /* Legacy calls return only a0 (SBI spec 5: a1 is left alone). */
     if (call.eid > SBI_EXT_0_1_SHUTDOWN)
         vcpu_set_reg(v, 11, (uint64_t)ret.value);
+    return TRAP_NEXT;
 }

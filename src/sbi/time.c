@@ -2,7 +2,7 @@
 #include "sbi/sbi.h"
 #include "core/vm.h"
 
-static struct sbiret time_handle(struct vcpu *v, const struct sbi_call *call)
+static struct sbiret time_call(struct vcpu *v, const struct sbi_call *call)
 {
     if (call->fid != 0)
         return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
@@ -10,4 +10,4 @@ static struct sbiret time_handle(struct vcpu *v, const struct sbi_call *call)
     return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
-const struct sbi_extension sbi_ext_time = { SBI_EXT_TIME, SBI_EXT_TIME, "time", time_handle };
+const struct sbi_extension sbi_ext_time = { SBI_EXT_TIME, SBI_EXT_TIME, "time", .call = time_call };

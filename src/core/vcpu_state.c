@@ -1,0 +1,72 @@
+/* A vCPU's architectural state, apart from the hardware that runs it
+ * (core/vcpu.c): its registers, a trap entering virtual S, an HSM reset,
+ * WFI. Pure C, also linked into the host tests (tests/host/test_trap.c). */
+#include "core/vm.h"
+#include "core/trap.h"
+
+uint64_t vcpu_reg(const struct vcpu *v, unsigned reg)
+{
+    return reg ? v->frame->x[reg] : 0;
+}
+
+void vcpu_set_reg(struct vcpu *v, unsigned reg, uint64_t val)
+{
+    if (reg)
+        v->frame->x[reg] = val;
+}
+
+/* Privileged spec 4.1.1 / 4.1.9: what a trap into S-mode does. */
+static void enter_guest_trap(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    struct vcsr *c = v->csr;
+    c->sepc = v->frame->pc;
+    c->scause = cause;
+    c->stval = tval;
+    uint64_t s = c->sstatus & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+    if (v->mode == VMODE_S)
+        s |= SSTATUS_SPP;
+    if (c->sstatus & SSTATUS_SIE)
+        s |= SSTATUS_SPIE;
+    c->sstatus = s;
+    uint64_t base = c->stvec & ~STVEC_MODE_MASK;
+    bool vectored = (c->stvec & STVEC_MODE_MASK) == STVEC_MODE_VECTORED;
+    v->frame->pc = (cause & CAUSE_INTERRUPT) && vectored ? base + 4 * (cause & 0x3f) : base;
+    if (v->mode != VMODE_S) {
+        v->mode = VMODE_S;
+        v->shadow = NULL;   /* chosen on resume (vcpu_resume), where no lock is held */
+    }
+    v->count.injected++;
+    v->reservation.valid = false;   /* a trap may end a reservation (spec 8.2) */
+}
+
+void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    enter_guest_trap(v, cause, tval);
+}
+
+void vcpu_inject_interrupt(struct vcpu *v, uint64_t cause)
+{
+    enter_guest_trap(v, cause, 0);
+}
+
+/* WFI resumes when an enabled interrupt is pending, whatever SIE says
+ * (privileged spec 3.3.3 / 4.1.3). The vCPU waits off the hardware: the
+ * hart runs another vCPU of its queue, or sleeps (vcpu_resume); other harts
+ * wake it with an IPI (vcpu_notify). */
+void vcpu_wait_for_interrupt(struct vcpu *v)
+{
+    v->waiting = 1;
+}
+
+/* SBI spec 9.1 (hart_start) and 9.4 (non-retentive resume): S-mode at pc,
+ * a0 = hartid, a1 = opaque, satp = 0, sstatus.SIE = 0. */
+void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
+{
+    v->frame->pc = pc;
+    v->frame->x[10] = (uint64_t)v->id;
+    v->frame->x[11] = opaque;
+    v->csr->satp = 0;
+    v->csr->sstatus &= ~SSTATUS_SIE;
+    v->mode = VMODE_S;
+    v->shadow = NULL;
+}

@@ -1,0 +1,335 @@
+/* Host tests for src/core/trap.c with the SBI it dispatches to (sbi.c,
+ * hsm.c, srst.c, legacy.c) and the vCPU state they change (vcpu_state.c):
+ * each trap gives the result the top of the trap path acts on, TRAP_NEXT
+ * (pc moves past the instruction), TRAP_REDIRECTED (a handler set pc) or
+ * TRAP_EXIT (the VM ends or restarts, the vCPU stops; the reason in
+ * v->exit), and no handler ends anything itself. What needs hardware or
+ * the rest of lodger (guest memory walks, shadows, the scheduler, other
+ * SBI extensions) is faked below. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "core/trap.h"
+#include "sbi/sbi.h"
+
+#define RAM_GPA 0x80000000UL
+#define RAM_SIZE 0x100000UL
+#define GUEST_STVEC 0x80001000UL
+#define ECALL_PC 0x80002000UL
+
+static struct vm vm;
+static struct trap_frame frames[2];
+static uint8_t ram[RAM_SIZE];
+
+/* Fakes of what trap.c and the SBI extensions reach beyond this test. */
+static enum shadow_fill_result fill_result;
+static int acked_irq, started_vcpu;
+
+bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause)
+{
+    (void)v; (void)pc; (void)bits;
+    *cause = CAUSE_FETCH_ACCESS;
+    return false;
+}
+bool vcpu_read_counter(unsigned csr, uint64_t *out) { (void)csr; *out = 0; return false; }
+void hart_ack_interrupt(uint64_t irq) { acked_irq = (int)irq; }
+void shadow_flush_page(struct vm *m, uint64_t va, uint64_t asid) { (void)m; (void)va; (void)asid; }
+void shadow_flush_asid(struct vm *m, uint64_t asid) { (void)m; (void)asid; }
+void shadow_flush_all(struct vm *m) { (void)m; }
+enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
+                                    uint64_t *cause, uint64_t *gpa)
+{
+    (void)v; (void)va; (void)access; (void)cause; (void)gpa;
+    return fill_result;
+}
+enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
+{
+    (void)v; (void)t; (void)access;
+    return TRAP_RETRY;
+}
+const struct mmio_region *board_find_region(uint64_t gpa) { (void)gpa; return NULL; }
+void *vm_gpa_to_host(const struct vm *m, uint64_t gpa, uint64_t len)
+{
+    (void)m;
+    if (gpa < RAM_GPA || len > RAM_SIZE || gpa - RAM_GPA > RAM_SIZE - len)
+        return NULL;
+    return ram + (gpa - RAM_GPA);
+}
+bool vm_read(const struct vm *m, uint64_t gpa, void *buf, uint64_t len)
+{
+    void *p = vm_gpa_to_host(m, gpa, len);
+    if (p)
+        memcpy(buf, p, len);
+    return p != NULL;
+}
+long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
+{
+    (void)pc; (void)opaque;
+    started_vcpu = v->id;
+    return SBI_SUCCESS;
+}
+void vcpu_set_timer(struct vcpu *v, uint64_t deadline) { v->timer_deadline = deadline; }
+void board_sbi_console_write(struct vm *m, const char *s, unsigned long len) { (void)m; (void)s; (void)len; }
+int firmware_getchar(void) { return -1; }
+
+/* The extensions sbi.c lists that this test does not link. */
+static struct sbiret not_here(struct vcpu *v, const struct sbi_call *call)
+{
+    (void)v; (void)call;
+    return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+}
+const struct sbi_extension sbi_ext_base = { SBI_EXT_BASE, SBI_EXT_BASE, "base", .call = not_here };
+const struct sbi_extension sbi_ext_time = { SBI_EXT_TIME, SBI_EXT_TIME, "time", .call = not_here };
+const struct sbi_extension sbi_ext_ipi = { SBI_EXT_IPI, SBI_EXT_IPI, "ipi", .call = not_here };
+const struct sbi_extension sbi_ext_rfence = { SBI_EXT_RFENCE, SBI_EXT_RFENCE, "rfence",
+                                              .call = not_here };
+const struct sbi_extension sbi_ext_dbcn = { SBI_EXT_DBCN, SBI_EXT_DBCN, "dbcn", .call = not_here };
+const struct sbi_extension sbi_ext_lodger = { SBI_EXT_LODGER, SBI_EXT_LODGER, "lodger",
+                                              .call = not_here };
+
+/* Two vCPUs, both running in virtual S with translation off. */
+static int setup(void **state)
+{
+    (void)state;
+    memset(&vm, 0, sizeof(vm));
+    memset(frames, 0, sizeof(frames));
+    vm.ram_gpa = RAM_GPA;
+    vm.ram_size = RAM_SIZE;
+    vm.vcpu_count = 2;
+    vm.csr_cfg.asid_bits = 16;
+    for (int i = 0; i < 2; i++) {
+        struct vcpu *v = &vm.vcpus[i];
+        v->vm = &vm;
+        v->id = i;
+        v->frame = &frames[i];
+        v->csr = &frames[i].csr;
+        vcsr_reset(v->csr);
+        v->csr->stvec = GUEST_STVEC;
+        v->mode = VMODE_S;
+        v->state = VCPU_RUNNING;
+    }
+    fill_result = SHADOW_FILLED;
+    acked_irq = -1;
+    started_vcpu = -1;
+    return 0;
+}
+
+/* An ecall from virtual S at ECALL_PC with a7 = eid, a6 = fid, a0..a2. */
+static enum trap_result ecall(struct vcpu *v, unsigned long eid, unsigned long fid,
+                              unsigned long a0, unsigned long a1, unsigned long a2,
+                              struct trap *t)
+{
+    v->frame->pc = ECALL_PC;
+    v->frame->x[17] = eid;
+    v->frame->x[16] = fid;
+    v->frame->x[10] = a0;
+    v->frame->x[11] = a1;
+    v->frame->x[12] = a2;
+    *t = (struct trap){ .cause = CAUSE_USER_ECALL, .epc = ECALL_PC, .insn_length = 4 };
+    return trap_dispatch(v, t);
+}
+
+/* A CSR access from virtual S is emulated: pc moves on (TRAP_NEXT). */
+static void test_csr_access_next(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    v->csr->sscratch = 0x1234;
+    v->frame->x[11] = 0x5678;
+    /* csrrw a0, sscratch, a1 */
+    uint32_t insn = (CSR_SSCRATCH << 20) | (11 << 15) | (1 << 12) | (10 << 7) | 0x73;
+    struct trap t = { .cause = CAUSE_ILLEGAL_INSTRUCTION, .tval = insn, .epc = ECALL_PC,
+                      .insn_length = 4 };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_NEXT);
+    assert_int_equal(t.insn_length, 4);
+    assert_int_equal(v->frame->x[10], 0x1234);
+    assert_int_equal(v->csr->sscratch, 0x5678);
+}
+
+/* An SBI call that returns: a0/a1 written, TRAP_NEXT. */
+static void test_sbi_status_next(void **state)
+{
+    (void)state;
+    struct trap t;
+    assert_int_equal(ecall(&vm.vcpus[0], SBI_EXT_HSM, SBI_HSM_HART_STATUS, 1, 0, 0, &t), TRAP_NEXT);
+    assert_int_equal(vm.vcpus[0].frame->x[10], SBI_SUCCESS);
+    assert_int_equal(vm.vcpus[0].frame->x[11], SBI_HSM_STATE_STARTED);
+}
+
+/* SBI 9.4: a non-retentive suspend resumes at resume_addr with a0 =
+ * hartid, a1 = opaque, satp = 0, SIE = 0: the handler set pc, so the
+ * result is TRAP_REDIRECTED (pc must not move past the ecall) and the
+ * registers are not overwritten with an sbiret. Meanwhile other harts see
+ * the hart SUSPENDED. */
+static void test_non_retentive_suspend_redirects(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[1];
+    v->csr->satp = 8UL << 60 | 0x80010;
+    v->csr->sstatus |= SSTATUS_SIE;
+    struct trap t;
+    uint64_t resume = RAM_GPA + 0x4000;
+    assert_int_equal(ecall(v, SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, 0x80000000UL, resume, 0xabcd, &t),
+                     TRAP_REDIRECTED);
+    assert_int_equal(v->frame->pc, resume);
+    assert_int_equal(v->frame->x[10], 1);
+    assert_int_equal(v->frame->x[11], 0xabcd);
+    assert_int_equal(v->csr->satp, 0);
+    assert_int_equal(v->csr->sstatus & SSTATUS_SIE, 0);
+    assert_int_equal(v->mode, VMODE_S);
+    assert_true(v->waiting);
+    assert_int_equal(ecall(&vm.vcpus[0], SBI_EXT_HSM, SBI_HSM_HART_STATUS, 1, 0, 0, &t), TRAP_NEXT);
+    assert_int_equal(vm.vcpus[0].frame->x[11], SBI_HSM_STATE_SUSPENDED);
+}
+
+/* A retentive suspend returns SUCCESS after the wait: TRAP_NEXT. */
+static void test_retentive_suspend_next(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[1];
+    struct trap t;
+    assert_int_equal(ecall(v, SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, 0, 0, 0, &t), TRAP_NEXT);
+    assert_int_equal(v->frame->x[10], SBI_SUCCESS);
+    assert_true(v->waiting);
+    assert_true(v->suspended);
+}
+
+/* Table 9.4: reserved types INVALID_PARAM, platform-specific ones
+ * NOT_SUPPORTED (after the resume address check for non-retentive ones),
+ * a bad resume address INVALID_ADDRESS; none of them waits. */
+static void test_suspend_errors(void **state)
+{
+    (void)state;
+    static const struct { unsigned long type, addr; long error; } cases[] = {
+        { 0x00000001, 0, SBI_ERR_INVALID_PARAM },
+        { 0x0fffffff, 0, SBI_ERR_INVALID_PARAM },
+        { 0x80000001, RAM_GPA, SBI_ERR_INVALID_PARAM },
+        { 0x8fffffff, RAM_GPA, SBI_ERR_INVALID_PARAM },
+        { 0x100000001UL, 0, SBI_ERR_INVALID_PARAM },    /* a uint32: type 1 */
+        { 0x10000000, 0, SBI_ERR_NOT_SUPPORTED },
+        { 0x7fffffff, 0, SBI_ERR_NOT_SUPPORTED },
+        { 0x90000000, RAM_GPA, SBI_ERR_NOT_SUPPORTED },
+        { 0xffffffff, RAM_GPA, SBI_ERR_NOT_SUPPORTED },
+        { 0x90000000, 0x1000, SBI_ERR_INVALID_ADDRESS },
+        { 0x80000000, 0x1000, SBI_ERR_INVALID_ADDRESS },
+        { 0x80000000, RAM_GPA + RAM_SIZE - 2, SBI_ERR_INVALID_ADDRESS },
+    };
+    struct vcpu *v = &vm.vcpus[1];
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct trap t;
+        assert_int_equal(ecall(v, SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, cases[i].type, cases[i].addr,
+                               0, &t), TRAP_NEXT);
+        assert_int_equal((long)v->frame->x[10], cases[i].error);
+        assert_false(v->waiting);
+        assert_false(v->suspended);
+    }
+}
+
+/* hart_stop: TRAP_EXIT with the reason "stop", the vCPU still as it was
+ * (the top stops it, holding no lock). */
+static void test_hart_stop_exits(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[1];
+    struct trap t;
+    assert_int_equal(ecall(v, SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_STOP);
+    assert_int_equal(v->state, VCPU_RUNNING);
+}
+
+/* SBI SRST (10.1): shutdown, reboots and a system failure exit with their
+ * reasons; a reserved type returns INVALID_PARAM. */
+static void test_srst_exits(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    struct trap t;
+    assert_int_equal(ecall(v, SBI_EXT_SRST, 0, SBI_SRST_RESET_TYPE_SHUTDOWN, 0, 0, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_END_VM);
+    assert_false(v->exit.failed);
+    assert_string_equal(v->exit.why, "guest shutdown (no reason)");
+    assert_int_equal(ecall(v, SBI_EXT_SRST, 0, SBI_SRST_RESET_TYPE_COLD_REBOOT, 0, 0, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_REBOOT);
+    assert_int_equal(ecall(v, SBI_EXT_SRST, 0, SBI_SRST_RESET_TYPE_WARM_REBOOT,
+                           SBI_SRST_RESET_REASON_SYSFAIL, 0, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_END_VM);
+    assert_true(v->exit.failed);
+    v->frame->x[10] = 0;
+    assert_int_equal(ecall(v, SBI_EXT_SRST, 0, 3, 0, 0, &t), TRAP_NEXT);
+    assert_int_equal((long)v->frame->x[10], SBI_ERR_INVALID_PARAM);
+}
+
+/* The legacy shutdown (SBI 5.7) exits too. */
+static void test_legacy_shutdown_exits(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    struct trap t;
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SHUTDOWN, 0, 0, 0, 0, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_END_VM);
+    assert_false(v->exit.failed);
+}
+
+/* A guest-user ecall is delivered to the guest kernel: TRAP_REDIRECTED. */
+static void test_user_ecall_redirects(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    v->mode = VMODE_U;
+    struct trap t;
+    assert_int_equal(ecall(v, SBI_EXT_SRST, 0, SBI_SRST_RESET_TYPE_SHUTDOWN, 0, 0, &t),
+                     TRAP_REDIRECTED);
+    assert_int_equal(v->frame->pc, GUEST_STVEC);
+    assert_int_equal(v->csr->sepc, ECALL_PC);
+    assert_int_equal(v->csr->scause, CAUSE_USER_ECALL);
+    assert_int_equal(v->mode, VMODE_S);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_NONE);
+}
+
+/* What lodger cannot serve ends the VM through the top: an unknown cause,
+ * an unexpected host interrupt, a shadow fill out of memory. Host timer
+ * and software interrupts are acknowledged and the guest retried. */
+static void test_unexpected_exits(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    struct trap t = { .cause = 10, .epc = ECALL_PC };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_END_VM);
+    assert_true(v->exit.failed);
+    assert_string_equal(v->exit.why, "unexpected trap cause 10 at 0x80002000");
+    t = (struct trap){ .cause = CAUSE_INTERRUPT | IRQ_S_EXT };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_EXIT);
+    assert_int_equal(acked_irq, -1);
+    t = (struct trap){ .cause = CAUSE_INTERRUPT | IRQ_S_TIMER };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_RETRY);
+    assert_int_equal(acked_irq, IRQ_S_TIMER);
+    fill_result = SHADOW_NO_MEMORY;
+    v->exit.kind = VCPU_EXIT_NONE;
+    t = (struct trap){ .cause = CAUSE_LOAD_PAGE_FAULT, .tval = RAM_GPA, .epc = ECALL_PC };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_EXIT);
+    assert_int_equal(v->exit.kind, VCPU_EXIT_END_VM);
+    fill_result = SHADOW_FILLED;
+    assert_int_equal(trap_dispatch(v, &t), TRAP_RETRY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_csr_access_next, setup),
+        cmocka_unit_test_setup(test_sbi_status_next, setup),
+        cmocka_unit_test_setup(test_non_retentive_suspend_redirects, setup),
+        cmocka_unit_test_setup(test_retentive_suspend_next, setup),
+        cmocka_unit_test_setup(test_suspend_errors, setup),
+        cmocka_unit_test_setup(test_hart_stop_exits, setup),
+        cmocka_unit_test_setup(test_srst_exits, setup),
+        cmocka_unit_test_setup(test_legacy_shutdown_exits, setup),
+        cmocka_unit_test_setup(test_user_ecall_redirects, setup),
+        cmocka_unit_test_setup(test_unexpected_exits, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
