@@ -78,7 +78,11 @@ static void hart_setup(struct hart *h)
     csr_write(CSR_SSCRATCH, &h->frame);
     csr_write(CSR_STVEC, first_trap_entry);
     csr_write(CSR_SIE, 0);
-    csr_clear(CSR_SSTATUS, SSTATUS_SIE | SSTATUS_FS);
+    /* lodger uses neither FP nor V; the guest's FS is set on each resume,
+     * and VS stays Off: lodger does not virtualise V (the vector registers
+     * would be shared between vCPUs), so a guest's vector instruction is
+     * illegal, as on a hart without V. */
+    csr_clear(CSR_SSTATUS, SSTATUS_SIE | SSTATUS_FS | SSTATUS_VS);
 }
 
 static struct hart *hart_by_id(unsigned long hartid)
@@ -171,6 +175,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
 {
     harts[0].hartid = hartid;
     harts[0].stack = hart_stacks[0];
+    firmware.start_fs = csr_read(CSR_SSTATUS) & SSTATUS_FS;
+    firmware.start_scounteren = csr_read(CSR_SCOUNTEREN) & 0xffffffffUL;
     hart_setup(&harts[0]);
     __atomic_store_n(&harts[0].online, 1, __ATOMIC_RELEASE);
     firmware_init();

@@ -600,13 +600,22 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
     return true;
 }
 
+void vcpu_firmware_start_state(struct vcpu *v)
+{
+    v->csr->sstatus = SSTATUS_UXL_64 | firmware.start_fs;
+    v->csr->scounteren = firmware.start_scounteren;
+}
+
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
 {
     v->frame->pc = pc;
     v->frame->x[10] = (uint64_t)v->id;
     v->frame->x[11] = opaque;
     v->csr->satp = 0;
-    v->csr->sstatus &= ~SSTATUS_SIE;
+    /* SBI 9.2: satp = 0, sstatus.SIE = 0; the rest as the firmware starts
+     * a hart (natively, OpenSBI's warm boot sets mstatus afresh): nothing
+     * the vCPU had before it stopped, FS as the firmware gives it. */
+    vcpu_firmware_start_state(v);
     v->mode = VMODE_S;
     v->shadow = NULL;
     v->pc_redirected = true;
