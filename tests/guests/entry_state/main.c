@@ -6,12 +6,15 @@
  * hart after an HSM start, and on it again after it stopped with SUM, MXR
  * and FS changed (run-options: --vcpus 2 --smp 2). Then V: without it
  * (QEMU's default rv64 CPU), a vector instruction and a vector CSR are
- * illegal instructions, and VS does not turn them on. */
+ * illegal instructions, and VS does not turn them on. U-mode cbo.zero and
+ * cbo.inval with senvcfg as it starts are illegal too. */
 #include "../lib/guest.h"
 
 extern unsigned long at_entry[2];               /* sstatus, scounteren (lib/start.S) */
 extern volatile unsigned long second_at_entry[2];
 void second_entry(void);
+void u_cbo_zero(long), u_cbo_inval(long);
+static unsigned long cbo_target[64] __attribute__((aligned(64)));
 
 /* An FP computation with FS as the hart started: 1.5 + 1.5, bits back. */
 static unsigned long fp_use(void)
@@ -130,5 +133,16 @@ int guest_main(void)
             (unsigned long)last_trap.scause);
     CHECK(last_trap.count - before == 1 && last_trap.scause == 2);
     csr_clear(sstatus, SSTATUS_VS);
+
+    /* senvcfg as the kernel starts (0): U-mode cbo.zero / cbo.inval are
+     * illegal, and cbo.zero wrote nothing. */
+    gprintf("case senvcfg_at_start: 0x%lx\n", csr_read(0x10a));
+    cbo_target[0] = 0x5a5a;
+    long cause = run_user(u_cbo_zero, (long)cbo_target);
+    gprintf("case u_cbo_zero: scause=%ld kept=%s\n", cause, cbo_target[0] == 0x5a5a ? "yes" : "no");
+    CHECK(cause == 2 && cbo_target[0] == 0x5a5a);
+    cause = run_user(u_cbo_inval, (long)cbo_target);
+    gprintf("case u_cbo_inval: scause=%ld\n", cause);
+    CHECK(cause == 2);
     return failures;
 }

@@ -23,3 +23,22 @@ second_at_entry:
     .space 16
     .space 16384
 second_stack_top:
+
+/* U-mode cache-block operations (run_user), with the guest kernel's senvcfg
+ * as it starts (0): illegal natively whether or not the hart has Zicbom/
+ * Zicboz; under lodger the hart's own senvcfg must not enable them. */
+    .section .text
+    .balign 4
+    .globl u_cbo_zero, u_cbo_inval
+u_cbo_zero:
+    .option push
+    .option arch, +zicboz
+    cbo.zero (a0)
+    .option pop
+    ecall
+u_cbo_inval:
+    .option push
+    .option arch, +zicbom
+    cbo.inval (a0)
+    .option pop
+    ecall
