@@ -69,6 +69,29 @@ void lodger_fault(struct host_regs *r)
     panic("lodger fault");
 }
 
+/* Guest code runs in U-mode, where the cache-block operations (Zicbom,
+ * Zicboz), pointer masking and landing pads are enabled by senvcfg (with
+ * the firmware's menvcfg): lodger offers none of them, so the hart's senvcfg
+ * is 0 whatever the firmware left there. A cbo.inval that U-mode could run
+ * would drop lodger's own writes to guest RAM (its zeroing, the images) and
+ * show the VM what its memory held before. A hart without senvcfg (before
+ * privileged spec 1.12) has none of these: the write traps, and the trap
+ * lands on the next instruction (stvec points there meanwhile). */
+static void clear_senvcfg(void)
+{
+    unsigned long saved;
+    __asm__ volatile(".balign 4\n"              /* 1: below is 4-aligned, as stvec wants */
+                     ".option push\n"
+                     ".option norvc\n"
+                     ".option norelax\n"
+                     "lla %0, 1f\n"
+                     "csrrw %0, stvec, %0\n"
+                     "csrw 0x10a, zero\n"     /* senvcfg */
+                     "1: csrw stvec, %0\n"
+                     ".option pop"
+                     : "=&r"(saved) :: "memory");
+}
+
 static void hart_setup(struct hart *h)
 {
     __asm__ volatile("mv tp, %0" :: "r"(h));
@@ -76,9 +99,14 @@ static void hart_setup(struct hart *h)
     h->frame.host_fault = (uint64_t)lodger_fault;
     h->frame.host_tp = (uint64_t)h;
     csr_write(CSR_SSCRATCH, &h->frame);
+    clear_senvcfg();
     csr_write(CSR_STVEC, first_trap_entry);
     csr_write(CSR_SIE, 0);
-    csr_clear(CSR_SSTATUS, SSTATUS_SIE | SSTATUS_FS);
+    /* lodger uses neither FP nor V; the guest's FS is set on each resume,
+     * and VS stays Off: lodger does not virtualise V (the vector registers
+     * would be shared between vCPUs), so a guest's vector instruction is
+     * illegal, as on a hart without V. */
+    csr_clear(CSR_SSTATUS, SSTATUS_SIE | SSTATUS_FS | SSTATUS_VS);
 }
 
 static struct hart *hart_by_id(unsigned long hartid)
@@ -171,6 +199,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
 {
     harts[0].hartid = hartid;
     harts[0].stack = hart_stacks[0];
+    firmware.start_fs = csr_read(CSR_SSTATUS) & SSTATUS_FS;
+    firmware.start_scounteren = csr_read(CSR_SCOUNTEREN) & 0xffffffffUL;
     hart_setup(&harts[0]);
     __atomic_store_n(&harts[0].online, 1, __ATOMIC_RELEASE);
     firmware_init();

@@ -585,6 +585,12 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
     return true;
 }
 
+void vcpu_firmware_start_state(struct vcpu *v)
+{
+    v->csr->sstatus = SSTATUS_UXL_64 | firmware.start_fs;
+    v->csr->scounteren = firmware.start_scounteren;
+}
+
 static struct spinlock start_lock;
 
 /* A started vCPU joins the hart that holds the fewest (an idle one while

@@ -66,7 +66,10 @@ void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
     v->frame->x[10] = (uint64_t)v->id;
     v->frame->x[11] = opaque;
     v->csr->satp = 0;
-    v->csr->sstatus &= ~SSTATUS_SIE;
+    /* SBI 9.2: satp = 0, sstatus.SIE = 0; the rest as the firmware starts
+     * a hart (natively, OpenSBI's warm boot sets mstatus afresh): nothing
+     * the vCPU had before it stopped, FS as the firmware gives it. */
+    vcpu_firmware_start_state(v);
     v->mode = VMODE_S;
     v->shadow = NULL;
 }

@@ -179,6 +179,7 @@ static void vcpu_power_on(struct vm *vm, int id)
     v->frame = frame;
     v->csr = &v->frame->csr;
     vcsr_reset(v->csr);
+    vcpu_firmware_start_state(v);
     v->mode = VMODE_S;
     v->state = id == 0 ? VCPU_RUNNING : VCPU_STOPPED;
     v->timer_deadline = VM_NO_DEADLINE;

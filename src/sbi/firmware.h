@@ -31,6 +31,12 @@ struct firmware_info {
     unsigned long mvendorid, marchid, mimpid;
     bool has_dbcn, has_srst, has_hsm, has_time, has_ipi, has_rfence;
     bool has_sstc;      /* the hart has Sstc (from the host DT) */
+    /* What the firmware started lodger's boot hart with, which every vCPU
+     * starts with too (power-on, reboot, HSM hart_start): OpenSBI's
+     * mstatus_init sets FS = Dirty on a hart with F or D (VS on a hart with
+     * V, which lodger does not offer: guests get VS = Off) and scounteren = 7,
+     * on every hart it starts. */
+    uint64_t start_fs, start_scounteren;
 };
 extern struct firmware_info firmware;
 

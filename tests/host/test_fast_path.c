@@ -1022,6 +1022,75 @@ static void chain_stops_and_declines(void **state)
     assert_int_equal(f.csr.sie, 0);
 }
 
+/* A small kernel's way into its user mode (issue 11.1): csrw sstatus (SPP =
+ * 0), csrw sepc, then csrw sscratch, sp immediately followed by sret, all
+ * four in one trap. The result is that of four traps one at a time: virtual
+ * U at the new sepc on the U-mode view, sscratch = sp, SIE = SPIE; and the
+ * user's next traps are its own: an ecall is reflected with cause 8 into
+ * the kernel's S view, an illegal instruction from U is left to the second
+ * portion (which delivers it as the guest's own). */
+static void chains_user_entry_sret(void **state)
+{
+    (void)state;
+    enum { SP = 2, T0 = 5 };
+    static struct code code;
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    const uint32_t seq[] = {
+        csr_insn(F3_CSRRW, 0, REG_A2, CSR_SSTATUS), csr_insn(F3_CSRRW, 0, T0, CSR_SEPC),
+        csr_insn(F3_CSRRW, 0, SP, CSR_SSCRATCH), MATCH_SRET,
+    };
+    memcpy(&code.words[at], seq, sizeof(seq));
+    for (int fs = 0; fs < 4; fs++) {
+        for (int sum = 0; sum < 2; sum++) {
+            struct trap_frame f = frame_for(seq[0]);
+            f.csr.sie = 0;                      /* nothing deliverable in U */
+            f.user_satp = SATP_MODE_SV39 << SATP_MODE_SHIFT | 0x80444UL;
+            f.x[REG_A2] = SSTATUS_SPIE | (uint64_t)fs << SSTATUS_FS_SHIFT |
+                          (sum ? SSTATUS_SUM : 0);
+            f.x[T0] = 0x10078;
+            struct trap_frame want = f;
+            for (int i = 0; i < 4; i++) {
+                want.tval = seq[i];
+                assert_true(fast_path_trap(&want));
+                if (i < 3)
+                    assert_int_equal(want.pc, GUEST_PC + 4 * (i + 1));
+            }
+            want.fast_hits[FAST_CHAINED] += 3;
+            assert_true(fast_path_run(&f, fetch_code, &code));
+            assert_false(frames_differ(&f, &want));
+            assert_int_equal(f.vmode, VMODE_U);
+            assert_int_equal(f.pc, 0x10078);
+            assert_int_equal(f.guest_satp, f.user_satp);
+            assert_int_equal(f.csr.sscratch, f.x[SP]);
+            assert_int_equal(f.csr.sstatus & (SSTATUS_SPP | SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SUM),
+                             SSTATUS_SIE | SSTATUS_SPIE | (sum ? SSTATUS_SUM : 0));
+            assert_int_equal(f.csr.sstatus & SSTATUS_FS, (uint64_t)fs << SSTATUS_FS_SHIFT);
+            if (fs)
+                assert_int_equal(f.status & SSTATUS_FS, (uint64_t)fs << SSTATUS_FS_SHIFT);
+
+            /* The user's ecall: into the kernel, cause 8, SPP = U. */
+            struct trap_frame e = f;
+            e.cause = CAUSE_USER_ECALL;
+            e.tval = 0;
+            e.pc = 0x10080;
+            assert_true(fast_path_trap(&e));
+            assert_int_equal(e.vmode, VMODE_S);
+            assert_int_equal(e.csr.scause, CAUSE_USER_ECALL);
+            assert_int_equal(e.csr.sepc, 0x10080);
+            assert_int_equal(e.csr.sstatus & SSTATUS_SPP, 0);
+            assert_int_equal(e.pc, f.csr.stvec & ~3UL);
+            assert_int_equal(e.guest_satp, f.sum_satp[sum]);
+            /* A CSR access from virtual U is not the kernel's: declined. */
+            struct trap_frame u = f;
+            u.tval = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SSCRATCH);
+            u.pc = 0x10084;
+            assert_declined(u);
+        }
+    }
+}
+
 /* ---- page faults from virtual U, against core/guest_walk.c ---- */
 
 /* A small guest RAM holding random page tables; the twin reads it through
@@ -1239,6 +1308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chains_linux_trap_entry),
         cmocka_unit_test(chain_stops_and_declines),
+        cmocka_unit_test(chains_user_entry_sret),
         cmocka_unit_test(declines_other_causes),
         cmocka_unit_test(declines_virtual_user_mode),
         cmocka_unit_test(declines_without_a_system_instruction),

@@ -75,6 +75,8 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 void vcpu_set_timer(struct vcpu *v, uint64_t deadline) { v->timer_deadline = deadline; }
 void board_sbi_console_write(struct vm *m, const char *s, unsigned long len) { (void)m; (void)s; (void)len; }
 int firmware_getchar(void) { return -1; }
+/* As OpenSBI starts a hart: FS Dirty, SIE (and everything else) clear. */
+void vcpu_firmware_start_state(struct vcpu *v) { v->csr->sstatus = SSTATUS_UXL_64 | SSTATUS_FS; }
 
 /* The extensions sbi.c lists that this test does not link. */
 static struct sbiret not_here(struct vcpu *v, const struct sbi_call *call)
