@@ -506,7 +506,6 @@ void vcpu_resume(struct vcpu *v)
     extern void vcpu_trap_from_guest(void);
     f->host_trap = (uint64_t)vcpu_trap_from_guest;
     f->host_fault = h->frame.host_fault;
-    f->flush_on_switch = v->shadow->asid == 0;
     f->vmode = v->mode;
     f->guest_satp = v->shadow->satp;
     flush_if_stale(h, vm, v->shadow);
@@ -523,15 +522,21 @@ void vcpu_resume(struct vcpu *v)
         v->views.satp = v->csr->satp;
         v->views.mxr = mxr;
     }
-    shadow_use(vm, v->shadow, v->csr->satp);
+    shadow_use(vm, v->shadow);
     uint64_t satps[3];
+    /* A shadow without a hardware ASID of its own (few ASID bits: ASID 0
+     * is shared) needs a flush whenever the hart switches to it, also when
+     * the fast path switches views in place: the flag covers all three. */
+    bool unshared_asids = v->shadow->asid != 0;
     for (int i = 0; i < 3; i++) {
         if (views[i]) {
-            shadow_use(vm, views[i], v->csr->satp);
+            shadow_use(vm, views[i]);
             flush_if_stale(h, vm, views[i]);
+            unshared_asids &= views[i]->asid != 0;
         }
         satps[i] = views[i] ? views[i]->satp : 0;
     }
+    f->flush_on_switch = !unshared_asids;
     f->sum_satp[0] = satps[0];
     f->sum_satp[1] = satps[1];
     f->user_satp = satps[2];
