@@ -151,7 +151,8 @@ static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
         return reflect(v, t);   /* the guest's own system call */
     v->count.sbi_calls++;
     sbi_dispatch(v);
-    return TRAP_NEXT;
+    /* A call that moved pc (a fault delivered, a reset) resumes there. */
+    return v->pc_redirected ? TRAP_RETRY : TRAP_NEXT;
 }
 
 /* A load or store that reached a device: decode it, let the device model
