@@ -1,7 +1,6 @@
 /* lodger's boot flow (shared/DESIGN.md "Boot flow"): firmware -> lodger on
  * the boot hart -> host DT -> own page table and allocator -> VM image ->
  * VM -> vCPU 0 at the guest kernel's entry. Other harts are parked. */
-#include "arch/riscv/counters.h"
 #include <string.h>
 #include "core/console.h"
 #include "core/hart.h"
@@ -15,6 +14,7 @@
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
 #include "arch/riscv/encoding.h"
+#include "arch/riscv/counters.h"
 
 #define LODGER_VERSION "0.1.0"
 

@@ -46,4 +46,17 @@ static inline bool shadow_fill_may_install(uint64_t walked_seq, uint64_t seq_now
     return va + (size - 1) < first_va || first_va + (first_size - 1) < va;
 }
 
+/* Whether a satp switch among these shadows (a vCPU's current one and the
+ * views the fast path may switch to in place, by their hardware ASIDs)
+ * needs an sfence.vma: yes if any of them has none of its own (ASID 0,
+ * when the host has too few ASID bits): ASID 0's TLB entries may belong to
+ * whichever shadow ran under it last. */
+static inline bool shadow_flush_on_switch(const uint16_t *asids, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (asids[i] == 0)
+            return true;
+    return false;
+}
+
 #endif

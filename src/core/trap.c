@@ -1,4 +1,3 @@
-#include "arch/riscv/counters.h"
 #include "core/trap.h"
 #include "core/insn.h"
 #include "core/hart.h"
@@ -6,6 +5,7 @@
 #include "sbi/sbi.h"
 #include "sbi/firmware.h"
 #include "arch/riscv/csr.h"
+#include "arch/riscv/counters.h"
 
 typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
 static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t);

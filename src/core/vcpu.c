@@ -12,6 +12,7 @@
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
+#include "core/shadow_rules.h"
 
 typedef void (*first_resume_fn)(uint64_t frame_va, uint64_t satp, uint64_t flush)
     __attribute__((noreturn));
@@ -524,19 +525,18 @@ void vcpu_resume(struct vcpu *v)
     }
     shadow_use(vm, v->shadow);
     uint64_t satps[3];
-    /* A shadow without a hardware ASID of its own (few ASID bits: ASID 0
-     * is shared) needs a flush whenever the hart switches to it, also when
-     * the fast path switches views in place: the flag covers all three. */
-    bool unshared_asids = v->shadow->asid != 0;
+    /* The fast path switches views in place: the flush flag covers them. */
+    uint16_t asids[4] = { v->shadow->asid };
+    int count = 1;
     for (int i = 0; i < 3; i++) {
         if (views[i]) {
             shadow_use(vm, views[i]);
             flush_if_stale(h, vm, views[i]);
-            unshared_asids &= views[i]->asid != 0;
+            asids[count++] = views[i]->asid;
         }
         satps[i] = views[i] ? views[i]->satp : 0;
     }
-    f->flush_on_switch = !unshared_asids;
+    f->flush_on_switch = shadow_flush_on_switch(asids, count);
     f->sum_satp[0] = satps[0];
     f->sum_satp[1] = satps[1];
     f->user_satp = satps[2];

@@ -78,6 +78,19 @@ static void test_first_portion_overlap(void **state)
     assert_true(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, 0, size));
 }
 
+/* With few ASID bits some shadows share ASID 0: a switch to or among them
+ * flushes, including the fast path's in-place switch to another view
+ * (the current shadow having an ASID of its own is not enough). */
+static void test_flush_on_switch(void **state)
+{
+    (void)state;
+    const uint16_t own[] = { 3, 4, 5 }, view_shared[] = { 3, 0 }, current_shared[] = { 0, 4 };
+    assert_false(shadow_flush_on_switch(own, 3));
+    assert_true(shadow_flush_on_switch(view_shared, 2));
+    assert_true(shadow_flush_on_switch(current_shared, 2));
+    assert_false(shadow_flush_on_switch(view_shared, 1));   /* no other view built */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,6 +98,7 @@ int main(void)
         cmocka_unit_test(test_key_bare),
         cmocka_unit_test(test_fence_between_walk_and_install),
         cmocka_unit_test(test_first_portion_overlap),
+        cmocka_unit_test(test_flush_on_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
