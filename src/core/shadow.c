@@ -1,11 +1,26 @@
 #include <string.h>
 #include "core/shadow.h"
+#include "core/shadow_rules.h"
 #include "core/vm.h"
 #include "core/mem.h"
 #include "core/console.h"
 #include "arch/riscv/csr.h"
 
 extern char first_portion_start[];
+
+/* The VM's fence sequence, read before a fill walks the guest's table:
+ * acquire, so that the walk's reads of the guest's entries come after it
+ * (a flush bumps it, under the lock, after the guest changed its table). */
+static uint64_t fence_seq_now(struct vm *vm)
+{
+    return __atomic_load_n(&vm->shadows.fence_seq, __ATOMIC_ACQUIRE);
+}
+
+/* Under vm->lock, by every flush of guest mappings. */
+static void fence_seq_bump(struct vm *vm)
+{
+    __atomic_store_n(&vm->shadows.fence_seq, vm->shadows.fence_seq + 1, __ATOMIC_RELEASE);
+}
 
 static uint16_t shadow_asid(const struct vm *vm, int slot)
 {
@@ -25,6 +40,7 @@ static void shadow_release(struct vm *vm, struct shadow *s)
             vm->vcpus[i].frame->user_satp = 0;
     pt_destroy(&s->pt);
     vm->shadows.epoch++;
+    fence_seq_bump(vm);
     if (s->asid)
         sfence_vma_asid(s->asid);
     else
@@ -58,10 +74,7 @@ static bool shadow_map_window(struct vm *vm, struct shadow *s)
 
 static uint64_t shadow_key(uint64_t guest_satp, int *view)
 {
-    uint64_t key = guest_satp & ~(SATP_ASID_MASK << SATP_ASID_SHIFT);
-    if ((key >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
-        *view = SHADOW_VIEW_S;  /* with translation off every mode sees the same memory */
-    return key;
+    return shadow_key_of(guest_satp, view, SHADOW_VIEW_S);
 }
 
 struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
@@ -130,7 +143,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->in_use = true;
     cache->epoch++;
     victim->stale = false;
-    victim->guest_asid = SHADOW_ASID_NONE;
+    victim->guest_asid = (int32_t)shadow_key_asid(key);
     memset(victim->roots_used, 0, sizeof(victim->roots_used));
     spin_unlock(&vm->lock);
     return victim;
@@ -188,6 +201,7 @@ static void shadow_clear(struct vm *vm, struct shadow *s)
 void shadow_flush_all(struct vm *vm)
 {
     spin_lock(&vm->lock);
+    fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         if (vm->shadows.entries[i].in_use)
             vm->shadows.entries[i].stale = true;
@@ -196,33 +210,29 @@ void shadow_flush_all(struct vm *vm)
 
 /* Privileged spec 4.2.1: with rs1=x0 and an ASID, the fence covers that
  * address space's non-global entries only; dropping a shadow's global
- * entries too is allowed (a TLB may drop anything at any time). */
+ * entries too is allowed (a TLB may drop anything at any time). A shadow
+ * holds one ASID's translations (shadow_key_of). */
 static bool filled_under(const struct shadow *s, uint64_t asid)
 {
-    return s->in_use && (s->guest_asid == SHADOW_ASID_MANY || (uint64_t)s->guest_asid == asid);
+    return s->in_use && (uint64_t)s->guest_asid == asid;
 }
 
 void shadow_flush_asid(struct vm *vm, uint64_t asid)
 {
     spin_lock(&vm->lock);
+    fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         if (filled_under(&vm->shadows.entries[i], asid))
             vm->shadows.entries[i].stale = true;
     spin_unlock(&vm->lock);
 }
 
-void shadow_use(struct vm *vm, struct shadow *s, uint64_t guest_satp)
+void shadow_use(struct vm *vm, struct shadow *s)
 {
     if (s->stale) {
         shadow_clear(vm, s);
         s->stale = false;
-        s->guest_asid = SHADOW_ASID_NONE;
     }
-    int32_t asid = (int32_t)((guest_satp >> SATP_ASID_SHIFT) & SATP_ASID_MASK);
-    if (s->guest_asid == SHADOW_ASID_NONE)
-        s->guest_asid = asid;
-    else if (s->guest_asid != asid)
-        s->guest_asid = SHADOW_ASID_MANY;
 }
 
 void shadow_destroy_all(struct vm *vm)
@@ -252,6 +262,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
      * cannot map there); a guest of the host's mode may use that place. */
     bool in_window = vm->window_va && va >= vm->window_va && va < vm->window_va + vm->ram_size;
     spin_lock(&vm->lock);
+    fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
@@ -267,28 +278,41 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 }
 
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
- * to 4 KiB where the larger block would leave guest RAM or touch the first
- * portion. */
-static bool install(struct vcpu *v, uint64_t va, uint64_t gpa, uint64_t size, pte_t flags)
+ * to 4 KiB where the larger block would leave guest RAM, touch the first
+ * portion, or replace a table of 4 KiB leaves (pt_map would free it while
+ * other harts may be walking it). SHADOW_RACED, and nothing installed, if
+ * a fence ran since the walk (seq) or the first portion now covers the
+ * page: the access retries and the fill walks again
+ * (shadow_fill_may_install). SHADOW_NO_MEMORY if the tables could not
+ * grow (the top of the trap path ends the VM). */
+static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa,
+                                       uint64_t size, pte_t flags)
 {
     struct vm *vm = v->vm;
+    struct shadow *s = v->shadow;
     spin_lock(&vm->lock);
     uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
     if (size > PAGE_SIZE &&
         (!vm_gpa_to_host(vm, base_gpa, size) || ((vm->ram_hpa - vm->ram_gpa) & (size - 1)) ||
-         (base_va < vm->first_va + FIRST_PORTION_SIZE && base_va + size > vm->first_va))) {
+         (base_va < vm->first_va + FIRST_PORTION_SIZE && base_va + size > vm->first_va) ||
+         pt_has_table(&s->pt, base_va, 1))) {
         size = PAGE_SIZE;
         base_va = va & ~(PAGE_SIZE - 1);
         base_gpa = gpa & ~(PAGE_SIZE - 1);
     }
+    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size, vm->first_va,
+                                 FIRST_PORTION_SIZE)) {
+        spin_unlock(&vm->lock);
+        v->count.shadow_fill_races++;
+        return SHADOW_RACED;
+    }
     uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
-    struct shadow *s = v->shadow;
     bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
     s->roots_used[root / 64] |= 1UL << (root % 64);
     spin_unlock(&vm->lock);
-    return mapped;
+    return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
 
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
@@ -305,20 +329,19 @@ static enum shadow_fill_result not_ram(enum access_type access, uint64_t gpa, ui
     return SHADOW_GUEST_FAULT;
 }
 
-static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t va, enum access_type access,
-                                         uint64_t *cause, uint64_t *gpa)
+static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t va,
+                                         enum access_type access, uint64_t *cause, uint64_t *gpa)
 {
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1))
         return not_ram(access, va, cause, gpa);
-    return install(v, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D)
-               ? SHADOW_FILLED : SHADOW_NO_MEMORY;
+    return install(v, seq, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
 }
 
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
  * the shadow leaf carries only what this view may do with the page. */
-static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum access_type access,
-                                          uint64_t *cause, uint64_t *gpa)
+static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t va,
+                                          enum access_type access, uint64_t *cause, uint64_t *gpa)
 {
     int view = v->shadow->view;
     struct walk_result res;
@@ -338,19 +361,25 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t va, enum acce
     if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
         flags |= PTE_X;             /* S-mode never executes U pages */
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
-    return install(v, va, res.gpa, size, flags) ? SHADOW_FILLED : SHADOW_NO_MEMORY;
+    return install(v, seq, va, res.gpa, size, flags);
 }
 
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa)
 {
     struct vm *vm = v->vm;
-    if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
+    /* Before anything is read without the lock (first_va, the guest's
+     * table): install() compares it under the lock. */
+    uint64_t seq = fence_seq_now(vm);
+    uint64_t first_va = __atomic_load_n(&vm->first_va, __ATOMIC_RELAXED);
+    if (va >= first_va && va < first_va + FIRST_PORTION_SIZE)
         return first_portion_is_conflict(v, va, access, cause) ? SHADOW_CONFLICT
                                                                : SHADOW_GUEST_FAULT;
     enum shadow_fill_result r = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
-                                    ? fill_bare(v, va, access, cause, gpa)
-                                    : fill_paged(v, va, access, cause, gpa);
+                                    ? fill_bare(v, seq, va, access, cause, gpa)
+                                    : fill_paged(v, seq, va, access, cause, gpa);
+    if (r == SHADOW_RACED)
+        return SHADOW_FILLED;   /* nothing installed: the access retries and walks again */
     if (r == SHADOW_FILLED) {
         v->count.shadow_fills++;
         __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)v->shadow->asid) : "memory");

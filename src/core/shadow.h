@@ -18,7 +18,7 @@
 
 struct shadow {
     bool in_use;
-    uint64_t guest_satp;        /* MODE and PPN of the guest's table (ASID kept aside) */
+    uint64_t guest_satp;        /* the guest's satp, ASID included (shadow_key_of) */
     int view;                   /* SHADOW_VIEW_* bits */
     struct page_table pt;
     uint16_t asid;
@@ -26,17 +26,17 @@ struct shadow {
     uint64_t last_used;
     uint32_t generation;        /* bumped when rebuilt or moved under: harts re-flush */
     bool stale;                 /* the guest flushed it: cleared before a vCPU uses it again */
-    int32_t guest_asid;         /* the guest ASID its entries came from (SHADOW_ASID_*) */
+    int32_t guest_asid;         /* the guest ASID its entries come from (its key's) */
     uint64_t roots_used[8];     /* root entries holding guest mappings (a clear visits only these) */
 };
 
-#define SHADOW_ASID_NONE (-1)   /* empty since its last clear */
-#define SHADOW_ASID_MANY (-2)   /* filled under more than one guest ASID */
 
 struct shadow_cache {
     struct shadow entries[SHADOW_CACHE_SIZE];
     uint64_t clock;
     uint64_t epoch;             /* bumped when an entry is made or dropped */
+    uint64_t fence_seq;         /* bumped under vm->lock by every flush of guest mappings:
+                                 * a fill whose walk began before one must not install */
 };
 
 struct vm;
@@ -52,9 +52,8 @@ struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
 void shadow_flush_all(struct vm *vm);
 /* sfence.vma x0, asid: the shadows filled under that guest ASID go stale. */
 void shadow_flush_asid(struct vm *vm, uint64_t asid);
-/* A vCPU is about to run on s under guest_satp (ASID included): clears it
- * if stale and notes the ASID. Called with vm->lock held. */
-void shadow_use(struct vm *vm, struct shadow *s, uint64_t guest_satp);
+/* A vCPU is about to run on s: clears it if stale. Called with vm->lock held. */
+void shadow_use(struct vm *vm, struct shadow *s);
 /* Frees every shadow of a VM that no longer runs. */
 void shadow_destroy_all(struct vm *vm);
 /* Drops the shadow mappings of the page at va (sfence.vma with an address):
@@ -68,6 +67,8 @@ enum shadow_fill_result {
     SHADOW_CONFLICT,        /* the access hits the first portion */
     SHADOW_MMIO,            /* the access reaches a device: *gpa set */
     SHADOW_NO_MEMORY,       /* no host memory for the shadow's tables */
+    SHADOW_RACED,           /* inside shadow.c only: a fence or a first-portion move
+                             * came between walk and install; nothing installed */
 };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa);

@@ -12,6 +12,8 @@
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
+#include "arch/riscv/counters.h"
+#include "core/shadow_rules.h"
 
 typedef void (*first_resume_fn)(uint64_t frame_va, uint64_t satp, uint64_t flush)
     __attribute__((noreturn));
@@ -26,14 +28,19 @@ static uint64_t frame_va(const struct vcpu *v)
     return v->vm->first_va + (FIRST_CODE_PAGES + (uint64_t)v->id) * PAGE_SIZE;
 }
 
+/* A counter the firmware does not let lodger read either is one the guest
+ * cannot read: illegal instruction, as on hardware without it. */
 bool vcpu_read_counter(unsigned csr, uint64_t *out)
 {
+    struct counter_value c;
     switch (csr) {
     case CSR_TIME: *out = csr_read(CSR_TIME); return true;
-    case CSR_CYCLE: *out = csr_read(CSR_CYCLE); return true;
-    case CSR_INSTRET: *out = csr_read(CSR_INSTRET); return true;
+    case CSR_CYCLE: c = counter_read_cycle(); break;
+    case CSR_INSTRET: c = counter_read_instret(); break;
     default: return false;
     }
+    *out = c.value;
+    return c.readable;
 }
 
 void hart_ack_interrupt(uint64_t irq)
@@ -491,7 +498,6 @@ void vcpu_resume(struct vcpu *v)
     extern void vcpu_trap_from_guest(void);
     f->host_trap = (uint64_t)vcpu_trap_from_guest;
     f->host_fault = h->frame.host_fault;
-    f->flush_on_switch = v->shadow->asid == 0;
     f->vmode = v->mode;
     f->guest_satp = v->shadow->satp;
     flush_if_stale(h, vm, v->shadow);
@@ -508,15 +514,20 @@ void vcpu_resume(struct vcpu *v)
         v->views.satp = v->csr->satp;
         v->views.mxr = mxr;
     }
-    shadow_use(vm, v->shadow, v->csr->satp);
+    shadow_use(vm, v->shadow);
     uint64_t satps[3];
+    /* The fast path switches views in place: the flush flag covers them. */
+    uint16_t asids[4] = { v->shadow->asid };
+    int count = 1;
     for (int i = 0; i < 3; i++) {
         if (views[i]) {
-            shadow_use(vm, views[i], v->csr->satp);
+            shadow_use(vm, views[i]);
             flush_if_stale(h, vm, views[i]);
+            asids[count++] = views[i]->asid;
         }
         satps[i] = views[i] ? views[i]->satp : 0;
     }
+    f->flush_on_switch = shadow_flush_on_switch(asids, count);
     f->sum_satp[0] = satps[0];
     f->sum_satp[1] = satps[1];
     f->user_satp = satps[2];

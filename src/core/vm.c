@@ -317,6 +317,9 @@ void vm_print_counters(const struct vm *vm)
                        (unsigned long)c->sret, (unsigned long)c->wfi, (unsigned long)c->sfence,
                        (unsigned long)c->shadow_fills, (unsigned long)c->mmio,
                        (unsigned long)c->injected);
+        if (c->shadow_fill_races)
+            console_printf("lodger:   shadow fills dropped (a fence ran during the walk) %lu\n",
+                           (unsigned long)c->shadow_fill_races);
 #ifdef LODGER_CHECK_FAST
         console_printf("lodger:   fast-path checks against the C twin: served %lu, declined %lu\n",
                        (unsigned long)c->fast_checked[1], (unsigned long)c->fast_checked[0]);

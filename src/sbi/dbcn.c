@@ -17,8 +17,13 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
         const char *buf = vm_gpa_to_host(v->vm, gpa, len);
         if (!buf && len)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-        board_sbi_console_write(v->vm, buf, len);
-        return (struct sbiret){ SBI_SUCCESS, (long)len };
+        /* SBI 12.1: the call is non-blocking and may write fewer bytes than
+         * asked, returning how many; the guest writes the rest next time.
+         * A bounded chunk keeps one guest from holding the console (and
+         * lodger's hart) for as long as a write of all its RAM takes. */
+        unsigned long n = len < SBI_DBCN_WRITE_MAX ? len : SBI_DBCN_WRITE_MAX;
+        board_sbi_console_write(v->vm, buf, n);
+        return (struct sbiret){ SBI_SUCCESS, (long)n };
     }
     case SBI_DBCN_CONSOLE_READ: {
         if (call->arg[2])

@@ -57,6 +57,8 @@
 #define SBI_DBCN_CONSOLE_WRITE 0
 #define SBI_DBCN_CONSOLE_READ 1
 #define SBI_DBCN_CONSOLE_WRITE_BYTE 2
+/* The most bytes one console_write call writes (sbi/dbcn.c). */
+#define SBI_DBCN_WRITE_MAX 1024UL
 
 /* lodger's implementation ID is not assigned by the SBI spec's registry;
  * an experimental-range value identifies it to guests. */

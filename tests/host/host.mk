@@ -30,6 +30,7 @@ $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
 $(B)/host/test_trap: src/core/trap.c src/core/vcpu_state.c src/core/insn.c src/core/vcsr.c \
 	src/sbi/sbi.c src/sbi/hsm.c src/sbi/srst.c src/sbi/legacy.c src/arch/riscv/pagetable.c
+$(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
 $(B)/host/test_string: tests/host/test_string.c src/arch/riscv/string.c $(HOST_HEADERS) tests/host/host.mk

@@ -623,6 +623,30 @@ static void fence_va_validity(void **state)
     assert_true(pt_fence_va_valid(0x80200000UL, 11, all));     /* an unknown mode: as Bare */
 }
 
+/* pt_has_table: whether a 2 MiB leaf at va would replace (and free) a
+ * table; the shadow fill then maps 4 KiB instead (other harts may be
+ * walking that table). */
+static void has_table_tells_tables_from_leaves(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(4);
+    uint64_t va = 0x40000000;
+    assert_false(pt_has_table(&f->pt, va, 1));          /* nothing yet */
+    assert_true(pt_map(&f->pt, va + 0x3000, 0x80003000, 4096, RW, 0));
+    assert_true(pt_has_table(&f->pt, va, 1));           /* a table of 4 KiB leaves */
+    assert_true(pt_has_table(&f->pt, va + 0x1ff000, 1));
+    assert_true(pt_has_table(&f->pt, va, 2));
+    assert_false(pt_has_table(&f->pt, va + 0x200000, 1));
+    /* Emptied but not pruned, the table is still there. */
+    assert_int_equal(pt_unmap(&f->pt, va + 0x3000, 4096), 1);
+    assert_true(pt_has_table(&f->pt, va, 1));
+    /* A 2 MiB leaf is not a table. */
+    assert_true(pt_map(&f->pt, va + 0x400000, 0x80400000, 0x200000, RW, 1));
+    assert_false(pt_has_table(&f->pt, va + 0x400000, 1));
+    assert_true(pt_has_table(&f->pt, va + 0x400000, 2));
+    fixture_done(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +675,7 @@ int main(void)
         cmocka_unit_test(range_canonical),
         cmocka_unit_test(map_and_unmap_refuse_non_canonical),
         cmocka_unit_test(fence_va_validity),
+        cmocka_unit_test(has_table_tells_tables_from_leaves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,14 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 void vcpu_set_timer(struct vcpu *v, uint64_t deadline) { v->timer_deadline = deadline; }
 void board_sbi_console_write(struct vm *m, const char *s, unsigned long len) { (void)m; (void)s; (void)len; }
 int firmware_getchar(void) { return -1; }
+/* The fake vCPUs run with translation off: guest-virtual is guest-physical. */
+bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, bool update_ad,
+                         uint64_t *gpa, uint64_t *cause)
+{
+    (void)v; (void)access; (void)update_ad; (void)cause;
+    *gpa = va;
+    return true;
+}
 /* As OpenSBI starts a hart: FS Dirty, SIE (and everything else) clear. */
 void vcpu_firmware_start_state(struct vcpu *v) { v->csr->sstatus = SSTATUS_UXL_64 | SSTATUS_FS; }
 

@@ -247,3 +247,17 @@ void pt_destroy(struct page_table *pt)
         free_subtree(pt, pt->root, pt->levels - 1);
     pt->root = 0;
 }
+
+bool pt_has_table(const struct page_table *pt, uint64_t va, int level)
+{
+    pte_t *table = table_at(pt->root);
+    for (int l = pt->levels - 1; l >= level; l--) {
+        pte_t e = table[index_at(va, l)];
+        if (!(e & PTE_V) || pte_is_leaf(e))
+            return false;
+        if (l == level)
+            return true;
+        table = table_at(pte_to_pa(e));
+    }
+    return false;
+}

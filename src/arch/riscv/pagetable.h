@@ -55,5 +55,9 @@ pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level);
 void pt_destroy(struct page_table *pt);
 /* True if no leaf or table in [va, va+size) is present. */
 bool pt_range_empty(const struct page_table *pt, uint64_t va, uint64_t size);
+/* True if the entry for va at level (1: 2 MiB...) points to a table:
+ * mapping a leaf there would free that table (pt_map), which is only safe
+ * when no other hart can be walking it. */
+bool pt_has_table(const struct page_table *pt, uint64_t va, int level);
 
 #endif

@@ -1,0 +1,62 @@
+/* The pure rules of the shadow cache (src/core/shadow.c), host-tested in
+ * tests/host/test_shadow_rules.c: which key a shadow is cached under, and
+ * whether a fill may still install what its walk of the guest's table found. */
+#ifndef LODGER_CORE_SHADOW_RULES_H
+#define LODGER_CORE_SHADOW_RULES_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "arch/riscv/encoding.h"
+
+/* A shadow caches the translations of one address space: the guest's
+ * satp with its ASID. Privileged spec 4.1.11 / 4.2.1: translations are
+ * per ASID, so what was cached under ASID A must not serve ASID B, even on
+ * the same root (a guest may reuse a root under a new ASID and flush only
+ * that ASID, or none if it was never used). With translation off (Bare)
+ * every mode and ASID sees the same memory: one key, the S view. */
+static inline uint64_t shadow_key_of(uint64_t guest_satp, int *view, int view_s)
+{
+    if ((guest_satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE) {
+        *view = view_s;
+        return guest_satp & ~(SATP_ASID_MASK << SATP_ASID_SHIFT);
+    }
+    return guest_satp;
+}
+
+/* The guest ASID a shadow's entries were filled under. */
+static inline uint64_t shadow_key_asid(uint64_t key)
+{
+    return (key >> SATP_ASID_SHIFT) & SATP_ASID_MASK;
+}
+
+/* A fill walks the guest's table without the VM's lock and installs with
+ * it. walked_seq is the VM's fence sequence read (acquire) before the walk,
+ * seq_now the one under the lock at install: any flush of shadow mappings
+ * in between (sfence.vma, an SBI remote fence) may be for an entry the
+ * walk read before the guest removed it, and the guest's fence has
+ * returned, so the fill must not install (the access retries and walks
+ * again). Nor may it install over the first portion [first_va, +first_size),
+ * which may have moved there since the fill looked. */
+static inline bool shadow_fill_may_install(uint64_t walked_seq, uint64_t seq_now, uint64_t va,
+                                           uint64_t size, uint64_t first_va, uint64_t first_size)
+{
+    if (walked_seq != seq_now)
+        return false;
+    /* Inclusive ends: either range may end at the top of the address space. */
+    return va + (size - 1) < first_va || first_va + (first_size - 1) < va;
+}
+
+/* Whether a satp switch among these shadows (a vCPU's current one and the
+ * views the fast path may switch to in place, by their hardware ASIDs)
+ * needs an sfence.vma: yes if any of them has none of its own (ASID 0,
+ * when the host has too few ASID bits): ASID 0's TLB entries may belong to
+ * whichever shadow ran under it last. */
+static inline bool shadow_flush_on_switch(const uint16_t *asids, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (asids[i] == 0)
+            return true;
+    return false;
+}
+
+#endif

@@ -1,0 +1,104 @@
+/* Host tests for src/core/shadow_rules.h: the shadow cache's key (one
+ * address space: root and ASID) and the fence-sequence check that keeps a
+ * fill from installing what a concurrent fence removed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "core/shadow_rules.h"
+
+#define VIEW_S 1
+#define SV57 (10UL << SATP_MODE_SHIFT)
+#define SATP(mode, asid, ppn) ((mode) | (uint64_t)(asid) << SATP_ASID_SHIFT | (ppn))
+
+/* Privileged spec 4.2.1: translations cached under ASID A never serve B,
+ * also on the same root: two keys. */
+static void test_key_root_and_asid(void **state)
+{
+    (void)state;
+    int view_a = 0, view_b = 0;
+    uint64_t a = shadow_key_of(SATP(SV57, 1, 0x80123), &view_a, VIEW_S);
+    uint64_t b = shadow_key_of(SATP(SV57, 2, 0x80123), &view_b, VIEW_S);
+    assert_int_not_equal(a, b);
+    assert_int_equal(shadow_key_asid(a), 1);
+    assert_int_equal(shadow_key_asid(b), 2);
+    assert_int_equal(view_a, 0);    /* a paged view is kept */
+    /* Same address space: same key. */
+    assert_int_equal(shadow_key_of(SATP(SV57, 1, 0x80123), &view_a, VIEW_S), a);
+    /* Another root under the same ASID: another key. */
+    assert_int_not_equal(shadow_key_of(SATP(SV57, 1, 0x80124), &view_a, VIEW_S), a);
+    /* The widest ASID. */
+    assert_int_equal(shadow_key_asid(shadow_key_of(SATP(SV57, 0xffff, 1), &view_a, VIEW_S)),
+                     0xffff);
+}
+
+/* Translation off: one key whatever the ASID bits, and the S view. */
+static void test_key_bare(void **state)
+{
+    (void)state;
+    int view_a = 0, view_b = 6;
+    uint64_t a = shadow_key_of(SATP(0UL, 0, 0), &view_a, VIEW_S);
+    uint64_t b = shadow_key_of(SATP(0UL, 7, 0), &view_b, VIEW_S);
+    assert_int_equal(a, b);
+    assert_int_equal(view_a, VIEW_S);
+    assert_int_equal(view_b, VIEW_S);
+}
+
+/* A fence between the walk and the install: the fill must not install. */
+static void test_fence_between_walk_and_install(void **state)
+{
+    (void)state;
+    uint64_t first = 0x40000000, size = 0x10000;
+    assert_true(shadow_fill_may_install(7, 7, 0x1000, 4096, first, size));
+    assert_false(shadow_fill_may_install(7, 8, 0x1000, 4096, first, size));
+    assert_false(shadow_fill_may_install(7, 9, 0x200000, 0x200000, first, size));
+    /* The counter wraps like any other value. */
+    assert_false(shadow_fill_may_install(UINT64_MAX, 0, 0x1000, 4096, first, size));
+    assert_true(shadow_fill_may_install(UINT64_MAX, UINT64_MAX, 0x1000, 4096, first, size));
+}
+
+/* The first portion moved onto the page since the fill looked. */
+static void test_first_portion_overlap(void **state)
+{
+    (void)state;
+    uint64_t first = 0x40000000, size = 0x10000;
+    assert_false(shadow_fill_may_install(1, 1, first, 4096, first, size));
+    assert_false(shadow_fill_may_install(1, 1, first + size - 4096, 4096, first, size));
+    assert_true(shadow_fill_may_install(1, 1, first + size, 4096, first, size));
+    assert_true(shadow_fill_may_install(1, 1, first - 4096, 4096, first, size));
+    /* A 2 MiB block holding it. */
+    assert_false(shadow_fill_may_install(1, 1, first & ~0x1fffffUL, 0x200000, first, size));
+    /* At the very top of the address space (ends wrap to 0). */
+    uint64_t top = 0 - size;
+    assert_false(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, top, size));
+    assert_true(shadow_fill_may_install(1, 1, top - 4096, 4096, top, size));
+    assert_true(shadow_fill_may_install(1, 1, 0, 4096, top, size));
+    assert_true(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, 0, size));
+}
+
+/* With few ASID bits some shadows share ASID 0: a switch to or among them
+ * flushes, including the fast path's in-place switch to another view
+ * (the current shadow having an ASID of its own is not enough). */
+static void test_flush_on_switch(void **state)
+{
+    (void)state;
+    const uint16_t own[] = { 3, 4, 5 }, view_shared[] = { 3, 0 }, current_shared[] = { 0, 4 };
+    assert_false(shadow_flush_on_switch(own, 3));
+    assert_true(shadow_flush_on_switch(view_shared, 2));
+    assert_true(shadow_flush_on_switch(current_shared, 2));
+    assert_false(shadow_flush_on_switch(view_shared, 1));   /* no other view built */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_root_and_asid),
+        cmocka_unit_test(test_key_bare),
+        cmocka_unit_test(test_fence_between_walk_and_install),
+        cmocka_unit_test(test_first_portion_overlap),
+        cmocka_unit_test(test_flush_on_switch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
