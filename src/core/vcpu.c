@@ -506,7 +506,6 @@ void vcpu_resume(struct vcpu *v)
     extern void vcpu_trap_from_guest(void);
     f->host_trap = (uint64_t)vcpu_trap_from_guest;
     f->host_fault = h->frame.host_fault;
-    f->flush_on_switch = v->shadow->asid == 0;
     f->vmode = v->mode;
     f->guest_satp = v->shadow->satp;
     flush_if_stale(h, vm, v->shadow);
@@ -525,13 +524,20 @@ void vcpu_resume(struct vcpu *v)
     }
     shadow_use(vm, v->shadow, v->csr->satp);
     uint64_t satps[3];
+    /* A shadow without an ASID shares ASID 0 with lodger's own table and
+     * with every other such shadow: entering or leaving it, by the fast
+     * paths' view switches too, flushes the TLB (a hart with fewer ASIDs
+     * than shadows has both kinds). */
+    bool flush = v->shadow->asid == 0;
     for (int i = 0; i < 3; i++) {
         if (views[i]) {
             shadow_use(vm, views[i], v->csr->satp);
             flush_if_stale(h, vm, views[i]);
+            flush |= views[i]->asid == 0;
         }
         satps[i] = views[i] ? views[i]->satp : 0;
     }
+    f->flush_on_switch = flush;
     f->sum_satp[0] = satps[0];
     f->sum_satp[1] = satps[1];
     f->user_satp = satps[2];
