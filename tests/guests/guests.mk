@@ -13,7 +13,7 @@ guests: $(GUEST_NAMES:%=$(B)/guests/%.bin)
 # tests/guests/shared/: pieces some guests #include (not linked into all).
 GUEST_SHARED := $(wildcard tests/guests/shared/*)
 
-$(B)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest.h tests/guests/lib/guest.ld \
+$(B)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) $(wildcard tests/guests/lib/*.h) tests/guests/lib/guest.ld \
 		$(GUEST_SHARED)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(CC) $(GUEST_CFLAGS) -o $@ $(filter %.c %.S,$^) -lc -lgcc

@@ -33,7 +33,7 @@ static int priv_used;
 static void window_unmap(void)
 {
     for (int i = 0; i < 512; i++)
-        fm_root[i] = FM_PTE(fm_l3, FM_PTE_V);
+        fm_root[i] = fm_root_pte();
     priv_used = 0;
     __asm__ volatile("sfence.vma" ::: "memory");
 }
@@ -66,7 +66,7 @@ static unsigned long *private_table(unsigned long *e, int level)
 static unsigned long *leaf_slot(unsigned long va)
 {
     unsigned long *t = fm_root;
-    for (int level = 4; level > 0; level--)
+    for (int level = guest_levels() - 1; level > 0; level--)
         t = private_table(&t[(va >> (12 + 9 * level)) & 511], level);
     return &t[(va >> 12) & 511];
 }

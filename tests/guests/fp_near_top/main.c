@@ -18,7 +18,7 @@ static unsigned long pattern(unsigned long va, int levels) { return 0x7095000000
 int guest_main(void)
 {
     gprintf("=== begin: fp_near_top ===\n");
-    for (int levels = 3; levels <= 5; levels++) {
+    for (int levels = 3; levels <= guest_levels(); levels++) {
         unsigned long *root = pt_alloc();
         pt_map_identity(root, levels);
         pt_map(root, levels, LO, DATA, 0x10000, PTE_RW);     /* only the lower half */

@@ -17,4 +17,13 @@ static const unsigned long region[NREGIONS] = {
     0x0000003fbfff0000UL,
 };
 
+/* Whether place k is an address of the guest's paging mode (lib/guest.h's
+ * guest_levels(): Sv39 when capped like lodger on a U74); the others are
+ * left out, natively and under lodger alike. */
+static inline int region_fits(int k)
+{
+    int shift = 64 - (12 + 9 * guest_levels());
+    return (long)(region[k] << shift) >> shift == (long)region[k];
+}
+
 #endif
