@@ -366,6 +366,13 @@ def u74_tests():
     result(f"guest fp_noncanonical {U74_NAME}: its Sv48 place refused on an Sv39 host",
            status not in (0, "timeout") and
            re.search(r"lodger: error: VM: .*0x8000000000", out) is not None, out[-2000:])
+    # A hart with fewer ASIDs than shadows (2 bits: 3 ASIDs for 16): shadows
+    # with and without one, switched between by 20 address spaces.
+    guest = os.path.join(BUILD, "guests", "fp_many_spaces.bin")
+    opts = open(os.path.join(ROOT, "tests", "guests", "fp_many_spaces", "run-options")).read().split()
+    compare("fp_many_spaces [lodger with 2 hardware ASID bits]",
+            run([RUN, "--native", "--kernel", guest] + opts),
+            run([RUN, "--host-asid-bits", "2", "--kernel", guest] + opts))
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for name, native, lodger in pool.map(u74_guest_pair, names):
             compare(f"{name} {U74_NAME}", native, lodger)
