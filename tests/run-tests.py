@@ -386,20 +386,27 @@ def u74_tests():
         native = pool.submit(run, [RUN, "--native"] + args, 300)
         lodger = pool.submit(run, [RUN] + U74 + args, 900)
         native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
-        lodger_smp = pool.submit(run, [RUN] + U74 + smp + args, 900)
+        # Two vCPUs, the first portion first on the kernel image: an Sv39
+        # conflict and relocation with the other vCPU to hold.
+        lodger_smp = pool.submit(run, [RUN] + U74 + smp + ["--first-portion", "0xffffffff80000000"] +
+                                 args, 900)
         compare(f"linux {U74_NAME}", native.result(), lodger.result())
-        compare(f"linux smp (2 vCPUs on 2 harts) {U74_NAME}", native_smp.result(),
-                lodger_smp.result())
+        name = f"linux smp (2 vCPUs on 2 harts), first portion on the kernel image {U74_NAME}"
+        status, out = lodger_smp.result()
+        compare(name, native_smp.result(), (status, out))
+        m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
+        result(f"{name}: conflict detected and relocated",
+               bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
         # The checking lodger: a CSR-heavy guest, guest-user page faults
         # (no window on Sv39: the first portion declines them), and Linux.
         if not os.path.exists(os.path.join(CHECK_BUILD, "lodger.bin")):
             result(f"checking build {U74_NAME}", False, f"no {CHECK_BUILD}/lodger.bin")
             return
         checked_linux = pool.submit(run, [RUN] + U74 + args, 900, None, CHECK_BUILD)
-        for name in ("csr_regs", "fp_user_faults"):
-            name, native, checked = u74_guest_pair(name, CHECK_BUILD)
-            compare(f"{name} (checking lodger) {U74_NAME}", native, checked)
-            check_counts(f"guest {name} {U74_NAME}", checked[1])
+        for guest in ("csr_regs", "fp_user_faults"):
+            _, guest_native, checked = u74_guest_pair(guest, CHECK_BUILD)
+            compare(f"{guest} (checking lodger) {U74_NAME}", guest_native, checked)
+            check_counts(f"guest {guest} {U74_NAME}", checked[1])
         compare(f"linux (checking lodger) {U74_NAME}", native.result(), checked_linux.result())
         check_counts(f"linux {U74_NAME}", checked_linux.result()[1])
 
