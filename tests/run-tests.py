@@ -366,6 +366,11 @@ def u74_tests():
     result(f"guest fp_noncanonical {U74_NAME}: its Sv48 place refused on an Sv39 host",
            status not in (0, "timeout") and
            re.search(r"lodger: error: VM: .*0x8000000000", out) is not None, out[-2000:])
+    # A boot option lodger does not know ends the boot with a clear message.
+    hello = os.path.join(BUILD, "guests", "hello.bin")
+    for bad in ("lodger.mmu=sv40", "lodger.asid-bits=17", "lodger.noasid"):
+        expect_refusal(f"boot option {bad}", [RUN, "--kernel", hello, "--", "-append", bad],
+                       r"lodger: error: boot option: " + re.escape(bad) + ": ")
     # A hart with fewer ASIDs than shadows (2 bits: 3 ASIDs for 16): shadows
     # with and without one, switched between by 20 address spaces.
     guest = os.path.join(BUILD, "guests", "fp_many_spaces.bin")
