@@ -15,6 +15,10 @@
 6. Interactive: U-Boot's prompt and Linux's shell typed at (pexpect).
 7. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
    and a Linux boot, each trap's fast path compared with its C twin.
+8. The board's own configuration (tools/lodger-run --u74: lodger capped at
+   Sv39 with no ASIDs, as on a SiFive U74): the first-portion guests, Linux
+   with 1 and 2 vCPUs, and the checking lodger again; natively the guests
+   cap themselves at Sv39 too (guest.levels=3, Linux no4lvl).
 
 Each result is one independent decision: one per host test function, one per
 native/lodger pair of a guest (the cases that differ are named in its detail),
@@ -381,6 +385,92 @@ def check_tests():
                bool(m) and int(m.group(1)) > 0, out[-2000:])
 
 
+U74 = ["--u74"]
+U74_NAME = "[u74: lodger on Sv39, no ASIDs]"
+# Natively and under lodger the guests use Sv39 at most: QEMU's CPU always
+# has Sv57, so a guest capped by its command line is what lodger on a U74
+# is compared with (tests/guests/lib: guest_levels()).
+U74_GUEST_APPEND = ["--append", "guest.levels=3"]
+U74_LINUX_APPEND = " no4lvl"
+
+
+def u74_guest_pair(name, build=None):
+    guest = os.path.join(BUILD, "guests", name + ".bin")
+    opts = os.path.join(ROOT, "tests", "guests", name, "run-options")
+    extra = (open(opts).read().split() if os.path.exists(opts) else []) + U74_GUEST_APPEND
+    return (name, run([RUN, "--native", "--kernel", guest] + extra),
+            run([RUN, "--kernel", guest] + U74 + extra, build=build))
+
+
+def u74_tests():
+    """lodger as on the target boards' cores (Sv39 only, ASIDLEN 0): its own
+    table and every shadow Sv39, a TLB flush on every shadow switch, and the
+    guests' Sv39 spaces able to reach the first portion's default place."""
+    names = sorted(os.path.basename(os.path.dirname(p)) for p in
+                   glob.glob(os.path.join(ROOT, "tests", "guests", "fp_*", "main.c")) +
+                   glob.glob(os.path.join(ROOT, "tests", "guests", "displaced_*", "main.c")))
+    # fp_noncanonical's forced place (0x8000000000) is not an Sv39 address:
+    # on an Sv39 host lodger refuses it, which is what is checked for it.
+    names.remove("fp_noncanonical")
+    status, out = run([RUN, "--kernel", os.path.join(BUILD, "guests", "fp_noncanonical.bin")] +
+                      U74 + open(os.path.join(ROOT, "tests", "guests", "fp_noncanonical",
+                                              "run-options")).read().split(), timeout=60)
+    result(f"guest fp_noncanonical {U74_NAME}: its Sv48 place refused on an Sv39 host",
+           status not in (0, "timeout") and
+           re.search(r"lodger: error: VM: .*0x8000000000", out) is not None, out[-2000:])
+    # A boot option lodger does not know ends the boot with a clear message.
+    hello = os.path.join(BUILD, "guests", "hello.bin")
+    for bad in ("lodger.mmu=sv40", "lodger.asid-bits=17", "lodger.noasid"):
+        expect_refusal(f"boot option {bad}", [RUN, "--kernel", hello, "--", "-append", bad],
+                       r"lodger: error: boot option: " + re.escape(bad) + ": ")
+    # A hart with fewer ASIDs than shadows (2 bits: 3 ASIDs for 16): shadows
+    # with and without one, switched between by 20 address spaces. This
+    # checks lodger's bookkeeping: QEMU 7.2's TLB need not show a missing
+    # flush (these guests and fp_user passed under --u74 on a lodger that
+    # never flushed on shadow switches).
+    guest = os.path.join(BUILD, "guests", "fp_many_spaces.bin")
+    opts = open(os.path.join(ROOT, "tests", "guests", "fp_many_spaces", "run-options")).read().split()
+    compare("fp_many_spaces [lodger with 2 hardware ASID bits]",
+            run([RUN, "--native", "--kernel", guest] + opts),
+            run([RUN, "--host-asid-bits", "2", "--kernel", guest] + opts))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for name, native, lodger in pool.map(u74_guest_pair, names):
+            compare(f"{name} {U74_NAME}", native, lodger)
+            m = re.search(r"lodger runs on Sv(\d+)", lodger[1])
+            result(f"guest {name} {U74_NAME}: lodger ran on Sv39", bool(m) and m.group(1) == "39",
+                   lodger[1][-1500:])
+        args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd",
+                os.path.join(BUILD, "initrd.gz"), "--append",
+                "console=ttyS0 earlycon=sbi lodger.test=1" + U74_LINUX_APPEND]
+        smp = ["--vcpus", "2", "--smp", "2"]
+        native = pool.submit(run, [RUN, "--native"] + args, 300)
+        lodger = pool.submit(run, [RUN] + U74 + args, 900)
+        native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
+        # Two vCPUs, the first portion first on the kernel image: an Sv39
+        # conflict and relocation with the other vCPU to hold.
+        lodger_smp = pool.submit(run, [RUN] + U74 + smp + ["--first-portion", "0xffffffff80000000"] +
+                                 args, 900)
+        compare(f"linux {U74_NAME}", native.result(), lodger.result())
+        name = f"linux smp (2 vCPUs on 2 harts), first portion on the kernel image {U74_NAME}"
+        status, out = lodger_smp.result()
+        compare(name, native_smp.result(), (status, out))
+        m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
+        result(f"{name}: conflict detected and relocated",
+               bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
+        # The checking lodger: a CSR-heavy guest, guest-user page faults
+        # (no window on Sv39: the first portion declines them), and Linux.
+        if not os.path.exists(os.path.join(CHECK_BUILD, "lodger.bin")):
+            result(f"checking build {U74_NAME}", False, f"no {CHECK_BUILD}/lodger.bin")
+            return
+        checked_linux = pool.submit(run, [RUN] + U74 + args, 900, None, CHECK_BUILD)
+        for guest in ("csr_regs", "fp_user_faults"):
+            _, guest_native, checked = u74_guest_pair(guest, CHECK_BUILD)
+            compare(f"{guest} (checking lodger) {U74_NAME}", guest_native, checked)
+            check_counts(f"guest {guest} {U74_NAME}", checked[1])
+        compare(f"linux (checking lodger) {U74_NAME}", native.result(), checked_linux.result())
+        check_counts(f"linux {U74_NAME}", checked_linux.result()[1])
+
+
 def expect_refusal(name, cmd, pattern, timeout=60):
     status, out = run(cmd, timeout=timeout)
     ok = status not in (0, "timeout") and re.search(pattern, out) is not None
@@ -526,7 +616,7 @@ def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
-             "interactive": interactive_tests}
+             "interactive": interactive_tests, "u74": u74_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

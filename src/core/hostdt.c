@@ -1,6 +1,8 @@
+#include <stdio.h>
 #include <string.h>
 #include <libfdt.h>
 #include "core/hostdt.h"
+#include "arch/riscv/encoding.h"
 
 static uint64_t read_cells(const fdt32_t *p, int cells)
 {
@@ -103,6 +105,7 @@ int hostdt_parse(const void *fdt, struct host_info *info)
     if (chosen >= 0) {
         info->initrd_start = read_u32_or_u64(fdt, chosen, "linux,initrd-start");
         info->initrd_end = read_u32_or_u64(fdt, chosen, "linux,initrd-end");
+        copy_string_prop(fdt, chosen, "bootargs", info->bootargs, sizeof(info->bootargs));
     }
     parse_cpus(fdt, info);
     int test = fdt_node_offset_by_compatible(fdt, -1, "sifive,test0");
@@ -110,4 +113,81 @@ int hostdt_parse(const void *fdt, struct host_info *info)
     if (test >= 0 && read_reg(fdt, test, fdt_parent_offset(fdt, test), &reg, 1))
         info->test_device = reg.base;
     return 0;
+}
+
+/* One word of the command line: [*word, *word + len). */
+static bool next_word(const char **p, size_t *len)
+{
+    while (**p == ' ' || **p == '\t' || **p == '\n')
+        (*p)++;
+    *len = strcspn(*p, " \t\n");
+    return *len > 0;
+}
+
+static bool word_is(const char *w, size_t len, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (len <= n || strncmp(w, name, n) || w[n] != '=')
+        return false;
+    *value = w + n + 1;
+    return true;
+}
+
+bool hostdt_options(const char *bootargs, struct host_options *opts, char *err, size_t errlen)
+{
+    opts->max_levels = 5;
+    opts->max_asid_bits = 16;
+    const char *w = bootargs;
+    size_t len;
+    for (; next_word(&w, &len); w += len) {
+        const char *v;
+        if (len < 7 || strncmp(w, "lodger.", 7))
+            continue;
+        if (word_is(w, len, "lodger.mmu", &v)) {
+            size_t vlen = len - (size_t)(v - w);
+            static const char *const modes[] = { "sv39", "sv48", "sv57" };
+            int levels = 0;
+            for (int i = 0; i < 3; i++)
+                if (vlen == 4 && !strncmp(v, modes[i], 4))
+                    levels = 3 + i;
+            if (!levels) {
+                snprintf(err, errlen, "%.*s: the mode is sv39, sv48 or sv57", (int)len, w);
+                return false;
+            }
+            opts->max_levels = levels;
+        } else if (word_is(w, len, "lodger.asid-bits", &v)) {
+            size_t vlen = len - (size_t)(v - w);
+            unsigned n = 0;
+            bool ok = vlen >= 1 && vlen <= 2;
+            for (size_t i = 0; ok && i < vlen; i++) {
+                ok = v[i] >= '0' && v[i] <= '9';
+                n = n * 10 + (unsigned)(v[i] - '0');
+            }
+            if (!ok || n > 16) {
+                snprintf(err, errlen, "%.*s: the number of ASID bits is 0..16", (int)len, w);
+                return false;
+            }
+            opts->max_asid_bits = n;
+        } else {
+            snprintf(err, errlen, "%.*s: unknown (lodger.mmu=MODE, lodger.asid-bits=N)",
+                     len > 60 ? 60 : (int)len, w);
+            return false;
+        }
+    }
+    return true;
+}
+
+int hostdt_cap_mmu(const struct host_options *opts, unsigned long *modes, unsigned *asid_bits)
+{
+    int levels = 0;
+    for (int l = 3; l <= 5; l++) {
+        unsigned long mode = SATP_MODE_SV39 + (unsigned long)(l - 3);
+        if (l > opts->max_levels)
+            *modes &= ~(1UL << mode);
+        else if (*modes & (1UL << mode))
+            levels = l;
+    }
+    if (*asid_bits > opts->max_asid_bits)
+        *asid_bits = opts->max_asid_bits;
+    return levels;
 }

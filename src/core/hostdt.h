@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "core/page_alloc.h"
 
 #define HOST_MAX_HARTS 16
@@ -29,7 +30,29 @@ struct host_info {
     int hart_count;
     char model[64];
     uint64_t test_device;       /* QEMU's sifive,test0 finisher, 0 if none */
+    char bootargs[256];         /* /chosen/bootargs: lodger's boot options */
 };
+
+/* lodger's boot options (the host's /chosen/bootargs, e.g. QEMU -append):
+ *   lodger.mmu=sv39|sv48|sv57   the widest paging mode lodger uses (for itself,
+ *                               its shadows, and offered to guests)
+ *   lodger.asid-bits=N          at most N (0..16) hardware ASID bits; 0: none
+ * Both only narrow what the hart has, to behave as on a smaller core (a
+ * SiFive U74: lodger.mmu=sv39 lodger.asid-bits=0). Words not starting with
+ * "lodger." are left to others. */
+struct host_options {
+    int max_levels;             /* 3 (Sv39), 4 (Sv48) or 5 (Sv57, no cap) */
+    unsigned max_asid_bits;     /* 16: no cap */
+};
+
+/* Returns false with err set to a one-line reason for an unknown lodger.*
+ * word or a bad value. Pure. */
+bool hostdt_options(const char *bootargs, struct host_options *opts, char *err, size_t errlen);
+
+/* The paging modes (bit n: satp mode n) and ASID bits lodger uses, from
+ * those the hart accepted and the options. Returns the widest mode's
+ * levels, 0 if none is left. Pure. */
+int hostdt_cap_mmu(const struct host_options *opts, unsigned long *modes, unsigned *asid_bits);
 
 /* Returns 0 or a libfdt error code. Pure: reads only the blob. */
 int hostdt_parse(const void *fdt, struct host_info *info);

@@ -162,7 +162,7 @@ static void start_secondary_harts(unsigned long boot_hartid)
     }
 }
 
-static void print_banner(unsigned long boot_hartid)
+static void print_banner(unsigned long boot_hartid, const struct host_options *opts)
 {
     console_printf("\nlodger %s - a hypervisor for RISC-V harts without the H extension\n",
                    LODGER_VERSION);
@@ -182,6 +182,9 @@ static void print_banner(unsigned long boot_hartid)
                    host_mmu.modes & (1UL << SATP_MODE_SV48) ? " sv48" : "",
                    host_mmu.modes & (1UL << SATP_MODE_SV57) ? " sv57" : "", host_mmu.asid_bits,
                    12 + 9 * host_mmu.levels);
+    if (opts->max_levels < 5 || opts->max_asid_bits < 16)
+        console_printf("lodger: boot options: at most Sv%d, at most %u ASID bits\n",
+                       12 + 9 * opts->max_levels, opts->max_asid_bits);
     console_printf("lodger: firmware: SBI %lu.%lu, implementation %lu version 0x%lx%s\n",
                    firmware.spec_version >> 24 & 0x7f, firmware.spec_version & 0xffffff,
                    firmware.impl_id, firmware.impl_version,
@@ -217,6 +220,10 @@ void lodger_main(unsigned long hartid, const void *fdt)
     if (rc)
         fail_boot("host device tree", "cannot be parsed");
     seed_pool(fdt);
+    /* A boot that fails from here on makes QEMU exit non-zero: its test
+     * finisher, reached physically until lodger's own table maps it. */
+    if (host.test_device)
+        firmware_set_test_device(host.test_device);
     /* The boot hart first, then the others the DT lists. */
     hart_count = 1;
     for (int i = 0; i < host.hart_count && hart_count < HOST_MAX_HARTS; i++) {
@@ -229,14 +236,18 @@ void lodger_main(unsigned long hartid, const void *fdt)
     }
     /* Sstc, when the DT's ISA string names it (the firmware enables it). */
     firmware.has_sstc = host.hart_count && strstr(host.harts[0].isa, "_sstc") != NULL;
+    struct host_options opts;
+    char opt_err[96];
+    if (!hostdt_options(host.bootargs, &opts, opt_err, sizeof(opt_err)))
+        fail_boot("boot option", opt_err);
     mem_init(&host);
-    mem_probe_satp_modes();
+    mem_probe_satp_modes(&opts);
     mem_build_own_table();
     mem_enable_own_table();
     /* Harts that entered at _start too may now park (arch/riscv/boot.S). */
     extern volatile uint32_t boot_done;
     __atomic_store_n(&boot_done, 1, __ATOMIC_RELEASE);
-    print_banner(hartid);
+    print_banner(hartid, &opts);
     start_secondary_harts(hartid);
 
     if (host.initrd_end <= host.initrd_start)

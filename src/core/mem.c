@@ -75,12 +75,13 @@ bool mem_is_ram(uint64_t pa, uint64_t size)
 
 /* satp is WARL: a mode the hart lacks leaves satp unchanged (privileged spec
  * 4.1.11), so each mode is tried with a table that identity-maps lodger's
- * image, which keeps the next fetch valid if the mode takes. */
-void mem_probe_satp_modes(void)
+ * image, which keeps the next fetch valid if the mode takes. Modes wider
+ * than the boot options allow are not tried; the ASID bits are capped. */
+void mem_probe_satp_modes(const struct host_options *opts)
 {
     uint64_t image = (uint64_t)__image_start & ~(pt_level_size(2) - 1);
     host_mmu.modes = 1UL << SATP_MODE_BARE;
-    for (int levels = 3; levels <= 5; levels++) {
+    for (int levels = 3; levels <= opts->max_levels; levels++) {
         struct page_table probe;
         if (!pt_create(&probe, levels, &mem_page_allocator) ||
             !pt_map(&probe, image, image, pt_level_size(2),
@@ -94,7 +95,6 @@ void mem_probe_satp_modes(void)
         sfence_vma_all();
         if (got == want) {
             host_mmu.modes |= 1UL << mode;
-            host_mmu.levels = levels;
             /* ASIDLEN: the writable ASID bits (privileged spec 4.1.11). */
             csr_write(CSR_SATP, want | SATP_ASID_MASK << SATP_ASID_SHIFT);
             unsigned long asid = csr_read(CSR_SATP) >> SATP_ASID_SHIFT & SATP_ASID_MASK;
@@ -104,6 +104,7 @@ void mem_probe_satp_modes(void)
         }
         pt_destroy(&probe);
     }
+    host_mmu.levels = hostdt_cap_mmu(opts, &host_mmu.modes, &host_mmu.asid_bits);
     if (!host_mmu.levels)
         panic("this hart has no Sv39/Sv48/Sv57 MMU: lodger needs paging");
 }

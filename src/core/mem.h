@@ -24,7 +24,7 @@ void mem_init(const struct host_info *info);
 uint64_t mem_alloc(uint64_t size, uint64_t align);   /* zeroed; 0 on failure */
 void mem_free(uint64_t pa, uint64_t size);
 uint64_t mem_free_bytes(void);
-void mem_probe_satp_modes(void);
+void mem_probe_satp_modes(const struct host_options *opts);
 void mem_build_own_table(void);
 void mem_enable_own_table(void);
 bool mem_is_ram(uint64_t pa, uint64_t size);

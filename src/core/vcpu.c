@@ -516,7 +516,10 @@ void vcpu_resume(struct vcpu *v)
     }
     shadow_use(vm, v->shadow);
     uint64_t satps[3];
-    /* The fast path switches views in place: the flush flag covers them. */
+    /* A shadow without an ASID shares ASID 0 with lodger's own table and
+     * with every other such shadow: entering or leaving it, by the fast
+     * paths' view switches too, flushes the TLB (a hart with fewer ASIDs
+     * than shadows has both kinds; shadow_flush_on_switch). */
     uint16_t asids[4] = { v->shadow->asid };
     int count = 1;
     for (int i = 0; i < 3; i++) {

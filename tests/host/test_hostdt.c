@@ -356,6 +356,75 @@ static void long_strings_are_truncated(void **state)
     free(dt);
 }
 
+static void bootargs_are_read(void **state)
+{
+    (void)state;
+    void *dt = full_tree(2);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_string_equal(info.bootargs, "console=ttyS0");
+    free(dt);
+}
+
+static void options_parse(const char *args, bool ok, int levels, unsigned asid_bits)
+{
+    struct host_options o = { 0, 99 };
+    char err[96] = "";
+    assert_int_equal(hostdt_options(args, &o, err, sizeof(err)), ok);
+    if (ok) {
+        assert_int_equal(o.max_levels, levels);
+        assert_int_equal(o.max_asid_bits, asid_bits);
+    } else {
+        assert_true(strstr(err, "lodger.") != NULL);
+    }
+}
+
+static void boot_options(void **state)
+{
+    (void)state;
+    options_parse("", true, 5, 16);
+    options_parse("console=ttyS0 lodgerx.mmu=sv39 quiet", true, 5, 16);
+    options_parse("lodger.mmu=sv39 lodger.asid-bits=0", true, 3, 0);
+    options_parse("  lodger.mmu=sv48\tlodger.asid-bits=16\n", true, 4, 16);
+    options_parse("lodger.mmu=sv57 lodger.asid-bits=7 lodger.mmu=sv39", true, 3, 7);
+    options_parse("lodger.mmu=sv40", false, 0, 0);
+    options_parse("lodger.mmu=sv39x", false, 0, 0);
+    options_parse("lodger.mmu=", false, 0, 0);
+    options_parse("lodger.mmu", false, 0, 0);
+    options_parse("lodger.asid-bits=17", false, 0, 0);
+    options_parse("lodger.asid-bits=-1", false, 0, 0);
+    options_parse("lodger.asid-bits=007", false, 0, 0);
+    options_parse("lodger.asid-bits=", false, 0, 0);
+    options_parse("lodger.noasid", false, 0, 0);
+    options_parse("lodger.", false, 0, 0);
+}
+
+static void mmu_caps(void **state)
+{
+    (void)state;
+    const unsigned long bare = 1UL << 0, sv39 = 1UL << 8, sv48 = 1UL << 9, sv57 = 1UL << 10;
+    struct host_options none = { 5, 16 }, u74 = { 3, 0 }, sv48_cap = { 4, 16 };
+    unsigned long modes = bare | sv39 | sv48 | sv57;
+    unsigned asid_bits = 16;
+    assert_int_equal(hostdt_cap_mmu(&none, &modes, &asid_bits), 5);
+    assert_int_equal(modes, bare | sv39 | sv48 | sv57);
+    assert_int_equal(asid_bits, 16);
+    /* QEMU's CPU made a U74: Sv39 and Bare only, no ASIDs. */
+    assert_int_equal(hostdt_cap_mmu(&u74, &modes, &asid_bits), 3);
+    assert_int_equal(modes, bare | sv39);
+    assert_int_equal(asid_bits, 0);
+    /* A cap above what the hart has changes nothing. */
+    modes = bare | sv39;
+    asid_bits = 9;
+    assert_int_equal(hostdt_cap_mmu(&sv48_cap, &modes, &asid_bits), 3);
+    assert_int_equal(modes, bare | sv39);
+    assert_int_equal(asid_bits, 9);
+    /* No paging at all: nothing left. */
+    modes = bare;
+    assert_int_equal(hostdt_cap_mmu(&none, &modes, &asid_bits), 0);
+    assert_int_equal(modes, bare);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +436,9 @@ int main(void)
         cmocka_unit_test(one_cell_addresses_and_64_bit_timebase),
         cmocka_unit_test(tables_stop_at_their_limits),
         cmocka_unit_test(long_strings_are_truncated),
+        cmocka_unit_test(bootargs_are_read),
+        cmocka_unit_test(boot_options),
+        cmocka_unit_test(mmu_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

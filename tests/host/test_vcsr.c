@@ -257,6 +257,33 @@ static void satp_asid_keeps_implemented_bits(void **state)
     assert_int_equal(read_csr(&c, &cfg, CSR_SATP), satp(SATP_MODE_SV39, 0, 0x80123));
 }
 
+/* A hart like the SiFive U74 (lodger.mmu=sv39 lodger.asid-bits=0 gives the
+ * guest its modes; the ASID bits a guest gets are lodger's choice, 0 here to
+ * check the spec's ASIDLEN discovery): Sv48 and Sv57 writes leave satp as
+ * it was (privileged spec 4.1.11), all-ones ASID reads back as zero. */
+static void satp_sv39_only_hart(void **state)
+{
+    (void)state;
+    const struct vcsr_config u74 = {
+        .satp_modes = 1UL << SATP_MODE_BARE | 1UL << SATP_MODE_SV39,
+        .asid_bits = 0,
+    };
+    struct vcsr c;
+    vcsr_reset(&c);
+    assert_int_equal(write_csr(&c, &u74, CSR_SATP, satp(SATP_MODE_SV48, 0, 0x80123)),
+                     VCSR_EFFECT_NONE);
+    assert_int_equal(write_csr(&c, &u74, CSR_SATP, satp(SATP_MODE_SV57, 0, 0x80123)),
+                     VCSR_EFFECT_NONE);
+    assert_int_equal(read_csr(&c, &u74, CSR_SATP), 0);
+    uint64_t sv39 = satp(SATP_MODE_SV39, 0, 0x80456);
+    assert_int_equal(write_csr(&c, &u74, CSR_SATP, sv39 | SATP_ASID_MASK << SATP_ASID_SHIFT),
+                     VCSR_EFFECT_SATP);
+    assert_int_equal(read_csr(&c, &u74, CSR_SATP), sv39);
+    assert_int_equal(write_csr(&c, &u74, CSR_SATP, satp(SATP_MODE_SV57, 5, 0x80789)),
+                     VCSR_EFFECT_NONE);
+    assert_int_equal(read_csr(&c, &u74, CSR_SATP), sv39);
+}
+
 static void effects_accumulate(void **state)
 {
     (void)state;
@@ -307,6 +334,7 @@ int main(void)
         cmocka_unit_test(satp_unsupported_mode_changes_nothing),
         cmocka_unit_test(satp_bare_writes_zero),
         cmocka_unit_test(satp_asid_keeps_implemented_bits),
+        cmocka_unit_test(satp_sv39_only_hart),
         cmocka_unit_test(effects_accumulate),
         cmocka_unit_test(unknown_csrs_are_refused),
     };

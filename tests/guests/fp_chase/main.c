@@ -39,7 +39,7 @@ static void map_region(int k)
     unsigned long lo = region[k] - BELOW;
     for (unsigned long off = 0; off < SPAN; off += 8)
         *(volatile unsigned long *)(PA(k, lo) + off) = pattern(k, off);
-    pt_map(root, 5, lo, PA(k, lo), SPAN, PTE_RWX);
+    pt_map(root, guest_levels(), lo, PA(k, lo), SPAN, PTE_RWX);
     sfence_all();
 }
 
@@ -139,16 +139,16 @@ int guest_main(void)
     gprintf("=== begin: fp_chase ===\n");
     gprintf("case image_below_data: %s\n", (unsigned long)guest_end < DATA ? "yes" : "no");
     root = pt_alloc();
-    pt_map_identity(root, 5);
-    unsigned long satp = satp_of(root, 5, 0);
+    pt_map_identity(root, guest_levels());
+    unsigned long satp = satp_of(root, guest_levels(), 0);
     satp_switch(satp);
-    gprintf("case sv57: %s\n", csr_read(satp) == satp ? "as written" : "not supported");
+    gprintf("case sv%d: %s\n", 12 + 9 * guest_levels(), csr_read(satp) == satp ? "as written" : "not supported");
     if (csr_read(satp) != satp)
         return failures;
 
     struct fp_counts counts;
     fp_counts_read(&counts);
-    for (int k = 0; k < NREGIONS; k++) {
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k)) {
         follow_place(k);
         map_region(k);
         touch(k);
@@ -157,7 +157,7 @@ int guest_main(void)
         fp_expect_n("touching place", k, &counts, FP_ONE_CONFLICT_TO_UNUSED);
     }
     unsigned long bad = 0;
-    for (int k = 0; k < NREGIONS; k++)
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k))
         bad += inconsistent(k);
     gprintf("case all_regions_after_chase: inconsistent=%lu\n", bad);
 
@@ -165,25 +165,28 @@ int guest_main(void)
     satp_switch(0);
     satp_switch(satp);
     bad = 0;
-    for (int k = 0; k < NREGIONS; k++)
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k))
         bad += inconsistent(k);
     gprintf("case all_regions_after_bare: inconsistent=%lu\n", bad);
 
     /* The forced place unmapped: the guest's own fault; mapped again to
-     * region 1's memory: that memory. */
+     * the next region's memory (region 1, or 5 for an Sv39 guest): that memory. */
+    int o = 1;
+    while (!region_fits(o))
+        o++;
     for (unsigned long off = 0; off < 0x10000; off += PAGE)
-        *pt_slot(root, 5, region[0] + off, 0) = 0;
+        *pt_slot(root, guest_levels(), region[0] + off, 0) = 0;
     sfence_all();
     int before = last_trap.count;
     (void)*(volatile unsigned long *)(region[0] + 0x2000);
     gprintf("case place0_unmapped: traps=%d scause=%lu stval=0x%lx\n", last_trap.count - before,
             (unsigned long)last_trap.scause, (unsigned long)last_trap.stval);
-    pt_map(root, 5, region[0], PA(1, region[1]), 0x10000, PTE_RW);
+    pt_map(root, guest_levels(), region[0], PA(o, region[o]), 0x10000, PTE_RW);
     sfence_all();
     bad = 0;
     for (unsigned long off = 0; off < 0x10000; off += 8)
-        bad += *(volatile unsigned long *)(region[0] + off) != *(volatile unsigned long *)(region[1] + off);
-    gprintf("case place0_remapped: differs_from_region1=%lu\n", bad);
+        bad += *(volatile unsigned long *)(region[0] + off) != *(volatile unsigned long *)(region[o] + off);
+    gprintf("case place0_remapped: differs_from_next_region=%lu\n", bad);
     fp_expect("the places' reuse (the first portion is elsewhere)", &counts, FP_NOTHING);
 
     satp_switch(0);

@@ -37,7 +37,7 @@ static void map_region(int k)
     unsigned long lo = region[k] - BELOW;
     for (unsigned long off = 0; off < SPAN; off += 8)
         *(volatile unsigned long *)(PA(k, lo) + off) = pattern(k, off);
-    pt_map(root, 5, lo, PA(k, lo), SPAN, PTE_RWX);
+    pt_map(root, guest_levels(), lo, PA(k, lo), SPAN, PTE_RWX);
     sfence_all();
 }
 
@@ -139,16 +139,16 @@ int guest_main(void)
     gprintf("=== begin: fp_chase_traps ===\n");
     gprintf("case image_below_data: %s\n", (unsigned long)guest_end < DATA ? "yes" : "no");
     root = pt_alloc();
-    pt_map_identity(root, 5);
-    pt_map(root, 5, UCODE, (unsigned long)user_page, PAGE, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
-    unsigned long satp = satp_of(root, 5, 0);
+    pt_map_identity(root, guest_levels());
+    pt_map(root, guest_levels(), UCODE, (unsigned long)user_page, PAGE, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
+    unsigned long satp = satp_of(root, guest_levels(), 0);
     satp_switch(satp);
-    gprintf("case sv57: %s\n", csr_read(satp) == satp ? "as written" : "not supported");
+    gprintf("case sv%d: %s\n", 12 + 9 * guest_levels(), csr_read(satp) == satp ? "as written" : "not supported");
     if (csr_read(satp) != satp)
         return failures;
     struct fp_counts counts;
     fp_counts_read(&counts);
-    for (int k = 0; k < NREGIONS; k++) {
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k)) {
         follow_place(k);
         map_region(k);
         touch(k);
@@ -157,7 +157,7 @@ int guest_main(void)
         fp_expect_n("touching place", k, &counts, FP_ONE_CONFLICT_TO_UNUSED);
     }
     unsigned long bad = 0;
-    for (int k = 0; k < NREGIONS; k++)
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k))
         bad += inconsistent(k);
     gprintf("case all_regions: inconsistent=%lu\n", bad);
     fp_expect("the chase", &counts, FP_NOTHING);

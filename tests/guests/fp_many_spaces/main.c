@@ -114,7 +114,7 @@ int guest_main(void)
     for (int i = 0; i < NSPACES; i++) {
         struct space *s = &spaces[i];
         s->root = pt_alloc();
-        s->levels = 3 + i % 3;
+        s->levels = 3 + i % (guest_levels() - 2);     /* Sv39 only when capped */
         s->asid = (unsigned long)i + 1;
         pt_map_identity(s->root, s->levels);
         for (int j = 0; j < NPLACES; j++)

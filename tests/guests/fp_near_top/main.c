@@ -24,7 +24,7 @@ int guest_main(void)
     gprintf("=== begin: fp_near_top ===\n");
     struct fp_counts counts;
     fp_counts_read(&counts);
-    for (int levels = 3; levels <= 5; levels++) {
+    for (int levels = 3; levels <= guest_levels(); levels++) {
         /* Under lodger: whether the first portion is still up there (it
          * is for the first mode; after that, lodger chose its place). */
         unsigned long place = 0;

@@ -62,7 +62,7 @@ void second_main(unsigned long hartid, unsigned long opaque)
     (void)hartid;
     (void)opaque;
     satp_switch(satp_shared);
-    for (int k = 0; k < NREGIONS; k++) {
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k)) {
         while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) <= k)
             ;
         sfence_all();               /* the boot hart has just mapped region k */
@@ -88,10 +88,10 @@ int guest_main(void)
     for (unsigned long off = 0; off < NREGIONS * REGION; off += 8)
         *(volatile unsigned long *)(DATA + off) = 0;
     root = pt_alloc();
-    pt_map_identity(root, 5);
-    satp_shared = satp_of(root, 5, 0);
+    pt_map_identity(root, guest_levels());
+    satp_shared = satp_of(root, guest_levels(), 0);
     satp_switch(satp_shared);
-    gprintf("case sv57: %s\n", csr_read(satp) == satp_shared ? "as written" : "not supported");
+    gprintf("case sv%d: %s\n", 12 + 9 * guest_levels(), csr_read(satp) == satp_shared ? "as written" : "not supported");
 
     struct sbiret st = sbi_call(SBI_EXT_HSM, 0, (unsigned long)(1 - me), (unsigned long)second_entry, 0, 0);
     gprintf("case start_second: error=%ld\n", st.error);
@@ -100,9 +100,9 @@ int guest_main(void)
 
     struct fp_counts counts;
     fp_counts_read(&counts);
-    for (int k = 0; k < NREGIONS; k++) {
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k)) {
         follow_place(k);            /* region[k]: published by the release below */
-        pt_map(root, 5, region[k], PA(k), REGION, PTE_RW);
+        pt_map(root, guest_levels(), region[k], PA(k), REGION, PTE_RW);
         sfence_all();
         __atomic_store_n(&phase, k + 1, __ATOMIC_RELEASE);
         barrier(k);
@@ -116,7 +116,7 @@ int guest_main(void)
     while (!done_second)
         ;
 
-    for (int k = 0; k < NREGIONS; k++) {
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k)) {
         unsigned long total = 0, last_ok = 0;
         for (unsigned long page = 0; page < 16; page++) {
             total += *(volatile unsigned long *)(PA(k) + page * PAGE + COUNTER);

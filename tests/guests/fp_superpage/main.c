@@ -68,11 +68,11 @@ int guest_main(void)
         fill(MEGA_PA(k), MEGA2);
 
     root = pt_alloc();
-    pt_map_identity(root, 5);
-    *pt_slot(root, 5, GIGA_VA, 2) = PTE(0x80000000UL, PTE_RWX);
-    unsigned long satp = satp_of(root, 5, 0);
+    pt_map_identity(root, guest_levels());
+    *pt_slot(root, guest_levels(), GIGA_VA, 2) = PTE(0x80000000UL, PTE_RWX);
+    unsigned long satp = satp_of(root, guest_levels(), 0);
     satp_switch(satp);
-    gprintf("case sv57: %s\n", csr_read(satp) == satp ? "as written" : "not supported");
+    gprintf("case sv%d: %s\n", 12 + 9 * guest_levels(), csr_read(satp) == satp ? "as written" : "not supported");
     if (csr_read(satp) != satp)
         return failures;
 
@@ -102,7 +102,7 @@ int guest_main(void)
     for (int k = 0; k < NMEGA; k++) {
         first_portion_place(&mega_place[k]);
         unsigned long base = mega_place[k] & ~(MEGA2 - 1), place = mega_place[k];
-        *pt_slot(root, 5, base, 1) = PTE(MEGA_PA(k), PTE_RWX);
+        *pt_slot(root, guest_levels(), base, 1) = PTE(MEGA_PA(k), PTE_RWX);
         sfence_all();
         unsigned long pa = MEGA_PA(k) + (place - base);
         unsigned long first = 0;

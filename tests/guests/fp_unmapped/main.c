@@ -74,7 +74,7 @@ int guest_main(void)
 
     static const int modes[] = { 3, 4, 5 };
     static const char *const mode_names[] = { "sv39", "sv48", "sv57" };
-    for (int m = 0; m < 3; m++) {
+    for (int m = 0; m < 3 && modes[m] <= guest_levels(); m++) {
         int levels = modes[m];
         unsigned long *root = pt_alloc();
         pt_map_identity(root, levels);

@@ -43,12 +43,12 @@ static void map_region(int k)
     unsigned long lo = region[k] - BELOW;
     for (unsigned long off = 0; off < SPAN; off += 8)
         *(volatile unsigned long *)(PA(k, lo) + off) = pattern(k, off);
-    pt_map(root, 5, lo, PA(k, lo), SPAN, USER_RW);
+    pt_map(root, guest_levels(), lo, PA(k, lo), SPAN, USER_RW);
 }
 
 static void set_page(int k, unsigned long va, unsigned long flags)
 {
-    *pt_slot(root, 5, va, 0) = PTE(PA(k, va), flags);
+    *pt_slot(root, guest_levels(), va, 0) = PTE(PA(k, va), flags);
     sfence_all();
 }
 
@@ -145,18 +145,18 @@ int guest_main(void)
     gprintf("=== begin: fp_user ===\n");
     gprintf("case image_below_data: %s\n", (unsigned long)guest_end < DATA ? "yes" : "no");
     root = pt_alloc();
-    pt_map_identity(root, 5);
-    pt_map(root, 5, UCODE, (unsigned long)user_page, PAGE, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
-    pt_map(root, 5, UCODE + PAGE, (unsigned long)mailbox, PAGE, USER_RW);
-    unsigned long satp = satp_of(root, 5, 0);
+    pt_map_identity(root, guest_levels());
+    pt_map(root, guest_levels(), UCODE, (unsigned long)user_page, PAGE, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
+    pt_map(root, guest_levels(), UCODE + PAGE, (unsigned long)mailbox, PAGE, USER_RW);
+    unsigned long satp = satp_of(root, guest_levels(), 0);
     satp_switch(satp);
-    gprintf("case sv57: %s\n", csr_read(satp) == satp ? "as written" : "not supported");
+    gprintf("case sv%d: %s\n", 12 + 9 * guest_levels(), csr_read(satp) == satp ? "as written" : "not supported");
     if (csr_read(satp) != satp)
         return failures;
 
     struct fp_counts counts;
     fp_counts_read(&counts);
-    for (int k = 0; k < NREGIONS; k++) {
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k)) {
         probe_place = follow_place(k);
         map_region(k);
         sfence_all();
@@ -168,7 +168,7 @@ int guest_main(void)
     }
     /* U-mode reads every region once more. */
     unsigned long bad = 0;
-    for (int k = 0; k < NREGIONS; k++)
+    for (int k = 0; k < NREGIONS; k++) if (region_fits(k))
         for (unsigned long off = 0x40; off < 0x10000; off += 0x1000) {
             unsigned long va = region[k] + off;
             if (k == 0 && off < 0x1000)

@@ -11,7 +11,11 @@
  *
  * Sv57 because lodger's host runs on the widest mode QEMU offers (Sv57) and
  * only looks for free regions among the host's canonical addresses: a
- * narrower guest mode would leave most of them unmapped, hence free.
+ * narrower guest mode would leave most of them unmapped, hence free. With
+ * guest_levels() capped (lodger on a U74 runs on Sv39) the guest's mode is
+ * that narrower mode, the host's too: Sv48 leaves out the level-3 table,
+ * Sv39 both (the root holds the 1 GiB leaves), and the cases' "sv57" is
+ * that mode.
  *
  * The arena: the 1 GiB-offset ARENA_OFF of every gigapage, backed by guest
  * RAM at ARENA_PA, well above the guest image and below lodger's device
@@ -41,15 +45,25 @@ static unsigned long fm_root[512] __attribute__((aligned(4096)));
 static unsigned long fm_l3[512] __attribute__((aligned(4096)));
 static unsigned long fm_l2[512] __attribute__((aligned(4096)));
 
-/* Turns on the full mapping; returns whether satp kept Sv57. */
+/* What each of the root's entries holds in the full mapping. */
+static inline unsigned long fm_root_pte(void)
+{
+    int levels = guest_levels();
+    return levels == 3 ? FM_PTE(0x80000000UL, FM_PTE_RWXAD)
+                       : FM_PTE(levels == 5 ? fm_l3 : fm_l2, FM_PTE_V);
+}
+
+/* Turns on the full mapping in the widest mode the guest may use (Sv57
+ * unless capped); returns whether satp kept it. */
 static inline int fullmap_enable(void)
 {
+    int levels = guest_levels();
     for (int i = 0; i < 512; i++) {
         fm_l2[i] = FM_PTE(0x80000000UL, FM_PTE_RWXAD);
         fm_l3[i] = FM_PTE(fm_l2, FM_PTE_V);
-        fm_root[i] = FM_PTE(fm_l3, FM_PTE_V);
+        fm_root[i] = fm_root_pte();
     }
-    unsigned long satp = FM_SATP_SV57 | (unsigned long)fm_root >> 12;
+    unsigned long satp = (unsigned long)(5 + levels) << 60 | (unsigned long)fm_root >> 12;
     __asm__ volatile("sfence.vma" ::: "memory");
     csr_write(satp, satp);
     __asm__ volatile("sfence.vma" ::: "memory");
@@ -63,12 +77,14 @@ static inline void fullmap_disable(void)
 }
 
 /* The arena's alias in the gigapage with Sv57 indices vpn4 (root), vpn3,
- * vpn2: sign-extended from bit 56, so canonical. */
+ * vpn2: sign-extended from the guest mode's top bit (56 for Sv57), so
+ * canonical; a narrower mode drops the indices it does not have. */
 static inline unsigned long fm_alias(unsigned vpn4, unsigned vpn3, unsigned vpn2)
 {
     unsigned long va = (unsigned long)vpn4 << 48 | (unsigned long)vpn3 << 39 |
                        (unsigned long)vpn2 << 30;
-    return (unsigned long)((long)(va << 7) >> 7) + ARENA_OFF;
+    int shift = 64 - (12 + 9 * guest_levels());
+    return (unsigned long)((long)(va << shift) >> shift) + ARENA_OFF;
 }
 
 /* The window: the arena mapped at another place than its aliases, through
@@ -85,7 +101,7 @@ static int fm_priv_used __attribute__((unused));
 static inline void fm_window_unmap(void)
 {
     for (int i = 0; i < 512; i++)
-        fm_root[i] = FM_PTE(fm_l3, FM_PTE_V);
+        fm_root[i] = fm_root_pte();
     fm_priv_used = 0;
     __asm__ volatile("sfence.vma" ::: "memory");
 }
@@ -119,7 +135,7 @@ static inline unsigned long *fm_private_table(unsigned long *e, int level)
 static inline unsigned long *fm_leaf_slot(unsigned long va)
 {
     unsigned long *t = fm_root;
-    for (int level = 4; level > 0; level--)
+    for (int level = guest_levels() - 1; level > 0; level--)
         t = fm_private_table(&t[(va >> (12 + 9 * level)) & 511], level);
     return &t[(va >> 12) & 511];
 }

@@ -18,6 +18,13 @@ void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void __attribute__((noreturn)) guest_exit(int status);
 int guest_main(void);
 
+/* The device tree the guest was booted with (a1 at entry). */
+extern unsigned long guest_dt;
+/* The widest paging mode (3 Sv39, 4 Sv48, 5 Sv57) the guest may use: 5, or
+ * N from "guest.levels=N" in /chosen/bootargs (tools/lodger-run --append).
+ * make test caps the guests natively as lodger on a U74 (Sv39) caps them. */
+int guest_levels(void);
+
 /* Trap capture for tests: install with expect_trap, check with trap_taken. */
 struct trap_record {
     volatile uint64_t scause, stval, sepc, sstatus;

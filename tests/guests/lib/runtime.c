@@ -7,6 +7,57 @@
 #define SBI_EXT_SRST 0x53525354
 
 int failures;
+unsigned long guest_dt;
+
+static uint32_t be32(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* /chosen/bootargs, by a walk of the flattened tree's structure block
+ * (devicetree specification 5.4); NULL if absent or the tree is not one. */
+static const char *dt_bootargs(void)
+{
+    const uint8_t *dt = (const uint8_t *)guest_dt;
+    if (!dt || be32(dt) != 0xd00dfeedu)
+        return NULL;
+    const uint8_t *p = dt + be32(dt + 8), *end = p + be32(dt + 36);
+    const char *strings = (const char *)dt + be32(dt + 12);
+    int depth = 0, in_chosen = 0;
+    while (p + 4 <= end) {
+        uint32_t token = be32(p);
+        p += 4;
+        if (token == 1) {                       /* FDT_BEGIN_NODE */
+            const char *name = (const char *)p;
+            depth++;
+            in_chosen = depth == 2 && !strcmp(name, "chosen");
+            p += (strlen(name) + 4) & ~3UL;
+        } else if (token == 2) {                /* FDT_END_NODE */
+            depth--;
+            in_chosen = 0;
+        } else if (token == 3) {                /* FDT_PROP */
+            uint32_t len = be32(p), name = be32(p + 4);
+            if (in_chosen && !strcmp(strings + name, "bootargs"))
+                return (const char *)p + 8;
+            p += 8 + ((len + 3) & ~3UL);
+        } else if (token != 4) {                /* FDT_NOP; FDT_END or junk */
+            break;
+        }
+    }
+    return NULL;
+}
+
+int guest_levels(void)
+{
+    static int levels;
+    if (!levels) {
+        const char *args = dt_bootargs(), *at = args ? strstr(args, "guest.levels=") : NULL;
+        char c = at ? at[13] : 0;
+        levels = c >= '3' && c <= '5' ? c - '0' : 5;
+    }
+    return levels;
+}
 struct trap_record last_trap;
 volatile int trap_skip = 1;
 volatile uint64_t trap_resume_pc;

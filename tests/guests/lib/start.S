@@ -10,6 +10,8 @@ _start:
     la sp, guest_stack_top
     la t0, guest_trap_vector
     csrw stvec, t0
+    la t0, guest_dt
+    sd a1, 0(t0)
     call guest_main
     mv a0, a0
     call guest_exit

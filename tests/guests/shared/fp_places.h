@@ -15,15 +15,17 @@
 #include "../lib/counters.h"
 
 #define NREGIONS 7
-static unsigned long region[NREGIONS] = {
-    0x0000000040000000UL,           /* = --first-portion in run-options */
-    0xff00000040000000UL,
-    0x00ffffffbfff0000UL,
-    0xffff800040000000UL,
-    0x00007fffbfff0000UL,
-    0xffffffc040000000UL,
-    0x0000003fbfff0000UL,
-};
+#define FP_LISTED_PLACES {                                              \
+    0x0000000040000000UL,           /* = --first-portion in run-options */ \
+    0xff00000040000000UL,                                               \
+    0x00ffffffbfff0000UL,                                               \
+    0xffff800040000000UL,                                               \
+    0x00007fffbfff0000UL,                                               \
+    0xffffffc040000000UL,                                               \
+    0x0000003fbfff0000UL,                                               \
+}
+static unsigned long region[NREGIONS] = FP_LISTED_PLACES;
+static const unsigned long listed_region[NREGIONS] = FP_LISTED_PLACES;
 
 /* Place k, to be mapped next: under lodger where the first portion is now
  * (region[k] becomes it), natively region[k] as listed. */
@@ -33,6 +35,16 @@ static inline unsigned long follow_place(int k)
     if (first_portion_place(&va))
         region[k] = va;
     return region[k];
+}
+
+/* Whether listed place k is an address of the guest's paging mode
+ * (lib/guest.h's guest_levels(): Sv39 when capped like lodger on a U74);
+ * the others are left out, natively and under lodger alike (the listed
+ * place decides, not the one follow_place found). */
+static inline int region_fits(int k)
+{
+    int shift = 64 - (12 + 9 * guest_levels());
+    return (long)(listed_region[k] << shift) >> shift == (long)listed_region[k];
 }
 
 #endif
