@@ -502,6 +502,11 @@ def image_tests():
                        r"unrecognized arguments: --frobnicate")
         expect_refusal("bad vcpu count", [RUN, "--kernel", hello, "--vcpus", "0"],
                        r"--vcpus 0: must be")
+        # First-portion places lodger cannot use (vm.c): one whose end wraps
+        # past 2^64, and one on host RAM, which lodger's own space identity-maps.
+        for va in ("0xffffffffffff0000", "0x80200000"):
+            expect_refusal(f"first portion at {va}", [RUN, "--kernel", hello, "--first-portion", va],
+                           r"lodger: error: .*first-portion address " + va + r" is not usable")
 
         # Refused by lodger itself, on its console (images made behind the host tool's back).
         good = os.path.join(tmp, "good.itb")

@@ -6,7 +6,8 @@
  * that, an access inside the first portion where the board has nothing
  * must be the guest's own access fault. Then the same through Sv39 pages.
  * (Guest RAM cannot hold a forced first portion in Bare mode: lodger keeps
- * host RAM for its own identity map; see tests/guests-pending/fp_bare_ram.)
+ * host RAM for its own identity map and refuses such a place: run-tests.py's
+ * image checks.)
  * Under lodger (lib/counters.h): the faults are no conflict, the first UART
  * access is exactly one, with one relocation to an unused region, and
  * nothing after it moves the first portion again. */

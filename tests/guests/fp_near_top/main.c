@@ -3,8 +3,8 @@
  * top of the kernel half in every mode. Sv39, then Sv48 and Sv57, guests map
  * [2^64 - 128 KiB, 2^64 - 64 KiB) (under lodger the first store there is the
  * conflict), miss the last 64 KiB, then map it and use it up to the very
- * last byte. (tests/guests-pending/fp_top forces the first portion onto the
- * last 64 KiB itself, whose end wraps to 0.) Under lodger (lib/counters.h):
+ * last byte. (A first portion forced onto the last 64 KiB itself, whose end
+ * wraps to 0, is refused: run-tests.py's image checks.) Under lodger (lib/counters.h):
  * while the first portion is up there (counter 54), a mode's accesses must
  * be exactly one conflict and one relocation to an unused region, else
  * none; the miss of the last 64 KiB is never one. */
