@@ -78,6 +78,14 @@ int guest_main(void)
 
     /* Around the place first: 2 MiB away, the 2 MiB blocks it overlaps,
      * the pages on either side. */
+    /* The listed places of the guest's paging mode (guest.levels=3 caps it
+     * at Sv39, as lodger on a U74): the others are left out, natively and
+     * under lodger alike. */
+    int fits[NMEGA];
+    for (int k = 0; k < NMEGA; k++) {
+        int shift = 64 - (12 + 9 * guest_levels());
+        fits[k] = (long)(mega_place[k] << shift) >> shift == (long)mega_place[k];
+    }
     struct fp_counts counts;
     fp_counts_read(&counts);
     unsigned long va[5] = { 0x40500000UL, 0x40201000UL, 0x405ff000UL, 0x403f7ff8UL, 0x40408000UL };
@@ -99,7 +107,7 @@ int guest_main(void)
 
     fp_expect("the accesses after the conflict", &counts, FP_NOTHING);
 
-    for (int k = 0; k < NMEGA; k++) {
+    for (int k = 0; k < NMEGA; k++) if (fits[k]) {
         first_portion_place(&mega_place[k]);
         unsigned long base = mega_place[k] & ~(MEGA2 - 1), place = mega_place[k];
         *pt_slot(root, guest_levels(), base, 1) = PTE(MEGA_PA(k), PTE_RWX);
@@ -129,7 +137,7 @@ int guest_main(void)
     }
     bad = 0;
     inc = check(0x403e0000UL, 0x803e0000UL, 0x40000, &np);
-    for (int k = 0; k < NMEGA; k++) {
+    for (int k = 0; k < NMEGA; k++) if (fits[k]) {
         unsigned long n2;
         inc += check(mega_place[k] & ~(MEGA2 - 1), MEGA_PA(k), MEGA2, &n2);
         np += n2;
