@@ -15,6 +15,8 @@
 6. Interactive: U-Boot's prompt and Linux's shell typed at (pexpect).
 7. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
    and a Linux boot, each trap's fast path compared with its C twin.
+8. Fuzzing: each libFuzzer target in BUILD/fuzz for a few seconds
+   (FUZZ_CI_SECONDS, default 5) from its seed corpus in tests/fuzz/corpus.
 
 Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
 """
@@ -470,11 +472,35 @@ def interactive_tests():
         child.close(force=True)
 
 
+FUZZ_CI_SECONDS = int(os.environ.get("FUZZ_CI_SECONDS", "5"))
+
+
+def fuzz_tests():
+    """Each libFuzzer target (tests/fuzz, make fuzz-bins) briefly, from its
+    seed corpus: no crash, no sanitizer report, no broken check. make fuzz
+    runs them longer."""
+    exes = sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz_*")))
+    if not exes:
+        result("fuzz targets", False, f"none in {BUILD}/fuzz (make fuzz-bins)")
+    for exe in exes:
+        name = os.path.basename(exe)[len("fuzz_"):]
+        with tempfile.TemporaryDirectory(prefix="lodger-fuzz-") as tmp:
+            corpus = os.path.join(tmp, "corpus")
+            os.mkdir(corpus)
+            status, out = run([exe, f"-max_total_time={FUZZ_CI_SECONDS}",
+                               f"-artifact_prefix={tmp}/", corpus,
+                               os.path.join(ROOT, "tests", "fuzz", "corpus", name)],
+                              timeout=FUZZ_CI_SECONDS + 60)
+        m = re.search(r"^Done (\d+) runs", out, re.M)
+        result(f"fuzz {name}: {m.group(1) if m else 0} inputs, no crash",
+               status == 0 and m is not None, f"status {status}:\n{out[-3000:]}")
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
-             "interactive": interactive_tests}
+             "interactive": interactive_tests, "fuzz": fuzz_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()
