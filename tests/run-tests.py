@@ -16,7 +16,8 @@
 7. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
    and a Linux boot, each trap's fast path compared with its C twin.
 8. Fuzzing: each libFuzzer target in BUILD/fuzz for a few seconds
-   (FUZZ_CI_SECONDS, default 5) from its seed corpus in tests/fuzz/corpus.
+   (FUZZ_CI_SECONDS, default 5) from its seed corpus in tests/fuzz/corpus;
+   the fuzzing guest (10^5 operations) natively and under lodger, compared.
 
 Ends with one line: "N passed, N failed". Exit status 1 if anything failed.
 """
@@ -475,10 +476,18 @@ def interactive_tests():
 FUZZ_CI_SECONDS = int(os.environ.get("FUZZ_CI_SECONDS", "5"))
 
 
+FUZZ_GUEST_TIMEOUT = 900
+
+
 def fuzz_tests():
     """Each libFuzzer target (tests/fuzz, make fuzz-bins) briefly, from its
     seed corpus: no crash, no sanitizer report, no broken check. make fuzz
-    runs them longer."""
+    runs them longer. Meanwhile the fuzzing guest (seed 1, 10^5 operations)
+    natively and under lodger, compared batch by batch."""
+    guest = os.path.join(BUILD, "fuzz-guest", "fuzz-1-100000.bin")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    pair = [pool.submit(run, [RUN] + mode + ["--kernel", guest], FUZZ_GUEST_TIMEOUT)
+            for mode in (["--native"], [])] if os.path.exists(guest) else None
     exes = sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz_*")))
     if not exes:
         result("fuzz targets", False, f"none in {BUILD}/fuzz (make fuzz-bins)")
@@ -494,6 +503,11 @@ def fuzz_tests():
         m = re.search(r"^Done (\d+) runs", out, re.M)
         result(f"fuzz {name}: {m.group(1) if m else 0} inputs, no crash",
                status == 0 and m is not None, f"status {status}:\n{out[-3000:]}")
+    if pair is None:
+        result("fuzz guest", False, f"no {guest} (make fuzz-bins)")
+    else:
+        compare("fuzz guest (seed 1, 10^5 operations)", pair[0].result(), pair[1].result())
+    pool.shutdown()
 
 
 def main():

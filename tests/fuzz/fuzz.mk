@@ -15,6 +15,8 @@ FUZZ_LIBS := -lfdt
 FUZZ_SECONDS ?= 60
 FUZZ_ALL := $(patsubst fuzz_%,%,$(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
+# The fuzzing guest's build that make test runs (see below).
+FUZZ_GUEST_CI := $(B)/fuzz-guest/fuzz-1-100000.bin
 
 # The src/ files each target is linked with.
 $(B)/fuzz/fuzz_insn: src/core/insn.c
@@ -33,7 +35,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(HOST_HEADERS) tests/fu
 	@echo "  FUZZCC  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_LIBS)
 
 .PHONY: fuzz fuzz-bins
-fuzz-bins: $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%)
+fuzz-bins: $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%) $(FUZZ_GUEST_CI)
 
 # Each target in turn for FUZZ_SECONDS; stops at the first crash (its input
 # is saved and named in the log, $(B)/fuzz/log-NAME).
@@ -48,3 +50,27 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 		fi; \
 		grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units)' $(B)/fuzz/log-$$t; \
 	done; echo "fuzz: no crash in $(FUZZ_TARGETS)"
+
+# The fuzzing guest (tests/guests/fuzz) built for SEED and OPS, run natively
+# and under lodger, outputs compared batch by batch (tools/fuzz-guest):
+#   make fuzz-guest SEED=7 OPS=1000000
+# $(B)/fuzz-guest/fuzz-SEED-OPS.bin; make test runs fuzz-1-100000.bin
+# (tests/run-tests.py fuzz). Not in tests/guests/NAME/main.c form, so that
+# the guests step does not run it with its shorter timeout.
+SEED ?= 1
+OPS ?= 100000
+.PRECIOUS: $(B)/fuzz-guest/fuzz-%.elf
+FUZZ_GUEST_SRCS := tests/guests/fuzz/fuzz.c tests/guests/fuzz/stub.S $(GUEST_LIB)
+
+$(B)/fuzz-guest/fuzz-%.elf: $(FUZZ_GUEST_SRCS) tests/guests/hostile/main.c \
+		tests/guests/hostile/stub.S tests/guests/lib/guest.h tests/guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(GUEST_CFLAGS) -DFUZZ_SEED=$(word 1,$(subst -, ,$*))UL \
+		-DFUZZ_OPS=$(word 2,$(subst -, ,$*))UL -o $@ $(FUZZ_GUEST_SRCS) -lc -lgcc
+
+$(B)/fuzz-guest/fuzz-%.bin: $(B)/fuzz-guest/fuzz-%.elf
+	@$(OBJCOPY) -O binary $< $@
+
+.PHONY: fuzz-guest
+fuzz-guest: $(B)/lodger.bin $(B)/fuzz-guest/fuzz-$(SEED)-$(OPS).bin
+	LODGER_BUILD=$(abspath $(B)) python3 tools/fuzz-guest $(B)/fuzz-guest/fuzz-$(SEED)-$(OPS).bin
