@@ -29,6 +29,7 @@ $(B)/fuzz/fuzz_guest_dt: src/core/guest_dt.c
 $(B)/fuzz/fuzz_uart: src/dev/uart.c
 $(B)/fuzz/fuzz_plic: src/dev/plic.c
 $(B)/fuzz/fuzz_guest_panic: src/core/guest_panic.c
+$(B)/fuzz/fuzz_fast_path: src/first/fast_path.c src/core/guest_walk.c src/arch/riscv/pagetable.c
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(HOST_HEADERS) tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)

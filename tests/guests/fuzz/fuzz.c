@@ -176,7 +176,7 @@ static void mmio_write(unsigned long pa, unsigned width, unsigned long v)
 
 /* UART registers a write may touch: IER, FCR, LCR, MCR, LSR, MSR, SCR.
  * Not THR/DLL (offset 0): it would print, or change the divisor natively.
- * LCR, IER and MCR are put back after the batch (natively the firmware's
+ * LCR, IER and MCR are put back after each slice (natively the firmware's
  * console shares this UART: DLAB or loopback would swallow its output). */
 static const uint8_t uart_writable[] = { 1, 2, 3, 4, 5, 6, 7 };
 
