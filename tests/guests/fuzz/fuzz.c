@@ -39,6 +39,14 @@
 #endif
 #define BATCH_OPS 1000
 
+/* -DFUZZ_VERBOSE_FROM=N: one line per operation from batch N on (the
+ * hostile guest's VLOG lines and this file's), to name the operation that
+ * differs or hangs. */
+#ifdef FUZZ_VERBOSE_FROM
+static int fuzz_verbose;
+#define HOSTILE_VERBOSE fuzz_verbose
+#endif
+
 /* The hostile guest's parts, run for the counts the batches choose. */
 static int system_n, user_n, warl_n, trials_n, jumps_n;
 #define HOSTILE_AS_LIBRARY 1
@@ -351,6 +359,9 @@ int guest_main(void)
     unsigned long ops = 0;
     unsigned batch = 0;
     while (ops < FUZZ_OPS) {
+#ifdef FUZZ_VERBOSE_FROM
+        fuzz_verbose = batch >= FUZZ_VERBOSE_FROM;
+#endif
         default_pre();
         hash = 0xcbf29ce484222325UL;
         unsigned long in_batch = 0;
