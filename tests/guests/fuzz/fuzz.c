@@ -251,19 +251,24 @@ static uint64_t checksum(const void *from, const void *to)
 
 static uint64_t text_sum, canary_sum;
 
-/* The timer: a deadline 1 ms ahead must raise a supervisor timer
- * interrupt within 10 s (of time; the wait is bounded). */
+/* The timer: a deadline 1 ms ahead must make STIP pending within 10 s (of
+ * time; the wait is bounded), and the interrupt be taken once SIE is set.
+ * The wait runs with SIE=0 (wfi wakes on an interrupt pending and enabled
+ * in sie alone): with SIE=1, an interrupt taken between the loop's test
+ * and the wfi (its handler masks sie.STIE) would leave the wfi asleep for
+ * good. */
 static bool timer_fires(void)
 {
     unsigned long start = csr_read(time);
     int before = last_trap.count;
+    csr_clear(sstatus, SSTATUS_SIE);
     csr_write(sie, 0);
     csr_clear(sip, SIP_SSIP);
     sbi_set_timer(start + 10000);
     csr_write(sie, SIP_STIP);
-    csr_set(sstatus, SSTATUS_SIE);
-    while (last_trap.count == before && csr_read(time) - start < 100000000UL)
+    while (!(csr_read(sip) & SIP_STIP) && csr_read(time) - start < 100000000UL)
         __asm__ volatile("wfi");
+    csr_set(sstatus, SSTATUS_SIE);
     csr_clear(sstatus, SSTATUS_SIE);
     csr_write(sie, 0);
     sbi_set_timer(~0UL);
