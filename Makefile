@@ -1,7 +1,8 @@
 # lodger — one non-recursive Makefile.
 #   make            build build/lodger.bin (and the test guests)
 #   make run        boot the demo guest under lodger on QEMU
-#   make test       host unit tests + native-vs-lodger guest tests
+#   make test       host unit tests + native-vs-lodger guest tests + short fuzzing
+#   make fuzz       libFuzzer on the pure modules, FUZZ_SECONDS (60) each
 #   make bench      Linux workloads natively and under lodger: table and plot in build/bench
 #   make gdb        QEMU halted, waiting for gdb; then gdb with lodger's symbols
 #   make listing    disassembly of lodger in build/lodger.lst
@@ -67,6 +68,7 @@ listing: $(B)/lodger.elf
 
 include tests/guests/guests.mk
 include tests/host/host.mk
+include tests/fuzz/fuzz.mk
 
 LINUX_IMAGE := $(CACHE)/riscv64/Image
 LINUX_APPEND := console=ttyS0 earlycon=sbi
@@ -83,7 +85,7 @@ run: deps all $(B)/initrd.gz
 run-hello: deps all
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
-test: deps all test-host-bins $(B)/initrd.gz check-build
+test: deps all test-host-bins fuzz-bins $(B)/initrd.gz check-build
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
 
 # The checking lodger (fast paths against their C twins) that make test runs.

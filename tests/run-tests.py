@@ -19,6 +19,9 @@
    Sv39 with no ASIDs, as on a SiFive U74): the first-portion guests, Linux
    with 1 and 2 vCPUs, and the checking lodger again; natively the guests
    cap themselves at Sv39 too (guest.levels=3, Linux no4lvl).
+9. Fuzzing: each libFuzzer target in BUILD/fuzz for a few seconds
+   (FUZZ_CI_SECONDS, default 5) from its seed corpus in tests/fuzz/corpus;
+   the fuzzing guest (10^5 operations) natively and under lodger, compared.
 
 Each result is one independent decision: one per host test function, one per
 native/lodger pair of a guest (the cases that differ are named in its detail),
@@ -617,11 +620,48 @@ def interactive_tests():
         child.close(force=True)
 
 
+FUZZ_CI_SECONDS = int(os.environ.get("FUZZ_CI_SECONDS", "5"))
+
+
+FUZZ_GUEST_TIMEOUT = 900
+
+
+def fuzz_tests():
+    """Each libFuzzer target (tests/fuzz, make fuzz-bins) briefly, from its
+    seed corpus: no crash, no sanitizer report, no broken check. make fuzz
+    runs them longer. Meanwhile the fuzzing guest (seed 1, 10^5 operations)
+    natively and under lodger, compared batch by batch."""
+    guest = os.path.join(BUILD, "fuzz-guest", "fuzz-1-100000.bin")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    pair = [pool.submit(run, [RUN] + mode + ["--kernel", guest], FUZZ_GUEST_TIMEOUT)
+            for mode in (["--native"], [])] if os.path.exists(guest) else None
+    exes = sorted(glob.glob(os.path.join(BUILD, "fuzz", "fuzz_*")))
+    if not exes:
+        result("fuzz targets", False, f"none in {BUILD}/fuzz (make fuzz-bins)")
+    for exe in exes:
+        name = os.path.basename(exe)[len("fuzz_"):]
+        with tempfile.TemporaryDirectory(prefix="lodger-fuzz-") as tmp:
+            corpus = os.path.join(tmp, "corpus")
+            os.mkdir(corpus)
+            status, out = run([exe, f"-max_total_time={FUZZ_CI_SECONDS}",
+                               f"-artifact_prefix={tmp}/", corpus,
+                               os.path.join(ROOT, "tests", "fuzz", "corpus", name)],
+                              timeout=FUZZ_CI_SECONDS + 60)
+        m = re.search(r"^Done (\d+) runs", out, re.M)
+        result(f"fuzz {name}: {m.group(1) if m else 0} inputs, no crash",
+               status == 0 and m is not None, f"status {status}:\n{out[-3000:]}")
+    if pair is None:
+        result("fuzz guest", False, f"no {guest} (make fuzz-bins)")
+    else:
+        compare("fuzz guest (seed 1, 10^5 operations)", pair[0].result(), pair[1].result())
+    pool.shutdown()
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
-             "interactive": interactive_tests, "u74": u74_tests}
+             "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

@@ -36,12 +36,16 @@
 #endif
 #define VLOG(...) do { if (HOSTILE_VERBOSE) gprintf(__VA_ARGS__); } while (0)
 
+/* How many items each part runs; a guest that includes this file as a
+ * library (tests/guests/fuzz) sets its own. */
+#ifndef SYSTEM_PER_SEED
 #define SYSTEM_PER_SEED 2000
 #define USER_PER_SEED 1000
 #define WARL_PER_CSR 40
 #define PAGING_TRIALS 48
 #define PAGING_ACCESSES 10
 #define RANDOM_JUMPS 24
+#endif
 #define STORM 100000
 
 static const uint64_t seeds[] = {
@@ -1409,6 +1413,7 @@ static void part_storm(void)
     gprintf("case storm_u_ecall: traps=%d last_cause=%ld\n", last_trap.count - before, cause);
 }
 
+#ifndef HOSTILE_AS_LIBRARY
 int guest_main(void)
 {
     gprintf("=== begin: hostile ===\n");
@@ -1453,3 +1458,4 @@ int guest_main(void)
     part_storm();
     return failures;
 }
+#endif
