@@ -643,9 +643,11 @@ def fuzz_tests():
         with tempfile.TemporaryDirectory(prefix="lodger-fuzz-") as tmp:
             corpus = os.path.join(tmp, "corpus")
             os.mkdir(corpus)
+            # Seeds in git, and those that are build outputs (VM images).
+            seeds = [d for d in (os.path.join(ROOT, "tests", "fuzz", "corpus", name),
+                                 os.path.join(BUILD, "fuzz", "seeds", name)) if os.path.isdir(d)]
             status, out = run([exe, f"-max_total_time={FUZZ_CI_SECONDS}",
-                               f"-artifact_prefix={tmp}/", corpus,
-                               os.path.join(ROOT, "tests", "fuzz", "corpus", name)],
+                               f"-artifact_prefix={tmp}/", corpus] + seeds,
                               timeout=FUZZ_CI_SECONDS + 60)
         m = re.search(r"^Done (\d+) runs", out, re.M)
         result(f"fuzz {name}: {m.group(1) if m else 0} inputs, no crash",

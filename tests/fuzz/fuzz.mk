@@ -35,18 +35,32 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(HOST_HEADERS) tests/fu
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_LIBS)
 
+# Seeds that are build outputs, not files in git: the image target's are
+# VM images that tools/lodger-run packs from the hello guest, in
+# $(B)/fuzz/seeds/image (used beside tests/fuzz/corpus/NAME where present).
+FUZZ_IMAGE_SEEDS := $(B)/fuzz/seeds/image/hello.itb $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb
+$(B)/fuzz/seeds/image/hello.itb: $(B)/guests/hello.bin tools/lodger-run
+	@mkdir -p $(dir $@)
+	@echo "  IMAGE  $@"; tools/lodger-run --kernel $< --image-out $@ --image-only
+$(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb: $(B)/guests/hello.bin tools/lodger-run
+	@mkdir -p $(dir $@)
+	@echo "  IMAGE  $@"; tools/lodger-run --kernel $< --initrd $< --vcpus 2 --mem 64 \
+		--append "console=ttyS0" --image-out $@ --image-only
+
 .PHONY: fuzz fuzz-bins
-fuzz-bins: $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%) $(FUZZ_GUEST_CI)
+fuzz-bins: $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%) $(FUZZ_GUEST_CI) $(FUZZ_IMAGE_SEEDS)
 
 # Each target in turn for FUZZ_SECONDS; stops at the first crash (its input
 # is saved and named in the log, $(B)/fuzz/log-NAME).
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%) $(FUZZ_IMAGE_SEEDS)
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/fuzz/corpus/$$t; \
+		seeds=""; for d in tests/fuzz/corpus/$$t $(B)/fuzz/seeds/$$t; do \
+			[ -d $$d ] && seeds="$$seeds $$d"; done; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 		if ! $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 				-artifact_prefix=$(B)/fuzz/crash-$$t- $(B)/fuzz/corpus/$$t \
-				tests/fuzz/corpus/$$t > $(B)/fuzz/log-$$t 2>&1; then \
+				$$seeds > $(B)/fuzz/log-$$t 2>&1; then \
 			tail -n 40 $(B)/fuzz/log-$$t; echo "fuzz: $$t crashed"; exit 1; \
 		fi; \
 		grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units)' $(B)/fuzz/log-$$t; \
