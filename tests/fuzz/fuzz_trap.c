@@ -218,8 +218,21 @@ static void check_sbi(struct vcpu *v, const struct before *b)
         bool ok = mask_targets(b->a[0], b->a[1], &set);
         FUZZ_CHECK((long)a0 == (ok ? SBI_SUCCESS : SBI_ERR_INVALID_PARAM));
         FUZZ_CHECK((eid == SBI_EXT_IPI ? fake.raised : fake.requested) == (ok ? set : 0));
-    } else if (eid != SBI_EXT_0_1_SEND_IPI && eid != SBI_EXT_0_1_REMOTE_FENCE_I &&
-               eid != SBI_EXT_0_1_REMOTE_SFENCE_VMA && eid != SBI_EXT_0_1_REMOTE_SFENCE_VMA_ASID) {
+    } else if (eid >= SBI_EXT_0_1_SEND_IPI && eid <= SBI_EXT_0_1_REMOTE_SFENCE_VMA_ASID) {
+        /* Legacy: the mask is read from the guest's memory (SBI 5.5), base
+         * 0; none (va 0) means every hart. */
+        uint64_t mask = 0;
+        bool ok = true;
+        if (b->a[0]) {
+            FUZZ_CHECK(fake_in_ram(&vm, b->a[0], 8));
+            memcpy(&mask, fake.ram + (b->a[0] - vm.ram_gpa), 8);
+            ok = mask_targets(mask, 0, &set);
+        } else {
+            set = (1UL << vm.vcpu_count) - 1;
+        }
+        FUZZ_CHECK((long)a0 == (ok ? SBI_SUCCESS : SBI_ERR_INVALID_PARAM));
+        FUZZ_CHECK((eid == SBI_EXT_0_1_SEND_IPI ? fake.raised : fake.requested) == (ok ? set : 0));
+    } else {
         FUZZ_CHECK(fake.raised == 0 && fake.requested == 0);
     }
     /* Remote sfences: each page one by one within the range, or all. */
@@ -239,6 +252,16 @@ static void check_sbi(struct vcpu *v, const struct before *b)
         FUZZ_CHECK(t->frame->pc == b->a[1] && t->frame->x[10] == b->a[0]);
     } else {
         FUZZ_CHECK(fake.started_vcpu == -1);
+    }
+    if (!sbi_extension_available(eid))
+        FUZZ_CHECK((long)a0 == SBI_ERR_NOT_SUPPORTED && a1 == 0);
+    if (eid == SBI_EXT_HSM && fid == SBI_HSM_HART_STATUS) {
+        FUZZ_CHECK((long)a0 == (b->a[0] < (unsigned)vm.vcpu_count ? SBI_SUCCESS
+                                                                  : SBI_ERR_INVALID_PARAM));
+        FUZZ_CHECK(a0 || a1 == SBI_HSM_STATE_STARTED || a1 == SBI_HSM_STATE_STOPPED ||
+                   a1 == SBI_HSM_STATE_START_PENDING || a1 == SBI_HSM_STATE_SUSPENDED);
+        /* A hart sees itself started. */
+        FUZZ_CHECK(b->a[0] != (uint64_t)v->id || a1 == SBI_HSM_STATE_STARTED);
     }
     if ((eid == SBI_EXT_TIME && fid == 0 && a0 == SBI_SUCCESS) || eid == SBI_EXT_0_1_SET_TIMER)
         FUZZ_CHECK(v->timer_deadline == b->a[0]);
@@ -274,6 +297,13 @@ static void check_trap(struct vcpu *v, const struct trap *t, const struct before
         FUZZ_CHECK(v->frame->pc == (b->stvec & ~STVEC_MODE_MASK));
         FUZZ_CHECK(v->csr->sepc == b->pc && v->mode == VMODE_S);
         FUZZ_CHECK(!(v->csr->scause & CAUSE_INTERRUPT));
+        if (ecall_s) {
+            /* Only a legacy hart mask's load faults, at its address. */
+            FUZZ_CHECK(b->a[7] >= SBI_EXT_0_1_SEND_IPI &&
+                       b->a[7] <= SBI_EXT_0_1_REMOTE_SFENCE_VMA_ASID && !fake_in_ram(&vm, b->a[0], 8));
+            FUZZ_CHECK(v->csr->scause == CAUSE_LOAD_ACCESS || v->csr->scause == CAUSE_LOAD_PAGE_FAULT);
+            FUZZ_CHECK(v->csr->stval - b->a[0] < 8);
+        }
     } else if (v->count.sret != b->sret) {
         FUZZ_CHECK(v->frame->pc == b->sepc);
     } else {

@@ -95,11 +95,20 @@ void shadow_flush_all(struct vm *m) { (void)m; fake.flush_alls++; }
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa)
 {
-    (void)v; (void)va; (void)access;
+    (void)v; (void)va;
+    /* As shadow.c: a device only for a load or store that reaches one. */
+    if (fake.fill_result == SHADOW_MMIO && access != ACCESS_FETCH &&
+        board_find_region(fake.fill_gpa)) {
+        *gpa = fake.fill_gpa;
+        return SHADOW_MMIO;
+    }
+    if (fake.fill_result == SHADOW_MMIO) {
+        *cause = access == ACCESS_FETCH ? CAUSE_FETCH_ACCESS
+               : access == ACCESS_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
+        return SHADOW_GUEST_FAULT;
+    }
     if (fake.fill_result == SHADOW_GUEST_FAULT)
         *cause = fake.fill_cause;
-    if (fake.fill_result == SHADOW_MMIO)
-        *gpa = fake.fill_gpa;
     return fake.fill_result;
 }
 enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)

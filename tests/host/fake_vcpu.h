@@ -18,7 +18,8 @@ struct fake_state {
     /* Set by the test. */
     uint8_t *ram;                   /* host copy of guest RAM: vm->ram_gpa, vm->ram_size */
     enum shadow_fill_result fill_result;
-    uint64_t fill_cause, fill_gpa;  /* for SHADOW_GUEST_FAULT, SHADOW_MMIO */
+    uint64_t fill_cause, fill_gpa;  /* for SHADOW_GUEST_FAULT, SHADOW_MMIO (which a fetch,
+                                     * or a gpa no region has, turns into an access fault) */
     bool fetch_ok;                  /* vcpu_fetch_insn: fetch_bits, or fetch_cause */
     uint32_t fetch_bits;
     uint64_t fetch_cause;
