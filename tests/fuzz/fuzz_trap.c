@@ -334,34 +334,22 @@ static void check_trap(struct vcpu *v, const struct trap *t, const struct before
 
 static void setup_vm(void)
 {
-    memset(&vm, 0, sizeof(vm));
-    memset(frames, 0, sizeof(frames));
     uint8_t k = fuzz_u8(&in);
-    vm.vcpu_count = 1 + (k & 3);
-    vm.ram_gpa = VM_RAM_BASE;
-    vm.ram_size = (1 + ((k >> 2) & 15)) * PAGE_SIZE;
+    fake_vm_init(&vm, frames, 1 + (k & 3), (1 + ((k >> 2) & 15)) * PAGE_SIZE);
     static const unsigned long modes[] = {
         1UL << SATP_MODE_BARE | 1UL << SATP_MODE_SV39,
         1UL << SATP_MODE_BARE | 1UL << SATP_MODE_SV39 | 1UL << SATP_MODE_SV48,
         1UL << SATP_MODE_BARE | 1UL << SATP_MODE_SV39 | 1UL << SATP_MODE_SV48 | 1UL << SATP_MODE_SV57,
     };
     vm.csr_cfg.satp_modes = modes[(k >> 6) % 3];
-    vm.csr_cfg.asid_bits = 16;
-    vm.csr_cfg.sstatus_writable = SSTATUS_FS;
     for (int i = 0; i < vm.vcpu_count; i++) {
         struct vcpu *v = &vm.vcpus[i];
-        v->vm = &vm;
-        v->id = i;
-        v->frame = &frames[i];
-        v->csr = &frames[i].csr;
-        vcsr_reset(v->csr);
         uint8_t s = fuzz_u8(&in);
         /* vCPU 0 runs (the boot hart); the others as the input says. */
         v->state = i == 0 ? VCPU_RUNNING : (enum vcpu_state)(s % 3);
         v->suspended = v->state == VCPU_RUNNING && (s & 4);
         v->waiting = v->suspended;
         v->mode = s & 8 ? VMODE_U : VMODE_S;
-        v->timer_deadline = VM_NO_DEADLINE;
         /* CSRs as the guest could have written them (WARL applied). */
         static const unsigned csrs[] = { CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SSCRATCH, CSR_SEPC,
                                          CSR_SCAUSE, CSR_STVAL, CSR_SATP, CSR_SCOUNTEREN,

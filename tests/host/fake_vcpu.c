@@ -18,6 +18,29 @@ void fake_reset(uint8_t *ram)
     fake.started_vcpu = -1;
 }
 
+void fake_vm_init(struct vm *vm, struct trap_frame *frames, int vcpus, uint64_t ram_size)
+{
+    memset(vm, 0, sizeof(*vm));
+    memset(frames, 0, sizeof(*frames) * (size_t)vcpus);
+    vm->ram_gpa = VM_RAM_BASE;
+    vm->ram_size = ram_size;
+    vm->vcpu_count = vcpus;
+    vm->csr_cfg.satp_modes = 1UL << SATP_MODE_BARE | 1UL << SATP_MODE_SV39;
+    vm->csr_cfg.asid_bits = 16;
+    vm->csr_cfg.sstatus_writable = SSTATUS_FS;
+    for (int i = 0; i < vcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        v->vm = vm;
+        v->id = i;
+        v->frame = &frames[i];
+        v->csr = &frames[i].csr;
+        vcsr_reset(v->csr);
+        v->mode = VMODE_S;
+        v->state = VCPU_RUNNING;
+        v->timer_deadline = VM_NO_DEADLINE;
+    }
+}
+
 bool fake_in_ram(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
     return gpa >= vm->ram_gpa &&

@@ -44,6 +44,10 @@ struct fake_state {
 };
 extern struct fake_state fake;
 
+/* A VM of `vcpus` vCPUs on frames[0..vcpus), RAM at VM_RAM_BASE of ram_size
+ * bytes, translation modes Bare and Sv39, 16 ASID bits, sstatus.FS writable;
+ * each vCPU running in virtual S, CSRs reset, no timer deadline. */
+void fake_vm_init(struct vm *vm, struct trap_frame *frames, int vcpus, uint64_t ram_size);
 /* Clears the record and sets the defaults: fill FILLED, fetch faults,
  * resolve RETRY, no region, starts succeed, no input. */
 void fake_reset(uint8_t *ram);

@@ -17,7 +17,7 @@
 #include "sbi/sbi.h"
 #include "fake_vcpu.h"
 
-#define RAM_GPA 0x80000000UL
+#define RAM_GPA VM_RAM_BASE
 #define RAM_SIZE 0x100000UL
 #define GUEST_STVEC 0x80001000UL
 #define ECALL_PC 0x80002000UL
@@ -30,23 +30,9 @@ static uint8_t ram[RAM_SIZE];
 static int setup(void **state)
 {
     (void)state;
-    memset(&vm, 0, sizeof(vm));
-    memset(frames, 0, sizeof(frames));
-    vm.ram_gpa = RAM_GPA;
-    vm.ram_size = RAM_SIZE;
-    vm.vcpu_count = 2;
-    vm.csr_cfg.asid_bits = 16;
-    for (int i = 0; i < 2; i++) {
-        struct vcpu *v = &vm.vcpus[i];
-        v->vm = &vm;
-        v->id = i;
-        v->frame = &frames[i];
-        v->csr = &frames[i].csr;
-        vcsr_reset(v->csr);
-        v->csr->stvec = GUEST_STVEC;
-        v->mode = VMODE_S;
-        v->state = VCPU_RUNNING;
-    }
+    fake_vm_init(&vm, frames, 2, RAM_SIZE);
+    for (int i = 0; i < 2; i++)
+        vm.vcpus[i].csr->stvec = GUEST_STVEC;
     fake_reset(ram);
     return 0;
 }
