@@ -236,6 +236,37 @@ static void test_unexpected_exits(void **state)
     assert_int_equal(trap_dispatch(v, &t), TRAP_RETRY);
 }
 
+/* SBI 5.5: legacy send_ipi reads its hart mask from the caller's memory
+ * and raises SSIP on exactly those harts; a mask naming a hart the VM
+ * lacks is INVALID_PARAM with none raised; a mask lodger cannot read
+ * faults as the guest's own load would, at the ecall (the ipi and legacy
+ * extensions on the shared fakes). */
+static void test_legacy_send_ipi_mask(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    struct trap t;
+    uint64_t mask = 2;
+    memcpy(ram + 0x100, &mask, 8);
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SEND_IPI, 0, RAM_GPA + 0x100, 0x77, 0, &t), TRAP_NEXT);
+    assert_int_equal(v->frame->x[10], SBI_SUCCESS);
+    assert_int_equal(v->frame->x[11], 0x77);       /* a1 left alone (SBI 5) */
+    assert_int_equal(fake.raised, 2);
+    assert_true(vm.vcpus[1].csr->sip & SIP_SSIP);
+    fake.raised = 0;
+    mask = 5;
+    memcpy(ram + 0x100, &mask, 8);
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SEND_IPI, 0, RAM_GPA + 0x100, 0, 0, &t), TRAP_NEXT);
+    assert_int_equal((long)v->frame->x[10], SBI_ERR_INVALID_PARAM);
+    assert_int_equal(fake.raised, 0);
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SEND_IPI, 0, RAM_GPA + RAM_SIZE - 4, 0, 0, &t),
+                     TRAP_REDIRECTED);
+    assert_int_equal(v->csr->scause, CAUSE_LOAD_ACCESS);
+    assert_int_equal(v->csr->stval, RAM_GPA + RAM_SIZE);    /* the bytes past RAM */
+    assert_int_equal(v->csr->sepc, ECALL_PC);
+    assert_int_equal(fake.raised, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup(test_legacy_shutdown_exits, setup),
         cmocka_unit_test_setup(test_user_ecall_redirects, setup),
         cmocka_unit_test_setup(test_unexpected_exits, setup),
+        cmocka_unit_test_setup(test_legacy_send_ipi_mask, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
