@@ -30,6 +30,8 @@ $(B)/fuzz/fuzz_uart: src/dev/uart.c
 $(B)/fuzz/fuzz_plic: src/dev/plic.c
 $(B)/fuzz/fuzz_guest_panic: src/core/guest_panic.c
 $(B)/fuzz/fuzz_fast_path: src/first/fast_path.c src/core/guest_walk.c src/arch/riscv/pagetable.c
+# The trap dispatcher and the SBI on the fakes test_trap shares (tests/host/host.mk).
+$(B)/fuzz/fuzz_trap: $(TRAP_SRCS)
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(HOST_HEADERS) tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)

@@ -1,11 +1,11 @@
-/* Host tests for src/core/trap.c with the SBI it dispatches to (sbi.c,
- * hsm.c, srst.c, legacy.c) and the vCPU state they change (vcpu_state.c):
+/* Host tests for src/core/trap.c with the SBI it dispatches to (src/sbi/
+ * but firmware.c) and the vCPU state they change (vcpu_state.c):
  * each trap gives the result the top of the trap path acts on, TRAP_NEXT
  * (pc moves past the instruction), TRAP_REDIRECTED (a handler set pc) or
  * TRAP_EXIT (the VM ends or restarts, the vCPU stops; the reason in
  * v->exit), and no handler ends anything itself. What needs hardware or
- * the rest of lodger (guest memory walks, shadows, the scheduler, other
- * SBI extensions) is faked below. */
+ * the rest of lodger (guest memory walks, shadows, the scheduler, the
+ * console) is faked in fake_vcpu.c, shared with tests/fuzz/fuzz_trap.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +15,9 @@
 
 #include "core/trap.h"
 #include "sbi/sbi.h"
+#include "fake_vcpu.h"
 
-#define RAM_GPA 0x80000000UL
+#define RAM_GPA VM_RAM_BASE
 #define RAM_SIZE 0x100000UL
 #define GUEST_STVEC 0x80001000UL
 #define ECALL_PC 0x80002000UL
@@ -25,106 +26,14 @@ static struct vm vm;
 static struct trap_frame frames[2];
 static uint8_t ram[RAM_SIZE];
 
-/* Fakes of what trap.c and the SBI extensions reach beyond this test. */
-static enum shadow_fill_result fill_result;
-static int acked_irq, started_vcpu;
-
-bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *cause)
-{
-    (void)v; (void)pc; (void)bits;
-    *cause = CAUSE_FETCH_ACCESS;
-    return false;
-}
-bool vcpu_read_counter(unsigned csr, uint64_t *out) { (void)csr; *out = 0; return false; }
-void hart_ack_interrupt(uint64_t irq) { acked_irq = (int)irq; }
-void shadow_flush_page(struct vm *m, uint64_t va, uint64_t asid) { (void)m; (void)va; (void)asid; }
-void shadow_flush_asid(struct vm *m, uint64_t asid) { (void)m; (void)asid; }
-void shadow_flush_all(struct vm *m) { (void)m; }
-enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
-                                    uint64_t *cause, uint64_t *gpa)
-{
-    (void)v; (void)va; (void)access; (void)cause; (void)gpa;
-    return fill_result;
-}
-enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
-{
-    (void)v; (void)t; (void)access;
-    return TRAP_RETRY;
-}
-const struct mmio_region *board_find_region(uint64_t gpa) { (void)gpa; return NULL; }
-void *vm_gpa_to_host(const struct vm *m, uint64_t gpa, uint64_t len)
-{
-    (void)m;
-    if (gpa < RAM_GPA || len > RAM_SIZE || gpa - RAM_GPA > RAM_SIZE - len)
-        return NULL;
-    return ram + (gpa - RAM_GPA);
-}
-bool vm_read(const struct vm *m, uint64_t gpa, void *buf, uint64_t len)
-{
-    void *p = vm_gpa_to_host(m, gpa, len);
-    if (p)
-        memcpy(buf, p, len);
-    return p != NULL;
-}
-long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
-{
-    (void)pc; (void)opaque;
-    started_vcpu = v->id;
-    return SBI_SUCCESS;
-}
-void vcpu_set_timer(struct vcpu *v, uint64_t deadline) { v->timer_deadline = deadline; }
-void board_sbi_console_write(struct vm *m, const char *s, unsigned long len) { (void)m; (void)s; (void)len; }
-int firmware_getchar(void) { return -1; }
-/* The fake vCPUs run with translation off: guest-virtual is guest-physical. */
-bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, bool update_ad,
-                         uint64_t *gpa, uint64_t *cause)
-{
-    (void)v; (void)access; (void)update_ad; (void)cause;
-    *gpa = va;
-    return true;
-}
-/* As OpenSBI starts a hart: FS Dirty, SIE (and everything else) clear. */
-void vcpu_firmware_start_state(struct vcpu *v) { v->csr->sstatus = SSTATUS_UXL_64 | SSTATUS_FS; }
-
-/* The extensions sbi.c lists that this test does not link. */
-static struct sbiret not_here(struct vcpu *v, const struct sbi_call *call)
-{
-    (void)v; (void)call;
-    return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
-}
-const struct sbi_extension sbi_ext_base = { SBI_EXT_BASE, SBI_EXT_BASE, "base", .call = not_here };
-const struct sbi_extension sbi_ext_time = { SBI_EXT_TIME, SBI_EXT_TIME, "time", .call = not_here };
-const struct sbi_extension sbi_ext_ipi = { SBI_EXT_IPI, SBI_EXT_IPI, "ipi", .call = not_here };
-const struct sbi_extension sbi_ext_rfence = { SBI_EXT_RFENCE, SBI_EXT_RFENCE, "rfence",
-                                              .call = not_here };
-const struct sbi_extension sbi_ext_dbcn = { SBI_EXT_DBCN, SBI_EXT_DBCN, "dbcn", .call = not_here };
-const struct sbi_extension sbi_ext_lodger = { SBI_EXT_LODGER, SBI_EXT_LODGER, "lodger",
-                                              .call = not_here };
-
 /* Two vCPUs, both running in virtual S with translation off. */
 static int setup(void **state)
 {
     (void)state;
-    memset(&vm, 0, sizeof(vm));
-    memset(frames, 0, sizeof(frames));
-    vm.ram_gpa = RAM_GPA;
-    vm.ram_size = RAM_SIZE;
-    vm.vcpu_count = 2;
-    vm.csr_cfg.asid_bits = 16;
-    for (int i = 0; i < 2; i++) {
-        struct vcpu *v = &vm.vcpus[i];
-        v->vm = &vm;
-        v->id = i;
-        v->frame = &frames[i];
-        v->csr = &frames[i].csr;
-        vcsr_reset(v->csr);
-        v->csr->stvec = GUEST_STVEC;
-        v->mode = VMODE_S;
-        v->state = VCPU_RUNNING;
-    }
-    fill_result = SHADOW_FILLED;
-    acked_irq = -1;
-    started_vcpu = -1;
+    fake_vm_init(&vm, frames, 2, RAM_SIZE);
+    for (int i = 0; i < 2; i++)
+        vm.vcpus[i].csr->stvec = GUEST_STVEC;
+    fake_reset(ram);
     return 0;
 }
 
@@ -314,17 +223,48 @@ static void test_unexpected_exits(void **state)
     assert_string_equal(v->exit.why, "unexpected trap cause 10 at 0x80002000");
     t = (struct trap){ .cause = CAUSE_INTERRUPT | IRQ_S_EXT };
     assert_int_equal(trap_dispatch(v, &t), TRAP_EXIT);
-    assert_int_equal(acked_irq, -1);
+    assert_int_equal(fake.acked_irq, -1);
     t = (struct trap){ .cause = CAUSE_INTERRUPT | IRQ_S_TIMER };
     assert_int_equal(trap_dispatch(v, &t), TRAP_RETRY);
-    assert_int_equal(acked_irq, IRQ_S_TIMER);
-    fill_result = SHADOW_NO_MEMORY;
+    assert_int_equal(fake.acked_irq, IRQ_S_TIMER);
+    fake.fill_result = SHADOW_NO_MEMORY;
     v->exit.kind = VCPU_EXIT_NONE;
     t = (struct trap){ .cause = CAUSE_LOAD_PAGE_FAULT, .tval = RAM_GPA, .epc = ECALL_PC };
     assert_int_equal(trap_dispatch(v, &t), TRAP_EXIT);
     assert_int_equal(v->exit.kind, VCPU_EXIT_END_VM);
-    fill_result = SHADOW_FILLED;
+    fake.fill_result = SHADOW_FILLED;
     assert_int_equal(trap_dispatch(v, &t), TRAP_RETRY);
+}
+
+/* SBI 5.5: legacy send_ipi reads its hart mask from the caller's memory
+ * and raises SSIP on exactly those harts; a mask naming a hart the VM
+ * lacks is INVALID_PARAM with none raised; a mask lodger cannot read
+ * faults as the guest's own load would, at the ecall (the ipi and legacy
+ * extensions on the shared fakes). */
+static void test_legacy_send_ipi_mask(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    struct trap t;
+    uint64_t mask = 2;
+    memcpy(ram + 0x100, &mask, 8);
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SEND_IPI, 0, RAM_GPA + 0x100, 0x77, 0, &t), TRAP_NEXT);
+    assert_int_equal(v->frame->x[10], SBI_SUCCESS);
+    assert_int_equal(v->frame->x[11], 0x77);       /* a1 left alone (SBI 5) */
+    assert_int_equal(fake.raised, 2);
+    assert_true(vm.vcpus[1].csr->sip & SIP_SSIP);
+    fake.raised = 0;
+    mask = 5;
+    memcpy(ram + 0x100, &mask, 8);
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SEND_IPI, 0, RAM_GPA + 0x100, 0, 0, &t), TRAP_NEXT);
+    assert_int_equal((long)v->frame->x[10], SBI_ERR_INVALID_PARAM);
+    assert_int_equal(fake.raised, 0);
+    assert_int_equal(ecall(v, SBI_EXT_0_1_SEND_IPI, 0, RAM_GPA + RAM_SIZE - 4, 0, 0, &t),
+                     TRAP_REDIRECTED);
+    assert_int_equal(v->csr->scause, CAUSE_LOAD_ACCESS);
+    assert_int_equal(v->csr->stval, RAM_GPA + RAM_SIZE);    /* the bytes past RAM */
+    assert_int_equal(v->csr->sepc, ECALL_PC);
+    assert_int_equal(fake.raised, 0);
 }
 
 int main(void)
@@ -340,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup(test_legacy_shutdown_exits, setup),
         cmocka_unit_test_setup(test_user_ecall_redirects, setup),
         cmocka_unit_test_setup(test_unexpected_exits, setup),
+        cmocka_unit_test_setup(test_legacy_send_ipi_mask, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
