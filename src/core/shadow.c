@@ -127,8 +127,14 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
 }
 
 #ifdef LODGER_CHECK_FAST
-int shadow_frames_check(const struct vm *vm, int *slot)
+int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,
+                        int count, int *slot)
 {
+    for (int i = 0; i < count; i++)
+        if (on[i] && !(on[i]->frames & (1u << v->id))) {
+            *slot = (int)(on[i] - vm->shadows.entries);
+            return v->id;
+        }
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         const struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use)

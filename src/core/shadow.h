@@ -84,11 +84,14 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s);
  * (the caller ends the VM, its lock released). */
 bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *on, int count);
 #ifdef LODGER_CHECK_FAST
-/* Checking builds, with vm->lock held: every shadow maps exactly the frames
- * of the vCPUs that may run on it (those whose last shadow_frames_follow
- * named it), each at its place and to its own page. Returns -1 if so,
- * else the id of a vCPU whose frame is wrong, with *slot its shadow's. */
-int shadow_frames_check(const struct vm *vm, int *slot);
+/* Checking builds, with vm->lock held, after shadow_frames_follow(vm, v,
+ * on, count): each of on[] maps v's frame, and every shadow maps exactly
+ * the frames of the vCPUs that may run on it (those whose last
+ * shadow_frames_follow named it), each at its place and to its own page.
+ * Returns -1 if so, else the id of a vCPU whose frame is wrong, with *slot
+ * its shadow's. */
+int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,
+                        int count, int *slot);
 #endif
 
 #endif

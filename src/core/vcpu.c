@@ -538,7 +538,7 @@ void vcpu_resume(struct vcpu *v)
     struct shadow *const on[4] = { v->shadow, views[0], views[1], views[2] };
     bool framed = shadow_frames_follow(vm, v, on, 4);
 #ifdef LODGER_CHECK_FAST
-    int bad_slot = -1, bad = framed ? shadow_frames_check(vm, &bad_slot) : -1;
+    int bad_slot = -1, bad = framed ? shadow_frames_check(vm, v, on, 4, &bad_slot) : -1;
 #endif
     spin_unlock(&vm->lock);
     if (!framed) {
