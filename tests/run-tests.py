@@ -340,6 +340,9 @@ def linux_tests():
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
 CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile"]
+# Several address spaces, vCPUs and first-portion moves, for the checking
+# lodger's frame check at each resume (shadow_frames_check); few fast-path hits.
+FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched"]
 
 
 def check_counts(name, out):
@@ -347,7 +350,7 @@ def check_counts(name, out):
     found no difference with the C twin (which would have ended the VM)."""
     counts = re.findall(r"fast-path checks against the C twin: served (\d+), declined (\d+)", out)
     served = sum(int(s) for s, _ in counts)
-    failure = re.search(r"lodger: vm\d+ ended: fast-path check.*", out)
+    failure = re.search(r"lodger: vm\d+ ended: (fast-path|frame) check.*", out)
     result(f"{name}: fast paths checked against their C twin (served {served})",
            served > 0 and not failure, failure.group(0) if failure else out[-2000:])
 
@@ -369,6 +372,13 @@ def check_tests():
         for name, native, checked in pool.map(pair, CHECK_GUESTS):
             compare(f"{name} (checking lodger)", native, checked)
             check_counts(f"guest {name}", checked[1])
+        for name, native, checked in pool.map(pair, FRAME_CHECK_GUESTS):
+            compare(f"{name} (checking lodger)", native, checked)
+            failure = re.search(r"lodger: vm\d+ ended: (fast-path|frame) check.*", checked[1])
+            result(f"guest {name}: frame pages only in their vCPU's shadows (frame check)",
+                   checked[0] == 0 and not failure and
+                   "fast-path checks against the C twin" in checked[1],   # the checking lodger ran
+                   failure.group(0) if failure else checked[1][-2000:])
         args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd",
                 os.path.join(BUILD, "initrd.gz"), "--append",
                 "console=ttyS0 earlycon=sbi lodger.test=1"]

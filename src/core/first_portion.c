@@ -98,6 +98,8 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
         s->generation++;    /* every hart flushes this ASID before running it again */
         pt_unmap(&s->pt, old, FIRST_PORTION_SIZE);
         pt_unmap(&s->pt, new_va, FIRST_PORTION_SIZE);
+        /* The code, and the frames of the vCPUs that may run on it only
+         * (s->frames, issue 12): the same ones at the new place. */
         if (!shadow_map_first_portion(vm, s))
             return false;
     }

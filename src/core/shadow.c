@@ -39,6 +39,9 @@ static void shadow_release(struct vm *vm, struct shadow *s)
         vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] =
             vm->vcpus[i].frame->user_satp = 0;
     pt_destroy(&s->pt);
+    s->frames = 0;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        vm->vcpus[i].frame_slots &= ~(1u << (s - vm->shadows.entries));
     vm->shadows.epoch++;
     fence_seq_bump(vm);
     if (s->asid)
@@ -48,6 +51,17 @@ static void shadow_release(struct vm *vm, struct shadow *s)
     s->in_use = false;
 }
 
+static uint64_t frame_va_of(const struct vm *vm, int id)
+{
+    return vm->first_va + (FIRST_CODE_PAGES + (uint64_t)id) * PAGE_SIZE;
+}
+
+static bool map_frame(struct vm *vm, struct shadow *s, int id)
+{
+    return pt_map(&s->pt, frame_va_of(vm, id), (uint64_t)vm->vcpus[id].frame, PAGE_SIZE,
+                  PTE_R | PTE_W | PTE_A | PTE_D, 0);
+}
+
 bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
 {
     uint64_t code_pa = (uint64_t)first_portion_start;
@@ -55,14 +69,92 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
     if (!pt_map(&s->pt, vm->first_va, code_pa, FIRST_CODE_PAGES * PAGE_SIZE,
                 PTE_X | PTE_A, 0))
         return false;
-    for (int i = 0; i < vm->vcpu_count; i++) {
-        uint64_t va = vm->first_va + (FIRST_CODE_PAGES + (uint64_t)i) * PAGE_SIZE;
-        if (!pt_map(&s->pt, va, (uint64_t)vm->vcpus[i].frame, PAGE_SIZE,
-                    PTE_R | PTE_W | PTE_A | PTE_D, 0))
+    for (int i = 0; i < vm->vcpu_count; i++)
+        if ((s->frames & (1u << i)) && !map_frame(vm, s, i))
             return false;
-    }
     return true;
 }
+
+/* Issue 12: a vCPU's trap entry runs on its frame page at frame_va (its
+ * sscratch) in whichever shadow it is on. Shadows are per VM, shared by its
+ * vCPUs; mapping each frame only in the shadows its own vCPU may be on
+ * means no shadow another vCPU runs holds it, so nothing done to a shadow
+ * on behalf of another vCPU can reach it. The set of shadows v may be on
+ * (v->shadow, and the views the fast paths switch to in place: the frame's
+ * sum_satp[] and user_satp, views[] in vcpu_resume) is fixed at each resume
+ * and only shrinks until the next one (shadow_release zeroes the views of
+ * every vCPU); this follows it there, under vm->lock, v off the hardware.
+ *
+ * TLB rule. Gaining: the local sfence.vma orders the new entry before this
+ * hart's implicit walks (privileged spec 4.2.1; v runs on this hart). Losing:
+ * the place of v's frame in any shadow only ever maps v's frame page (the
+ * first portion moving bumps every shadow's generation: each hart flushes
+ * it before running it again), U=0 so the guest cannot use it, and only v's
+ * trap entry uses that address (sscratch), on the hart running v. So no
+ * other hart needs a fence; this one, where v last ran, drops its entries
+ * for the page at once, every ASID (every shadow that lost it). A guest
+ * access to the unmapped page faults as any access to the first portion's
+ * range does (shadow_fill: conflict or the guest's own fault). */
+bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *on, int count)
+{
+    int slots[4];
+    if (count > 4)
+        panic("shadow_frames_follow: %d shadows", count);
+    for (int i = 0; i < count; i++)
+        slots[i] = on[i] ? (int)(on[i] - vm->shadows.entries) : -1;
+    struct shadow_frame_change c = shadow_frame_change_of(slots, count, v->frame_slots);
+    if (!c.gain && !c.lose)
+        return true;
+    uint32_t bit = 1u << v->id;
+    uint64_t va = frame_va_of(vm, v->id);
+    bool mapped = true;
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        if (c.lose & (1u << i)) {
+            pt_unmap(&s->pt, va, PAGE_SIZE);
+            s->frames &= ~bit;
+            v->frame_slots &= ~(1u << i);
+        } else if ((c.gain & (1u << i)) && mapped) {
+            mapped = map_frame(vm, s, v->id);
+            if (mapped) {
+                s->frames |= bit;
+                v->frame_slots |= 1u << i;
+            }
+        }
+    }
+    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+    return mapped;
+}
+
+#ifdef LODGER_CHECK_FAST
+int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,
+                        int count, int *slot)
+{
+    for (int i = 0; i < count; i++)
+        if (on[i] && !(on[i]->frames & (1u << v->id))) {
+            *slot = (int)(on[i] - vm->shadows.entries);
+            return v->id;
+        }
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        const struct shadow *s = &vm->shadows.entries[i];
+        if (!s->in_use)
+            continue;
+        for (int k = 0; k < vm->vcpu_count; k++) {
+            const struct vcpu *w = &vm->vcpus[k];
+            int level = -1;
+            pte_t pte = pt_lookup(&s->pt, frame_va_of(vm, k), &level);
+            bool runs = w->frame_slots & (1u << i), in_mask = s->frames & (1u << k);
+            bool maps = (pte & PTE_V) && level == 0 && pte_to_pa(pte) == (uint64_t)w->frame &&
+                        !(pte & PTE_U);
+            if (runs != in_mask || runs != maps || (!maps && (pte & PTE_V))) {
+                *slot = i;
+                return k;
+            }
+        }
+    }
+    return -1;
+}
+#endif
 
 /* The guest-RAM window (vm.h), for the first portion's walks of the
  * guest's tables: S-mode read-only, at a place the guest cannot reach. */
@@ -130,6 +222,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->guest_satp = key;
     victim->view = view;
     victim->last_used = cache->clock;
+    victim->frames = 0;     /* each vCPU's frame comes with its resume on it */
     bool created = pt_create(&victim->pt, host_mmu.levels, &mem_page_allocator);
     if (!created || !shadow_map_first_portion(vm, victim) || !shadow_map_window(vm, victim)) {
         if (created)

@@ -28,6 +28,8 @@ struct shadow {
     bool stale;                 /* the guest flushed it: cleared before a vCPU uses it again */
     int32_t guest_asid;         /* the guest ASID its entries come from (its key's) */
     uint64_t roots_used[8];     /* root entries holding guest mappings (a clear visits only these) */
+    uint32_t frames;            /* the vCPUs (bit per id) whose frame page it maps: those that
+                                 * may run on it (shadow_frames_follow) */
 };
 
 
@@ -72,7 +74,24 @@ enum shadow_fill_result {
 };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa);
-/* Maps the first portion (code U=0 X, frames U=0 RW) into a shadow. */
+/* Maps the first portion into a shadow: its code (U=0 X) and the frame
+ * pages (U=0 RW) of the vCPUs in s->frames. */
 bool shadow_map_first_portion(struct vm *vm, struct shadow *s);
+/* Issue 12, defence in depth: v's frame page is mapped only in the shadows
+ * v may run on until it next comes back to the second portion, on[0..count)
+ * (NULL entries skipped): mapped where missing, unmapped from the others.
+ * With vm->lock held, v off the hardware. False when out of host memory
+ * (the caller ends the VM, its lock released). */
+bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *on, int count);
+#ifdef LODGER_CHECK_FAST
+/* Checking builds, with vm->lock held, after shadow_frames_follow(vm, v,
+ * on, count): each of on[] maps v's frame, and every shadow maps exactly
+ * the frames of the vCPUs that may run on it (those whose last
+ * shadow_frames_follow named it), each at its place and to its own page.
+ * Returns -1 if so, else the id of a vCPU whose frame is wrong, with *slot
+ * its shadow's. */
+int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,
+                        int count, int *slot);
+#endif
 
 #endif

@@ -59,4 +59,25 @@ static inline bool shadow_flush_on_switch(const uint16_t *asids, int count)
     return false;
 }
 
+/* Issue 12, defence in depth: a vCPU's trap-frame page is mapped only in
+ * the shadows it may run on without going through the second portion (its
+ * current one and the views the fast paths switch to in place, fixed at
+ * each resume). slots: the cache slots of those shadows (-1: none; a slot
+ * may come twice); mapped: the slots whose shadow maps the frame now. The
+ * slots that must gain it, and those that must lose it. */
+struct shadow_frame_change {
+    uint32_t gain, lose;
+};
+
+static inline struct shadow_frame_change shadow_frame_change_of(const int *slots, int count,
+                                                                uint32_t mapped)
+{
+    uint32_t want = 0;
+    for (int i = 0; i < count; i++)
+        if (slots[i] >= 0 && slots[i] < 32)
+            want |= 1u << slots[i];
+    struct shadow_frame_change c = { want & ~mapped, mapped & ~want };
+    return c;
+}
+
 #endif

@@ -534,7 +534,24 @@ void vcpu_resume(struct vcpu *v)
     f->sum_satp[0] = satps[0];
     f->sum_satp[1] = satps[1];
     f->user_satp = satps[2];
+    /* Its frame page in these shadows only (issue 12, shadow_frames_follow). */
+    struct shadow *const on[4] = { v->shadow, views[0], views[1], views[2] };
+    bool framed = shadow_frames_follow(vm, v, on, 4);
+#ifdef LODGER_CHECK_FAST
+    int bad_slot = -1, bad = framed ? shadow_frames_check(vm, v, on, 4, &bad_slot) : -1;
+#endif
     spin_unlock(&vm->lock);
+    if (!framed) {
+        __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
+        vm_end(vm, true, "out of host memory mapping a vCPU's frame");
+    }
+#ifdef LODGER_CHECK_FAST
+    if (bad >= 0) {
+        __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
+        vm_end(vm, true, "frame check: shadow %d maps vCPU %d's frame page wrongly (issue 12)",
+               bad_slot, bad);
+    }
+#endif
     /* Guest page faults from virtual U walk the guest's tables through the
      * window when its shadows have one. */
     f->window_va = vm_window_for(vm, v->csr->satp);
@@ -642,6 +659,10 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 
 void vcpu_stop(struct vcpu *v)
 {
+    /* Off every shadow: its frame page too (shadow_frames_follow). */
+    spin_lock(&v->vm->lock);
+    shadow_frames_follow(v->vm, v, NULL, 0);
+    spin_unlock(&v->vm->lock);
     spin_lock(&start_lock);
     leave_hart(this_hart(), v);
     spin_unlock(&start_lock);

@@ -63,6 +63,7 @@ struct vcpu {
         uint64_t satp, epoch;
         int mxr;
     } views;
+    uint32_t frame_slots;       /* the shadow slots that map its frame (shadow_frames_follow) */
     volatile int suspended;     /* in an SBI HSM hart_suspend until it wakes */
     struct vcpu_exit exit;      /* set with TRAP_EXIT */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */

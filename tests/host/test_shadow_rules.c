@@ -91,6 +91,37 @@ static void test_flush_on_switch(void **state)
     assert_false(shadow_flush_on_switch(view_shared, 1));   /* no other view built */
 }
 
+/* Issue 12: a vCPU's frame follows the shadows it may run on: gained by
+ * the new ones, lost by those it left, untouched where it stays. */
+static void test_frame_change(void **state)
+{
+    (void)state;
+    /* First resume: the current shadow (slot 3) and two views (3 again, 5). */
+    int first[4] = { 3, 3, 5, -1 };
+    struct shadow_frame_change c = shadow_frame_change_of(first, 4, 0);
+    assert_int_equal(c.gain, 1u << 3 | 1u << 5);
+    assert_int_equal(c.lose, 0);
+    /* Same shadows again: nothing to do. */
+    c = shadow_frame_change_of(first, 4, 1u << 3 | 1u << 5);
+    assert_int_equal(c.gain, 0);
+    assert_int_equal(c.lose, 0);
+    /* Another address space (a context switch): slots 7 and 15 gain it,
+     * 3 and 5 lose it. */
+    int next[4] = { 7, -1, 15, 7 };
+    c = shadow_frame_change_of(next, 4, 1u << 3 | 1u << 5);
+    assert_int_equal(c.gain, 1u << 7 | 1u << 15);
+    assert_int_equal(c.lose, 1u << 3 | 1u << 5);
+    /* Overlap: 5 stays, 3 goes, 0 comes. */
+    int overlap[4] = { 5, 0, -1, -1 };
+    c = shadow_frame_change_of(overlap, 4, 1u << 3 | 1u << 5);
+    assert_int_equal(c.gain, 1u << 0);
+    assert_int_equal(c.lose, 1u << 3);
+    /* No shadow any more (a stopped vCPU): every mapping goes. */
+    c = shadow_frame_change_of(NULL, 0, 0xffff);
+    assert_int_equal(c.gain, 0);
+    assert_int_equal(c.lose, 0xffff);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_fence_between_walk_and_install),
         cmocka_unit_test(test_first_portion_overlap),
         cmocka_unit_test(test_flush_on_switch),
+        cmocka_unit_test(test_frame_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
