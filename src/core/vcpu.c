@@ -644,12 +644,7 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
         spin_unlock(&start_lock);
         return SBI_ERR_FAILED;
     }
-    vcpu_reset_to(v, pc, opaque);
-    v->csr->sie = 0;
-    v->csr->sip &= ~(SIP_SSIP | SIP_STIP);
-    v->timer_deadline = VM_NO_DEADLINE;
-    v->waiting = 0;
-    v->state = VCPU_START_PENDING;
+    vcpu_prepare_start(v, pc, opaque);
     hart_enqueue(target, v);
     spin_unlock(&start_lock);
     if (target != this_hart())

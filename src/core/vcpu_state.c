@@ -73,3 +73,13 @@ void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque)
     v->mode = VMODE_S;
     v->shadow = NULL;
 }
+
+void vcpu_prepare_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
+{
+    vcpu_reset_to(v, pc, opaque);
+    v->csr->sie = 0;
+    v->csr->sip &= ~(SIP_SSIP | SIP_STIP);
+    v->timer_deadline = VM_NO_DEADLINE;
+    v->waiting = 0;
+    v->state = VCPU_START_PENDING;
+}

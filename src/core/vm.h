@@ -159,6 +159,9 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline);
  * satp = 0, SIE = 0 (SBI spec 9.1). Returns an SBI error code. */
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 void vcpu_reset_to(struct vcpu *v, uint64_t pc, uint64_t opaque);
+/* HSM hart_start of a stopped vCPU: vcpu_reset_to, no interrupt enabled or
+ * pending, no timer, START_PENDING until it runs. */
+void vcpu_prepare_start(struct vcpu *v, uint64_t pc, uint64_t opaque);
 /* The supervisor state the firmware starts a hart with (sstatus FS,
  * scounteren; firmware.start_fs): at power-on, reboot and HSM start. */
 void vcpu_firmware_start_state(struct vcpu *v);

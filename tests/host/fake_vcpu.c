@@ -161,12 +161,7 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
         return SBI_ERR_ALREADY_AVAILABLE;
     if (fake.start_error)
         return fake.start_error;
-    vcpu_reset_to(v, pc, opaque);
-    v->csr->sie = 0;
-    v->csr->sip &= ~(SIP_SSIP | SIP_STIP);
-    v->timer_deadline = VM_NO_DEADLINE;
-    v->waiting = 0;
-    v->state = VCPU_START_PENDING;
+    vcpu_prepare_start(v, pc, opaque);
     fake.started_vcpu = v->id;
     return SBI_SUCCESS;
 }
