@@ -7,16 +7,7 @@
     .balign 4096
     .globl user_page, u_load, u_store, u_amo, u_lrsc, u_call, mailbox
 user_page:
-u_load:                     /* mailbox[0] = *a0 */
-    ld t0, 0(a0)
-    la t1, mailbox
-    sd t0, 0(t1)
-    ecall
-u_store:                    /* *a0 = mailbox[1] */
-    la t1, mailbox
-    ld t0, 8(t1)
-    sd t0, 0(a0)
-    ecall
+#include "../shared/user_mailbox_ops.inc"
 u_amo:                      /* mailbox[0] = amoadd.d(a0, mailbox[1]) */
     la t1, mailbox
     ld t0, 8(t1)
