@@ -80,6 +80,15 @@ static void start_second(int other, unsigned long run)
     CHECK(second_fp == 0x4008000000000000UL && second_fp_traps == 0);
 }
 
+/* The instruction run after last_trap.count was `before` (and scause
+ * cleared) trapped exactly once, as an illegal instruction. */
+static void illegal_once(const char *name, int before)
+{
+    gprintf("case %s: traps=%d scause=%lu stval=0x%lx\n", name, last_trap.count - before,
+            (unsigned long)last_trap.scause, (unsigned long)last_trap.stval);
+    CHECK(last_trap.count - before == 1 && last_trap.scause == 2);
+}
+
 int guest_main(void)
 {
     /* Before anything else may touch FP or sstatus. */
@@ -106,17 +115,13 @@ int guest_main(void)
     __asm__ volatile(".option push\n.option arch, +v\n"
                      "csrr t0, vlenb\n"
                      ".option pop" ::: "t0");
-    gprintf("case vlenb: traps=%d scause=%lu stval=0x%lx\n", last_trap.count - before,
-            (unsigned long)last_trap.scause, (unsigned long)last_trap.stval);
-    CHECK(last_trap.count - before == 1 && last_trap.scause == 2);
+    illegal_once("vlenb", before);
     before = last_trap.count;
     last_trap.scause = 0;
     __asm__ volatile(".option push\n.option arch, +v\n"
                      "vsetvli t0, zero, e8, m1, ta, ma\n"
                      ".option pop" ::: "t0");
-    gprintf("case vsetvli: traps=%d scause=%lu stval=0x%lx\n", last_trap.count - before,
-            (unsigned long)last_trap.scause, (unsigned long)last_trap.stval);
-    CHECK(last_trap.count - before == 1 && last_trap.scause == 2);
+    illegal_once("vsetvli", before);
     /* Writing VS: without V it may be read-only zero (privileged spec
      * 3.1.6.6, "may optionally"), which lodger does as it offers no V. QEMU
      * 7.2 keeps VS writable without V: the one difference masked here. */
