@@ -103,13 +103,11 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
         if (!shadow_map_first_portion(vm, s))
             return false;
     }
-    /* lodger's own space: the code pages at the new place. This hart's
-     * stvec follows at once: lodger's own traps enter there too. */
-    pt_unmap(&host_mmu.own, old, FIRST_CODE_PAGES * PAGE_SIZE);
-    if (!pt_map(&host_mmu.own, new_va, (uint64_t)first_portion_start,
-                FIRST_CODE_PAGES * PAGE_SIZE, PTE_R | PTE_X | PTE_A, 0))
+    /* lodger's own space: the code pages at the new place (and still at
+     * the old one if another VM is there). This hart's stvec follows at
+     * once: lodger's own traps enter there too. */
+    if (!vm_map_first_code(vm, old))
         panic("out of memory mapping the first portion");
-    sfence_vma_all();
     csr_write(CSR_STVEC, new_va + (uint64_t)(first_trap_entry - first_portion_start));
     vm->fp.relocations[why]++;
     return true;

@@ -137,7 +137,7 @@ void board_poll_input(struct vm *vm)
     spin_lock(&b->lock);
     bool got = false;
     while (uart_rx_space(&b->uart)) {
-        int c = firmware_getchar();
+        int c = vm_getchar(vm);
         if (c < 0)
             break;
         uart_receive(&b->uart, (uint8_t)c);
