@@ -286,6 +286,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
         struct hart *h = vm_boot_hart(vms[i]);
         if (!h)     /* vm_create refused harts that are not online */
             panic("vm%d: no hart to run on", vms[i]->id);
+        if (images.count > 1)
+            console_printf("lodger: vm%d: vCPU 0 starts on hart %lu\n", vms[i]->id, h->hartid);
         hart_enqueue(h, &vms[i]->vcpus[0]);
         if (h != &harts[0])
             hart_kick(h);
