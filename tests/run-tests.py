@@ -778,9 +778,26 @@ def multivm_tests():
         return
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         tags = {"keep": 40, "fail": None, "panic": None, "boot": None, "a": None, "b": None,
-                "c": None}
+                "c": None, "shared": 30}
         tags.update({f"v{i}": None for i in range(8)})
         natives = {t: pool.submit(native_vm_mem, t, r) for t, r in tags.items()}
+        conflict = os.path.join(BUILD, "guests", "fp_conflict.bin")
+        conflict_native = pool.submit(run, [RUN, "--native", "--kernel", conflict, "--mem", "64"], 120)
+
+        # Two VMs at one first-portion place: fp_conflict's first portion
+        # moves away (a conflict) while the other VM still sits there and
+        # traps through lodger's own map of that place.
+        status, out = run([RUN, "--smp", "2", "--vm",
+                           f"kernel={conflict},mem=64,first-portion=0x40000000",
+                           "--vm", vm_mem_args("shared", rounds=30, extra=",first-portion=0x40000000")],
+                          timeout=300)
+        sections, _ = tagged_sections(out)
+        untagged = "\n".join(l for l in out.replace("\r", "").split("\n")
+                             if not re.search(r"\[\w+\] ", l))
+        name = "multivm: 2 VMs at one first-portion place, one moves away"
+        compare(f"{name}: fp_conflict", conflict_native.result(), (status, untagged))
+        compare_vm(f"{name}: the VM that stays, as alone", "shared", natives["shared"].result(),
+                   sections)
 
         # One VM fails, one panics, one reboots; "keep" runs on meanwhile.
         status, out = run([RUN, "--smp", "2", "--vm", vm_mem_args("keep", rounds=40),

@@ -385,10 +385,13 @@ void vm_print_counters(const struct vm *vm)
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];
-        console_printf("lodger:   fast paths %lu:", (unsigned long)fast_total);
-        for (int k = 0; k < FAST_KINDS; k++)
-            console_printf(" %s %lu", fast_names[k], (unsigned long)fast[k]);
-        console_printf("\n");
+        /* One console write a line: other VMs' lines never land inside. */
+        char line[480];
+        int n = snprintf(line, sizeof(line), "lodger:   fast paths %lu:", (unsigned long)fast_total);
+        for (int k = 0; k < FAST_KINDS && n > 0 && n < (int)sizeof(line); k++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %lu", fast_names[k],
+                          (unsigned long)fast[k]);
+        console_printf("%s\n", line);
         if (fast_csr + c->csr_emulated)
             console_printf("lodger:   CSR accesses served by fast paths: %lu%%\n",
                            (unsigned long)(100 * fast_csr / (fast_csr + c->csr_emulated)));
