@@ -850,9 +850,12 @@ def multivm_tests():
         name = "multivm: 8 VMs on -smp 8"
         for i in range(8):
             compare_vm(f"{name}: vm{i} as alone", f"v{i}", natives[f"v{i}"].result(), sections)
+        # Pinned VMs are placed first (the boot hart, which OpenSBI picks, is
+        # lodger's first hart): vm6 may have 6 or 7, but 7 is vm7's.
         starts = dict(re.findall(r"lodger: vm(\d): vCPU 0 starts on hart (\d+)", out))
         result(f"{name}: one hart each, the pinned ones on theirs; exit 0",
-               status == 0 and starts == {str(i): str(i) for i in range(8)} and
+               status == 0 and len(starts) == 8 and len(set(starts.values())) == 8 and
+               (starts["5"], starts["6"], starts["7"]) == ("5", "6", "7") and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
     sigterm_test()
 

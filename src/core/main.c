@@ -281,14 +281,23 @@ void lodger_main(unsigned long hartid, const void *fdt)
     if (images.count > 1)
         console_printf("lodger: %u VMs; console input goes to vm%u\n", images.count,
                        images.console_vm);
-    /* Each VM's vCPU 0 on the hart it may use that holds the fewest. */
-    for (unsigned i = 0; i < images.count; i++) {
-        struct hart *h = vm_boot_hart(vms[i]);
+    /* Each VM's vCPU 0 on the hart it may use that holds the fewest; VMs
+     * allowed fewer harts first, so that a VM free to go anywhere does not
+     * take the one hart a pinned VM has. */
+    struct vm *order[LODGER_MAX_VMS];
+    unsigned placed = 0;
+    for (int harts_allowed = 1; harts_allowed <= HOST_MAX_HARTS; harts_allowed++)
+        for (unsigned i = 0; i < images.count; i++)
+            if (__builtin_popcount(vms[i]->hart_mask) == harts_allowed)
+                order[placed++] = vms[i];
+    for (unsigned i = 0; i < placed; i++) {
+        struct vm *vm = order[i];
+        struct hart *h = vm_boot_hart(vm);
         if (!h)     /* vm_create refused harts that are not online */
-            panic("vm%d: no hart to run on", vms[i]->id);
+            panic("vm%d: no hart to run on", vm->id);
         if (images.count > 1)
-            console_printf("lodger: vm%d: vCPU 0 starts on hart %lu\n", vms[i]->id, h->hartid);
-        hart_enqueue(h, &vms[i]->vcpus[0]);
+            console_printf("lodger: vm%d: vCPU 0 starts on hart %lu\n", vm->id, h->hartid);
+        hart_enqueue(h, &vm->vcpus[0]);
         if (h != &harts[0])
             hart_kick(h);
     }
