@@ -107,7 +107,7 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
      * the old one if another VM is there). This hart's stvec follows at
      * once: lodger's own traps enter there too. */
     if (!vm_map_first_code(vm, old))
-        panic("out of memory mapping the first portion");
+        return false;   /* out of host memory: this VM ends, not lodger */
     csr_write(CSR_STVEC, new_va + (uint64_t)(first_trap_entry - first_portion_start));
     vm->fp.relocations[why]++;
     return true;
