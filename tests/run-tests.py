@@ -857,7 +857,46 @@ def multivm_tests():
                status == 0 and len(starts) == 8 and len(set(starts.values())) == 8 and
                (starts["5"], starts["6"], starts["7"]) == ("5", "6", "7") and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    console_input_test()
     sigterm_test()
+
+
+def console_input_test():
+    """Console input reaches the VM that claims it, and no other: both VMs
+    read the console (SBI getchar); only vm1 may see the first line typed,
+    though it is typed while vm0 alone reads (vm1 still checks its memory:
+    the line waits for it). When vm1 ends, the input passes to vm0, which
+    gets the second line."""
+    proc = subprocess.Popen([RUN, "--smp", "2",
+                             "--vm", vm_mem_args("quiet", "read") + " vm.wait=120",
+                             "--vm", vm_mem_args("typed", "read", rounds=40, extra=",console") +
+                             " vm.wait=120"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.PIPE, cwd=ROOT, start_new_session=True)
+    os.set_blocking(proc.stdout.fileno(), False)
+    out, start, sent = b"", time.time(), 0
+    while proc.poll() is None and time.time() - start < 240:
+        out += proc.stdout.read() or b""
+        if not sent and b"[quiet] waiting for input" in out:
+            proc.stdin.write(b"hello vm1\n")
+            proc.stdin.flush()
+            sent = 1
+        if sent == 1 and b"lodger: console input now goes to vm0" in out:
+            proc.stdin.write(b"then vm0\n")
+            proc.stdin.flush()
+            sent = 2
+        time.sleep(0.05)
+    out += proc.stdout.read() or b""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    text = out.decode(errors="replace")
+    result("multivm: console input goes to the VM that claims it, and only there; then to "
+           "the next VM", sent == 2 and "[typed] case input: hello vm1" in text and
+           "[quiet] case input: then vm0" in text and proc.returncode == 0,
+           f"status {proc.returncode}\n{text[-2500:]}")
 
 
 def session_processes(sid):

@@ -10,7 +10,10 @@
  *                 shut down with "system failure"; panic: print a Linux-like
  *                 panic report and wait (lodger ends the VM); reboot: under
  *                 lodger, reboot once (SBI SRST warm reboot) and pass after
- *                 the second boot; natively, pass; loop: spin forever
+ *                 the second boot; natively, pass; loop: spin forever;
+ *                 read: print "waiting for input", read a line from the
+ *                 console (SBI legacy getchar) for up to vm.wait=S seconds
+ *                 (default 5), print it ("none" if nothing came), and pass
  *   vm.rounds=N   rounds of checks (default 6): a VM that should outlive
  *                 the others asks for more
  * A region of its RAM, 0x80400000 + 2 MiB (it needs 8 MiB or more), must
@@ -105,6 +108,22 @@ int guest_main(void)
     CHECK(bad == 0);
     say("case checksum: %016lx\n", (unsigned long)sum);
 
+    if (!strcmp(end, "read")) {
+        char wait_arg[8], got[32];
+        arg(args, "vm.wait=", wait_arg, sizeof(wait_arg), "5");
+        unsigned long until = csr_read(time) + 10000000UL * (unsigned long)atoi(wait_arg);
+        size_t n = 0;
+        say("waiting for input\n");
+        while (n + 1 < sizeof(got) && csr_read(time) < until) {
+            long c = sbi_call(0x02, 0, 0, 0, 0, 0).error;  /* legacy getchar: a0 */
+            if (c == '\n' || c == '\r')
+                break;
+            if (c >= 0)
+                got[n++] = (char)c;
+        }
+        got[n] = 0;
+        say("case input: %s\n", n ? got : "none");
+    }
     if (!strcmp(end, "loop"))
         for (;;)
             ;
