@@ -22,11 +22,6 @@ void u_cbo_zero(long);
 #define SENVCFG_CBZE  (1UL << 7)
 #define SENVCFG_PMM   (3UL << 32)
 
-static bool offered(const char *ext)
-{
-    return dt_isa_has(ext);
-}
-
 static unsigned char block[512] __attribute__((aligned(256)));
 
 /* Runs the probe (an inline asm statement) and counts its traps: sets
@@ -72,7 +67,7 @@ static bool filled(void)
 
 static void vector(void)
 {
-    bool has = offered("v");
+    bool has = dt_isa_has("v");
     int t1, t2;
     unsigned long c1, c2;
     unsigned long vs_at_entry = at_entry[0] & SSTATUS_VS;
@@ -93,7 +88,7 @@ static void vector(void)
  * it ran (cbo.zero: zeroed its block). */
 static void cbo(const char *name, const char *ext, int traps, unsigned long cause, bool zeroes)
 {
-    bool has = offered(ext), kept = filled();
+    bool has = dt_isa_has(ext), kept = filled();
     bool ran_ok = traps == 0 && (zeroes ? !kept : kept);
     bool ok = has ? (illegal(traps, cause) && kept) || ran_ok : illegal(traps, cause) && kept;
     verdict(name, ok, traps, cause);
@@ -122,7 +117,7 @@ static void sstc(void)
     int t;
     unsigned long c;
     PROBE(t, c, "csrr t0, 0x14d");              /* stimecmp */
-    bool ok = offered("sstc") ? t == 0 || illegal(t, c) : illegal(t, c);
+    bool ok = dt_isa_has("sstc") ? t == 0 || illegal(t, c) : illegal(t, c);
     verdict("stimecmp_read", ok, t, c);
 }
 
@@ -135,11 +130,11 @@ static void senvcfg(void)
     gprintf("case senvcfg_at_start: 0x%lx\n", start);
     csr_write(0x10a, ~0UL);
     unsigned long v = csr_read(0x10a);
-    unsigned long must_be_0 = (offered("zicboz") ? 0 : SENVCFG_CBZE) |
-                              (offered("zicbom") ? 0 : SENVCFG_CBCFE | SENVCFG_CBIE) |
-                              (offered("zicfilp") ? 0 : SENVCFG_LPE) |
-                              (offered("zicfiss") ? 0 : SENVCFG_SSE) |
-                              (offered("ssnpm") ? 0 : SENVCFG_PMM);
+    unsigned long must_be_0 = (dt_isa_has("zicboz") ? 0 : SENVCFG_CBZE) |
+                              (dt_isa_has("zicbom") ? 0 : SENVCFG_CBCFE | SENVCFG_CBIE) |
+                              (dt_isa_has("zicfilp") ? 0 : SENVCFG_LPE) |
+                              (dt_isa_has("zicfiss") ? 0 : SENVCFG_SSE) |
+                              (dt_isa_has("ssnpm") ? 0 : SENVCFG_PMM);
     /* QEMU 7.2 keeps senvcfg's CBIE, CBCFE and CBZE writable whether or not
      * its CPU offers Zicbom/Zicboz (its riscv,isa names neither), a departure
      * from the privileged spec's read-only zero (senvcfg); its DT is the one without
@@ -153,7 +148,7 @@ static void senvcfg(void)
     fill();
     long cause = run_user(u_cbo_zero, (long)(block + 128));
     bool kept = filled();
-    bool ok = offered("zicboz") && (v & SENVCFG_CBZE) ? (cause == 2 && kept) || (cause == 8 && !kept)
+    bool ok = dt_isa_has("zicboz") && (v & SENVCFG_CBZE) ? (cause == 2 && kept) || (cause == 8 && !kept)
                                                          : cause == 2 && kept;
     verdict("u_cbo_zero_all_senvcfg", ok, 1, (unsigned long)cause);
     csr_write(0x10a, start);
