@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "core/trap.h"
+#include "core/vm.h"
+#include "core/hart.h"
 #include "core/insn.h"
 #include "sbi/sbi.h"
 

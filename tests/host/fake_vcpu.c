@@ -2,6 +2,7 @@
 #include <string.h>
 #include "fake_vcpu.h"
 #include "sbi/sbi.h"
+#include "core/hart.h"
 
 struct fake_state fake;
 /* Read by sbi/base.c: the host firmware's identity (sbi/firmware.c). */
