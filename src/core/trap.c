@@ -242,7 +242,7 @@ static const exception_handler exception_handlers[CAUSE_COUNT] = {
 /* Another hart wants this one's attention (requests are served and
  * pending virtual interrupts delivered on resume), or the host timer fired
  * (deadlines and the input poll are checked on resume): acknowledged on
- * this hart (core/vcpu.c). */
+ * this hart (core/hart.c). */
 static enum trap_result on_interrupt(struct vcpu *v, uint64_t irq)
 {
     if (irq < 16)

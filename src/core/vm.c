@@ -210,7 +210,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         return NULL;
     }
     /* Harts run their vCPUs in turn when there are more vCPUs than harts
-     * (core/vcpu.c); each vCPU has a frame page in the first portion. */
+     * (core/hart.c); each vCPU has a frame page in the first portion. */
     if (img->vcpus > VM_MAX_VCPUS) {
         snprintf(err, errlen, "%u vCPUs asked; at most %d", img->vcpus, VM_MAX_VCPUS);
         return NULL;

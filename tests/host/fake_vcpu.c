@@ -152,7 +152,7 @@ const struct mmio_region *board_find_region(uint64_t gpa)
     return r && gpa >= r->base && gpa - r->base < r->size ? r : NULL;
 }
 
-/* As core/vcpu.c: only a stopped vCPU starts, reset as SBI 9.1 says. */
+/* As core/hart.c: only a stopped vCPU starts, reset as SBI 9.1 says. */
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 {
     fake.starts++;
