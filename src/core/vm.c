@@ -7,7 +7,7 @@
 #include "core/hart.h"
 #include "core/console.h"
 #include "core/guest_dt.h"
-#include "core/entropy.h"
+#include "core/random.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
