@@ -250,6 +250,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
+    vm->board.external_line = vm_external_line;
     board_init(vm);
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest

@@ -62,6 +62,11 @@ void __attribute__((noreturn)) vm_reboot(struct vcpu *self);
 void __attribute__((noreturn)) vm_end_panic(struct vm *vm);
 void vm_print_counters(const struct vm *vm);
 
+/* The board's interrupt line into vCPU `context` (struct board
+ * external_line): its virtual SEIP follows level, and a newly pending one
+ * is noticed at once, whichever hart holds the vCPU (core/vcpu.c). */
+void vm_external_line(struct vm *vm, unsigned context, bool level);
+
 /* The window's address for a guest satp (0: not mapped in its shadows). */
 uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp);
 
