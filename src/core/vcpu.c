@@ -8,7 +8,6 @@
 #include "core/mem.h"
 #include "core/insn.h"
 #include "core/spinlock.h"
-#include "sbi/firmware.h"
 #include "arch/riscv/csr.h"
 #include "arch/riscv/counters.h"
 #include "core/shadow_rules.h"
@@ -302,10 +301,4 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
         *bits |= (uint32_t)half[1] << 16;
     }
     return true;
-}
-
-void vcpu_firmware_start_state(struct vcpu *v)
-{
-    v->csr->sstatus = SSTATUS_UXL_64 | firmware.start_fs;
-    v->csr->scounteren = firmware.start_scounteren;
 }

@@ -17,6 +17,10 @@ void fake_reset(uint8_t *ram)
     fake.resolve_result = TRAP_RETRY;
     fake.acked_irq = -1;
     fake.started_vcpu = -1;
+    /* As OpenSBI starts a hart (vcpu_firmware_start_state): FS Dirty,
+     * every counter readable. */
+    firmware.start_fs = SSTATUS_FS;
+    firmware.start_scounteren = 7;
 }
 
 void fake_vm_init(struct vm *vm, struct trap_frame *frames, int vcpus, uint64_t ram_size)
@@ -182,8 +186,6 @@ void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
     (void)request;
     fake.requested |= target_bit(self->vm, target);
 }
-/* As OpenSBI starts a hart: FS Dirty, SIE (and everything else) clear. */
-void vcpu_firmware_start_state(struct vcpu *v) { v->csr->sstatus = SSTATUS_UXL_64 | SSTATUS_FS; }
 /* The fake vCPUs' translation: guest-virtual is guest-physical, but what
  * no RAM or device could be at (2^56 and above) takes a page fault. */
 bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, bool update_ad,
