@@ -35,6 +35,8 @@ TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/insn.c src/core/vcsr
 	src/sbi/srst.c src/sbi/legacy.c src/sbi/lodger.c src/arch/riscv/pagetable.c \
 	tests/host/fake_vcpu.c
 $(B)/host/test_trap: $(TRAP_SRCS)
+# The SBI extensions' argument checks (hart masks, ids, addresses), on the same fakes.
+$(B)/host/test_sbi: $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
