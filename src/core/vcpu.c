@@ -68,21 +68,6 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
     return guest_walk(&mem, &req, res);
 }
 
-void vm_external_line(struct vm *vm, unsigned context, bool level)
-{
-    if (context >= (unsigned)vm->vcpu_count)
-        return;     /* a PLIC context no vCPU has: no line */
-    struct vcpu *v = &vm->vcpus[context];
-    uint64_t *sip = &v->csr->sip;
-    if (!level) {
-        __atomic_and_fetch(sip, ~SIP_SEIP, __ATOMIC_SEQ_CST);
-        return;
-    }
-    uint64_t was = __atomic_fetch_or(sip, SIP_SEIP, __ATOMIC_SEQ_CST);
-    if (!(was & SIP_SEIP))
-        vcpu_notify(v);     /* it may be on another hart */
-}
-
 /* The interrupt the guest takes now, or 0. Privileged spec 4.1.3: enabled
  * when in U-mode, or in S-mode with SIE; priority SEI > SSI > STI. */
 static uint64_t pending_interrupt(const struct vcpu *v)

@@ -181,6 +181,11 @@ void vcpu_raise(struct vcpu *v, uint64_t sip_bit)
     fake.raised |= target_bit(v->vm, v);
     v->csr->sip |= sip_bit;
 }
+void vcpu_notify(struct vcpu *v)
+{
+    fake.notifies++;
+    fake.notified |= target_bit(v->vm, v);
+}
 void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
 {
     (void)request;
