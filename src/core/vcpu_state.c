@@ -106,19 +106,3 @@ void vcpu_prepare_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
     v->waiting = 0;
     v->state = VCPU_START_PENDING;
 }
-
-/* Its SEIP is the board's interrupt line (core/vm.h). */
-void vm_external_line(struct vm *vm, unsigned context, bool level)
-{
-    if (context >= (unsigned)vm->vcpu_count)
-        return;     /* a PLIC context no vCPU has: no line */
-    struct vcpu *v = &vm->vcpus[context];
-    uint64_t *sip = &v->csr->sip;
-    if (!level) {
-        __atomic_and_fetch(sip, ~SIP_SEIP, __ATOMIC_SEQ_CST);
-        return;
-    }
-    uint64_t was = __atomic_fetch_or(sip, SIP_SEIP, __ATOMIC_SEQ_CST);
-    if (!(was & SIP_SEIP))
-        vcpu_notify(v);     /* it may be on another hart */
-}

@@ -64,7 +64,7 @@ void vm_print_counters(const struct vm *vm);
 
 /* The board's interrupt line into vCPU `context` (struct board
  * external_line): its virtual SEIP follows level, and a newly pending one
- * is noticed at once, whichever hart holds the vCPU (core/vcpu_state.c). */
+ * is noticed at once, whichever hart holds the vCPU (core/vcpu_irq.c). */
 void vm_external_line(struct vm *vm, unsigned context, bool level);
 
 /* The window's address for a guest satp (0: not mapped in its shadows). */
