@@ -32,6 +32,12 @@
    running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
    first-portion place; console input to one VM. Killing tools/lodger-run
    (SIGTERM) leaves no QEMU behind.
+12. Fairness across VMs (fairness): the spinner guest counts loop turns for
+   a window of its timer as two VMs on one hart (-smp 1, and both pinned to
+   hart 1 of -smp 2): each gets 50 +- 10% of their combined count; one
+   spinner beside a VM waiting in wfi counts as much as alone (within 10%,
+   under -icount: instruction-proportional time, so the host's load does
+   not enter the comparison).
 
 Each result is one independent decision: one per host test function, one per
 native/lodger pair of a guest (the cases that differ are named in its detail),
@@ -1003,12 +1009,80 @@ def sigterm_test():
                looping and not left, f"looping {looping}, left: {left}\n{out.decode(errors='replace')[-1500:]}")
 
 
+SPINNER = os.path.join(BUILD, "guests", "spinner.bin")
+FAIR_MS = 3000          # each VM's window in the fairness runs
+FAIR_ICOUNT = ["--", "-icount", "shift=2,sleep=off"]   # 4 ns an instruction
+
+
+def spinner_vm(tag, ms, mode="spin", extra=""):
+    return ["--vm", f"kernel={SPINNER},mem=8{extra},append=spin.tag={tag} spin.ms={ms} spin.mode={mode}"]
+
+
+def spinner_counts(out, starts=None):
+    """tag -> the count its "result:" line reports (found anywhere in a
+    line: the console may prefix it); starts gets tag -> its window's start."""
+    counts = {}
+    for m in re.finditer(r"\[(\w+)\] result: \w+ (\d+) iterations in \d+ ms from (\d+)", out):
+        counts[m.group(1)] = int(m.group(2))
+        if starts is not None:
+            starts[m.group(1)] = int(m.group(3))
+    return counts
+
+
+def fairness_tests():
+    """Two CPU-bound VMs on one hart each get 50 +- 10% of it; a VM in wfi
+    beside a spinning one costs it nothing measurable."""
+    if not os.path.exists(SPINNER):
+        result("fairness", False, f"no {SPINNER}")
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        shared = {
+            "two spinning VMs on -smp 1": pool.submit(run, [RUN, "--smp", "1"] + spinner_vm("a", FAIR_MS) +
+                                                      spinner_vm("b", FAIR_MS), 300),
+            "two spinning VMs pinned to hart 1 of -smp 2": pool.submit(
+                run, [RUN, "--smp", "2"] + spinner_vm("a", FAIR_MS, extra=",harts=1") +
+                spinner_vm("b", FAIR_MS, extra=",harts=1"), 300)}
+        for name, job in shared.items():
+            status, out = job.result()
+            starts = {}
+            counts = spinner_counts(out, starts)
+            total = sum(counts.values())
+            # The windows must overlap (within 10% of one; 10 MHz timer):
+            # VMs run one after the other would count as much each.
+            skew = max(starts.values()) - min(starts.values()) if starts else None
+            shares = {t: c / total for t, c in counts.items()} if total else {}
+            pinned = "pinned" not in name or \
+                re.findall(r"lodger: vm(\d): vCPU 0 starts on hart (\d+)", out) == [("0", "1"), ("1", "1")]
+            result(f"fairness: {name}: each gets 50 +- 10% of the combined count",
+                   status == 0 and set(counts) == {"a", "b"} and pinned and
+                   skew <= FAIR_MS * 10000 // 10 and all(0.4 <= s <= 0.6 for s in shares.values()),
+                   f"status {status}, counts {counts}, shares {shares}, windows' start skew "
+                   f"{skew} ticks, on the pinned hart {pinned}\n"
+                   f"{out[-2000:]}")
+        # The same spinner alone and beside a VM that waits in wfi for
+        # longer than the spinner's window: under icount, time is
+        # instructions, so the two counts are comparable across runs.
+        alone = pool.submit(run, [RUN, "--smp", "1"] + spinner_vm("s", 1000) + FAIR_ICOUNT, 300)
+        beside = pool.submit(run, [RUN, "--smp", "1"] + spinner_vm("s", 1000) +
+                             spinner_vm("w", 1300, "wfi") + FAIR_ICOUNT, 300)
+        (a_status, a_out), (b_status, b_out) = alone.result(), beside.result()
+        a, b = spinner_counts(a_out), spinner_counts(b_out)
+        ratio = b.get("s", 0) / a["s"] if a.get("s") else 0
+        result("fairness: a VM in wfi beside a spinning one costs it nothing (its count within "
+               "10% of its count alone)",
+               a_status == 0 and b_status == 0 and set(b) == {"s", "w"} and 0.9 <= ratio <= 1.1 and
+               "[w] case timer_pending_after_wfi: yes" in b_out,
+               f"alone {a} (status {a_status}), beside the waiting VM {b} (status {b_status}), "
+               f"ratio {ratio:.3f}\n{b_out[-2000:]}")
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
              "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests,
-             "qemu10": qemu10_tests, "multivm": multivm_tests}
+             "qemu10": qemu10_tests, "multivm": multivm_tests,
+             "fairness": fairness_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()
