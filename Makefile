@@ -1,6 +1,8 @@
 # lodger — one non-recursive Makefile.
 #   make            build build/lodger.bin (and the test guests)
 #   make run        boot the demo guest under lodger on QEMU
+#   make run-multi  two Linux VMs and a bare-metal one under one lodger
+#   make soak-multi run-multi-like boots with random reboots, SOAK_SECONDS (600)
 #   make test       host unit tests + native-vs-lodger guest tests + short fuzzing
 #   make fuzz       libFuzzer on the pure modules, FUZZ_SECONDS (60) each
 #   make bench      Linux workloads natively and under lodger: table and plot in build/bench
@@ -33,7 +35,7 @@ LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/first/fast_path.c
 	src/core/*.c src/sbi/*.c src/dev/*.c)
 LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
 
-.PHONY: stress all deps run run-hello test test-host test-guests bench gdb listing clean
+.PHONY: stress all deps run run-multi soak-multi run-hello test test-host test-guests bench gdb listing clean
 all: $(B)/lodger.bin guests
 
 deps:
@@ -80,6 +82,29 @@ $(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh
 run: deps all $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --kernel $(LINUX_IMAGE) \
 		--initrd $(B)/initrd.gz --append "$(LINUX_APPEND)"
+
+# Several VMs on one console (README: Several VMs): two Linux VMs to a shell
+# each, as make run boots one, and a small bare-metal VM (vm_mem: it checks
+# its memory, then waits up to 10 minutes for a line of input, prints it and
+# powers off). Ctrl-] then 0, 1, 2 gives that VM the console input.
+RUN_MULTI_LINUX := kernel=$(LINUX_IMAGE),initrd=$(B)/initrd.gz,mem=256
+run-multi: deps all $(B)/initrd.gz
+	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --smp 2 \
+		--vm "$(RUN_MULTI_LINUX),console,append=$(LINUX_APPEND)" \
+		--vm "$(RUN_MULTI_LINUX),append=$(LINUX_APPEND)" \
+		--vm "kernel=$(B)/guests/vm_mem.bin,mem=16,append=vm.tag=bare vm.end=read vm.wait=600"
+
+# A soak loop (not part of make test): tools/soak-multi boots what run-multi
+# boots, the Linux VMs running tests/soak/soak.sh (which reboots its VM at
+# random points), for SOAK_SECONDS, checking each run's end and each VM's output.
+SOAK_SECONDS ?= 600
+$(B)/soak/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/soak/soak.sh
+	@mkdir -p $(dir $@)
+	cp tests/soak/soak.sh $(B)/soak/test.sh
+	scripts/mkinitramfs $@ $(B)/soak/test.sh
+
+soak-multi: deps all $(B)/soak/initrd.gz
+	LODGER_BUILD=$(abspath $(B)) SOAK_SECONDS=$(SOAK_SECONDS) tools/soak-multi
 
 # The bare-metal demo guest.
 run-hello: deps all
