@@ -8,10 +8,11 @@ void dev_table_clear(struct dev_table *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* [a, a + as) and [b, b + bs) share a byte (neither wraps). */
+/* [a, a + as) and [b, b + bs) share a byte; by last bytes, since a range
+ * may end at 2^64 exactly. */
 static bool overlaps(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 {
-    return a < b + bs && b < a + as;
+    return a <= b + (bs - 1) && b <= a + (as - 1);
 }
 
 enum dev_add_error dev_table_add(struct dev_table *t, const struct device_model *m, uint64_t base,
