@@ -22,7 +22,7 @@ bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type acc
         return false;
     /* The guest's translation allows it: a conflict if something is there
      * for the guest (its RAM or a device); otherwise its own access fault. */
-    if (vm_gpa_to_host(v->vm, gpa, 1) || (access != ACCESS_FETCH && board_find_region(gpa)))
+    if (vm_gpa_to_host(v->vm, gpa, 1) || (access != ACCESS_FETCH && board_find_region(v->vm, gpa)))
         return true;
     *cause = walk_access_fault_cause(access);
     return false;
@@ -32,7 +32,7 @@ bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type acc
 static bool physical_range_empty(const struct vm *vm, uint64_t gpa, uint64_t size)
 {
     for (uint64_t off = 0; off < size; off += PAGE_SIZE)
-        if (vm_gpa_to_host(vm, gpa + off, 1) || board_find_region(gpa + off))
+        if (vm_gpa_to_host(vm, gpa + off, 1) || board_find_region(vm, gpa + off))
             return false;
     return true;
 }

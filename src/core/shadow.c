@@ -411,10 +411,10 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
 /* A guest-physical address outside RAM: a device, or nothing (access fault).
  * Instruction fetches from devices are not supported: access fault. */
-static enum shadow_fill_result not_ram(enum access_type access, uint64_t gpa, uint64_t *cause,
+static enum shadow_fill_result not_ram(const struct vm *vm, enum access_type access, uint64_t gpa, uint64_t *cause,
                                        uint64_t *gpa_out)
 {
-    if (access != ACCESS_FETCH && board_find_region(gpa)) {
+    if (access != ACCESS_FETCH && board_find_region(vm, gpa)) {
         *gpa_out = gpa;
         return SHADOW_MMIO;
     }
@@ -427,7 +427,7 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
 {
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1))
-        return not_ram(access, va, cause, gpa);
+        return not_ram(v->vm, access, va, cause, gpa);
     return install(v, seq, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
 }
 
@@ -445,7 +445,7 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         return SHADOW_GUEST_FAULT;
     }
     if (!vm_gpa_to_host(v->vm, res.gpa, 1))
-        return not_ram(access, res.gpa, cause, gpa);
+        return not_ram(v->vm, access, res.gpa, cause, gpa);
     pte_t g = res.pte, flags = 0;
     if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
         flags |= PTE_R;

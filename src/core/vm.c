@@ -133,9 +133,7 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
             .timebase_hz = host.timebase_hz, .isa = "rv64imafdc_zicsr_zifencei",
             .isa_extensions = guest_isa_extensions, .mmu_type = guest_mmu_type(),
             .bootargs = img->bootargs,
-            .plic_base = BOARD_PLIC_BASE, .plic_size = PLIC_MMIO_SIZE, .plic_sources = PLIC_SOURCES,
-            .uart_base = BOARD_UART_BASE, .uart_size = UART_MMIO_SIZE,
-            .uart_irq = BOARD_UART_IRQ, .uart_clock_hz = BOARD_UART_CLOCK_HZ,
+            .devices = &vm->board.devices,
             .initrd_start = img->initrd.size ? initrd_gpa : 0,
             .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
             .rng_seed = seed, .rng_seed_len = sizeof(seed),
@@ -251,7 +249,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
     vm->board.external_line = vm_external_line;
-    board_init(vm);
+    if (!board_init(vm, err, errlen)) {
+        mem_free(vm->ram_hpa, vm->ram_size);
+        return NULL;
+    }
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest
      * that has them does not flush everything on each process switch. */
@@ -382,7 +383,7 @@ void vm_reboot(struct vcpu *self)
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_power_on(vm, i);
-    board_init(vm);
+    board_reset(vm);
     char err[160];
     /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
      * lock held: it may end the VM itself. */
