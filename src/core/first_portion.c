@@ -74,13 +74,14 @@ static bool range_free_of_lodger(const struct vm *vm, uint64_t va, uint64_t size
 {
     if (first_window_overlaps(&vm->first, va, size) || !clear_of_host_ram(va, size))
         return false;
-    return !(host.test_device && va <= host.test_device && host.test_device < va + size);
+    return !(host.test_device && first_ranges_overlap(va, size, host.test_device, 1));
 }
 
 bool first_portion_init(struct first_portion *fp, const struct vm_image *img, uint64_t ram_size,
                         char *err, unsigned long errlen)
 {
-    fp->va = img->first_portion_forced ? img->first_portion_va : first_default_place(host_mmu.levels);
+    fp->va = img->first_portion_forced ? img->first_portion_va
+                                       : first_default_place(host_mmu.levels);
     fp->boot_va = fp->va;
     /* lodger's own space identity-maps RAM; the first portion must not collide. */
     if ((fp->va & (PAGE_SIZE - 1)) || !clear_of_host_ram(fp->va, FIRST_PORTION_SIZE)) {

@@ -29,6 +29,9 @@
 #define FIRST_FRAME_SIZE (FIRST_FRAME_PAGES * PAGE_SIZE)
 #define FIRST_PORTION_SIZE (FIRST_PORTION_PAGES * PAGE_SIZE)
 
+_Static_assert(FRAME_CHECK_OFFSET + sizeof(struct fast_check_area) <= FIRST_FRAME_SIZE,
+               "a vCPU's trap frame and its check area must fit in its frame pages");
+
 /* Whether [a, a+a_size) and [b, b+b_size) share an address. Arithmetic is
  * modulo 2^64, written without a + size: a range may end exactly at 2^64
  * (its end computes as 0), and one that would run past 2^64 is taken as

@@ -261,7 +261,8 @@ static void shadow_clear(struct vm *vm, struct shadow *s)
 {
     int top = s->pt.levels - 1;
     uint64_t space = 1UL << (12 + 9 * s->pt.levels), entry = pt_level_size(top);
-    uint64_t first = first_portion_place(&vm->first) & (space - 1), first_end = first_place_end(first);
+    uint64_t first = first_portion_place(&vm->first) & (space - 1);
+    uint64_t first_end = first_place_end(first);
     /* Freeing the emptied tables keeps later clears cheap; only safe when no
      * other hart may be walking them (one running vCPU). */
     int running = 0;

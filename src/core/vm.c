@@ -135,7 +135,7 @@ static void vcpu_power_on(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
     struct trap_frame *frame = v->frame;
-    memset(frame, 0, PAGE_SIZE);
+    memset(frame, 0, FIRST_FRAME_SIZE);
     memset(v, 0, sizeof(*v));
     v->vm = vm;
     v->id = id;
@@ -151,7 +151,7 @@ static void vcpu_power_on(struct vm *vm, int id)
 static void vcpu_init(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
-    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
+    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(FIRST_FRAME_SIZE, PAGE_SIZE);
     if (!v->frame)
         panic("out of memory for a vCPU frame");
     vcpu_power_on(vm, id);
