@@ -12,7 +12,7 @@
 #include "core/console.h"
 #include "core/trap.h"
 #include "core/insn.h"
-#include "core/entropy.h"
+#include "core/random.h"
 #include "arch/riscv/fpr.h"
 #include "arch/riscv/csr.h"
 
