@@ -34,7 +34,8 @@
    (SIGTERM) leaves no QEMU behind.
 12. Fairness across VMs (fairness): the spinner guest counts loop turns for
    a window of its timer as two VMs on one hart (-smp 1, and both pinned to
-   hart 1 of -smp 2): each gets 50 +- 10% of their combined count; one
+   hart 1 of -smp 2; and one VM of 2 vCPUs beside one of 1 on -smp 1): each
+   VM gets 50 +- 10% of their combined count; one
    spinner beside a VM waiting in wfi counts as much as alone (within 10%,
    under -icount: instruction-proportional time, so the host's load does
    not enter the comparison).
@@ -1022,8 +1023,9 @@ FAIR_MS = 3000          # each VM's window in the fairness runs
 FAIR_ICOUNT = ["--", "-icount", "shift=2,sleep=off"]   # 4 ns an instruction
 
 
-def spinner_vm(tag, ms, mode="spin", extra=""):
-    return ["--vm", f"kernel={SPINNER},mem=8{extra},append=spin.tag={tag} spin.ms={ms} spin.mode={mode}"]
+def spinner_vm(tag, ms, mode="spin", extra="", harts=1):
+    return ["--vm", f"kernel={SPINNER},mem=8{extra},append=spin.tag={tag} spin.ms={ms} "
+                    f"spin.mode={mode} spin.harts={harts}"]
 
 
 def spinner_counts(out, starts=None):
@@ -1038,7 +1040,8 @@ def spinner_counts(out, starts=None):
 
 
 def fairness_tests():
-    """Two CPU-bound VMs on one hart each get 50 +- 10% of it; a VM in wfi
+    """Two CPU-bound VMs on one hart each get 50 +- 10% of it (whatever
+    their number of vCPUs); a VM in wfi
     beside a spinning one costs it nothing measurable."""
     if not os.path.exists(SPINNER):
         result("fairness", False, f"no {SPINNER}")
@@ -1049,7 +1052,11 @@ def fairness_tests():
                                                       spinner_vm("b", FAIR_MS), 300),
             "two spinning VMs pinned to hart 1 of -smp 2": pool.submit(
                 run, [RUN, "--smp", "2"] + spinner_vm("a", FAIR_MS, extra=",harts=1") +
-                spinner_vm("b", FAIR_MS, extra=",harts=1"), 300)}
+                spinner_vm("b", FAIR_MS, extra=",harts=1"), 300),
+            # VMs share by VM, not by vCPU: vCPU by vCPU, a would get 2/3.
+            "a spinning VM of 2 vCPUs and one of 1 on -smp 1": pool.submit(
+                run, [RUN, "--smp", "1"] + spinner_vm("a", FAIR_MS, extra=",vcpus=2", harts=2) +
+                spinner_vm("b", FAIR_MS), 300)}
         for name, job in shared.items():
             status, out = job.result()
             starts = {}

@@ -2,6 +2,7 @@
  * holds), starting and stopping vCPUs on harts, idling, parking, kicking
  * another hart and the requests one vCPU's hart makes of another's. The
  * policy of which queued vCPU runs next is core/sched.c. */
+#include <string.h>
 #include "core/hart.h"
 #include "core/vm.h"
 #include "core/vcpu_timer.h"
@@ -82,7 +83,8 @@ void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
 
 /* Scheduling. Each hart runs the vCPUs of its run queue: one per hart
  * while they fit (a vCPU then keeps its hart), else in turn, HART_SLICE_MS
- * each; a vCPU in WFI is skipped until an interrupt is pending for it. */
+ * each, VM by VM (core/sched.c: VMs share the hart equally); a vCPU in WFI
+ * is skipped until an interrupt is pending for it. */
 
 static bool wake_pending(const struct vcpu *v)
 {
@@ -184,16 +186,21 @@ static struct vcpu *sched_next(struct hart *h, struct vcpu *cur)
         sweep(h, cur);
         spin_lock(&h->queue_lock);
         bool ready[HART_QUEUE_MAX];
-        struct sched_queue q = { .count = h->queue_count, .runnable = ready, .current = -1,
-                                 .next = h->queue_next, .slice_end = h->slice_end };
+        int vm_of[HART_QUEUE_MAX];
+        struct sched_queue q = { .count = h->queue_count, .runnable = ready, .group = vm_of,
+                                 .current = -1, .next = h->queue_next, .slice_end = h->slice_end };
+        _Static_assert(sizeof(q.group_next) == sizeof(h->vm_next), "a group is a VM");
+        memcpy(q.group_next, h->vm_next, sizeof(q.group_next));
         for (int i = 0; i < q.count; i++) {
             vcpu_timer_check(h->queue[i], now);
             ready[i] = runnable(h->queue[i]);
+            vm_of[i] = h->queue[i]->vm->id;
             if (h->queue[i] == cur)
                 q.current = i;
         }
         int i = sched_pick(&q, now, host.timebase_hz * HART_SLICE_MS / 1000);
         h->queue_next = q.next;
+        memcpy(h->vm_next, q.group_next, sizeof(h->vm_next));
         h->slice_end = q.slice_end;
         if (i >= 0) {
             struct vcpu *pick = h->queue[i];

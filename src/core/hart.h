@@ -31,6 +31,7 @@ struct hart {
     struct vcpu *queue[HART_QUEUE_MAX];
     volatile int queue_count;
     unsigned queue_next;        /* round robin: where the next pick starts */
+    unsigned vm_next[LODGER_MAX_VMS];   /* per VM: where its next pick starts */
     uint64_t slice_end;         /* switch vCPUs then (VM_NO_DEADLINE: none waits) */
     struct vcpu *fp_owner;      /* whose FP registers the hart holds */
     /* The shadow generation this hart last flushed its TLB for, per ASID

@@ -12,6 +12,8 @@
  *   spin.mode=spin (default) count; wfi: wait in wfi for a timer interrupt
  *                  at the window's end (sie.STIE set, sstatus.SIE clear:
  *                  wfi wakes, no trap is taken) and count nothing
+ *   spin.harts=N   (spin, 1..4, default 1) harts 0..N-1 all count, over the
+ *                  same window (started by SBI HSM); the count is their sum
  * After the section: "[NAME] result: MODE COUNT iterations in N ms from T"
  * (T: the timer at the window's start, which tells whether the VMs' windows
  * overlap: they share the host's timer under lodger). */
@@ -23,6 +25,11 @@
 
 #define TICKS_PER_MS 10000UL    /* QEMU virt's timebase, 10 MHz */
 #define INNER 1000              /* loop iterations between two reads of time */
+#define MAX_HARTS 4
+
+void other_entry(void);
+void other_main(unsigned long hartid, unsigned long slot);
+static volatile unsigned long window_end, counts[MAX_HARTS], finished;
 
 static char tag[16];
 
@@ -64,18 +71,48 @@ static unsigned long spin_until(unsigned long end)
     return count;
 }
 
+void other_main(unsigned long hartid, unsigned long slot)
+{
+    (void)hartid;
+    counts[slot] = spin_until(window_end);
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+    sbi_call(SBI_EXT_HSM, 1, 0, 0, 0, 0);   /* hart_stop */
+}
+
+/* Starts harts 0..n-1 but this one on other_entry: how many failed. */
+static int start_others(unsigned long n)
+{
+    unsigned long me = n, slot = 1;
+    for (unsigned long h = 0; h < n; h++) {
+        struct sbiret s = sbi_call(SBI_EXT_HSM, 2, h, 0, 0, 0);    /* get_status */
+        if (!s.error && s.value == 0)
+            me = h;
+    }
+    if (me == n)
+        return 1;
+    int errors = 0;
+    for (unsigned long h = 0; h < n; h++)
+        if (h != me)
+            errors += sbi_call(SBI_EXT_HSM, 0, h, (unsigned long)other_entry, slot++, 0).error != 0;
+    return errors;
+}
+
 int guest_main(void)
 {
     const char *args = guest_bootargs();
-    char mode[8], ms_arg[12];
+    char mode[8], ms_arg[12], harts_arg[4];
     arg(args, "spin.tag=", tag, sizeof(tag), "");
     arg(args, "spin.mode=", mode, sizeof(mode), "spin");
     arg(args, "spin.ms=", ms_arg, sizeof(ms_arg), "100");
-    unsigned long ms = strtoul(ms_arg, NULL, 10);
+    arg(args, "spin.harts=", harts_arg, sizeof(harts_arg), "1");
+    unsigned long ms = strtoul(ms_arg, NULL, 10), harts = strtoul(harts_arg, NULL, 10);
     bool wfi = !strcmp(mode, "wfi");
     say("=== begin: spinner ===\n");
     CHECK(ms > 0 && ms <= 3600000);
     CHECK(wfi || !strcmp(mode, "spin"));
+    CHECK(harts >= 1 && harts <= MAX_HARTS && (harts == 1 || !wfi));
+    if (harts < 1 || harts > MAX_HARTS)
+        harts = 1;
 
     unsigned long start = csr_read(time), end = start + ms * TICKS_PER_MS, count = 0;
     if (wfi) {
@@ -88,9 +125,22 @@ int guest_main(void)
         sbi_set_timer(~0UL);
         csr_write(sie, 0);
     } else {
-        count = spin_until(end);
+        window_end = end;
+        if (harts > 1) {
+            int errors = start_others(harts);
+            say("case start_others: errors=%d\n", errors);
+            CHECK(errors == 0);
+            if (errors)
+                harts = 1;
+        }
+        counts[0] = spin_until(end);
+        while (__atomic_load_n(&finished, __ATOMIC_SEQ_CST) < harts - 1)
+            ;
+        for (unsigned long h = 0; h < harts; h++) {
+            CHECK(counts[h] > 0);
+            count += counts[h];
+        }
         say("case counted: %s\n", count > 0 ? "yes" : "no");
-        CHECK(count > 0);
     }
     say("case window_over: %s\n", csr_read(time) >= end ? "yes" : "no");
     say("=== end: %s ===\n", failures ? "FAIL" : "PASS");
