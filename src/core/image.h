@@ -11,6 +11,9 @@
 
 #define IMAGE_BOOTARGS_MAX 1024
 #define IMAGE_DEFAULT_MEM_MIB 128
+/* Patching of the guest kernel's trapping code (core/patch.h) unless the
+ * image says lodger,patch = <0> (tools/lodger-run --no-patch). */
+#define IMAGE_DEFAULT_PATCH true
 
 struct image_blob {
     const uint8_t *data;
@@ -25,6 +28,7 @@ struct vm_image {
     char bootargs[IMAGE_BOOTARGS_MAX];
     bool first_portion_forced;
     uint64_t first_portion_va;
+    bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
 };
 
 /* Parses and verifies the FIT in [blob, blob+size). Returns 0, or -1 with a

@@ -250,6 +250,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
+    patch_reset(vm, img->patch);
     board_init(vm);
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest
@@ -367,6 +368,7 @@ void vm_reboot(struct vcpu *self)
      * everything as at power-on. */
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    patch_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
     /* No shadow is left, so the move only remaps lodger's own table. */
@@ -381,6 +383,7 @@ void vm_reboot(struct vcpu *self)
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_power_on(vm, i);
+    patch_reset(vm, vm->image.patch);
     board_init(vm);
     char err[160];
     /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
@@ -427,6 +430,7 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    patch_print_stats(vm);
     vm->ended = true;
     vm->exit_failed = failed;
     for (int i = 0; i < vm->vcpu_count; i++) {

@@ -10,6 +10,7 @@
 #include "core/image.h"
 #include "dev/board.h"
 #include "core/first_portion.h"
+#include "core/patch.h"
 #include "core/emulate.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
@@ -90,6 +91,7 @@ struct vm {
     uint64_t reloc_seed;
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
+    struct patch_state patch;   /* patched guest-kernel code (core/patch.h) */
     struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];
