@@ -191,10 +191,22 @@ void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn)
         return;
     }
     uint64_t gpa, page_va = pc & ~(PAGE_SIZE - 1);
-    if ((pc & (PAGE_SIZE - 1)) > PAGE_SIZE - 4 || !(uint32_t)pc ||
-        (ps->site_count && (pc >> 32) != ps->high) || !kernel_code_page(v, pc, &gpa)) {
+    if ((pc & (PAGE_SIZE - 1)) > PAGE_SIZE - 4 || !(uint32_t)pc || !kernel_code_page(v, pc, &gpa)) {
         ps->stats.refused++;
         return;
+    }
+    /* Every site shares the upper half of its pc (the table holds the
+     * lower): a kernel that moved on (from its physical addresses to its
+     * virtual ones at boot) has its new places patched, the old ones go. */
+    /* Nor is there room for every site a kernel ever ran: when the table
+     * or the copies are full, they start again with the sites that trap
+     * from now on (the hot ones, learned again first). */
+    if ((ps->site_count && (pc >> 32) != ps->high) || ps->site_count > PATCH_MAX_SITES - 8 ||
+        (copy_of_gpa(vm, gpa) < 0 && ps->copy_count == PATCH_MAX_COPIES)) {
+        for (int i = 0; i < PATCH_MAX_COPIES; i++)
+            if (ps->copies[i].hpa)
+                drop_copy(vm, i);
+        ps->stats.restarts++;
     }
     const uint8_t *original = vm_gpa_to_host(vm, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
     uint32_t bits;
@@ -305,8 +317,9 @@ void patch_print_stats(const struct vm *vm)
         served += vm->vcpus[i].frame->fast_hits[FAST_PATCHED];
     console_printf("lodger: vm%d patched sites %lu (now %d in %d copies), patched traps %lu, "
                    "copies %lu, dropped by guest writes %lu, dropped by other code at their place "
-                   "%lu, sites refused %lu\n", vm->id, (unsigned long)ps->stats.sites,
+                   "%lu, sites refused %lu, restarts %lu\n", vm->id, (unsigned long)ps->stats.sites,
                    ps->site_count, ps->copy_count, (unsigned long)served,
                    (unsigned long)ps->stats.copies, (unsigned long)ps->stats.dropped_write,
-                   (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused);
+                   (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused,
+                   (unsigned long)ps->stats.restarts);
 }

@@ -48,6 +48,7 @@ struct patch_stats {
     uint64_t dropped_write;     /* copies dropped by a guest write to their page */
     uint64_t dropped_alias;     /* copies dropped: another page executable at their place */
     uint64_t refused;           /* learned sites that could not be patched */
+    uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
 };
 
 struct patch_state {

@@ -293,7 +293,7 @@ void vm_print_counters(const struct vm *vm)
         const uint64_t *fast = vm->vcpus[i].frame->fast_hits;
         static const char *const fast_names[FAST_KINDS] = {
             "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval", "sret",
-            "reflected", "chained", "page-faults",
+            "reflected", "chained", "page-faults", "patched",
         };
         /* Traps served: a chained access is also counted by its kind. */
         uint64_t fast_total = 0, fast_csr = 0;
