@@ -114,7 +114,8 @@ static void drop_copy(struct vm *vm, int c)
     for (int i = 0; i < vm->vcpu_count; i++)
         patch_frame_sync(vm, i, vm->vcpus[i].frame);
     set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
-    shadow_flush_all(vm);
+    /* Only its own place maps it (patch_fill), as 4 KiB pages. */
+    shadow_drop_page(vm, copy->va, copy->hpa);
     mem_free(copy->hpa, PAGE_SIZE);
     copy->hpa = 0;
     ps->copy_count--;
@@ -187,7 +188,7 @@ void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn)
     if (find_site(ps, pc) >= 0) {
         /* Known, yet it trapped: this view maps the original page (a load
          * from it was filled since). Dropped, the next fetch maps the copy. */
-        shadow_flush_page(vm, pc, SHADOW_ALL_ASIDS);
+        shadow_drop_page(vm, pc, 0);
         return;
     }
     uint64_t gpa, page_va = pc & ~(PAGE_SIZE - 1);
@@ -251,13 +252,57 @@ void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn)
      * instruction cache may hold (unprivileged spec, Zifencei). */
     __asm__ volatile("fence.i" ::: "memory");
     /* A new copy: no shadow may keep the page writable, nor another page
-     * executable at its place (patch_fill sees every fill from now on). */
-    if (made)
-        shadow_flush_all(vm);
+     * executable at its place (patch_fill sees every fill from now on), and
+     * what maps the original there (a superpage, often) goes so that the
+     * copy runs. If a shadow may map the page writable (since the last time
+     * they were all flushed), they all go. */
+    if (made) {
+        shadow_drop_page(vm, page_va, 0);
+        uint64_t page = (gpa - vm->ram_gpa) >> PAGE_SHIFT;
+        if (ps->writable[page / 64] >> (page % 64) & 1) {
+            shadow_flush_all(vm);
+            memset(ps->writable, 0, sizeof(ps->writable));
+            ps->stats.flushes++;
+        }
+    }
 }
+
+/* A fill maps [gpa, gpa+size) writable: a copy made there later must
+ * flush the shadows. */
+static void note_writable(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+    struct patch_state *ps = &vm->patch;
+    if (gpa < vm->ram_gpa || gpa - vm->ram_gpa >= PATCH_RAM_PAGES * PAGE_SIZE)
+        return;
+    uint64_t first = (gpa - vm->ram_gpa) >> PAGE_SHIFT, count = size >> PAGE_SHIFT;
+    if (first + count > PATCH_RAM_PAGES)
+        count = PATCH_RAM_PAGES - first;
+    if (!(first % 64) && !(count % 64)) {
+        memset(&ps->writable[first / 64], 0xff, count / 8);
+        return;
+    }
+    for (uint64_t p = first; p < first + count; p++)
+        ps->writable[p / 64] |= 1UL << (p % 64);
+}
+
+static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
+                                 uint64_t gpa, uint64_t *size, pte_t *flags);
 
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
                     uint64_t *size, pte_t *flags)
+{
+    struct vm *vm = v->vm;
+    struct patch_state *ps = &vm->patch;
+    if (!ps->on)
+        return 0;
+    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags);
+    if (*flags & PTE_W)
+        note_writable(vm, gpa & ~(*size - 1), *size);
+    return copy;
+}
+
+static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
+                                 uint64_t gpa, uint64_t *size, pte_t *flags)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
@@ -317,9 +362,9 @@ void patch_print_stats(const struct vm *vm)
         served += vm->vcpus[i].frame->fast_hits[FAST_PATCHED];
     console_printf("lodger: vm%d patched sites %lu (now %d in %d copies), patched traps %lu, "
                    "copies %lu, dropped by guest writes %lu, dropped by other code at their place "
-                   "%lu, sites refused %lu, restarts %lu\n", vm->id, (unsigned long)ps->stats.sites,
+                   "%lu, sites refused %lu, restarts %lu, flushes %lu\n", vm->id, (unsigned long)ps->stats.sites,
                    ps->site_count, ps->copy_count, (unsigned long)served,
                    (unsigned long)ps->stats.copies, (unsigned long)ps->stats.dropped_write,
                    (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused,
-                   (unsigned long)ps->stats.restarts);
+                   (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.flushes);
 }

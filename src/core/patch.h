@@ -48,6 +48,7 @@ struct patch_stats {
     uint64_t dropped_write;     /* copies dropped by a guest write to their page */
     uint64_t dropped_alias;     /* copies dropped: another page executable at their place */
     uint64_t refused;           /* learned sites that could not be patched */
+    uint64_t flushes;           /* every shadow flushed: a new copy's page was writable */
     uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
 };
 
@@ -58,6 +59,7 @@ struct patch_state {
     struct patch_site sites[PATCH_MAX_SITES];
     struct patch_copy copies[PATCH_MAX_COPIES];
     uint64_t has_copy[PATCH_RAM_PAGES / 64];    /* by guest RAM page */
+    uint64_t writable[PATCH_RAM_PAGES / 64];    /* mapped writable since the last flush */
     uint64_t table[FRAME_SITES];                /* as every vCPU's frame holds it */
     uint64_t version;                           /* bumped when table or high change */
     uint64_t synced[FIRST_MAX_VCPUS];           /* the version each vCPU's frame has */

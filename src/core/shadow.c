@@ -370,6 +370,25 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
+void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
+{
+    va &= ~(PAGE_SIZE - 1);
+    if (!pt_is_canonical(va, host_mmu.levels) ||
+        (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE))
+        return;
+    spin_lock(&vm->lock);
+    fence_seq_bump(vm);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        int level;
+        pte_t pte = s->in_use ? pt_lookup(&s->pt, va, &level) : 0;
+        if ((pte & PTE_V) && (!hpa || (level == 0 && pte_to_pa(pte) == hpa)))
+            pt_unmap(&s->pt, va, PAGE_SIZE);
+    }
+    spin_unlock(&vm->lock);
+    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
  * to 4 KiB where the larger block would leave guest RAM, touch the first
  * portion, or replace a table of 4 KiB leaves (pt_map would free it while
