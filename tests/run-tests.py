@@ -230,6 +230,11 @@ def guest_tests():
                 m = re.search(r"fast paths \d+:.* chained (\d+)", lodger[1])
                 result(f"guest {name}: lodger chained CSR accesses",
                        bool(m and int(m.group(1)) > 0), lodger[1][-1500:])
+            if name == "patch_code":    # issue 15: it ran patched sites, and rewrote them
+                m = re.search(r"patched traps (\d+), copies \d+, dropped by guest writes (\d+)",
+                              lodger[1])
+                result(f"guest {name}: lodger served patched sites, dropped copies the guest wrote",
+                       bool(m and int(m.group(1)) > 0 and int(m.group(2)) > 0), lodger[1][-1500:])
 
 
 LINUX_IMAGE = os.path.join(os.environ.get("LODGER_CACHE", os.path.expanduser("~/.cache/lodger")),
@@ -339,7 +344,8 @@ def linux_tests():
 
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
-CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile"]
+CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
+                "patch_code"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check); few fast-path hits.
 FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched"]
