@@ -298,7 +298,7 @@ void vm_print_counters(const struct vm *vm)
         /* Traps served: a chained access is also counted by its kind. */
         uint64_t fast_total = 0, fast_csr = 0;
         for (int k = 0; k < FAST_KINDS; k++)
-            fast_total += k == FAST_CHAINED ? 0 : fast[k];
+            fast_total += k == FAST_CHAINED || k == FAST_PATCHED ? 0 : fast[k];
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];
