@@ -43,6 +43,7 @@ struct fit_spec {
     int bootargs_len;               /* -1: strlen + 1 */
     bool first_portion;
     uint64_t first_portion_va;
+    int patch;                      /* -1: no lodger,patch property */
 };
 
 static struct fit_spec fit_default(void)
@@ -51,7 +52,7 @@ static struct fit_spec fit_default(void)
         .default_conf = "vm", .configurations = true, .conf_kernel = "kernel",
         .kernel_node = true, .kernel_data = true, .compression = "none", .load_cells = 2,
         .entry = true, .hash_algo = "sha256", .hash_len = SHA256_DIGEST_SIZE,
-        .memory_mib = 64, .vcpus = 1, .bootargs_len = -1,
+        .memory_mib = 64, .vcpus = 1, .bootargs_len = -1, .patch = -1,
     };
 }
 
@@ -144,6 +145,8 @@ static uint8_t *fit_build(const struct fit_spec *s)
         }
         if (s->first_portion)
             write_u64_cells(fit, "lodger,first-portion", s->first_portion_va, 2);
+        if (s->patch >= 0)
+            assert_int_equal(fdt_property_u32(fit, "lodger,patch", (uint32_t)s->patch), 0);
         assert_int_equal(fdt_end_node(fit), 0);
         assert_int_equal(fdt_end_node(fit), 0);
     }
@@ -232,6 +235,7 @@ static void optional_fields_have_defaults(void **state)
     assert_int_equal(img.kernel_entry, 0x80200000);
     assert_string_equal(img.bootargs, "");
     assert_false(img.first_portion_forced);
+    assert_int_equal(img.patch, IMAGE_DEFAULT_PATCH);
     assert_null(img.initrd.data);
     assert_int_equal(img.initrd.size, 0);
     free(fit);
@@ -454,6 +458,25 @@ static void vcpu_count_range(void **state)
     assert_refused(&s, "vCPU count 65 is out of range");
 }
 
+/* lodger,patch (tools/lodger-run --patch / --no-patch): 0 or 1. */
+static void patch_switch(void **state)
+{
+    (void)state;
+    for (int want = 0; want <= 1; want++) {
+        struct fit_spec s = fit_default();
+        s.patch = want;
+        uint8_t *fit = fit_build(&s);
+        struct vm_image img;
+        char err[256] = "";
+        assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
+        assert_int_equal(img.patch, want);
+        free(fit);
+    }
+    struct fit_spec s = fit_default();
+    s.patch = 2;
+    assert_refused(&s, "lodger,patch is 2");
+}
+
 static void bootargs_length(void **state)
 {
     (void)state;
@@ -544,6 +567,7 @@ int main(void)
         cmocka_unit_test(memory_size_range),
         cmocka_unit_test(memory_size_zero),
         cmocka_unit_test(vcpu_count_range),
+        cmocka_unit_test(patch_switch),
         cmocka_unit_test(bootargs_length),
         cmocka_unit_test(bootargs_must_be_terminated),
         cmocka_unit_test(empty_bootargs_is_refused),
