@@ -170,8 +170,13 @@ static bool kernel_code_page(struct vcpu *v, uint64_t pc, uint64_t *gpa)
     if ((v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE) {
         *gpa = pc;
     } else {
+        /* As the guest kernel fetched it: an sret served has left it in U. */
         struct walk_result res;
-        if (vcpu_translate(v, pc, ACCESS_FETCH, false, &res) != WALK_OK || (res.pte & PTE_U))
+        enum vmode mode = v->mode;
+        v->mode = VMODE_S;
+        enum walk_status st = vcpu_translate(v, pc, ACCESS_FETCH, false, &res);
+        v->mode = mode;
+        if (st != WALK_OK || (res.pte & PTE_U))
             return false;
         *gpa = res.gpa;
     }
