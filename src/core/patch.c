@@ -345,6 +345,24 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     return 0;
 }
 
+uint64_t patch_block_page(const struct vcpu *v, uint64_t va, uint64_t gpa, pte_t *flags)
+{
+    const struct vm *vm = v->vm;
+    const struct patch_state *ps = &vm->patch;
+    if (!ps->copy_count || !page_has_copy(ps, (gpa - vm->ram_gpa) >> PAGE_SHIFT))
+        return 0;
+    int c = copy_of_gpa(vm, gpa), view = v->shadow->view;
+    if (c < 0)
+        return 0;
+    *flags &= ~(pte_t)(PTE_W | PTE_D);
+    if ((*flags & PTE_X) && (view & SHADOW_VIEW_S) && !(view & SHADOW_VIEW_MXR) &&
+        ps->copies[c].va == (va & ~(PAGE_SIZE - 1))) {
+        *flags = PTE_X;
+        return ps->copies[c].hpa;
+    }
+    return 0;
+}
+
 void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)
 {
     struct patch_state *ps = &vm->patch;
