@@ -194,6 +194,7 @@ void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn)
         /* Known, yet it trapped: this view maps the original page (a load
          * from it was filled since). Dropped, the next fetch maps the copy. */
         shadow_drop_page(vm, pc, 0);
+        ps->stats.remapped++;
         return;
     }
     uint64_t gpa, page_va = pc & ~(PAGE_SIZE - 1);
@@ -345,24 +346,6 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     return 0;
 }
 
-uint64_t patch_block_page(const struct vcpu *v, uint64_t va, uint64_t gpa, pte_t *flags)
-{
-    const struct vm *vm = v->vm;
-    const struct patch_state *ps = &vm->patch;
-    if (!ps->copy_count || !page_has_copy(ps, (gpa - vm->ram_gpa) >> PAGE_SHIFT))
-        return 0;
-    int c = copy_of_gpa(vm, gpa), view = v->shadow->view;
-    if (c < 0)
-        return 0;
-    *flags &= ~(pte_t)(PTE_W | PTE_D);
-    if ((*flags & PTE_X) && (view & SHADOW_VIEW_S) && !(view & SHADOW_VIEW_MXR) &&
-        ps->copies[c].va == (va & ~(PAGE_SIZE - 1))) {
-        *flags = PTE_X;
-        return ps->copies[c].hpa;
-    }
-    return 0;
-}
-
 void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)
 {
     struct patch_state *ps = &vm->patch;
@@ -385,9 +368,10 @@ void patch_print_stats(const struct vm *vm)
         served += vm->vcpus[i].frame->fast_hits[FAST_PATCHED];
     console_printf("lodger: vm%d patched sites %lu (now %d in %d copies), patched traps %lu, "
                    "copies %lu, dropped by guest writes %lu, dropped by other code at their place "
-                   "%lu, sites refused %lu, restarts %lu, flushes %lu\n", vm->id, (unsigned long)ps->stats.sites,
+                   "%lu, sites refused %lu, restarts %lu, flushes %lu, remapped %lu\n", vm->id, (unsigned long)ps->stats.sites,
                    ps->site_count, ps->copy_count, (unsigned long)served,
                    (unsigned long)ps->stats.copies, (unsigned long)ps->stats.dropped_write,
                    (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused,
-                   (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.flushes);
+                   (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.flushes,
+                   (unsigned long)ps->stats.remapped);
 }

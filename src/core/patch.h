@@ -49,6 +49,7 @@ struct patch_stats {
     uint64_t dropped_alias;     /* copies dropped: another page executable at their place */
     uint64_t refused;           /* learned sites that could not be patched */
     uint64_t flushes;           /* every shadow flushed: a new copy's page was writable */
+    uint64_t remapped;          /* known sites that trapped: their place mapped the original */
     uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
 };
 
@@ -80,10 +81,6 @@ void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn);
  * instead of the original (a copy), else 0. */
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
                     uint64_t *size, pte_t *flags);
-/* The same for a page of a block that holds copies, filled along with the
- * page that faulted (without its access): the copy to map, else 0, with
- * flags made what copies allow. Reads the patch state only. */
-uint64_t patch_block_page(const struct vcpu *v, uint64_t va, uint64_t gpa, pte_t *flags);
 /* lodger wrote [gpa, gpa+len) of guest memory for the guest. */
 void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len);
 /* The frame fields of patching, for vCPU id about to run on frame f. */

@@ -428,50 +428,6 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
     return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
 
-/* A guest superpage that holds patched copies (core/patch.c) is shadowed
- * with 4 KiB pages, all of them at once: the faulting one as patch_fill
- * made it (copy_hpa, flags), the others as patch_block_page makes them
- * from the block's flags. One exit per block and shadow, not per page
- * (every new process's shadow fills the kernel's code again). */
-static enum shadow_fill_result install_patched_block(struct vcpu *v, uint64_t seq, uint64_t va,
-                                                     uint64_t gpa, uint64_t block,
-                                                     pte_t block_flags, uint64_t copy_hpa,
-                                                     pte_t flags)
-{
-    struct vm *vm = v->vm;
-    struct shadow *s = v->shadow;
-    uint64_t base_va = va & ~(block - 1), base_gpa = gpa & ~(block - 1);
-    uint64_t page_va = va & ~(PAGE_SIZE - 1);
-    if (!vm_gpa_to_host(vm, base_gpa, block) ||
-        (base_va < vm->first_va + FIRST_PORTION_SIZE && base_va + block > vm->first_va))
-        return install(v, seq, va, gpa, PAGE_SIZE, flags, copy_hpa);
-    spin_lock(&vm->lock);
-    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, block, vm->first_va,
-                                 FIRST_PORTION_SIZE)) {
-        spin_unlock(&vm->lock);
-        v->count.shadow_fill_races++;
-        return SHADOW_RACED;
-    }
-    bool mapped = true;
-    for (uint64_t off = 0; off < block && mapped; off += PAGE_SIZE) {
-        pte_t f = block_flags;
-        uint64_t hpa;
-        if (base_va + off == page_va) {
-            f = flags;
-            hpa = copy_hpa;
-        } else {
-            hpa = patch_block_page(v, base_va + off, base_gpa + off, &f);
-        }
-        if (!hpa)
-            hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa + off, PAGE_SIZE);
-        mapped = pt_map(&s->pt, base_va + off, hpa, PAGE_SIZE, f | PTE_U | PTE_A, 0);
-    }
-    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-    s->roots_used[root / 64] |= 1UL << (root % 64);
-    spin_unlock(&vm->lock);
-    return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
-}
-
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
 /* A guest-physical address outside RAM: a device, or nothing (access fault).
  * Instruction fetches from devices are not supported: access fault. */
@@ -493,10 +449,8 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     if (!vm_gpa_to_host(vm, va, 1))
         return not_ram(access, va, cause, gpa);
     uint64_t size = pt_level_size(1);
-    pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D, block_flags = flags;
+    pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D;
     uint64_t copy = patch_fill(v, va, access, va, &size, &flags);
-    if (size < pt_level_size(1))
-        return install_patched_block(v, seq, va, va, pt_level_size(1), block_flags, copy, flags);
     return install(v, seq, va, va, size, flags, copy);
 }
 
@@ -522,11 +476,8 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         flags |= PTE_W | PTE_D;     /* a store to a clean page must fault to set D */
     if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
         flags |= PTE_X;             /* S-mode never executes U pages */
-    uint64_t block = pt_level_size(res.level < 1 ? res.level : 1), size = block;
-    pte_t block_flags = flags;
+    uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
     uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags);
-    if (size < block)
-        return install_patched_block(v, seq, va, res.gpa, block, block_flags, copy, flags);
     return install(v, seq, va, res.gpa, size, flags, copy);
 }
 
