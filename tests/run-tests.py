@@ -292,7 +292,17 @@ def linux_tests():
         lodger = pool.submit(run, [RUN] + args, 600)
         runs = {name: pool.submit(run, [RUN, "--first-portion", va] + args, 600)
                 for name, va in forced.items()}
+        # Patched guest-kernel code (issue 15), forced on (it is off by
+        # default), and with the first portion on the kernel image too.
+        patched = {"linux, patched kernel code": pool.submit(run, [RUN, "--patch"] + args, 600),
+                   "linux, patched kernel code, first portion on the kernel image": pool.submit(
+                       run, [RUN, "--patch", "--first-portion", "0xffffffff80000000"] + args, 600)}
         compare("linux", native.result(), lodger.result())
+        for name, future in patched.items():
+            status, out = future.result()
+            compare(name, native.result(), (status, out))
+            m = re.search(r"patched traps (\d+)", out)
+            result(f"{name}: patched sites served", bool(m) and int(m.group(1)) > 0, out[-2000:])
         smp = ["--vcpus", "2", "--smp", "2"]
         native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
         lodger_smp = pool.submit(run, [RUN] + smp + args, 900)

@@ -11,9 +11,10 @@
 
 #define IMAGE_BOOTARGS_MAX 1024
 #define IMAGE_DEFAULT_MEM_MIB 128
-/* Patching of the guest kernel's trapping code (core/patch.h) unless the
- * image says lodger,patch = <0> (tools/lodger-run --no-patch). */
-#define IMAGE_DEFAULT_PATCH true
+/* Patching of the guest kernel's trapping code (core/patch.h) only if the
+ * image says lodger,patch = <1> (tools/lodger-run --patch): it halves a
+ * system call's cost but doubles fork's for now (docs/BENCHMARKS.md). */
+#define IMAGE_DEFAULT_PATCH false
 
 struct image_blob {
     const uint8_t *data;

@@ -184,13 +184,20 @@ static bool kernel_code_page(struct vcpu *v, uint64_t pc, uint64_t *gpa)
            ((*gpa - vm->ram_gpa) >> PAGE_SHIFT) < PATCH_RAM_PAGES;
 }
 
-void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn)
+void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint32_t insn)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
     if (!ps->on || !patchable(insn))
         return;
-    if (find_site(ps, pc) >= 0) {
+    int known = find_site(ps, pc);
+    if (known >= 0) {
+        /* Its ebreak, which the first portion took for it: nothing to do. */
+        uint64_t copy = ps->copies[ps->sites[known].copy].hpa;
+        int level;
+        pte_t pte = ran_on ? pt_lookup(&ran_on->pt, pc & ~(PAGE_SIZE - 1), &level) : 0;
+        if ((pte & PTE_V) && level == 0 && pte_to_pa(pte) == copy)
+            return;
         /* Known, yet it trapped: this view maps the original page (a load
          * from it was filled since). Dropped, the next fetch maps the copy. */
         shadow_drop_page(vm, pc, 0);

@@ -72,9 +72,12 @@ struct vcpu;
 
 /* At VM creation and reboot: no copy, on as the image says. */
 void patch_reset(struct vm *vm, bool on);
-/* The guest kernel trapped on insn at pc (an illegal instruction, served):
- * patches the site, and the trapping instructions right after it. */
-void patch_learn(struct vcpu *v, uint64_t pc, uint32_t insn);
+/* The guest kernel trapped on insn at pc (an illegal instruction, served;
+ * or a patched site's ebreak, which the first portion made one) while on
+ * shadow ran_on: patches the site, and the trapping instructions right
+ * after it. */
+struct shadow;
+void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint32_t insn);
 /* A shadow fill of va (guest-physical gpa) for access, with the leaf size
  * and flags it would install: drops a copy the access must not keep, makes
  * size and flags what copies allow, and returns the host page to map

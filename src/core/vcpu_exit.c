@@ -57,6 +57,7 @@ void vcpu_trap_from_guest(void)
         bool learn = t.cause == CAUSE_ILLEGAL_INSTRUCTION && v->mode == VMODE_S;
         uint64_t pc = t.epc;
         uint32_t insn = (uint32_t)t.tval;
+        const struct shadow *ran_on = v->shadow;
         switch (trap_dispatch(v, &t)) {
         case TRAP_NEXT:
             f->pc = t.epc + t.insn_length;
@@ -68,7 +69,7 @@ void vcpu_trap_from_guest(void)
             break;
         }
         if (learn)
-            patch_learn(v, pc, insn);
+            patch_learn(v, ran_on, pc, insn);
     }
     vcpu_resume(v);
 }
