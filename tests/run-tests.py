@@ -403,9 +403,14 @@ def check_tests():
                 os.path.join(BUILD, "initrd.gz"), "--append",
                 "console=ttyS0 earlycon=sbi lodger.test=1"]
         native = pool.submit(run, [RUN, "--native"] + args, 300)
-        checked = pool.submit(run, [RUN] + args, 900, None, CHECK_BUILD)
-        compare("linux (checking lodger)", native.result(), checked.result())
-        check_counts("linux", checked.result()[1])
+        # With patched kernel code (issue 15): the breakpoint fast path and
+        # chaining through patched sites against the twin too.
+        checked = pool.submit(run, [RUN, "--patch"] + args, 900, None, CHECK_BUILD)
+        compare("linux --patch (checking lodger)", native.result(), checked.result())
+        check_counts("linux --patch", checked.result()[1])
+        m = re.search(r"patched traps (\d+)", checked.result()[1])
+        result("linux --patch (checking lodger): patched sites served",
+               bool(m) and int(m.group(1)) > 0, checked.result()[1][-2000:])
         # Sv48 on lodger's Sv57: guest-user page faults are reflected by
         # the first portion, walking the guest's tables through the window.
         sv48 = args[:-1] + [args[-1] + " no5lvl"]
