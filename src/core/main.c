@@ -243,7 +243,7 @@ void lodger_main(unsigned long hartid, const void *fdt)
                    "first portion at 0x%lx\n", vm->id, (unsigned long)(vm->ram_size >> 20),
                    (unsigned long)vm->ram_gpa, vm->vcpu_count,
                    (unsigned long)(img.kernel.size >> 10), (unsigned long)(img.initrd.size >> 10),
-                   (unsigned long)vm->first_va);
+                   (unsigned long)vm->first.va);
     hart_enqueue(&harts[0], &vm->vcpus[0]);
     vcpu_resume(&vm->vcpus[0]);
 }

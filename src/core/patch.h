@@ -26,6 +26,7 @@
 #include "arch/riscv/pagetable.h"
 #include "core/guest_walk.h"
 #include "first/frame.h"
+#include "core/first_portion.h"
 
 #define PATCH_MAX_SITES 96          /* under 3/4 of the FRAME_SITES slots */
 #define PATCH_MAX_COPIES 64
