@@ -248,6 +248,11 @@ def guest_tests():
                 m = re.search(r"fast paths \d+:.* chained (\d+)", lodger[1])
                 result(f"guest {name}: lodger chained CSR accesses",
                        bool(m and int(m.group(1)) > 0), lodger[1][-1500:])
+            if name == "patch_code":    # issue 15: it ran patched sites, and rewrote them
+                m = re.search(r"patched traps (\d+), copies \d+, dropped by guest writes (\d+)",
+                              lodger[1])
+                result(f"guest {name}: lodger served patched sites, dropped copies the guest wrote",
+                       bool(m and int(m.group(1)) > 0 and int(m.group(2)) > 0), lodger[1][-1500:])
 
 
 LINUX_IMAGE = os.path.join(os.environ.get("LODGER_CACHE", os.path.expanduser("~/.cache/lodger")),
@@ -305,7 +310,17 @@ def linux_tests():
         lodger = pool.submit(run, [RUN] + args, 600)
         runs = {name: pool.submit(run, [RUN, "--first-portion", va] + args, 600)
                 for name, va in forced.items()}
+        # Patched guest-kernel code (issue 15), forced on (it is off by
+        # default), and with the first portion on the kernel image too.
+        patched = {"linux, patched kernel code": pool.submit(run, [RUN, "--patch"] + args, 600),
+                   "linux, patched kernel code, first portion on the kernel image": pool.submit(
+                       run, [RUN, "--patch", "--first-portion", "0xffffffff80000000"] + args, 600)}
         compare("linux", native.result(), lodger.result())
+        for name, future in patched.items():
+            status, out = future.result()
+            compare(name, native.result(), (status, out))
+            m = re.search(r"patched traps (\d+)", out)
+            result(f"{name}: patched sites served", bool(m) and int(m.group(1)) > 0, out[-2000:])
         smp = ["--vcpus", "2", "--smp", "2"]
         native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
         lodger_smp = pool.submit(run, [RUN] + smp + args, 900)
@@ -357,7 +372,8 @@ def linux_tests():
 
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
-CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile"]
+CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
+                "patch_code"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check); few fast-path hits.
 FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched"]
@@ -401,9 +417,14 @@ def check_tests():
                 os.path.join(BUILD, "initrd.gz"), "--append",
                 "console=ttyS0 earlycon=sbi lodger.test=1"]
         native = pool.submit(run, [RUN, "--native"] + args, 300)
-        checked = pool.submit(run, [RUN] + args, 900, None, CHECK_BUILD)
-        compare("linux (checking lodger)", native.result(), checked.result())
-        check_counts("linux", checked.result()[1])
+        # With patched kernel code (issue 15): the breakpoint fast path and
+        # chaining through patched sites against the twin too.
+        checked = pool.submit(run, [RUN, "--patch"] + args, 900, None, CHECK_BUILD)
+        compare("linux --patch (checking lodger)", native.result(), checked.result())
+        check_counts("linux --patch", checked.result()[1])
+        m = re.search(r"patched traps (\d+)", checked.result()[1])
+        result("linux --patch (checking lodger): patched sites served",
+               bool(m) and int(m.group(1)) > 0, checked.result()[1][-2000:])
         # Sv48 on lodger's Sv57: guest-user page faults are reflected by
         # the first portion, walking the guest's tables through the window.
         sv48 = args[:-1] + [args[-1] + " no5lvl"]

@@ -286,6 +286,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
+    patch_reset(vm, img->patch);
     vm->board.external_line = vm_external_line;
     if (!board_init(vm, err, errlen)) {
         mem_free(vm->ram_hpa, vm->ram_size);
@@ -327,12 +328,12 @@ void vm_print_counters(const struct vm *vm)
         const uint64_t *fast = vm->vcpus[i].frame->fast_hits;
         static const char *const fast_names[FAST_KINDS] = {
             "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval", "sret",
-            "reflected", "chained", "page-faults",
+            "reflected", "chained", "page-faults", "patched",
         };
         /* Traps served: a chained access is also counted by its kind. */
         uint64_t fast_total = 0, fast_csr = 0;
         for (int k = 0; k < FAST_KINDS; k++)
-            fast_total += k == FAST_CHAINED ? 0 : fast[k];
+            fast_total += k == FAST_CHAINED || k == FAST_PATCHED ? 0 : fast[k];
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];
@@ -405,6 +406,7 @@ void vm_reboot(struct vcpu *self)
      * everything as at power-on. */
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    patch_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
     bool moved = first_portion_reboot(vm);
@@ -415,6 +417,7 @@ void vm_reboot(struct vcpu *self)
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_power_on(vm, i);
+    patch_reset(vm, vm->image.patch);
     board_reset(vm);
     char err[160];
     /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
@@ -461,6 +464,7 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    patch_print_stats(vm);
     vm->exit_failed = failed;
     vm->ended = true;
     pass_console_input(vm);

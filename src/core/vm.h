@@ -12,6 +12,7 @@
 #include "core/limits.h"
 #include "dev/board.h"
 #include "core/first_portion.h"
+#include "core/patch.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
 
@@ -27,6 +28,7 @@ struct vm {
     struct first_portion first; /* its place, window, history, counters (first_portion.c) */
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
+    struct patch_state patch;   /* patched guest-kernel code (core/patch.h) */
     struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];

@@ -31,6 +31,7 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
         char *buf = vm_gpa_to_host(v->vm, gpa, len);
         if (!buf && len)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        patch_guest_wrote(v->vm, gpa, len);
         unsigned long n = 0;
         int c;
         while (n < len && (c = vm_getchar(v->vm)) >= 0)
