@@ -65,9 +65,12 @@ static void flush_all(struct console_mux *m)
         flush_vm(m, i);
 }
 
-/* lodger's notices: a line of their own. */
+/* lodger's notices: a line of their own, even when lodger's own text was
+ * in the middle of one. */
 static void notice(struct console_mux *m, const char *fmt, int a, int b)
 {
+    if (m->open == CONSOLE_MUX_OPEN_LODGER)
+        close_open_line(m);
     char line[160];
     int n = snprintf(line, sizeof(line), fmt, a, b);
     if (n > (int)sizeof(line) - 1)

@@ -253,6 +253,21 @@ static void test_focus_switching(void **state)
     expect_input(2, "");
 }
 
+/* A notice while lodger's own text is in the middle of a line starts a
+ * line of its own (found by fuzz_console_mux). */
+static void test_notice_after_lodger_partial(void **state)
+{
+    (void)state;
+    console_mux_set_vms(&mux, 2, 0);
+    clear_out();
+    mux_record_lodger(&mux, &rec, "L", 1);
+    type(ESC "1");
+    mux_record_lodger(&mux, &rec, "L\n", 2);
+    expect_out("L\nlodger: console input goes to vm1 (Ctrl-] then 0-1: that VM, n: the next, "
+               "?: this line)\nL\n");
+    assert_true(mux_check_multiplexed(&mux, &rec));
+}
+
 /* An ended VM is skipped by n and refused by its digit; the focus leaves
  * it when it ends, and its partial line goes out. */
 static void test_focus_leaves_ended_vm(void **state)
@@ -330,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lodger_after_vm_partials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flooding_vm_throttled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_focus_switching, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_after_lodger_partial, setup, teardown),
         cmocka_unit_test_setup_teardown(test_focus_leaves_ended_vm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_never_blocks_escape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_streams_rebuilt, setup, teardown),
