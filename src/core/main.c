@@ -265,6 +265,7 @@ void lodger_main(unsigned long hartid, const void *fdt)
                    (unsigned long)vm->ram_gpa, vm->vcpu_count,
                    (unsigned long)(img.kernel.size >> 10), (unsigned long)(img.initrd.size >> 10),
                    (unsigned long)vm->first_va);
+    console_set_vms(1, 0, host.timebase_hz);
     hart_enqueue(&harts[0], &vm->vcpus[0]);
     vcpu_resume(&vm->vcpus[0]);
 }

@@ -427,6 +427,7 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    console_vm_ended(vm->id);   /* the input focus moves on */
     vm->ended = true;
     vm->exit_failed = failed;
     for (int i = 0; i < vm->vcpu_count; i++) {

@@ -2,7 +2,6 @@
 #include "core/vm.h"
 #include "core/console.h"
 #include "core/mem.h"
-#include "sbi/firmware.h"
 #include "arch/riscv/csr.h"
 
 /* Called with the board's lock held: a panic line starts the grace period
@@ -27,19 +26,31 @@ static void watch_for_panic(struct vm *vm, struct guest_panic *watch, char c)
     }
 }
 
-static void uart_output(void *ctx, char c)
+/* With the board's lock held. A THR write cannot be refused: the byte goes
+ * out, and the UART shows THR not empty while the VM is over its console
+ * allowance (core/console_mux.h). */
+static bool uart_output(void *ctx, char c)
 {
-    console_write(&c, 1);
-    watch_for_panic(ctx, &((struct vm *)ctx)->board.uart_panic, c);
+    struct vm *vm = ctx;
+    console_vm_write(vm->id, &c, 1, false);
+    watch_for_panic(vm, &vm->board.uart_panic, c);
+    return console_vm_ready(vm->id);
 }
 
-void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
+unsigned long board_sbi_console_write(struct vm *vm, const char *s, unsigned long len,
+                                      bool may_refuse)
 {
-    console_write(s, len);
+    unsigned long n = console_vm_write(vm->id, s, len, may_refuse);
     spin_lock(&vm->board.lock);
-    for (unsigned long i = 0; i < len; i++)
+    for (unsigned long i = 0; i < n; i++)
         watch_for_panic(vm, &vm->board.sbi_panic, s[i]);
     spin_unlock(&vm->board.lock);
+    return n;
+}
+
+bool board_listening(const struct vm *vm)
+{
+    return vm->board.uart_used || console_multiplexed();
 }
 
 void board_update_interrupts(struct vm *vm)
@@ -134,16 +145,18 @@ void board_init(struct vm *vm)
 void board_poll_input(struct vm *vm)
 {
     struct board *b = &vm->board;
+    console_poll();
     spin_lock(&b->lock);
-    bool got = false;
-    while (uart_rx_space(&b->uart)) {
-        int c = firmware_getchar();
+    /* The end of a throttling period empties THR (and may interrupt). */
+    bool changed = uart_set_tx_busy(&b->uart, !console_vm_ready(vm->id));
+    while (b->uart_used && uart_rx_space(&b->uart)) {
+        int c = console_vm_getchar(vm->id);
         if (c < 0)
             break;
         uart_receive(&b->uart, (uint8_t)c);
-        got = true;
+        changed = true;
     }
-    if (got)
+    if (changed)
         board_update_interrupts(vm);
     spin_unlock(&b->lock);
 }

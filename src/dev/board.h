@@ -43,11 +43,18 @@ struct board {
 
 void board_init(struct vm *vm);
 const struct mmio_region *board_find_region(uint64_t gpa);
-/* Moves host console input into the UART; call periodically. */
+/* Whether the VM's board needs board_poll_input: its guest uses the UART,
+ * or the board console is multiplexed (input, partial lines, throttling). */
+bool board_listening(const struct vm *vm);
+/* Polls lodger's console and moves the VM's input into its UART; call
+ * periodically. */
 void board_poll_input(struct vm *vm);
 /* The guest's SBI console output (DBCN, legacy putchar): to lodger's
- * console, and through the panic watch. */
-void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len);
+ * console, and through the panic watch. Returns how many bytes were taken:
+ * fewer than len only with may_refuse, when the VM is over its console
+ * allowance (core/console_mux.h). */
+unsigned long board_sbi_console_write(struct vm *vm, const char *s, unsigned long len,
+                                      bool may_refuse);
 /* Recomputes the interrupt lines (UART -> PLIC -> each vCPU's SEIP). */
 void board_update_interrupts(struct vm *vm);
 

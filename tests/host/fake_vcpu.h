@@ -26,7 +26,7 @@ struct fake_state {
     enum trap_result resolve_result;    /* first_portion_resolve */
     const struct mmio_region *region;   /* board_find_region's answer (NULL: none) */
     long start_error;               /* vcpu_start of a stopped vCPU: 0 starts it */
-    const char *input;              /* firmware_getchar: these bytes, then -1 */
+    const char *input;              /* console_vm_getchar: these bytes, then -1 */
     unsigned long input_len;
     /* Recorded. */
     int acked_irq;                  /* last hart_ack_interrupt (-1: none) */
