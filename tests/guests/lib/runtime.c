@@ -48,6 +48,11 @@ static const char *dt_bootargs(void)
     return NULL;
 }
 
+const char *guest_bootargs(void)
+{
+    return dt_bootargs();
+}
+
 int guest_levels(void)
 {
     static int levels;
