@@ -12,24 +12,66 @@
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 
+/* console_lock guards the mux; the board console is written outside it, by
+ * one hart at a time (the writer), so that a VM that hands in a byte never
+ * waits for a slow console unless its backlog or the ring is full. */
 static struct spinlock console_lock;
+static volatile int writing;
+/* Zeroed (in .bss, not in lodger's image) it is as console_mux_init leaves
+ * it for one VM, pass-through, until console_set_vms: lodger's boot
+ * messages go through it too. */
+static struct console_mux mux;
 
-static void emit(void *ctx, const char *s, size_t len)
+/* Bytes one hart writes before it lets the others have a turn. */
+#define WRITE_TURN 1024
+
+/* Writes what waits in the ring to the board console: all of it (wait),
+ * or a turn's worth if no other hart is at it (else that one goes on). */
+static void write_out(bool wait)
 {
-    (void)ctx;
-    firmware_write(s, len);
+    char buf[128];
+    for (;;) {
+        if (__atomic_exchange_n(&writing, 1, __ATOMIC_ACQUIRE)) {
+            if (!wait)
+                return;
+            while (__atomic_load_n(&writing, __ATOMIC_RELAXED))
+                ;
+            continue;
+        }
+        size_t n, total = 0;
+        do {
+            spin_lock(&console_lock);
+            n = console_mux_take(&mux, buf, sizeof(buf));
+            spin_unlock(&console_lock);
+            if (n)
+                firmware_write(buf, n);
+            total += n;
+        } while (n && (wait || total < WRITE_TURN));
+        __atomic_store_n(&writing, 0, __ATOMIC_RELEASE);
+        return;
+    }
 }
 
-/* One VM, pass-through, until console_set_vms (the clock is not needed
- * then); lodger's boot messages go through it too. */
-static struct console_mux mux = { .vm_count = 1, .open = CONSOLE_MUX_OPEN_NONE, .emit = emit };
+/* Takes console_lock with room in the ring for an operation on len bytes. */
+static void lock_with_room(size_t len)
+{
+    for (;;) {
+        spin_lock(&console_lock);
+        if (console_mux_room(&mux, len))
+            return;
+        spin_unlock(&console_lock);
+        write_out(true);
+    }
+}
 
 void console_set_vms(int count, int focus, uint64_t ticks_per_second)
 {
-    spin_lock(&console_lock);
-    console_mux_init(&mux, ticks_per_second, emit, 0);
+    write_out(true);
+    lock_with_room(0);
+    console_mux_init(&mux, ticks_per_second);
     console_mux_set_vms(&mux, count, focus);
     spin_unlock(&console_lock);
+    write_out(true);
 }
 
 bool console_multiplexed(void)
@@ -37,18 +79,35 @@ bool console_multiplexed(void)
     return console_mux_multiplexed(&mux);  /* set once, before any VM runs */
 }
 
+/* lodger's own text is out before this returns (a message before a reset
+ * must not wait in the ring). */
 void console_write(const char *s, size_t len)
 {
-    spin_lock(&console_lock);
-    console_mux_lodger_write(&mux, s, len);
-    spin_unlock(&console_lock);
+    while (len) {
+        size_t n = len < 512 ? len : 512;
+        lock_with_room(n);
+        console_mux_lodger_write(&mux, s, n);
+        spin_unlock(&console_lock);
+        s += n;
+        len -= n;
+    }
+    write_out(true);
 }
 
 unsigned long console_vm_write(int vm, const char *s, unsigned long len, bool may_refuse)
 {
-    spin_lock(&console_lock);
-    unsigned long n = console_mux_write(&mux, vm, s, len, may_refuse, csr_read(CSR_TIME));
-    spin_unlock(&console_lock);
+    unsigned long n;
+    for (;;) {
+        spin_lock(&console_lock);
+        n = console_mux_write(&mux, vm, s, len, may_refuse, csr_read(CSR_TIME));
+        bool full = !n && len && !console_mux_room(&mux, len);
+        spin_unlock(&console_lock);
+        if (!full)
+            break;
+        write_out(true);    /* the ring is full: this writer waits for the console */
+    }
+    /* One VM: written before this returns, as without the mux. */
+    write_out(!console_multiplexed());
     return n;
 }
 
@@ -57,18 +116,18 @@ bool console_vm_ready(int vm)
     if (!console_multiplexed())
         return true;
     spin_lock(&console_lock);
-    bool ready = console_mux_ready(&mux, vm, csr_read(CSR_TIME));
+    bool ready = console_mux_ready(&mux, vm);
     spin_unlock(&console_lock);
     return ready;
 }
 
 /* Moves what was typed at the board console into the mux (to the focused
- * VM's input, or a command); with the lock held. */
+ * VM's input, or a command); with the lock held and room for a notice. */
 static void read_input(void)
 {
     int c;
     for (int n = 0; n < CONSOLE_MUX_INPUT_BURST && console_mux_input_room(&mux) &&
-                    (c = firmware_getchar()) >= 0; n++)
+                    console_mux_room(&mux, 0) && (c = firmware_getchar()) >= 0; n++)
         console_mux_input(&mux, (uint8_t)c);
 }
 
@@ -81,22 +140,25 @@ int console_vm_getchar(int vm)
         c = console_mux_getchar(&mux, vm);
     }
     spin_unlock(&console_lock);
+    write_out(false);   /* a notice */
     return c;
 }
 
 void console_poll(void)
 {
-    spin_lock(&console_lock);
+    lock_with_room(0);
     console_mux_tick(&mux, csr_read(CSR_TIME));
     read_input();
     spin_unlock(&console_lock);
+    write_out(false);
 }
 
 void console_vm_ended(int vm)
 {
-    spin_lock(&console_lock);
+    lock_with_room(0);
     console_mux_vm_ended(&mux, vm);
     spin_unlock(&console_lock);
+    write_out(true);
 }
 
 void console_printf(const char *fmt, ...)

@@ -3,16 +3,12 @@
 #include <string.h>
 #include "core/console_mux.h"
 
-void console_mux_init(struct console_mux *m, uint64_t ticks_per_second,
-                      void (*emit)(void *ctx, const char *s, size_t len), void *ctx)
+void console_mux_init(struct console_mux *m, uint64_t ticks_per_second)
 {
     memset(m, 0, sizeof(*m));
     m->vm_count = 1;
     m->open = CONSOLE_MUX_OPEN_NONE;
     m->flush_after = ticks_per_second * CONSOLE_MUX_FLUSH_MS / 1000;
-    m->period = ticks_per_second * CONSOLE_MUX_PERIOD_MS / 1000;
-    m->emit = emit;
-    m->ctx = ctx;
 }
 
 bool console_mux_multiplexed(const struct console_mux *m)
@@ -25,10 +21,46 @@ static bool valid_vm(const struct console_mux *m, int vm)
     return vm >= 0 && vm < m->vm_count && vm < CONSOLE_MUX_MAX_VMS;
 }
 
+/* Into the ring, for whom (-1: lodger). Callers make sure of the room
+ * (console_mux_room); what does not fit would be a broken promise, so it
+ * is cut rather than written over what waits. */
+static void out_for(struct console_mux *m, int whom, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && m->ring_len < CONSOLE_MUX_RING; i++) {
+        size_t at = (m->ring_head + m->ring_len++) % CONSOLE_MUX_RING;
+        m->ring[at] = s[i];
+        m->owner[at] = (int8_t)whom;
+        if (whom >= 0)
+            m->vms[whom].in_ring++;
+    }
+}
+
 static void out(struct console_mux *m, const char *s, size_t len)
 {
-    if (len)
-        m->emit(m->ctx, s, len);
+    out_for(m, -1, s, len);
+}
+
+/* A byte of a VM's text takes at most this much of the ring: itself, and
+ * a prefix and a newline before it if it starts a line. */
+#define RING_PER_BYTE 7
+
+bool console_mux_room(const struct console_mux *m, size_t len)
+{
+    return len <= CONSOLE_MUX_RING / RING_PER_BYTE &&
+           m->ring_len + RING_PER_BYTE * len + CONSOLE_MUX_RESERVE <= CONSOLE_MUX_RING;
+}
+
+size_t console_mux_take(struct console_mux *m, char *buf, size_t max)
+{
+    size_t n = 0;
+    for (; n < max && m->ring_len; n++, m->ring_len--) {
+        buf[n] = m->ring[m->ring_head];
+        int whom = m->owner[m->ring_head];
+        if (whom >= 0 && whom < CONSOLE_MUX_MAX_VMS)
+            m->vms[whom].in_ring--;
+        m->ring_head = (m->ring_head + 1) % CONSOLE_MUX_RING;
+    }
+    return n;
 }
 
 /* Puts the cursor at the start of a line (closing another source's). */
@@ -50,9 +82,9 @@ static void flush_vm(struct console_mux *m, int vm)
         close_open_line(m);
         char prefix[8];
         int n = snprintf(prefix, sizeof(prefix), "vm%d%c ", vm, v->continued ? '+' : '|');
-        out(m, prefix, (size_t)n);
+        out_for(m, vm, prefix, (size_t)n);
     }
-    out(m, v->line, v->len);
+    out_for(m, vm, v->line, v->len);
     bool whole = v->line[v->len - 1] == '\n';
     v->continued = !whole;
     m->open = whole ? CONSOLE_MUX_OPEN_NONE : vm;
@@ -98,27 +130,23 @@ void console_mux_set_vms(struct console_mux *m, int vm_count, int focus)
         focus_notice(m);
 }
 
-/* The VM's throttling period, restarted once it has run out. */
-static void renew_period(struct console_mux_vm *v, uint64_t period, uint64_t now)
+static unsigned long backlog(const struct console_mux_vm *v)
 {
-    if (now - v->period_start >= period || now < v->period_start) {
-        v->period_start = now;
-        v->period_bytes = 0;
-    }
+    return v->len + v->in_ring;
 }
 
-bool console_mux_ready(const struct console_mux *m, int vm, uint64_t now)
+bool console_mux_ready(const struct console_mux *m, int vm)
 {
     if (!console_mux_multiplexed(m) || !valid_vm(m, vm))
         return true;
-    const struct console_mux_vm *v = &m->vms[vm];
-    return now - v->period_start >= m->period || now < v->period_start ||
-           v->period_bytes < CONSOLE_MUX_ALLOWANCE;
+    return backlog(&m->vms[vm]) < CONSOLE_MUX_BACKLOG;
 }
 
 size_t console_mux_write(struct console_mux *m, int vm, const char *s, size_t len,
                          bool may_refuse, uint64_t now)
 {
+    if (!console_mux_room(m, len))
+        return 0;
     if (!console_mux_multiplexed(m)) {
         out(m, s, len);
         return len;
@@ -126,16 +154,14 @@ size_t console_mux_write(struct console_mux *m, int vm, const char *s, size_t le
     if (!valid_vm(m, vm))
         return 0;
     struct console_mux_vm *v = &m->vms[vm];
-    renew_period(v, m->period, now);
     if (may_refuse) {
-        unsigned long room = v->period_bytes < CONSOLE_MUX_ALLOWANCE ?
-                             CONSOLE_MUX_ALLOWANCE - v->period_bytes : 0;
+        unsigned long used = backlog(v);
+        unsigned long room = used < CONSOLE_MUX_BACKLOG ? CONSOLE_MUX_BACKLOG - used : 0;
         if (len > room) {
             v->throttled += len - room;
             len = room;
         }
     }
-    v->period_bytes += len;
     for (size_t i = 0; i < len; i++) {
         if (!v->len)
             v->since = now;

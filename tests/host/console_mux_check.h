@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include "core/console_mux.h"
 
 #define MUX_CHECK_MAX (1u << 20)
@@ -24,13 +25,20 @@ struct mux_record {
     char why[200];              /* the broken promise */
 };
 
-static inline void mux_record_emit(void *ctx, const char *s, size_t len)
+/* The board console takes what waits in the ring (at most max bytes). */
+static inline void mux_record_drain(struct console_mux *m, struct mux_record *r, size_t max)
 {
-    struct mux_record *r = ctx;
-    if (r->out_len + len > MUX_CHECK_MAX)
-        abort();
-    memcpy(r->out + r->out_len, s, len);
-    r->out_len += len;
+    char buf[512];
+    while (max) {
+        size_t n = console_mux_take(m, buf, max < sizeof(buf) ? max : sizeof(buf));
+        if (!n)
+            break;
+        if (r->out_len + n > MUX_CHECK_MAX)
+            abort();
+        memcpy(r->out + r->out_len, buf, n);
+        r->out_len += n;
+        max -= n;
+    }
 }
 
 static inline void mux_record_init(struct mux_record *r)
@@ -73,8 +81,22 @@ static inline void mux_record_lodger(struct console_mux *m, struct mux_record *r
  * put there, not the VM's) and checks that it is exactly what the VM wrote,
  * less what still waits in its buffer; and that lodger's text all came
  * out. False with r->why set otherwise. */
-static inline bool mux_check_multiplexed(const struct console_mux *m, struct mux_record *r)
+static inline bool mux_check_multiplexed(struct console_mux *m, struct mux_record *r)
 {
+    /* Each VM's share of the ring is what it says. */
+    unsigned long owned[CONSOLE_MUX_MAX_VMS] = { 0 };
+    for (size_t k = 0; k < m->ring_len; k++) {
+        int whom = m->owner[(m->ring_head + k) % CONSOLE_MUX_RING];
+        if (whom >= 0)
+            owned[whom]++;
+    }
+    for (int vm = 0; vm < CONSOLE_MUX_MAX_VMS; vm++)
+        if (owned[vm] != m->vms[vm].in_ring) {
+            snprintf(r->why, sizeof(r->why), "vm%d has %lu bytes in the ring, counted %lu", vm,
+                     owned[vm], m->vms[vm].in_ring);
+            return false;
+        }
+    mux_record_drain(m, r, SIZE_MAX);
     static char got[CONSOLE_MUX_MAX_VMS][MUX_CHECK_MAX];
     size_t got_len[CONSOLE_MUX_MAX_VMS] = { 0 }, lodger = 0;
     /* Whether each VM's last rebuilt segment ended with a newline. */
