@@ -97,6 +97,8 @@ void console_write(const char *s, size_t len)
 unsigned long console_vm_write(int vm, const char *s, unsigned long len, bool may_refuse)
 {
     unsigned long n;
+    if (len > CONSOLE_VM_WRITE_MAX)
+        len = CONSOLE_VM_WRITE_MAX;     /* the ring could never have room for more */
     for (;;) {
         spin_lock(&console_lock);
         n = console_mux_write(&mux, vm, s, len, may_refuse, csr_read(CSR_TIME));

@@ -17,8 +17,9 @@ void __attribute__((noreturn, format(printf, 1, 2))) panic(const char *fmt, ...)
 void console_set_vms(int count, int focus, uint64_t ticks_per_second);
 bool console_multiplexed(void);
 /* A VM's console output (its UART, its SBI console): how many bytes were
- * taken, fewer than len only with may_refuse when the VM is over its
- * allowance. */
+ * taken, fewer than len only with may_refuse when the VM's backlog is full,
+ * or when len is over CONSOLE_VM_WRITE_MAX. */
+#define CONSOLE_VM_WRITE_MAX 4096
 unsigned long console_vm_write(int vm, const char *s, unsigned long len, bool may_refuse);
 /* Whether the VM's console takes output now (its UART's THR empty). */
 bool console_vm_ready(int vm);

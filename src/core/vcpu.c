@@ -122,7 +122,7 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
 /* Console input is polled into the UART once the guest uses it (by
  * interrupt, like Linux, or by polling LSR, like U-Boot), and always when
  * the board console is multiplexed (the focus escape, partial lines and
- * the end of throttling periods are served by the same poll). */
+ * the end of a throttled VM's wait are served by the same poll). */
 #define INPUT_POLLS_PER_SECOND 50
 
 /* Virtual STIP follows the vCPU's deadline (SBI TIME: pending until the

@@ -28,7 +28,7 @@ static void watch_for_panic(struct vm *vm, struct guest_panic *watch, char c)
 
 /* With the board's lock held. A THR write cannot be refused: the byte goes
  * out, and the UART shows THR not empty while the VM is over its console
- * allowance (core/console_mux.h). */
+ * console backlog is full (core/console_mux.h). */
 static bool uart_output(void *ctx, char c)
 {
     struct vm *vm = ctx;
@@ -147,7 +147,7 @@ void board_poll_input(struct vm *vm)
     struct board *b = &vm->board;
     console_poll();
     spin_lock(&b->lock);
-    /* The end of a throttling period empties THR (and may interrupt). */
+    /* The console took a throttled VM's backlog: THR empties (and may interrupt). */
     bool changed = uart_set_tx_busy(&b->uart, !console_vm_ready(vm->id));
     while (b->uart_used && uart_rx_space(&b->uart)) {
         int c = console_vm_getchar(vm->id);

@@ -52,7 +52,7 @@ void board_poll_input(struct vm *vm);
 /* The guest's SBI console output (DBCN, legacy putchar): to lodger's
  * console, and through the panic watch. Returns how many bytes were taken:
  * fewer than len only with may_refuse, when the VM is over its console
- * allowance (core/console_mux.h). */
+ * console backlog is full (core/console_mux.h). */
 unsigned long board_sbi_console_write(struct vm *vm, const char *s, unsigned long len,
                                       bool may_refuse);
 /* Recomputes the interrupt lines (UART -> PLIC -> each vCPU's SEIP). */

@@ -1,7 +1,7 @@
 /* An NS16550A UART as a pure state machine over register accesses (the
  * model of QEMU's and real 16550As that Linux's 8250 driver expects).
- * Transmit is instant, unless the console it writes to is busy (a VM over
- * its console allowance, core/console_mux.h): then the transmitter shows
+ * Transmit is instant, unless the console it writes to is busy (a VM with
+ * its console backlog full, core/console_mux.h): then the transmitter shows
  * THR not empty (LSR.THRE and TEMT clear, no THR-empty interrupt) until
  * the console takes output again. A byte written meanwhile still goes out
  * (never lost). Received bytes wait in a FIFO. Host-tested. */

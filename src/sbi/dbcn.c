@@ -22,8 +22,8 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
          * asked (none, if the console cannot take more), returning how
          * many; the guest writes the rest next time. A bounded chunk keeps
          * one guest from holding the console (and lodger's hart) for as
-         * long as a write of all its RAM takes; a VM over its console
-         * allowance gets fewer or none (core/console_mux.h). */
+         * long as a write of all its RAM takes; a VM whose console
+         * backlog is full gets fewer or none (core/console_mux.h). */
         unsigned long n = len < SBI_DBCN_WRITE_MAX ? len : SBI_DBCN_WRITE_MAX;
         n = board_sbi_console_write(v->vm, buf, n, true);
         return (struct sbiret){ SBI_SUCCESS, (long)n };

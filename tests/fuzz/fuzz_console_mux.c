@@ -5,7 +5,7 @@
  * console gets exactly what was written, in order; with several, each VM's
  * stream rebuilt from the prefixed lines is exactly what it wrote (nothing
  * lost, no line mixed: tests/host/console_mux_check.h), no refusable write
- * takes more than the allowance, and input reaches only the focused VM. */
+ * takes more than the VM's backlog allows, and input reaches only the focused VM. */
 #include "fuzz.h"
 #include "core/console_mux.h"
 #include "../host/console_mux_check.h"

@@ -18,7 +18,7 @@ static char ram[RAM_SIZE];
 static unsigned long written, write_calls;
 static const char *written_from;
 /* The console's answer: it takes at most this many bytes of a write that
- * may be refused (a VM over its allowance, core/console_mux.h). */
+ * may be refused (a VM whose backlog is full, core/console_mux.h). */
 static unsigned long console_takes = ~0UL;
 static bool last_may_refuse;
 

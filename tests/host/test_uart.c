@@ -113,7 +113,7 @@ static void thr_write_calls_output(void **state)
     assert_int_equal(s.count, 9);
 }
 
-/* A busy console (a VM over its allowance, core/console_mux.h): the byte
+/* A busy console (a VM whose backlog is full, core/console_mux.h): the byte
  * still goes out, but THR shows not empty (LSR.THRE and TEMT clear) and no
  * THR-empty interrupt comes until the console takes output again; then
  * the interrupt comes as when a real THR empties. */
