@@ -97,17 +97,37 @@ static void flush_all(struct console_mux *m)
         flush_vm(m, i);
 }
 
-/* lodger's notices: a line of their own, even when lodger's own text was
- * in the middle of one. */
+/* lodger's own line (or a full buffer of it), after what the VMs wrote
+ * before it. */
+static void flush_lodger(struct console_mux *m)
+{
+    if (!m->lodger_len)
+        return;
+    flush_all(m);
+    if (m->open != CONSOLE_MUX_OPEN_LODGER)
+        close_open_line(m);
+    out(m, m->lodger_line, m->lodger_len);
+    m->open = m->lodger_line[m->lodger_len - 1] == '\n' ? CONSOLE_MUX_OPEN_NONE
+                                                        : CONSOLE_MUX_OPEN_LODGER;
+    m->lodger_len = 0;
+    m->lodger_waited = false;
+}
+
+/* The mux's notices: a line of their own, even when lodger's own text was
+ * in the middle of one (what lodger has not finished waits). */
 static void notice(struct console_mux *m, const char *fmt, int a, int b)
 {
-    if (m->open == CONSOLE_MUX_OPEN_LODGER)
-        close_open_line(m);
     char line[160];
     int n = snprintf(line, sizeof(line), fmt, a, b);
     if (n > (int)sizeof(line) - 1)
         n = sizeof(line) - 1;
-    console_mux_lodger_write(m, line, (size_t)n);
+    if (!console_mux_multiplexed(m)) {
+        out(m, line, (size_t)n);
+        return;
+    }
+    flush_all(m);
+    close_open_line(m);
+    out(m, line, (size_t)n);
 }
 
 static void focus_notice(struct console_mux *m)
@@ -119,6 +139,7 @@ static void focus_notice(struct console_mux *m)
 void console_mux_set_vms(struct console_mux *m, int vm_count, int focus)
 {
     flush_all(m);
+    flush_lodger(m);
     if (vm_count < 1)
         vm_count = 1;
     if (vm_count > CONSOLE_MUX_MAX_VMS)
@@ -174,16 +195,15 @@ size_t console_mux_write(struct console_mux *m, int vm, const char *s, size_t le
 
 void console_mux_lodger_write(struct console_mux *m, const char *s, size_t len)
 {
-    if (!len)
+    if (!console_mux_multiplexed(m)) {
+        out(m, s, len);
         return;
-    if (console_mux_multiplexed(m) && m->open != CONSOLE_MUX_OPEN_LODGER) {
-        /* What the VMs wrote before comes first (unless lodger is in the
-         * middle of a line of its own: they come at the next tick). */
-        flush_all(m);
-        close_open_line(m);
     }
-    out(m, s, len);
-    m->open = s[len - 1] == '\n' ? CONSOLE_MUX_OPEN_NONE : CONSOLE_MUX_OPEN_LODGER;
+    for (size_t i = 0; i < len; i++) {
+        m->lodger_line[m->lodger_len++] = s[i];
+        if (s[i] == '\n' || m->lodger_len == CONSOLE_MUX_LINE_MAX)
+            flush_lodger(m);
+    }
 }
 
 void console_mux_tick(struct console_mux *m, uint64_t now)
@@ -195,6 +215,9 @@ void console_mux_tick(struct console_mux *m, uint64_t now)
         if (v->len && (now - v->since >= m->flush_after || now < v->since))
             flush_vm(m, i);
     }
+    if (m->lodger_waited)
+        flush_lodger(m);
+    m->lodger_waited = m->lodger_len > 0;
 }
 
 static int next_running(const struct console_mux *m, int from)

@@ -50,7 +50,7 @@
 #define CONSOLE_MUX_RING (16 * CONSOLE_MUX_BACKLOG)
 /* Ring space an operation may need besides its text: every VM's partial
  * line, prefixed, a newline before each, and a notice. */
-#define CONSOLE_MUX_RESERVE (CONSOLE_MUX_MAX_VMS * (CONSOLE_MUX_LINE_MAX + 16) + 256)
+#define CONSOLE_MUX_RESERVE ((CONSOLE_MUX_MAX_VMS + 1) * (CONSOLE_MUX_LINE_MAX + 16) + 256)
 #define CONSOLE_MUX_ESCAPE 0x1d     /* Ctrl-] */
 /* Bytes of input read off the board console per poll, at most. */
 #define CONSOLE_MUX_INPUT_BURST 64
@@ -79,6 +79,11 @@ struct console_mux {
     int open;                   /* CONSOLE_MUX_OPEN_* or the VM whose line is open */
     uint64_t flush_after;       /* in clock ticks */
     struct console_mux_vm vms[CONSOLE_MUX_MAX_VMS];
+    /* lodger's own text (several VMs: a line at a time too, so that a VM's
+     * line never lands inside one lodger prints in pieces). */
+    char lodger_line[CONSOLE_MUX_LINE_MAX];
+    unsigned lodger_len;
+    bool lodger_waited;         /* its partial line was there at the last tick */
     /* What goes to the board console, in order, and whose each byte is
      * (a VM, or -1: lodger's and the mux's own). */
     char ring[CONSOLE_MUX_RING];
@@ -108,8 +113,9 @@ size_t console_mux_write(struct console_mux *m, int vm, const char *s, size_t le
                          bool may_refuse, uint64_t now);
 /* Whether the VM may write now without being refused (its UART's THRE). */
 bool console_mux_ready(const struct console_mux *m, int vm);
-/* lodger's own output: VMs' partial lines first, then the text on a line
- * of its own. */
+/* lodger's own output. Several VMs: a line at a time, after the VMs'
+ * partial lines, on a line of its own; a partial line goes at the second
+ * tick that finds it. */
 void console_mux_lodger_write(struct console_mux *m, const char *s, size_t len);
 /* Writes partial lines that have waited CONSOLE_MUX_FLUSH_MS; call often. */
 void console_mux_tick(struct console_mux *m, uint64_t now);

@@ -154,6 +154,9 @@ static inline bool mux_check_multiplexed(struct console_mux *m, struct mux_recor
             return false;
         }
     }
+    /* lodger's unfinished line waits in the mux. */
+    for (unsigned k = 0; k < m->lodger_len; k++)
+        lodger += m->lodger_line[k] == 'L';
     if (lodger != r->lodger_bytes) {
         snprintf(r->why, sizeof(r->why), "lodger wrote %zu bytes, %zu came out", r->lodger_bytes,
                  lodger);

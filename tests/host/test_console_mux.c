@@ -189,13 +189,22 @@ static void test_lodger_after_vm_partials(void **state)
     mux_record_lodger(&mux, &rec, "LL\n", 3);
     vm_write(1, "...\n", 1);
     expect_out("vm1| Booting\nLL\nvm1+ ...\n");
-    /* lodger in the middle of a line of its own: a VM's line that comes
-     * meanwhile closes it; lodger's next text starts a line. */
+    /* lodger prints a line in pieces: a VM's line that comes meanwhile
+     * goes before it, never inside it. */
     clear_out();
     mux_record_lodger(&mux, &rec, "L", 1);
     vm_write(0, "v\n", 2);
+    expect_out("vm0| v\n");
     mux_record_lodger(&mux, &rec, "L\n", 2);
-    expect_out("L\nvm0| v\nL\n");
+    expect_out("vm0| v\nLL\n");
+    /* An unfinished one goes at the second tick that finds it. */
+    clear_out();
+    mux_record_lodger(&mux, &rec, "LLL", 3);
+    console_mux_tick(&mux, 100);
+    expect_out("");
+    console_mux_tick(&mux, 120);
+    vm_write(1, "w\n", 130);
+    expect_out("LLL\nvm1| w\n");
 }
 
 /* A VM whose backlog (bytes the board console has not taken) is full:
@@ -281,8 +290,8 @@ static void test_focus_switching(void **state)
     expect_input(2, "");
 }
 
-/* A notice while lodger's own text is in the middle of a line starts a
- * line of its own (found by fuzz_console_mux). */
+/* A notice while lodger's own text is in the middle of a line is a line
+ * of its own (found by fuzz_console_mux). */
 static void test_notice_after_lodger_partial(void **state)
 {
     (void)state;
@@ -291,8 +300,8 @@ static void test_notice_after_lodger_partial(void **state)
     mux_record_lodger(&mux, &rec, "L", 1);
     type(ESC "1");
     mux_record_lodger(&mux, &rec, "L\n", 2);
-    expect_out("L\nlodger: console input goes to vm1 (Ctrl-] then 0-1: that VM, n: the next, "
-               "?: this line)\nL\n");
+    expect_out("lodger: console input goes to vm1 (Ctrl-] then 0-1: that VM, n: the next, "
+               "?: this line)\nLL\n");
     assert_true(mux_check_multiplexed(&mux, &rec));
 }
 
