@@ -85,7 +85,7 @@ bool first_portion_init(struct first_portion *fp, const struct vm_image *img, ui
     fp->boot_va = fp->va;
     /* lodger's own space identity-maps RAM; the first portion must not collide. */
     if ((fp->va & (PAGE_SIZE - 1)) || !clear_of_host_ram(fp->va, FIRST_PORTION_SIZE)) {
-        snprintf(err, errlen, "first-portion address 0x%lx is not usable (page-aligned, canonical, "
+        snprintf(err, errlen, "lodger,first-portion: address 0x%lx is not usable (page-aligned, canonical, "
                  "outside host RAM)", (unsigned long)fp->va);
         return false;
     }
@@ -147,11 +147,11 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
         if (!shadow_map_first_portion(vm, s))
             return false;
     }
-    /* lodger's own space: the code pages at the new place. This hart's
-     * stvec follows at once: lodger's own traps enter there too. */
-    pt_unmap(&host_mmu.own, old, FIRST_CODE_SIZE);
-    first_portion_map_in_lodger(fp);
-    sfence_vma_all();
+    /* lodger's own space: the code pages at the new place (and still at
+     * the old one if another VM is there). This hart's stvec follows at
+     * once: lodger's own traps enter there too. */
+    if (!vm_map_first_code(vm, old))
+        return false;   /* out of host memory: this VM ends, not lodger */
     csr_write(CSR_STVEC, first_symbol_va(new_va, first_trap_entry));
     fp->stats.relocations[why]++;
     return true;

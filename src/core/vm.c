@@ -12,12 +12,65 @@
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
 
-#define MAX_VMS 4
 #define GUEST_DT_SPACE (64 * 1024UL)
 #define LINUX_IMAGE_MAGIC2 0x05435352u      /* "RSC\x05" at offset 0x38 */
 
-static struct vm vms[MAX_VMS];
+_Static_assert(HART_ASID_SLOTS >= VM_MAX_VMS * SHADOW_CACHE_SIZE, "a hart's ASID slots");
+_Static_assert(LODGER_MAX_VCPUS == FIRST_MAX_VCPUS, "a VM's vCPUs: one frame page each");
+_Static_assert(LODGER_MAX_HARTS == HOST_MAX_HARTS, "the harts a configuration names");
+_Static_assert(HOST_MAX_HARTS <= 32, "vm->hart_mask");
+
+static struct vm vms[VM_MAX_VMS];
 static int vm_count, vms_running;
+static struct spinlock own_code_lock;
+
+bool vm_map_first_code(struct vm *vm, uint64_t old_va)
+{
+    extern char first_portion_start[];
+    spin_lock(&own_code_lock);
+    /* Two VMs may sit at the same place: the code there is the same. */
+    bool shared = false;
+    for (int i = 0; i < vm_count; i++)
+        shared |= &vms[i] != vm && first_portion_place(&vms[i].first) == old_va;
+    uint64_t new_va = first_portion_place(&vm->first);
+    if (old_va != new_va && !shared)
+        pt_unmap(&host_mmu.own, old_va, FIRST_CODE_SIZE);
+    bool mapped = pt_map(&host_mmu.own, new_va, (uint64_t)first_portion_start, FIRST_CODE_SIZE,
+                         PTE_R | PTE_X | PTE_A, 0);
+    sfence_vma_all();
+    spin_unlock(&own_code_lock);
+    return mapped;
+}
+
+struct hart *vm_boot_hart(const struct vm *vm)
+{
+    struct hart *best = NULL;
+    for (int i = 0; i < hart_count; i++) {
+        struct hart *h = &harts[i];
+        if (h->online && (vm->hart_mask >> i & 1) &&
+            (!best || h->queue_count < best->queue_count))
+            best = h;
+    }
+    return best;
+}
+
+/* The configuration's hart ids as lodger's hart indices (all: none named). */
+static bool hart_mask_of(const struct vm_image *img, uint32_t *mask, char *err, unsigned long errlen)
+{
+    *mask = img->hart_count ? 0 : (1u << hart_count) - 1;
+    for (unsigned k = 0; k < img->hart_count; k++) {
+        int i = 0;
+        while (i < hart_count && harts[i].hartid != img->harts[k])
+            i++;
+        if (i == hart_count || !harts[i].online) {
+            snprintf(err, errlen, "lodger,harts: hart %u is %s", (unsigned)img->harts[k],
+                     i == hart_count ? "not on this board" : "not online");
+            return false;
+        }
+        *mask |= 1u << i;
+    }
+    return true;
+}
 
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
@@ -72,7 +125,8 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
     uint64_t ram_end = vm->ram_gpa + vm->ram_size;
     uint64_t kernel_end = img->kernel_load + kernel_footprint(&img->kernel);
     if (img->kernel_load < vm->ram_gpa || kernel_end > ram_end || kernel_end < img->kernel_load) {
-        snprintf(err, errlen, "kernel (%lu KiB at 0x%lx) does not fit in the VM's %lu MiB of memory",
+        snprintf(err, errlen, "lodger,memory-mib: kernel (%lu KiB at 0x%lx) does not fit in the "
+                 "VM's %lu MiB of memory",
                  (unsigned long)(kernel_footprint(&img->kernel) >> 10),
                  (unsigned long)img->kernel_load, (unsigned long)(vm->ram_size >> 20));
         return false;
@@ -85,7 +139,8 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
     uint64_t initrd_gpa = (dt_gpa - img->initrd.size) & ~(PAGE_SIZE - 1);
     if (dt_gpa < kernel_end || (img->initrd.size && (img->initrd.size > dt_gpa ||
                                                      initrd_gpa < kernel_end))) {
-        snprintf(err, errlen, "kernel and initrd (%lu KiB) do not fit in the VM's %lu MiB of memory",
+        snprintf(err, errlen, "lodger,memory-mib: kernel and initrd (%lu KiB) do not fit in the "
+                 "VM's %lu MiB of memory",
                  (unsigned long)((kernel_end - vm->ram_gpa + img->initrd.size) >> 10),
                  (unsigned long)(vm->ram_size >> 20));
         return false;
@@ -166,28 +221,32 @@ static bool blob_outside(const struct image_blob *b, uint64_t start, uint64_t si
 
 struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen)
 {
-    if (vm_count == MAX_VMS) {
-        snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
+    if (vm_count == VM_MAX_VMS) {
+        snprintf(err, errlen, "too many VMs (at most %d)", VM_MAX_VMS);
         return NULL;
     }
     /* Harts run their vCPUs in turn when there are more vCPUs than harts
      * (core/hart.c); each vCPU has a frame page in the first portion. */
-    if (img->vcpus > VM_MAX_VCPUS) {
-        snprintf(err, errlen, "%u vCPUs asked; at most %d", img->vcpus, VM_MAX_VCPUS);
+    if (img->vcpus < 1 || img->vcpus > VM_MAX_VCPUS) {
+        snprintf(err, errlen, "lodger,vcpus: %u vCPUs asked; 1 to %d", img->vcpus, VM_MAX_VCPUS);
         return NULL;
     }
     struct vm *vm = &vms[vm_count];
     memset(vm, 0, sizeof(*vm));
     vm->id = vm_count;
     vm->image = *img;
+    if (!hart_mask_of(img, &vm->hart_mask, err, errlen))
+        return NULL;
     vm->ram_gpa = VM_RAM_BASE;
     vm->ram_size = (img->mem_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     vm->boots = 1;
     if (!first_portion_init(&vm->first, img, vm->ram_size, err, errlen))
         return NULL;
+    /* Its own RAM: the allocator never hands out a range twice, so VMs'
+     * memories never overlap. */
     vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
     if (!vm->ram_hpa) {
-        snprintf(err, errlen, "not enough host memory for %lu MiB (%lu MiB free)",
+        snprintf(err, errlen, "lodger,memory-mib: not enough host memory for %lu MiB (%lu MiB free)",
                  (unsigned long)(vm->ram_size >> 20), (unsigned long)(mem_free_bytes() >> 20));
         return NULL;
     }
@@ -195,6 +254,9 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         !blob_outside(&img->initrd, vm->ram_hpa, vm->ram_size) ||
         !blob_outside(&img->fdt, vm->ram_hpa, vm->ram_size))
         panic("VM memory overlaps the VM image");
+    /* Whatever the memory held before (a previous boot of the board, the
+     * firmware) is not the guest's to see: zero, as a reboot zeroes it. */
+    memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
@@ -248,10 +310,13 @@ void vm_print_counters(const struct vm *vm)
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];
-        console_printf("lodger:   fast paths %lu:", (unsigned long)fast_total);
-        for (int k = 0; k < FAST_KINDS; k++)
-            console_printf(" %s %lu", fast_names[k], (unsigned long)fast[k]);
-        console_printf("\n");
+        /* One console write a line: other VMs' lines never land inside. */
+        char line[480];
+        int n = snprintf(line, sizeof(line), "lodger:   fast paths %lu:", (unsigned long)fast_total);
+        for (int k = 0; k < FAST_KINDS && n > 0 && n < (int)sizeof(line); k++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %lu", fast_names[k],
+                          (unsigned long)fast[k]);
+        console_printf("%s\n", line);
         if (fast_csr + c->csr_emulated)
             console_printf("lodger:   CSR accesses served by fast paths: %lu%%\n",
                            (unsigned long)(100 * fast_csr / (fast_csr + c->csr_emulated)));
@@ -370,9 +435,9 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
-    console_vm_ended(vm->id);   /* the input focus moves on */
-    vm->ended = true;
     vm->exit_failed = failed;
+    vm->ended = true;
+    console_vm_ended(vm->id);   /* the input focus moves on */
     for (int i = 0; i < vm->vcpu_count; i++) {
         vm->vcpus[i].in_guest = 0;
         vcpu_notify(&vm->vcpus[i]);     /* the others park */

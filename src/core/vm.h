@@ -9,12 +9,16 @@
 #include "core/vcsr.h"
 #include "core/shadow.h"
 #include "core/image.h"
+#include "core/limits.h"
 #include "dev/board.h"
 #include "core/first_portion.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
 
+#define VM_MAX_VMS LODGER_MAX_VMS
 #define VM_RAM_BASE 0x80000000UL    /* guest-physical, as on QEMU virt */
+
+struct hart;
 
 struct vm {
     int id;
@@ -26,6 +30,7 @@ struct vm {
     struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];
+    uint32_t hart_mask;         /* lodger's harts (bit = index) its vCPUs may run on */
     struct spinlock lock;       /* shadows, first-portion moves */
     volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
     volatile int ending;        /* vm_end has begun (on one hart) */
@@ -35,8 +40,18 @@ struct vm {
     int exit_failed;            /* the guest reported a failure */
 };
 
-/* Creates a VM from a parsed image; on failure returns NULL with err set. */
+/* Creates the next VM (vm0, vm1, ...) from its configuration: its own RAM
+ * (zeroed), vCPUs, devices, first-portion place, shadows and counters. On
+ * failure returns NULL with err set, naming the configuration's property at
+ * fault (lodger then does not boot). */
 struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen);
+/* The hart that runs vm's vCPU 0 at power-on: the one it may use that holds
+ * the fewest vCPUs (NULL: none is online). */
+struct hart *vm_boot_hart(const struct vm *vm);
+/* lodger's own table maps the first portion's code at vm->first_va (the
+ * instruction after each satp switch is fetched there) and no longer at
+ * old_va unless another VM sits there too. False: out of memory. */
+bool vm_map_first_code(struct vm *vm, uint64_t old_va);
 void __attribute__((noreturn)) vm_run(struct vm *vm);
 /* Ends the VM: prints why and its counters; lodger shuts down when no VM is
  * left. Never returns: the hart goes on with other vCPUs (hart_park). Call

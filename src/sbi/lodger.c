@@ -36,7 +36,8 @@ enum {
 #define ID_FAST_REFLECT 55      /* fast path: traps reflected into the guest kernel */
 #define ID_FAST_CHAINED 56      /* fast path: accesses served in the trap of the one before */
 #define ID_FAST_PAGE_FAULT 57   /* fast path: guest-user page faults reflected */
-#define ID_COUNT 58
+#define ID_BOOTS 58             /* per VM: this boot's number (1 at power-on) */
+#define ID_COUNT 59
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -64,6 +65,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;
+    case ID_BOOTS: *out = v->vm->boots; return true;
     default: return false;
     }
 }

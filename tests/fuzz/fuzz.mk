@@ -41,7 +41,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(HOST_HEADERS) tests/fu
 # Seeds that are build outputs, not files in git: the image target's are
 # VM images that tools/lodger-run packs from the hello guest, in
 # $(B)/fuzz/seeds/image (used beside tests/fuzz/corpus/NAME where present).
-FUZZ_IMAGE_SEEDS := $(B)/fuzz/seeds/image/hello.itb $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb
+FUZZ_IMAGE_SEEDS := $(B)/fuzz/seeds/image/hello.itb $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb \
+	$(B)/fuzz/seeds/image/three_vms.itb
 $(B)/fuzz/seeds/image/hello.itb: $(B)/guests/hello.bin tools/lodger-run
 	@mkdir -p $(dir $@)
 	@echo "  IMAGE  $@"; tools/lodger-run --kernel $< --image-out $@ --image-only
@@ -49,6 +50,13 @@ $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb: $(B)/guests/hello.bin tools/lodge
 	@mkdir -p $(dir $@)
 	@echo "  IMAGE  $@"; tools/lodger-run --kernel $< --initrd $< --vcpus 2 --mem 64 \
 		--append "console=ttyS0" --image-out $@ --image-only
+# Several VMs: shared and separate images, hart lists, the console claim.
+$(B)/fuzz/seeds/image/three_vms.itb: $(B)/guests/hello.bin tools/lodger-run
+	@mkdir -p $(dir $@)
+	@echo "  IMAGE  $@"; tools/lodger-run --smp 4 --vm kernel=$<,mem=16,harts=0:2 \
+		--vm kernel=$<,initrd=$<,mem=32,vcpus=3,console,append=console=ttyS0 \
+		--vm kernel=$<,initrd=$<,mem=8,harts=3,first-portion=0xffffffc000000000 \
+		--image-out $@ --image-only
 
 .PHONY: fuzz fuzz-bins
 fuzz-bins: $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%) $(FUZZ_GUEST_CI) $(FUZZ_IMAGE_SEEDS)
