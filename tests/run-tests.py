@@ -32,6 +32,10 @@
    running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
    first-portion place; console input to one VM. Killing tools/lodger-run
    (SIGTERM) leaves no QEMU behind.
+12. The console shared by several VMs (console): a VM that floods its
+   console beside one that prints lines, each VM's stream rebuilt from the
+   prefixed lines exactly as it wrote it, the flooder throttled; input typed
+   to the focused VM, the focus moved with Ctrl-] (pexpect).
 
 Each result is one independent decision: one per host test function, one per
 native/lodger pair of a guest (the cases that differ are named in its detail),
@@ -928,7 +932,7 @@ def multivm_tests():
         for tag in ("a", "b", "c"):
             compare_vm(f"{name}: VM {tag} as alone", tag, natives[tag].result(), sections)
         result(f"{name}: console input to the VM that claims it; exit 0",
-               status == 0 and "lodger: 3 VMs; console input goes to vm2" in out and
+               status == 0 and "lodger: console input goes to vm2 (Ctrl-]" in out and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
 
         # Eight VMs on eight harts; the last three pinned.
@@ -972,7 +976,7 @@ def console_input_test():
             proc.stdin.write(b"hello vm1\n")
             proc.stdin.flush()
             sent = 1
-        if sent == 1 and b"lodger: console input now goes to vm0" in out:
+        if sent == 1 and b"lodger: console input goes to vm0 (" in out:
             proc.stdin.write(b"then vm0\n")
             proc.stdin.flush()
             sent = 2
@@ -1032,12 +1036,156 @@ def sigterm_test():
                looping and not left, f"looping {looping}, left: {left}\n{out.decode(errors='replace')[-1500:]}")
 
 
+CONSOLE_MUX = os.path.join(BUILD, "guests", "console_mux.bin")
+
+
+def vm_streams(out):
+    """Each VM's console output rebuilt from the board console's lines: a
+    line "vmN| TEXT" is VM N's, "vmN+ TEXT" goes on with VM N's line that
+    another source's output made lodger end (that newline is not the VM's);
+    other lines are lodger's. Returns ({vm: text}, lodger's lines)."""
+    streams, lodger = {}, []
+    for seg in re.findall(r"[^\n]*\n|[^\n]+$", out.replace("\r", "")):
+        m = re.match(r"vm(\d)([|+]) ", seg)
+        if not m:
+            lodger.append(seg)
+            continue
+        vm, mark = int(m.group(1)), m.group(2)
+        text = streams.get(vm, "")
+        if mark == "+":
+            if not text.endswith("\n"):
+                text += "\x00(continued a line that was not ended)"
+            text = text[:-1]
+        streams[vm] = text + seg[5:]
+    return streams, lodger
+
+
+def flood_lines(tag, nbytes):
+    """What the console_mux guest's flood role writes (tests/guests/console_mux)."""
+    lines, sent, k = [], 0, 0
+    while sent < nbytes:
+        head = f"flood {k:06d} "
+        line = head + "".join(chr(ord("a") + (k + i) % 26) for i in range(len(head), 96)) + "\n"
+        lines.append(f"[{tag}] {line}")
+        sent += len(line)
+        k += 1
+    return "".join(lines), k
+
+
+def console_flood_test():
+    """Two VMs on -smp 2: vm0 floods its console (SBI console, then UART),
+    vm1 prints lines through both, a few ms apart. Each VM's stream, rebuilt
+    from the prefixed lines, is exactly what it wrote (nothing lost, no line
+    mixed with another VM's); the flooder met back-pressure."""
+    nbytes, count = 120000, 60
+    status, out = run([RUN, "--smp", "2",
+                       "--vm", f"kernel={CONSOLE_MUX},mem=16,append=cm.role=flood cm.tag=F "
+                               f"cm.bytes={nbytes}",
+                       "--vm", f"kernel={CONSOLE_MUX},mem=16,append=cm.role=lines cm.tag=L "
+                               f"cm.lines={count}"], timeout=600)
+    streams, lodger = vm_streams(out)
+    name = "console: a flooding VM beside one printing lines (-smp 2)"
+    want_lines = "[L] === begin: console_mux ===\n" + "".join(
+        f"[L] line {k} of {count}: {'uart' if k & 1 else 'sbi console'}\n"
+        for k in range(1, count + 1)) + "=== end: PASS ===\n"
+    got = streams.get(1, "")
+    result(f"{name}: the printing VM's lines whole, in order, nothing else", got == want_lines,
+           f"status {status}\nwant:\n{want_lines[-500:]}\ngot:\n{got[-1500:]}")
+    flood, k = flood_lines("F", nbytes)
+    got = streams.get(0, "")
+    m = re.search(r"\[F\] back-pressure: dbcn short (\d+), lsr busy (\d+)\n=== end: PASS ===\n$", got)
+    tail = f"[F] flood: {k} lines\n"
+    result(f"{name}: the flooding VM's {k} lines whole and in order",
+           got.startswith(flood + tail) and m is not None,
+           f"status {status}; {len(got)} bytes, want {len(flood + tail)} and two more lines; "
+           f"first difference at {next((i for i, (a, b) in enumerate(zip(got, flood)) if a != b), None)}:"
+           f"\n{got[-800:]}")
+    result(f"{name}: the flooder was throttled (short SBI console writes), both ended, exit 0",
+           m is not None and int(m.group(1)) > 0 and status == 0 and
+           "lodger: no VM left; shutting down (ok)" in out and set(streams) == {0, 1},
+           f"status {status}: {m.group(0) if m else 'no back-pressure line'}\n{out[-2000:]}")
+    # After lodger's banner (the firmware's comes before), every line is a
+    # VM's or lodger's own.
+    banner = next((i for i, l in enumerate(lodger) if l.startswith("lodger 0.")), None)
+    stray = [l for l in lodger[(banner or 0) + 1:] if l.strip() and not l.startswith("lodger: ")]
+    result(f"{name}: every other line lodger's own", banner is not None and not stray,
+           "".join(stray[:20]) or out[-1500:])
+
+
+def console_focus_test():
+    """Two VMs that echo what they read from their UARTs: input goes to the
+    focused VM (vm1 at start, from the configuration), Ctrl-] 0 / n move it
+    with a notice, and it moves on when its VM ends. The VMs' lines are
+    rebuilt as in console_flood_test (a slow VM's line may come in parts)."""
+    import pexpect
+    echo = f"kernel={CONSOLE_MUX},mem=16,append=cm.role=echo cm.tag="
+    child = pexpect.spawn(RUN, ["--smp", "2", "--vm", echo + "A", "--vm", echo + "B,console"],
+                          cwd=ROOT, timeout=300, encoding="utf-8", codec_errors="replace")
+    name = "console: input to the focused VM, Ctrl-] moves the focus"
+    out, steps = [""], []
+
+    def wait(what, timeout=120, vm=None, eof=False):
+        end = time.time() + timeout
+        while True:
+            text = vm_streams(out[0])[0].get(vm, "") if vm is not None else out[0]
+            if what in text:
+                return
+            if time.time() > end:
+                raise pexpect.TIMEOUT(f"no {what!r} (vm {vm})")
+            try:
+                out[0] += child.read_nonblocking(4096, timeout=0.5)
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                if eof:
+                    return
+                raise
+    try:
+        wait("lodger: console input goes to vm1 (Ctrl-] then 0-1: that VM", 300)
+        wait("[A] ready\n", vm=0)
+        wait("[B] ready\n", vm=1)
+        child.send("to b\r")
+        wait("[B] got: to b\n", vm=1)
+        steps.append("typed to vm1")
+        child.send("\x1d0")
+        wait("lodger: console input goes to vm0 (")
+        child.send("to a\r")
+        wait("[A] got: to a\n", vm=0)
+        steps.append("typed to vm0")
+        child.send("\x1dn")
+        wait("lodger: console input goes to vm1 (", 60)
+        child.send("quit\r")
+        wait("[B] got: quit\n", vm=1)
+        wait("lodger: vm1 ended: ")
+        wait("lodger: console input goes to vm0 (", 60)
+        steps.append("focus moved on from the ended VM")
+        child.send("quit\r")
+        wait("[A] got: quit\n", vm=0)
+        wait("\x00", 120, eof=True)
+        child.close()
+        streams = vm_streams(out[0])[0]
+        result(name, len(steps) == 3 and child.exitstatus == 0 and
+               "to a" not in streams.get(1, "") and "to b" not in streams.get(0, ""),
+               f"steps {steps}, exit status {child.exitstatus}, streams {streams}")
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        result(name, False, f"after {steps}: {type(e).__name__} {e}: {out[0][-2000:]}")
+        child.close(force=True)
+
+
+def console_tests():
+    if not os.path.exists(CONSOLE_MUX):
+        result("console", False, f"no {CONSOLE_MUX}")
+        return
+    console_flood_test()
+    console_focus_test()
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
              "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests,
-             "qemu10": qemu10_tests, "multivm": multivm_tests}
+             "qemu10": qemu10_tests, "multivm": multivm_tests, "console": console_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

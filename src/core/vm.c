@@ -22,7 +22,6 @@ _Static_assert(HOST_MAX_HARTS <= 32, "vm->hart_mask");
 
 static struct vm vms[VM_MAX_VMS];
 static int vm_count, vms_running;
-static volatile int console_vm;     /* the VM the console's input goes to */
 static struct spinlock own_code_lock;
 
 bool vm_map_first_code(struct vm *vm, uint64_t old_va)
@@ -41,31 +40,6 @@ bool vm_map_first_code(struct vm *vm, uint64_t old_va)
     sfence_vma_all();
     spin_unlock(&own_code_lock);
     return mapped;
-}
-
-void vm_set_console_input(int vm_id)
-{
-    __atomic_store_n(&console_vm, vm_id, __ATOMIC_RELEASE);
-}
-
-int vm_getchar(const struct vm *vm)
-{
-    return __atomic_load_n(&console_vm, __ATOMIC_ACQUIRE) == vm->id ? firmware_getchar() : -1;
-}
-
-/* The VM that had the input ended: the next running one gets it. */
-static void pass_console_input(const struct vm *ended)
-{
-    if (__atomic_load_n(&console_vm, __ATOMIC_ACQUIRE) != ended->id)
-        return;
-    for (int k = 1; k < vm_count; k++) {
-        const struct vm *next = &vms[(ended->id + k) % vm_count];
-        if (!next->ended) {
-            vm_set_console_input(next->id);
-            console_printf("lodger: console input now goes to vm%d\n", next->id);
-            return;
-        }
-    }
 }
 
 struct hart *vm_boot_hart(const struct vm *vm)
@@ -467,7 +441,7 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     patch_print_stats(vm);
     vm->exit_failed = failed;
     vm->ended = true;
-    pass_console_input(vm);
+    console_vm_ended(vm->id);   /* the input focus moves on */
     for (int i = 0; i < vm->vcpu_count; i++) {
         vm->vcpus[i].in_guest = 0;
         vcpu_notify(&vm->vcpus[i]);     /* the others park */

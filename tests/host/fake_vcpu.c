@@ -223,9 +223,11 @@ bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, b
     return true;
 }
 
-void board_sbi_console_write(struct vm *m, const char *s, unsigned long len)
+unsigned long board_sbi_console_write(struct vm *m, const char *s, unsigned long len,
+                                      bool may_refuse)
 {
     (void)m;
+    (void)may_refuse;
     if (fake.console_writes < FAKE_LOG) {
         fake.console_from[fake.console_writes] = s;
         fake.console_len[fake.console_writes] = len;
@@ -237,10 +239,11 @@ void board_sbi_console_write(struct vm *m, const char *s, unsigned long len)
     for (unsigned long i = 0; i < len; i++)
         sink ^= s[i];
     (void)sink;
+    return len;
 }
-int vm_getchar(const struct vm *m)
+int console_vm_getchar(int vm)
 {
-    (void)m;
+    (void)vm;
     fake.getchars++;
     if (!fake.input_len)
         return -1;
