@@ -369,6 +369,25 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
+void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
+{
+    va &= ~(PAGE_SIZE - 1);
+    if (!pt_is_canonical(va, host_mmu.levels) ||
+        first_place_contains(first_portion_place(&vm->first), va))
+        return;
+    spin_lock(&vm->lock);
+    fence_seq_bump(vm);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        int level;
+        pte_t pte = s->in_use ? pt_lookup(&s->pt, va, &level) : 0;
+        if ((pte & PTE_V) && (!hpa || (level == 0 && pte_to_pa(pte) == hpa)))
+            pt_unmap(&s->pt, va, PAGE_SIZE);
+    }
+    spin_unlock(&vm->lock);
+    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
  * to 4 KiB where the larger block would leave guest RAM, touch the first
  * portion, or replace a table of 4 KiB leaves (pt_map would free it while
@@ -378,7 +397,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
  * (shadow_fill_may_install). SHADOW_NO_MEMORY if the tables could not
  * grow (the top of the trap path ends the VM). */
 static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa,
-                                       uint64_t size, pte_t flags)
+                                       uint64_t size, pte_t flags, uint64_t copy_hpa)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -398,7 +417,8 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
         v->count.shadow_fill_races++;
         return SHADOW_RACED;
     }
-    uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
+    /* copy_hpa: a patched copy of the 4 KiB page (core/patch.c) runs instead. */
+    uint64_t hpa = copy_hpa ? copy_hpa : (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
     bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
@@ -427,7 +447,10 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1))
         return not_ram(v->vm, access, va, cause, gpa);
-    return install(v, seq, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
+    uint64_t size = pt_level_size(1);
+    pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D;
+    uint64_t copy = patch_fill(v, va, access, va, &size, &flags);
+    return install(v, seq, va, va, size, flags, copy);
 }
 
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
@@ -453,7 +476,8 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
         flags |= PTE_X;             /* S-mode never executes U pages */
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
-    return install(v, seq, va, res.gpa, size, flags);
+    uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags);
+    return install(v, seq, va, res.gpa, size, flags, copy);
 }
 
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,

@@ -62,6 +62,10 @@ void shadow_destroy_all(struct vm *vm);
  * in every shadow (asid SHADOW_ALL_ASIDS), or in those of one guest ASID. */
 #define SHADOW_ALL_ASIDS (~0UL)
 void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid);
+/* Drops the leaf that maps the page at va in every shadow (a superpage
+ * whole), only where it maps host page hpa if hpa is not 0, and this
+ * hart's TLB entries for va (patched copies, core/patch.c). */
+void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa);
 /* Result of trying to fill a shadow entry for a guest access. */
 enum shadow_fill_result {
     SHADOW_FILLED,          /* mapping installed: retry the access */

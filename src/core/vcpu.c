@@ -217,6 +217,7 @@ void vcpu_resume(struct vcpu *v)
     /* Guest page faults from virtual U walk the guest's tables through the
      * window when its shadows have one. */
     f->window_va = first_window_for(&vm->first, v->csr->satp, host_mmu.levels);
+    patch_frame_sync(vm, v->id, f);
     f->ram_gpa = vm->ram_gpa;
     f->ram_size = vm->ram_size;
 

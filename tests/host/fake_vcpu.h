@@ -27,7 +27,7 @@ struct fake_state {
     const struct dev_table *devices;    /* the VM's devices (NULL: none): board_find_region
                                          * and board_mmio look them up with dev/devtable.c */
     long start_error;               /* vcpu_start of a stopped vCPU: 0 starts it */
-    const char *input;              /* vm_getchar: these bytes, then -1 */
+    const char *input;              /* console_vm_getchar: these bytes, then -1 */
     unsigned long input_len;
     /* Recorded. */
     int acked_irq;                  /* last hart_ack_interrupt (-1: none) */
