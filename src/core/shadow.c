@@ -30,14 +30,49 @@ static uint16_t shadow_asid(const struct vm *vm, int slot)
     return (uint16_t)asid;
 }
 
+/* Issue 12, shadow lifetime: when may a shadow's tables be freed?
+ *
+ * A hart runs a shadow, or switches satp to it, only for a vCPU that holds
+ * it. A vCPU v holds:
+ *  - v->shadow, from the moment shadow_get chooses it (under vm->lock)
+ *    until it is replaced;
+ *  - every shadow its frame may name (guest_satp, sum_satp[], user_satp:
+ *    all the fast paths ever load into satp), as s->frames' bit for v. That
+ *    set is written in one vm->lock section of vcpu_resume, v off the
+ *    hardware (the frame's satps, then shadow_frames_follow), and only
+ *    there: nothing else writes those frame fields, and the fast paths
+ *    only move guest_satp among them. So it holds until v's next resume
+ *    (or stop), which happens in the second portion: by then v's hart runs
+ *    lodger's own table and has left every shadow of the old set.
+ * shadow_get releases only a shadow no vCPU holds (shadow_pick_victim),
+ * deciding under vm->lock, where holds are taken; so no hart is on it or
+ * can load its satp, and nothing else needs to change: releasing one
+ * shadow leaves every other vCPU's frame alone. (It used to clear every
+ * vCPU's cached views instead: a fast path that had loaded a view's satp
+ * just before then switched to it while it no longer looked held, and a
+ * later shadow_get could free it under that hart.) The TLB side: the
+ * slot's generation is bumped on reuse, and every hart flushes that slot's
+ * ASID before it runs the new shadow (vcpu.c, flush_if_stale). */
+static bool shadow_held_by_other(const struct vm *vm, const struct shadow *s,
+                                 const struct vcpu *self)
+{
+    /* self is off the hardware, in the second portion (its own resume
+     * rewrites its frame before it runs again). */
+    if (s->frames & ~(1u << self->id))
+        return true;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        if (&vm->vcpus[i] != self &&
+            __atomic_load_n(&vm->vcpus[i].shadow, __ATOMIC_RELAXED) == s)
+            return true;
+    return false;
+}
+
+/* Only for a shadow no vCPU holds (shadow_held_by_other), or every shadow
+ * of a VM that no longer runs. */
 static void shadow_release(struct vm *vm, struct shadow *s)
 {
     if (!s->in_use)
         return;
-    /* The fast paths may hold this shadow's satp: forget them all. */
-    for (int i = 0; i < vm->vcpu_count; i++)
-        vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] =
-            vm->vcpus[i].frame->user_satp = 0;
     pt_destroy(&s->pt);
     s->frames = 0;
     for (int i = 0; i < vm->vcpu_count; i++)
@@ -82,8 +117,9 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
  * on behalf of another vCPU can reach it. The set of shadows v may be on
  * (v->shadow, and the views the fast paths switch to in place: the frame's
  * sum_satp[] and user_satp, views[] in vcpu_resume) is fixed at each resume
- * and only shrinks until the next one (shadow_release zeroes the views of
- * every vCPU); this follows it there, under vm->lock, v off the hardware.
+ * and holds those shadows until the next one (shadow_get releases no
+ * shadow a vCPU holds); this follows it there, under vm->lock, v off the
+ * hardware.
  *
  * TLB rule. Gaining: the local sfence.vma orders the new entry before this
  * hart's implicit walks (privileged spec 4.2.1; v runs on this hart). Losing:
@@ -127,6 +163,17 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
 }
 
 #ifdef LODGER_CHECK_FAST
+/* Whether satp (non-zero) is that of a shadow v holds through its frame. */
+static bool frame_holds(const struct vm *vm, const struct vcpu *v, uint64_t satp)
+{
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        const struct shadow *s = &vm->shadows.entries[i];
+        if (s->in_use && s->satp == satp && (s->frames & (1u << v->id)))
+            return true;
+    }
+    return !satp;
+}
+
 int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,
                         int count, int *slot)
 {
@@ -135,6 +182,13 @@ int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow
             *slot = (int)(on[i] - vm->shadows.entries);
             return v->id;
         }
+    /* Every satp the fast paths may load is held (the lifetime rule). */
+    const struct trap_frame *f = v->frame;
+    if (!frame_holds(vm, v, f->guest_satp) || !frame_holds(vm, v, f->sum_satp[0]) ||
+        !frame_holds(vm, v, f->sum_satp[1]) || !frame_holds(vm, v, f->user_satp)) {
+        *slot = -1;
+        return v->id;
+    }
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         const struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use)
@@ -180,21 +234,11 @@ struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
     return NULL;
 }
 
-/* A vCPU may be running on this shadow, or switch to it in a fast path. */
-static bool shadow_busy(const struct vm *vm, const struct shadow *s)
+/* The shadow for v's guest satp and view, found or built, becomes v's
+ * (v->shadow, under vm->lock: held from there, see above). */
+struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
 {
-    for (int i = 0; i < vm->vcpu_count; i++) {
-        const struct vcpu *v = &vm->vcpus[i];
-        const struct trap_frame *f = v->frame;
-        if (v->shadow == s || f->guest_satp == s->satp || f->sum_satp[0] == s->satp ||
-            f->sum_satp[1] == s->satp || f->user_satp == s->satp)
-            return true;
-    }
-    return false;
-}
-
-struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
-{
+    struct vm *vm = v->vm;
     struct shadow_cache *cache = &vm->shadows;
     spin_lock(&vm->lock);
     uint64_t key = shadow_key(guest_satp, &view);
@@ -202,21 +246,26 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     struct shadow *found = shadow_find(vm, guest_satp, view);
     if (found) {
         found->last_used = cache->clock;
+        __atomic_store_n(&v->shadow, found, __ATOMIC_RELAXED);
         spin_unlock(&vm->lock);
         return found;
     }
-    struct shadow *victim = NULL;
+    bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
+    uint64_t last_used[SHADOW_CACHE_SIZE];
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
-        struct shadow *s = &cache->entries[i];
-        if (s->in_use && shadow_busy(vm, s))
-            continue;
-        if (!victim || !s->in_use || (victim->in_use && s->last_used < victim->last_used))
-            victim = s;
+        const struct shadow *s = &cache->entries[i];
+        in_use[i] = s->in_use;
+        last_used[i] = s->last_used;
+        /* v gives up its own (it is off the hardware). */
+        held[i] = s->in_use && shadow_held_by_other(vm, s, v);
     }
-    if (!victim) {
+    int slot = shadow_pick_victim(SHADOW_CACHE_SIZE, in_use, last_used, held);
+    if (slot < 0) {
         spin_unlock(&vm->lock);
-        return NULL;    /* every shadow is in use: the caller ends the VM */
+        return NULL;    /* every shadow is held: the caller ends the VM */
     }
+    struct shadow *victim = &cache->entries[slot];
+    __atomic_store_n(&v->shadow, NULL, __ATOMIC_RELAXED);
     shadow_release(vm, victim);
     victim->generation++;
     victim->guest_satp = key;
@@ -238,6 +287,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->stale = false;
     victim->guest_asid = (int32_t)shadow_key_asid(key);
     memset(victim->roots_used, 0, sizeof(victim->roots_used));
+    __atomic_store_n(&v->shadow, victim, __ATOMIC_RELAXED);
     spin_unlock(&vm->lock);
     return victim;
 }

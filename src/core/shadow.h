@@ -44,9 +44,10 @@ struct shadow_cache {
 struct vm;
 struct vcpu;
 
-/* The shadow for a guest satp and view, created if needed; NULL if it
- * cannot be (out of memory, every shadow in use). */
-struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
+/* The shadow for a guest satp and view, created if needed, made v's
+ * (v->shadow, set under the VM's lock: a shadow a vCPU holds is never
+ * released); NULL if it cannot be (out of memory, every shadow held). */
+struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view);
 /* The same if it exists already, else NULL. */
 struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
 /* sfence.vma x0, x0: every shadow goes stale (shadow_use clears it before
@@ -87,7 +88,8 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
 /* Checking builds, with vm->lock held, after shadow_frames_follow(vm, v,
  * on, count): each of on[] maps v's frame, and every shadow maps exactly
  * the frames of the vCPUs that may run on it (those whose last
- * shadow_frames_follow named it), each at its place and to its own page.
+ * shadow_frames_follow named it), each at its place and to its own page,
+ * and every satp in v's frame is a shadow v holds (slot -1 if not).
  * Returns -1 if so, else the id of a vCPU whose frame is wrong, with *slot
  * its shadow's. */
 int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,

@@ -61,8 +61,7 @@ bool vcpu_select_shadow(struct vcpu *v)
         view |= SHADOW_VIEW_S | ((v->csr->sstatus & SSTATUS_SUM) ? SHADOW_VIEW_SUM : 0);
     if (v->csr->sstatus & SSTATUS_MXR)
         view |= SHADOW_VIEW_MXR;
-    v->shadow = shadow_get(v->vm, v->csr->satp, view);
-    return v->shadow != NULL;
+    return shadow_get(v, v->csr->satp, view) != NULL;
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -654,9 +653,11 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 
 void vcpu_stop(struct vcpu *v)
 {
-    /* Off every shadow: its frame page too (shadow_frames_follow). */
+    /* Off every shadow: its frame page too (shadow_frames_follow), and it
+     * holds none (shadow.c). */
     spin_lock(&v->vm->lock);
     shadow_frames_follow(v->vm, v, NULL, 0);
+    v->shadow = NULL;
     spin_unlock(&v->vm->lock);
     spin_lock(&start_lock);
     leave_hart(this_hart(), v);
