@@ -481,6 +481,126 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     return install(v, seq, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
 }
 
+static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
+{
+    return vm_gpa_to_host(ctx, gpa, len);
+}
+
+/* The permissions of a shadow leaf for guest leaf g in a view: only what
+ * this view may do with the page (the guest's walk for the view allowed an
+ * access to it, with A set). */
+static pte_t view_flags(pte_t g, int view)
+{
+    pte_t flags = 0;
+    if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
+        flags |= PTE_R;
+    if ((g & PTE_W) && (g & PTE_D))
+        flags |= PTE_W | PTE_D;     /* a store to a clean page must fault to set D */
+    if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
+        flags |= PTE_X;             /* S-mode never executes U pages */
+    return flags;
+}
+
+/* A walk request for a view's accesses (its mode, SUM and MXR). */
+static struct walk_request view_request(uint64_t satp, int view, uint64_t va,
+                                        enum access_type access)
+{
+    struct walk_request req = {
+        .satp = satp, .va = va, .access = access, .user = !(view & SHADOW_VIEW_S),
+        .sum = view & SHADOW_VIEW_SUM, .mxr = view & SHADOW_VIEW_MXR, .update_ad = false,
+    };
+    return req;
+}
+
+/* Whether guest leaf g (at level 0) may be put in a view's shadow without
+ * an access of the guest's: it allows a load or a fetch in that view with
+ * A already set (guest_leaf_usable). W comes only with D (view_flags). */
+static bool usable_in_view(pte_t g, struct walk_request *req)
+{
+    req->access = ACCESS_LOAD;
+    if (guest_leaf_usable(g, 0, req))
+        return true;
+    req->access = ACCESS_FETCH;
+    return guest_leaf_usable(g, 0, req);
+}
+
+struct small_fill {
+    uint64_t va, gpa;
+    pte_t flags;
+};
+
+/* Installs 4 KiB leaves that no guest access asked for (neighbours of a
+ * fill, the page a fence names) into s, if s is still the shadow that was
+ * looked at (in use, same generation, not stale) and, as for any fill,
+ * no fence ran since seq was read and none lands on the first portion.
+ * Returns how many were installed; each is fenced on this hart. */
+static unsigned install_small(struct vm *vm, struct shadow *s, uint32_t generation,
+                              uint64_t seq, const struct small_fill *e, unsigned n)
+{
+    unsigned done = 0;
+    spin_lock(&vm->lock);
+    if (!s->in_use || s->generation != generation || s->stale) {
+        spin_unlock(&vm->lock);
+        return 0;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, e[i].va, PAGE_SIZE,
+                                     vm->first_va, FIRST_PORTION_SIZE))
+            continue;
+        void *host = vm_gpa_to_host(vm, e[i].gpa, PAGE_SIZE);
+        if (!host || !pt_map(&s->pt, e[i].va, (uint64_t)host, PAGE_SIZE,
+                             e[i].flags | PTE_U | PTE_A, 0))
+            continue;
+        unsigned root = (unsigned)(e[i].va >> (12 + 9 * (s->pt.levels - 1))) & 511;
+        s->roots_used[root / 64] |= 1UL << (root % 64);
+        done++;
+    }
+    uint16_t asid = s->asid;
+    spin_unlock(&vm->lock);
+    for (unsigned i = 0; i < n && done; i++)
+        __asm__ volatile("sfence.vma %0, %1" :: "r"(e[i].va), "r"((unsigned long)asid) : "memory");
+    return done;
+}
+
+/* Issue 15: fewer exits per page fault. A fill of a 4 KiB page also
+ * fills the valid neighbours in the same guest page-table page (an aligned
+ * group of SHADOW_NEIGHBOURS entries): a process touches pages near each
+ * other (fork's copies, exec's fault-around). Only what the guest's own
+ * walk would allow in this view without setting A or D: A already set,
+ * W only where D is (guest_leaf_usable, view_flags); a page never touched
+ * keeps A=0 and faults in as before, a page only read keeps D=0. */
+#define SHADOW_NEIGHBOURS 16
+
+static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
+                            const struct walk_result *res)
+{
+    struct vm *vm = v->vm;
+    struct shadow *s = v->shadow;
+    const uint64_t *table = vm_gpa_to_host(vm, res->table_gpa, PAGE_SIZE);
+    if (!table)
+        return;
+    struct walk_request req = view_request(v->csr->satp, s->view, va, ACCESS_LOAD);
+    unsigned index = (unsigned)(va >> PAGE_SHIFT) & 511;
+    unsigned first = index & ~(SHADOW_NEIGHBOURS - 1u);
+    uint64_t base = va & ~((uint64_t)511 << PAGE_SHIFT | (PAGE_SIZE - 1));
+    struct small_fill e[SHADOW_NEIGHBOURS];
+    unsigned n = 0;
+    for (unsigned i = first; i < first + SHADOW_NEIGHBOURS; i++) {
+        if (i == index)
+            continue;
+        pte_t g = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
+        if (!usable_in_view(g, &req))
+            continue;
+        pte_t flags = view_flags(g, s->view);
+        uint64_t gpa = pte_to_pa(g);
+        if (!flags || !vm_gpa_to_host(vm, gpa, PAGE_SIZE))
+            continue;       /* a device page: its own fault, emulated */
+        e[n++] = (struct small_fill){ base | (uint64_t)i << PAGE_SHIFT, gpa, flags };
+    }
+    if (n)
+        v->count.shadow_neighbour_fills += install_small(vm, s, s->generation, seq, e, n);
+}
+
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
  * the shadow leaf carries only what this view may do with the page. */
 static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t va,
@@ -496,15 +616,60 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     }
     if (!vm_gpa_to_host(v->vm, res.gpa, 1))
         return not_ram(access, res.gpa, cause, gpa);
-    pte_t g = res.pte, flags = 0;
-    if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
-        flags |= PTE_R;
-    if ((g & PTE_W) && (g & PTE_D))
-        flags |= PTE_W | PTE_D;     /* a store to a clean page must fault to set D */
-    if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
-        flags |= PTE_X;             /* S-mode never executes U pages */
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
-    return install(v, seq, va, res.gpa, size, flags);
+    enum shadow_fill_result r = install(v, seq, va, res.gpa, size, view_flags(res.pte, view));
+    if (r == SHADOW_FILLED && res.level == 0)
+        fill_neighbours(v, seq, va, &res);
+    return r;
+}
+
+/* Issue 15: the guest's sfence.vma of one page on this vCPU (trap.c),
+ * after shadow_flush_page dropped it: Linux fences each page it has just
+ * mapped (update_mmu_cache), and the access that follows would otherwise
+ * be one more exit and fill. The new translation goes into the shadows of
+ * the vCPU's current address space (each view built: S, S with SUM, U)
+ * when the guest's table gives it, for that view, with A set - never
+ * setting A or D, W only with D (as fill_neighbours). Only the fence's
+ * own address space: a fence naming another ASID fills nothing. */
+void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
+{
+    struct vm *vm = v->vm;
+    uint64_t satp = v->csr->satp;
+    if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE ||
+        (asid != SHADOW_ALL_ASIDS && asid != shadow_key_asid(satp)))
+        return;
+    uint64_t seq = fence_seq_now(vm);
+    uint64_t first_va = __atomic_load_n(&vm->first_va, __ATOMIC_RELAXED);
+    if (va >= first_va && va < first_va + FIRST_PORTION_SIZE)
+        return;
+    va &= ~(PAGE_SIZE - 1);
+    int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
+    const int views[3] = { SHADOW_VIEW_S | mxr, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr, mxr };
+    struct shadow *found[3];
+    uint32_t generation[3];
+    spin_lock(&vm->lock);
+    for (int i = 0; i < 3; i++) {
+        found[i] = shadow_find(vm, satp, views[i]);
+        generation[i] = found[i] ? found[i]->generation : 0;
+    }
+    spin_unlock(&vm->lock);
+    for (int i = 0; i < 3; i++) {
+        if (!found[i])
+            continue;
+        struct walk_request req = view_request(satp, views[i], va, ACCESS_LOAD);
+        struct walk_memory mem = { walk_gpa_to_host, vm };
+        struct walk_result res;
+        if (guest_walk(&mem, &req, &res) != WALK_OK) {
+            req.access = ACCESS_FETCH;
+            if (guest_walk(&mem, &req, &res) != WALK_OK)
+                continue;
+        }
+        if (res.level != 0 || !usable_in_view(res.pte, &req))
+            continue;       /* superpages: filled on their first access */
+        struct small_fill e = { va, pte_to_pa(res.pte), view_flags(res.pte, views[i]) };
+        if (e.flags && vm_gpa_to_host(vm, e.gpa, PAGE_SIZE))
+            v->count.shadow_fence_fills += install_small(vm, found[i], generation[i], seq, &e, 1);
+    }
 }
 
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,

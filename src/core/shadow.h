@@ -75,6 +75,11 @@ enum shadow_fill_result {
 };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa);
+/* After v's own sfence.vma of the page at va (for asid, or
+ * SHADOW_ALL_ASIDS), and shadow_flush_page: puts the guest's new
+ * translation of that page into the shadows of v's address space, where
+ * the guest's table gives it without any A/D update (issue 15). */
+void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid);
 /* Maps the first portion into a shadow: its code (U=0 X) and the frame
  * pages (U=0 RW) of the vCPUs in s->frames. */
 bool shadow_map_first_portion(struct vm *vm, struct shadow *s);
