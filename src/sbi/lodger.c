@@ -36,7 +36,9 @@ enum {
 #define ID_FAST_REFLECT 55      /* fast path: traps reflected into the guest kernel */
 #define ID_FAST_CHAINED 56      /* fast path: accesses served in the trap of the one before */
 #define ID_FAST_PAGE_FAULT 57   /* fast path: guest-user page faults reflected */
-#define ID_COUNT 58
+#define ID_NEIGHBOUR_FILLS 58  /* shadow entries filled beside a fill */
+#define ID_FENCE_FILLS 59      /* shadow entries filled at the guest's fence of a page */
+#define ID_COUNT 60
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -61,6 +63,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_SBI: *out = c->sbi_calls; return true;
     case ID_SHADOW_FILLS: *out = c->shadow_fills; return true;
     case ID_MMIO: *out = c->mmio; return true;
+    case ID_NEIGHBOUR_FILLS: *out = c->shadow_neighbour_fills; return true;
+    case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = v->vm->first_va; return true;

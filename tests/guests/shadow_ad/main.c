@@ -14,6 +14,10 @@
  * first store, a remapped page reads its new frame. */
 #include "../lib/guest.h"
 #include "../lib/pagetable.h"
+#include "../lib/counters.h"
+
+#define LC_NEIGHBOUR_FILLS 58
+#define LC_FENCE_FILLS 59
 
 #define VA 0x40000000UL             /* the group: 16 pages, aligned */
 #define DATA 0x80800000UL           /* page k's frame: DATA + k * PAGE */
@@ -87,9 +91,15 @@ int guest_main(void)
         leaf[k] = flags[k] ? PTE(pa_of(k), flags[k]) : 0;
     satp_switch(satp_of(root, 3, 1));
 
-    unsigned long v, c;
+    unsigned long v, c, n0 = 0, n1 = 0, f0 = 0, f1 = 0;
+    lodger_read(LC_NEIGHBOUR_FILLS, &n0);
     c = load(va_of(0), &v);
     report("the fill", 0, c, v);
+    /* Under lodger the fill brought the usable neighbours along: pages 2,
+     * 3, 4, 8 (A set, in this view), 9, 12 - not 1 and 5 (A=0), 6, 7 (U,
+     * no SUM), 10 and 11 (reserved). */
+    if (lodger_read(LC_NEIGHBOUR_FILLS, &n1))
+        CHECK(n1 - n0 == 6);
     c = load(va_of(2), &v);
     report("only read", 2, c, v);
     c = load(va_of(3), &v);
@@ -133,7 +143,12 @@ int guest_main(void)
     /* Fences of one page each. Page 13: mapped clean (A=1 D=0), fenced,
      * read (D stays 0), then written (D set). */
     leaf[13] = PTE(pa_of(13), V | R | W | A);
+    lodger_read(LC_FENCE_FILLS, &f0);
     sfence_va(va_of(13));
+    /* Under lodger the fence put it at once into both S-mode views built
+     * for this space with MXR clear: SUM clear, and SUM set (page 7). */
+    if (lodger_read(LC_FENCE_FILLS, &f1))
+        CHECK(f1 - f0 == 2);
     c = load(va_of(13), &v);
     report("fenced clean, read", 13, c, v);
     c = store(va_of(13), 0x1313);
