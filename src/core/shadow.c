@@ -583,22 +583,30 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
     unsigned index = (unsigned)(va >> PAGE_SHIFT) & 511;
     unsigned first = index & ~(SHADOW_NEIGHBOURS - 1u);
     uint64_t base = va & ~((uint64_t)511 << PAGE_SHIFT | (PAGE_SIZE - 1));
-    struct small_fill e[SHADOW_NEIGHBOURS];
-    unsigned n = 0;
-    for (unsigned i = first; i < first + SHADOW_NEIGHBOURS; i++) {
-        if (i == index)
+    unsigned done = 0;
+    spin_lock(&vm->lock);
+    /* The shadow's own leaf table, written in place (the fill just put va
+     * there): only entries it does not hold yet. No fence: they were
+     * invalid, and a walk that still misses one faults and fills it. */
+    pte_t *shadow_table = s->stale || seq != vm->shadows.fence_seq ? NULL
+                                                                   : pt_leaf_table(&s->pt, va);
+    for (unsigned i = first; shadow_table && i < first + SHADOW_NEIGHBOURS; i++) {
+        if (i == index || (shadow_table[i] & PTE_V))
             continue;
         pte_t g = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
         if (!usable_in_view(g, &req))
             continue;
         pte_t flags = view_flags(g, s->view);
-        uint64_t gpa = pte_to_pa(g);
-        if (!flags || !vm_gpa_to_host(vm, gpa, PAGE_SIZE))
-            continue;       /* a device page: its own fault, emulated */
-        e[n++] = (struct small_fill){ base | (uint64_t)i << PAGE_SHIFT, gpa, flags };
+        uint64_t nva = base | (uint64_t)i << PAGE_SHIFT;
+        void *host = vm_gpa_to_host(vm, pte_to_pa(g), PAGE_SIZE);
+        if (!flags || !host ||     /* a device page: its own fault, emulated */
+            !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, vm->first_va, FIRST_PORTION_SIZE))
+            continue;
+        shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
+        done++;
     }
-    if (n)
-        v->count.shadow_neighbour_fills += install_small(vm, s, s->generation, seq, e, n);
+    spin_unlock(&vm->lock);
+    v->count.shadow_neighbour_fills += done;
 }
 
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
@@ -653,21 +661,24 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
         generation[i] = found[i] ? found[i]->generation : 0;
     }
     spin_unlock(&vm->lock);
+    if (!found[0] && !found[1] && !found[2])
+        return;
+    /* One walk finds the leaf (S-mode with SUM and MXR reaches any leaf a
+     * view could use); each view then takes it only if its own rules
+     * allow (usable_in_view). */
+    struct walk_request any = view_request(satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | SHADOW_VIEW_MXR,
+                                           va, ACCESS_LOAD);
+    struct walk_memory mem = { walk_gpa_to_host, vm };
+    struct walk_result res;
+    if (guest_walk(&mem, &any, &res) != WALK_OK || res.level != 0 ||
+        !vm_gpa_to_host(vm, pte_to_pa(res.pte), PAGE_SIZE))
+        return;     /* superpages: filled on their first access */
     for (int i = 0; i < 3; i++) {
-        if (!found[i])
-            continue;
         struct walk_request req = view_request(satp, views[i], va, ACCESS_LOAD);
-        struct walk_memory mem = { walk_gpa_to_host, vm };
-        struct walk_result res;
-        if (guest_walk(&mem, &req, &res) != WALK_OK) {
-            req.access = ACCESS_FETCH;
-            if (guest_walk(&mem, &req, &res) != WALK_OK)
-                continue;
-        }
-        if (res.level != 0 || !usable_in_view(res.pte, &req))
-            continue;       /* superpages: filled on their first access */
+        if (!found[i] || !usable_in_view(res.pte, &req))
+            continue;
         struct small_fill e = { va, pte_to_pa(res.pte), view_flags(res.pte, views[i]) };
-        if (e.flags && vm_gpa_to_host(vm, e.gpa, PAGE_SIZE))
+        if (e.flags)
             v->count.shadow_fence_fills += install_small(vm, found[i], generation[i], seq, &e, 1);
     }
 }
