@@ -651,28 +651,35 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
     if (va >= first_va && va < first_va + FIRST_PORTION_SIZE)
         return;
     va &= ~(PAGE_SIZE - 1);
-    int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
-    const int views[3] = { SHADOW_VIEW_S | mxr, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr, mxr };
-    struct shadow *found[3];
-    uint32_t generation[3];
-    spin_lock(&vm->lock);
-    for (int i = 0; i < 3; i++) {
-        found[i] = shadow_find(vm, satp, views[i]);
-        generation[i] = found[i] ? found[i]->generation : 0;
-    }
-    spin_unlock(&vm->lock);
-    if (!found[0] && !found[1] && !found[2])
-        return;
     /* One walk finds the leaf (S-mode with SUM and MXR reaches any leaf a
      * view could use); each view then takes it only if its own rules
-     * allow (usable_in_view). */
+     * allow (usable_in_view). Most fences are of pages just unmapped:
+     * this walk is all they cost. */
     struct walk_request any = view_request(satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | SHADOW_VIEW_MXR,
                                            va, ACCESS_LOAD);
     struct walk_memory mem = { walk_gpa_to_host, vm };
     struct walk_result res;
-    if (guest_walk(&mem, &any, &res) != WALK_OK || res.level != 0 ||
+    if (guest_walk(&mem, &any, &res) != WALK_OK || res.level != 0 || !(res.pte & PTE_A) ||
         !vm_gpa_to_host(vm, pte_to_pa(res.pte), PAGE_SIZE))
         return;     /* superpages: filled on their first access */
+    int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
+    const int views[3] = { SHADOW_VIEW_S | mxr, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr, mxr };
+    struct shadow *found[3] = { NULL, NULL, NULL };
+    uint32_t generation[3] = { 0, 0, 0 };
+    int ignored = 0;
+    uint64_t key = shadow_key(satp, &ignored);
+    spin_lock(&vm->lock);
+    for (int k = 0; k < SHADOW_CACHE_SIZE; k++) {
+        struct shadow *c = &vm->shadows.entries[k];
+        if (!c->in_use || c->guest_satp != key)
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (c->view == views[i]) {
+                found[i] = c;
+                generation[i] = c->generation;
+            }
+    }
+    spin_unlock(&vm->lock);
     for (int i = 0; i < 3; i++) {
         struct walk_request req = view_request(satp, views[i], va, ACCESS_LOAD);
         if (!found[i] || !usable_in_view(res.pte, &req))
