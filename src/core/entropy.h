@@ -22,7 +22,6 @@ void entropy_read(struct entropy *e, void *out, size_t len);
 /* Mixes the host device tree's seeds in; returns how many bytes it found. */
 size_t entropy_mix_fdt(struct entropy *e, const void *fdt);
 
-/* lodger's own pool (core/main.c), seeded at boot; safe from any hart. */
-void lodger_random(void *out, size_t len);
+/* lodger's own pool, seeded at boot: core/random.h. */
 
 #endif

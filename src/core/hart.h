@@ -24,7 +24,7 @@ struct hart {
     uint64_t timer_programmed;  /* the deadline the host timer holds now */
     uint64_t next_poll;         /* when to look for console input next */
     /* The vCPUs this hart holds (started, not stopped), run in turn: one
-     * each when they fit, else time slices (core/vcpu.c). */
+     * each when they fit, else time slices (core/hart.c). */
     struct spinlock queue_lock;
     struct vcpu *queue[HART_QUEUE_MAX];
     volatile int queue_count;
@@ -39,11 +39,16 @@ struct hart {
 extern struct hart harts[HOST_MAX_HARTS];
 extern int hart_count;
 
+/* Acknowledges a host IRQ_S_SOFT or IRQ_S_TIMER on this hart. */
+void hart_ack_interrupt(uint64_t irq);
 /* Makes another hart trap into lodger soon (a host IPI). */
 void hart_kick(const struct hart *h);
 /* The hart's current vCPU is gone (stopped, its VM ended): runs the next
  * one of its queue, sleeping until there is one. */
 void __attribute__((noreturn)) hart_park(void);
+/* The vCPU h runs now: v (the one that trapped, or NULL) while it may go
+ * on, else the next its queue picks (sleeping while none is runnable). */
+struct vcpu *hart_take_turn(struct hart *h, struct vcpu *v);
 /* Puts a started vCPU in a hart's run queue (the hart then holds it). */
 void hart_enqueue(struct hart *h, struct vcpu *v);
 

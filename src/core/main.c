@@ -8,7 +8,7 @@
 #include "core/mem.h"
 #include "core/vm.h"
 #include "core/image.h"
-#include "core/entropy.h"
+#include "core/random.h"
 #include "core/spinlock.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
@@ -27,29 +27,8 @@ void lodger_secondary_main(unsigned long hartid);
 void lodger_main(unsigned long hartid, const void *fdt);
 extern void _start_secondary(void);
 
-/* Seeds for the guests (each VM boot draws its own /chosen/rng-seed). */
-static struct entropy pool;
-static struct spinlock pool_lock;
+/* Bytes of seed the host device tree gave lodger's entropy pool. */
 static size_t pool_dt_bytes;
-
-void lodger_random(void *out, size_t len)
-{
-    spin_lock(&pool_lock);
-    entropy_read(&pool, out, len);
-    spin_unlock(&pool_lock);
-}
-
-/* The device tree's seed (QEMU and U-Boot give one) plus timer jitter: the
- * low bits of the time between rounds of hashing, which vary with caches,
- * interrupts taken by the firmware and the host's own noise. */
-static void seed_pool(const void *fdt)
-{
-    pool_dt_bytes = entropy_mix_fdt(&pool, fdt);
-    for (int i = 0; i < 64; i++) {
-        uint64_t now = csr_read(CSR_TIME);
-        entropy_mix(&pool, &now, sizeof(now));
-    }
-}
 
 static const char *const reg_names[32] = {
     "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
@@ -219,7 +198,7 @@ void lodger_main(unsigned long hartid, const void *fdt)
     int rc = hostdt_parse(fdt, &host);
     if (rc)
         fail_boot("host device tree", "cannot be parsed");
-    seed_pool(fdt);
+    pool_dt_bytes = lodger_random_seed(fdt);
     /* A boot that fails from here on makes QEMU exit non-zero: its test
      * finisher, reached physically until lodger's own table maps it. */
     if (host.test_device)

@@ -1,4 +1,4 @@
-/* The run-queue policy of a host hart (the mechanism is core/vcpu.c): which
+/* The run-queue policy of a host hart (the mechanism is core/hart.c): which
  * of the vCPUs it holds runs next, and until when. Round robin with time
  * slices; a vCPU keeps the hart while nobody else is runnable. Pure C;
  * host-tested in tests/host/test_sched.c. */

@@ -1,26 +1,14 @@
 /* The trap dispatcher: one handler per cause, each returning what the top
  * of the trap path (core/vcpu_exit.c) does next. Touches no hardware
  * state itself (host-tested, tests/host/test_trap.c). */
-#include <stdarg.h>
-#include <stdio.h>
 #include "core/trap.h"
+#include "core/vm.h"
+#include "core/hart.h"
 #include "core/insn.h"
 #include "sbi/sbi.h"
 
 typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
 static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t);
-
-enum trap_result trap_exit(struct vcpu *v, enum vcpu_exit_kind kind, bool failed,
-                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->exit.why, sizeof(v->exit.why), fmt, ap);
-    va_end(ap);
-    v->exit.kind = kind;
-    v->exit.failed = failed;
-    return TRAP_EXIT;
-}
 
 /* An exception that belongs to the guest: deliver it as the hardware would. */
 static enum trap_result reflect(struct vcpu *v, struct trap *t)
@@ -242,7 +230,7 @@ static const exception_handler exception_handlers[CAUSE_COUNT] = {
 /* Another hart wants this one's attention (requests are served and
  * pending virtual interrupts delivered on resume), or the host timer fired
  * (deadlines and the input poll are checked on resume): acknowledged on
- * this hart (core/vcpu.c). */
+ * this hart (core/hart.c). */
 static enum trap_result on_interrupt(struct vcpu *v, uint64_t irq)
 {
     if (irq < 16)

@@ -3,7 +3,7 @@
 #define LODGER_CORE_TRAP_H
 
 #include <stdint.h>
-#include "core/vm.h"
+#include "core/vcpu.h"
 #include "core/trap_result.h"
 
 /* A snapshot of one trap, taken by the first portion. */

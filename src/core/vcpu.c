@@ -1,16 +1,13 @@
 /* Running a vCPU: entering the guest through the first portion, delivering
- * traps and interrupts into it as the hardware would. */
+ * traps and interrupts into it as the hardware would, and what lodger sees
+ * through the vCPU's eyes (its translation, its instructions). Which vCPU a
+ * hart runs: core/hart.c; its timer: core/vcpu_timer.c. */
 #include "core/vm.h"
+#include "core/vcpu_timer.h"
 #include "core/hart.h"
 #include "core/mem.h"
-#include "core/hostdt.h"
-#include "core/console.h"
 #include "core/insn.h"
 #include "core/spinlock.h"
-#include "core/sched.h"
-#include "arch/riscv/fpr.h"
-#include "sbi/firmware.h"
-#include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
 #include "arch/riscv/counters.h"
 #include "core/shadow_rules.h"
@@ -43,17 +40,6 @@ bool vcpu_read_counter(unsigned csr, uint64_t *out)
     return c.readable;
 }
 
-void hart_ack_interrupt(uint64_t irq)
-{
-    if (irq == IRQ_S_SOFT)
-        csr_clear(CSR_SIP, SIP_SSIP);
-    /* Firmware timers can raise STIP again after being reprogrammed
-     * (OpenSBI's software-set STIP): never trust the cached deadline after
-     * an interrupt. */
-    if (irq == IRQ_S_TIMER)
-        this_hart()->timer_programmed = 0;
-}
-
 bool vcpu_select_shadow(struct vcpu *v)
 {
     int view = 0;
@@ -81,79 +67,6 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
     return guest_walk(&mem, &req, res);
 }
 
-static uint64_t earliest(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
-/* The firmware is only called when the deadline changes. */
-static void set_host_timer(struct hart *h, uint64_t deadline)
-{
-    if (deadline != h->timer_programmed) {
-        h->timer_programmed = deadline;
-        firmware_set_timer(deadline);
-    }
-}
-
-/* The host timer holds the earliest of the vCPU's deadline, the next
- * console-input poll, the end of a panic report's grace period, the end of
- * the time slice and the deadlines of the other vCPUs this hart holds. */
-static void program_host_timer(struct vcpu *v)
-{
-    struct hart *h = this_hart();
-    uint64_t deadline = earliest(v->timer_deadline, h->next_poll);
-    deadline = earliest(deadline, __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE));
-    deadline = earliest(deadline, h->slice_end);
-    /* Only this hart takes vCPUs out of its queue: entries below the count stay. */
-    int count = __atomic_load_n(&h->queue_count, __ATOMIC_ACQUIRE);
-    for (int i = 0; count > 1 && i < count; i++)
-        deadline = earliest(deadline, h->queue[i]->timer_deadline);
-    set_host_timer(h, deadline);
-}
-
-void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
-{
-    v->timer_deadline = deadline;
-    v->csr->sip &= ~SIP_STIP;
-    program_host_timer(v);
-}
-
-/* Console input is polled into the UART once the guest uses it (by
- * interrupt, like Linux, or by polling LSR, like U-Boot). */
-#define INPUT_POLLS_PER_SECOND 50
-
-/* Virtual STIP follows the vCPU's deadline (SBI TIME: pending until the
- * next set_timer). */
-static void check_timer(struct vcpu *v, uint64_t now)
-{
-    if (v->timer_deadline != VM_NO_DEADLINE && now >= v->timer_deadline) {
-        __atomic_or_fetch(&v->csr->sip, SIP_STIP, __ATOMIC_SEQ_CST);
-        v->timer_deadline = VM_NO_DEADLINE;
-    }
-}
-
-/* STIP as above; the input poll runs when due. */
-static void update_timer(struct vcpu *v)
-{
-    struct hart *h = this_hart();
-    uint64_t now = csr_read(CSR_TIME);
-    /* A guest kernel panic was reported on its console, and the report is
-     * complete (or had its grace period): the guest will never go on. */
-    if (now >= __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE) && !v->vm->ending)
-        vm_end_panic(v->vm);
-    check_timer(v, now);
-    bool listening = v->vm->board.uart_used;
-    if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && listening)) {
-        if (listening) {
-            board_poll_input(v->vm);
-            h->next_poll = now + host.timebase_hz / INPUT_POLLS_PER_SECOND;
-        } else {
-            h->next_poll = VM_NO_DEADLINE;
-        }
-    }
-    program_host_timer(v);
-}
-
 /* The interrupt the guest takes now, or 0. Privileged spec 4.1.3: enabled
  * when in U-mode, or in S-mode with SIE; priority SEI > SSI > STI. */
 static uint64_t pending_interrupt(const struct vcpu *v)
@@ -166,61 +79,6 @@ static uint64_t pending_interrupt(const struct vcpu *v)
         if (pending & (1UL << order[i]))
             return CAUSE_INTERRUPT | order[i];
     return 0;
-}
-
-void hart_kick(const struct hart *h)
-{
-    firmware_send_ipi(1UL, h->hartid);
-}
-
-void vcpu_notify(struct vcpu *v)
-{
-    struct hart *h = v->hart;
-    if (h && h != this_hart())
-        hart_kick(h);
-}
-
-void vcpu_raise(struct vcpu *v, uint64_t sip_bit)
-{
-    __atomic_or_fetch(&v->csr->sip, sip_bit, __ATOMIC_SEQ_CST);
-    vcpu_notify(v);
-}
-
-void vcpu_serve_requests(struct vcpu *v)
-{
-    unsigned r = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
-    if (!r)
-        return;
-    if (r & VCPU_REQUEST_TLB_FLUSH)
-        sfence_vma_all();
-    if (r & VCPU_REQUEST_FENCE_I)
-        __asm__ volatile("fence.i" ::: "memory");
-    __atomic_and_fetch(&v->requests, ~r, __ATOMIC_RELEASE);
-}
-
-void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
-{
-    if (target == self || target->hart == this_hart()) {
-        __atomic_or_fetch(&target->requests, request, __ATOMIC_SEQ_CST);
-        vcpu_serve_requests(target);
-        return;
-    }
-    struct hart *th = target->hart;
-    if (target->state != VCPU_RUNNING || !th)
-        return;     /* not on a hart: it starts with a clean TLB */
-    __atomic_or_fetch(&target->requests, request, __ATOMIC_SEQ_CST);
-    /* Not on its hart's hardware now (waiting, or another vCPU's turn): it
-     * serves the request before it runs again (vcpu_resume; Dekker-style
-     * with the hart's store of its current vCPU). */
-    if (__atomic_load_n(&th->vcpu, __ATOMIC_SEQ_CST) != target)
-        return;
-    vcpu_notify(target);
-    /* Wait for it, serving what others ask of this hart meanwhile (two
-     * vCPUs may fence each other at once). */
-    while ((__atomic_load_n(&target->requests, __ATOMIC_ACQUIRE) & request) &&
-           target->hart == th && __atomic_load_n(&th->vcpu, __ATOMIC_SEQ_CST) == target &&
-           target->state == VCPU_RUNNING && !self->vm->ended)
-        vcpu_serve_requests(self);
 }
 
 /* Held by another vCPU's rendezvous: wait in lodger until it is over, or
@@ -260,173 +118,6 @@ void vm_release_others(struct vm *vm)
     __atomic_store_n(&vm->rendezvous, 0, __ATOMIC_SEQ_CST);
 }
 
-/* Scheduling. Each hart runs the vCPUs of its run queue: one per hart
- * while they fit (a vCPU then keeps its hart), else in turn, HART_SLICE_MS
- * each; a vCPU in WFI is skipped until an interrupt is pending for it. */
-
-static bool wake_pending(const struct vcpu *v)
-{
-    return (__atomic_load_n(&v->csr->sip, __ATOMIC_ACQUIRE) & v->csr->sie) || v->vm->ended ||
-           v->vm->rebooting;
-}
-
-static bool runnable(const struct vcpu *v)
-{
-    return v->state != VCPU_STOPPED && (!v->waiting || wake_pending(v));
-}
-
-void hart_enqueue(struct hart *h, struct vcpu *v)
-{
-    spin_lock(&h->queue_lock);
-    if (h->queue_count == HART_QUEUE_MAX)
-        panic("hart %lu: run queue full", h->hartid);
-    h->queue[h->queue_count] = v;
-    v->hart = h;
-    __atomic_store_n(&h->queue_count, h->queue_count + 1, __ATOMIC_RELEASE);
-    spin_unlock(&h->queue_lock);
-}
-
-/* Only the hart itself takes vCPUs out of its queue (with its lock held). */
-static void dequeue_at(struct hart *h, int i)
-{
-    struct vcpu *v = h->queue[i];
-    for (int k = i; k + 1 < h->queue_count; k++)
-        h->queue[k] = h->queue[k + 1];
-    __atomic_store_n(&h->queue_count, h->queue_count - 1, __ATOMIC_RELEASE);
-    if (h->fp_owner == v)
-        h->fp_owner = NULL;     /* its FP registers are of no use any more */
-    if (h->vcpu == v)
-        h->vcpu = NULL;
-}
-
-/* v, held by this hart, stops: off the queue, then state and hart (last:
- * a rebooting or starting vCPU takes it from there). */
-static void leave_hart(struct hart *h, struct vcpu *v)
-{
-    spin_lock(&h->queue_lock);
-    for (int i = 0; i < h->queue_count; i++)
-        if (h->queue[i] == v)
-            dequeue_at(h, i);
-    spin_unlock(&h->queue_lock);
-    v->state = VCPU_STOPPED;
-    v->in_guest = 0;
-    v->waiting = 0;
-    v->suspended = 0;
-    __atomic_store_n(&v->hart, NULL, __ATOMIC_RELEASE);
-}
-
-/* The queued vCPUs other than cur whose VM ended or reboots leave the
- * queue (they are not on the hardware: nothing else to undo). */
-static void sweep(struct hart *h, struct vcpu *cur)
-{
-    for (int i = 0; i < h->queue_count;) {
-        struct vcpu *q = h->queue[i];
-        if (q == cur || !(q->vm->ended || q->vm->rebooting)) {
-            i++;
-            continue;
-        }
-        spin_lock(&h->queue_lock);
-        dequeue_at(h, i);
-        spin_unlock(&h->queue_lock);
-        if (q->vm->rebooting) {
-            q->state = VCPU_STOPPED;
-            q->waiting = 0;
-            q->suspended = 0;
-            __atomic_store_n(&q->hart, NULL, __ATOMIC_RELEASE);
-        }
-    }
-}
-
-void vcpu_stop_queued_for_reboot(struct vcpu *self)
-{
-    sweep(this_hart(), self);
-}
-
-/* Nothing to run: sleep until an interrupt, polling input and watching the
- * deadlines of the vCPUs this hart holds. A vCPU in WFI is not on the
- * hardware: remote fences wait for it no longer (vcpu_request). */
-static void idle(struct hart *h, uint64_t now)
-{
-    __atomic_store_n(&h->vcpu, NULL, __ATOMIC_SEQ_CST);
-    uint64_t deadline = VM_NO_DEADLINE;
-    bool poll = now >= h->next_poll || h->next_poll == VM_NO_DEADLINE, listening = false;
-    int count = __atomic_load_n(&h->queue_count, __ATOMIC_ACQUIRE);
-    for (int i = 0; i < count; i++) {
-        struct vm *vm = h->queue[i]->vm;
-        uint64_t panic_at = __atomic_load_n(&vm->board.panic_deadline, __ATOMIC_ACQUIRE);
-        if (now >= panic_at && !vm->ending)
-            vm_end_panic(vm);
-        deadline = earliest(deadline, earliest(h->queue[i]->timer_deadline, panic_at));
-        if (vm->board.uart_used) {
-            listening = true;
-            if (poll)
-                board_poll_input(vm);
-        }
-    }
-    if (poll)
-        h->next_poll = listening ? now + host.timebase_hz / INPUT_POLLS_PER_SECOND : VM_NO_DEADLINE;
-    set_host_timer(h, earliest(deadline, h->next_poll));
-    csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
-    wait_for_interrupt();
-}
-
-/* The vCPU this hart runs next: cur (the one that trapped, or NULL) until
- * its slice ends while another is runnable, then the next runnable one in
- * queue order. Sleeps while none is. */
-static struct vcpu *sched_next(struct hart *h, struct vcpu *cur)
-{
-    for (;;) {
-        csr_clear(CSR_SIP, SIP_SSIP);
-        uint64_t now = csr_read(CSR_TIME);
-        sweep(h, cur);
-        spin_lock(&h->queue_lock);
-        bool ready[HART_QUEUE_MAX];
-        struct sched_queue q = { .count = h->queue_count, .runnable = ready, .current = -1,
-                                 .next = h->queue_next, .slice_end = h->slice_end };
-        for (int i = 0; i < q.count; i++) {
-            check_timer(h->queue[i], now);
-            ready[i] = runnable(h->queue[i]);
-            if (h->queue[i] == cur)
-                q.current = i;
-        }
-        int i = sched_pick(&q, now, host.timebase_hz * HART_SLICE_MS / 1000);
-        h->queue_next = q.next;
-        h->slice_end = q.slice_end;
-        if (i >= 0) {
-            struct vcpu *pick = h->queue[i];
-            pick->waiting = 0;
-            pick->suspended = 0;    /* HSM: a retentive or non-retentive resume */
-            if (pick->state == VCPU_START_PENDING)
-                pick->state = VCPU_RUNNING;
-            spin_unlock(&h->queue_lock);
-            return pick;
-        }
-        spin_unlock(&h->queue_lock);
-        idle(h, now);
-    }
-}
-
-void hart_park(void)
-{
-    struct hart *h = this_hart();
-    __atomic_store_n(&h->vcpu, NULL, __ATOMIC_SEQ_CST);
-    vcpu_resume(sched_next(h, NULL));
-}
-
-/* v takes the hart from another vCPU: FP registers swapped; the TLB and
- * instruction cache may hold what the other one saw (a VM's vCPUs share
- * shadow ASIDs, and fences for a vCPU off the hardware wait until it runs),
- * so both are flushed. */
-static void switch_in(struct hart *h, struct vcpu *v)
-{
-    if (h->fp_owner)
-        fpr_save(&h->fp_owner->fp);
-    fpr_restore(&v->fp);
-    h->fp_owner = v;
-    sfence_vma_all();
-    __asm__ volatile("fence.i" ::: "memory");
-}
-
 /* A shadow rebuilt in an ASID slot since this hart last used that slot,
  * or moved under it (first portion), may have stale TLB entries here. */
 static void flush_if_stale(struct hart *h, const struct vm *vm, const struct shadow *s)
@@ -442,27 +133,8 @@ static void flush_if_stale(struct hart *h, const struct vm *vm, const struct sha
 void vcpu_resume(struct vcpu *v)
 {
     struct hart *h = this_hart();
-    for (;;) {
-        if (v && v->vm->ended) {
-            sweep(h, NULL);
-            v = NULL;
-        } else if (v && __atomic_load_n(&v->vm->rebooting, __ATOMIC_ACQUIRE)) {
-            leave_hart(h, v);       /* the rebooting vCPU waits for this */
-            v = NULL;
-        }
-        if (v && !v->waiting && h->queue_count == 1) {
-            h->slice_end = VM_NO_DEADLINE;  /* alone on its hart: nothing to decide */
-            break;
-        }
-        struct vcpu *next = sched_next(h, v);
-        /* A vCPU woken by its VM's end or reboot goes round once more. */
-        if (next == v && !v->vm->ended && !v->vm->rebooting)
-            break;
-        v = next;
-    }
+    v = hart_take_turn(h, v);
     struct vm *vm = v->vm;
-    if (h->fp_owner != v)
-        switch_in(h, v);
     /* Before its requests are served (vcpu_request reads it after raising one). */
     __atomic_store_n(&h->vcpu, v, __ATOMIC_SEQ_CST);
     /* Enter guest mode unless another vCPU holds this VM (it checks
@@ -478,7 +150,7 @@ void vcpu_resume(struct vcpu *v)
             hart_park();    /* its queue is swept there */
     }
     vcpu_serve_requests(v);
-    update_timer(v);
+    vcpu_timer_update(v);
     uint64_t irq = pending_interrupt(v);
     if (irq)
         vcpu_inject_interrupt(v, irq);
@@ -613,79 +285,4 @@ bool vcpu_fetch_insn(struct vcpu *v, uint64_t pc, uint32_t *bits, uint64_t *caus
         *bits |= (uint32_t)half[1] << 16;
     }
     return true;
-}
-
-void vcpu_firmware_start_state(struct vcpu *v)
-{
-    v->csr->sstatus = SSTATUS_UXL_64 | firmware.start_fs;
-    v->csr->scounteren = firmware.start_scounteren;
-}
-
-static struct spinlock start_lock;
-
-/* A started vCPU joins the hart that holds the fewest (an idle one while
- * there is one, so one vCPU per hart when they fit). */
-long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
-{
-    struct hart *target = NULL;
-    spin_lock(&start_lock);
-    if (v->state != VCPU_STOPPED || v->hart) {
-        spin_unlock(&start_lock);
-        return SBI_ERR_ALREADY_AVAILABLE;
-    }
-    for (int i = 0; i < hart_count && !v->vm->rebooting; i++) {
-        struct hart *h = &harts[i];
-        if (h->online && (!target || h->queue_count < target->queue_count ||
-                          (h->queue_count == target->queue_count && target == this_hart())))
-            target = h;
-    }
-    if (!target) {
-        spin_unlock(&start_lock);
-        return SBI_ERR_FAILED;
-    }
-    vcpu_prepare_start(v, pc, opaque);
-    hart_enqueue(target, v);
-    spin_unlock(&start_lock);
-    if (target != this_hart())
-        hart_kick(target);
-    return SBI_SUCCESS;
-}
-
-void vcpu_stop(struct vcpu *v)
-{
-    /* Off every shadow: its frame page too (shadow_frames_follow), and it
-     * holds none (shadow.c). */
-    spin_lock(&v->vm->lock);
-    shadow_frames_follow(v->vm, v, NULL, 0);
-    v->shadow = NULL;
-    spin_unlock(&v->vm->lock);
-    spin_lock(&start_lock);
-    leave_hart(this_hart(), v);
-    spin_unlock(&start_lock);
-    for (int i = 0; i < v->vm->vcpu_count; i++)
-        if (v->vm->vcpus[i].state != VCPU_STOPPED)
-            hart_park();    /* another vCPU goes on */
-    vm_end(v->vm, false, "every vCPU stopped (SBI HSM hart_stop)");
-}
-
-/* Under the start lock: a start either lands before (its vCPU runs, then
- * stops for the reboot) or sees the reboot and fails. */
-bool vcpu_begin_reboot(struct vm *vm)
-{
-    spin_lock(&start_lock);
-    bool first = !vm->rebooting;
-    __atomic_store_n(&vm->rebooting, 1, __ATOMIC_SEQ_CST);
-    spin_unlock(&start_lock);
-    return first;
-}
-
-void vcpu_stop_for_reboot(struct vcpu *v)
-{
-    leave_hart(this_hart(), v);
-    hart_park();
-}
-
-void vcpu_leave_hart(struct vcpu *v)
-{
-    leave_hart(this_hart(), v);
 }

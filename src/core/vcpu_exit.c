@@ -5,6 +5,7 @@
  * handler that did it from below would leave other harts waiting for a
  * lock or a rendezvous that is never released. */
 #include "core/trap.h"
+#include "core/vm.h"
 #include "core/hart.h"
 #include "arch/riscv/csr.h"
 

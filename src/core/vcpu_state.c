@@ -1,8 +1,31 @@
 /* A vCPU's architectural state, apart from the hardware that runs it
  * (core/vcpu.c): its registers, a trap entering virtual S, an HSM reset,
  * WFI. Pure C, also linked into the host tests (tests/host/test_trap.c). */
+#include <stdarg.h>
+#include <stdio.h>
 #include "core/vm.h"
 #include "core/trap.h"
+#include "sbi/firmware.h"
+
+/* Declared in core/trap.h; here, with the rest of the vCPU's state, so
+ * that the first portion can end a VM without reaching the dispatcher. */
+enum trap_result trap_exit(struct vcpu *v, enum vcpu_exit_kind kind, bool failed,
+                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->exit.why, sizeof(v->exit.why), fmt, ap);
+    va_end(ap);
+    v->exit.kind = kind;
+    v->exit.failed = failed;
+    return TRAP_EXIT;
+}
+
+void vcpu_firmware_start_state(struct vcpu *v)
+{
+    v->csr->sstatus = SSTATUS_UXL_64 | firmware.start_fs;
+    v->csr->scounteren = firmware.start_scounteren;
+}
 
 uint64_t vcpu_reg(const struct vcpu *v, unsigned reg)
 {

@@ -7,7 +7,7 @@
 #include "core/hart.h"
 #include "core/console.h"
 #include "core/guest_dt.h"
-#include "core/entropy.h"
+#include "core/random.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -210,7 +210,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         return NULL;
     }
     /* Harts run their vCPUs in turn when there are more vCPUs than harts
-     * (core/vcpu.c); each vCPU has a frame page in the first portion. */
+     * (core/hart.c); each vCPU has a frame page in the first portion. */
     if (img->vcpus > VM_MAX_VCPUS) {
         snprintf(err, errlen, "%u vCPUs asked; at most %d", img->vcpus, VM_MAX_VCPUS);
         return NULL;
@@ -250,6 +250,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
+    vm->board.external_line = vm_external_line;
     board_init(vm);
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest

@@ -46,16 +46,8 @@ void board_update_interrupts(struct vm *vm)
 {
     struct board *b = &vm->board;
     plic_set_level(&b->plic, BOARD_UART_IRQ, uart_irq_pending(&b->uart));
-    for (int i = 0; i < vm->vcpu_count; i++) {
-        uint64_t *sip = &vm->vcpus[i].csr->sip;
-        bool was = __atomic_load_n(sip, __ATOMIC_ACQUIRE) & SIP_SEIP;
-        if (plic_context_pending(&b->plic, (unsigned)i))
-            __atomic_or_fetch(sip, SIP_SEIP, __ATOMIC_SEQ_CST);
-        else
-            __atomic_and_fetch(sip, ~SIP_SEIP, __ATOMIC_SEQ_CST);
-        if (!was && (*sip & SIP_SEIP))
-            vcpu_notify(&vm->vcpus[i]);   /* it may be on another hart */
-    }
+    for (int i = 0; i < vm->vcpu_count; i++)
+        b->external_line(vm, (unsigned)i, plic_context_pending(&b->plic, (unsigned)i));
 }
 
 static bool uart_mmio_read(struct vm *vm, uint64_t offset, unsigned width, uint64_t *value)

@@ -28,6 +28,11 @@ struct mmio_region {
 
 struct board {
     struct spinlock lock;
+    /* Where the PLIC's context outputs go: context i is vCPU i's supervisor
+     * external interrupt line, `level` its new state. Set by the VM's
+     * maker (core/vm.c: vm_external_line), so devices never reach a vCPU
+     * or a hart themselves; called with the board's lock held. */
+    void (*external_line)(struct vm *vm, unsigned context, bool level);
     bool uart_used;             /* the guest has touched its UART: feed it input */
     struct uart uart;
     struct plic plic;
@@ -48,7 +53,7 @@ void board_poll_input(struct vm *vm);
 /* The guest's SBI console output (DBCN, legacy putchar): to lodger's
  * console, and through the panic watch. */
 void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len);
-/* Recomputes the interrupt lines (UART -> PLIC -> each vCPU's SEIP). */
+/* Recomputes the interrupt lines (UART -> PLIC -> external_line). */
 void board_update_interrupts(struct vm *vm);
 
 #endif

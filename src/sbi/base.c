@@ -1,6 +1,6 @@
 /* SBI Base extension (SBI spec ch. 4). */
 #include "sbi/sbi.h"
-#include "core/vm.h"
+#include "core/vcpu.h"
 
 #define LODGER_VERSION_CODE 0x00000100UL   /* 0.1.0 */
 

@@ -1,5 +1,5 @@
 #include "sbi/sbi.h"
-#include "core/vm.h"
+#include "core/vcpu.h"
 
 static const struct sbi_extension *const extensions[] = {
     &sbi_ext_base, &sbi_ext_legacy, &sbi_ext_time, &sbi_ext_ipi, &sbi_ext_rfence,

@@ -1,7 +1,7 @@
 /* SBI System Reset extension (SBI spec ch. 10): a shutdown ends the VM; a
  * reboot restarts it from its images (core/vm.c vm_reboot). */
 #include "sbi/sbi.h"
-#include "core/vm.h"
+#include "core/vcpu.h"
 #include "core/trap.h"
 
 static enum trap_result srst_handle(struct vcpu *v, const struct sbi_call *call,

@@ -1,6 +1,6 @@
 /* SBI Timer extension (SBI spec ch. 6). */
 #include "sbi/sbi.h"
-#include "core/vm.h"
+#include "core/vcpu.h"
 
 static struct sbiret time_call(struct vcpu *v, const struct sbi_call *call)
 {

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "fake_vcpu.h"
 #include "sbi/sbi.h"
+#include "core/hart.h"
 
 struct fake_state fake;
 /* Read by sbi/base.c: the host firmware's identity (sbi/firmware.c). */
@@ -16,6 +17,10 @@ void fake_reset(uint8_t *ram)
     fake.resolve_result = TRAP_RETRY;
     fake.acked_irq = -1;
     fake.started_vcpu = -1;
+    /* As OpenSBI starts a hart (vcpu_firmware_start_state): FS Dirty,
+     * every counter readable. */
+    firmware.start_fs = SSTATUS_FS;
+    firmware.start_scounteren = 7;
 }
 
 void fake_vm_init(struct vm *vm, struct trap_frame *frames, int vcpus, uint64_t ram_size)
@@ -160,7 +165,7 @@ const struct mmio_region *board_find_region(uint64_t gpa)
     return r && gpa >= r->base && gpa - r->base < r->size ? r : NULL;
 }
 
-/* As core/vcpu.c: only a stopped vCPU starts, reset as SBI 9.1 says. */
+/* As core/hart.c: only a stopped vCPU starts, reset as SBI 9.1 says. */
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 {
     fake.starts++;
@@ -185,13 +190,16 @@ void vcpu_raise(struct vcpu *v, uint64_t sip_bit)
     fake.raised |= target_bit(v->vm, v);
     v->csr->sip |= sip_bit;
 }
+void vcpu_notify(struct vcpu *v)
+{
+    fake.notifies++;
+    fake.notified |= target_bit(v->vm, v);
+}
 void vcpu_request(struct vcpu *self, struct vcpu *target, unsigned request)
 {
     (void)request;
     fake.requested |= target_bit(self->vm, target);
 }
-/* As OpenSBI starts a hart: FS Dirty, SIE (and everything else) clear. */
-void vcpu_firmware_start_state(struct vcpu *v) { v->csr->sstatus = SSTATUS_UXL_64 | SSTATUS_FS; }
 /* The fake vCPUs' translation: guest-virtual is guest-physical, but what
  * no RAM or device could be at (2^56 and above) takes a page fault. */
 bool vcpu_guest_physical(struct vcpu *v, uint64_t va, enum access_type access, bool update_ad,

@@ -33,6 +33,8 @@ struct fake_state {
     int started_vcpu;               /* last vcpu_start that started one (-1: none) */
     unsigned long starts;           /* vcpu_start calls */
     uint64_t raised, requested;     /* vcpu_raise / vcpu_request targets (bit = vCPU id) */
+    uint64_t notified;              /* vcpu_notify targets (bit = vCPU id) */
+    unsigned long notifies;         /* vcpu_notify calls */
     unsigned long bad_targets;      /* raise/request/start of a vCPU outside vm->vcpus[0..count) */
     unsigned long flush_pages, flush_asids, flush_alls;
     uint64_t flushed_va[FAKE_LOG], flushed_asid[FAKE_LOG];

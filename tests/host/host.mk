@@ -30,11 +30,13 @@ $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
-TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/insn.c src/core/vcsr.c \
+TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
 	src/sbi/sbi.c src/sbi/base.c src/sbi/time.c src/sbi/ipi.c src/sbi/dbcn.c src/sbi/hsm.c \
 	src/sbi/srst.c src/sbi/legacy.c src/sbi/lodger.c src/arch/riscv/pagetable.c \
 	tests/host/fake_vcpu.c
 $(B)/host/test_trap: $(TRAP_SRCS)
+# The SBI extensions' argument checks (hart masks, ids, addresses), on the same fakes.
+$(B)/host/test_sbi: $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.

@@ -299,6 +299,30 @@ static void test_sfence_page_refills(void **state)
     assert_int_equal(fake.refill_pages, 1);
 }
 
+/* The board's interrupt line into a vCPU (vm_external_line): SEIP follows
+ * the level, only that vCPU's; a rising edge (only) kicks the hart that
+ * holds it; a PLIC context past the VM's vCPUs reaches nothing. */
+static void test_external_line(void **state)
+{
+    (void)state;
+    vm_external_line(&vm, 1, true);
+    assert_true(vm.vcpus[1].csr->sip & SIP_SEIP);
+    assert_false(vm.vcpus[0].csr->sip & SIP_SEIP);
+    assert_int_equal(fake.notified, 2);
+    vm_external_line(&vm, 1, true);         /* still high: no second kick */
+    assert_int_equal(fake.notifies, 1);
+    vm.vcpus[1].csr->sip |= SIP_SSIP;
+    vm_external_line(&vm, 1, false);
+    assert_int_equal(vm.vcpus[1].csr->sip, SIP_SSIP);   /* the other bits stay */
+    assert_int_equal(fake.notifies, 1);
+    vm_external_line(&vm, 0, true);
+    assert_int_equal(fake.notified, 3);
+    vm_external_line(&vm, 2, true);
+    vm_external_line(&vm, ~0u, true);
+    assert_int_equal(fake.notifies, 2);
+    assert_int_equal(fake.bad_targets, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +338,7 @@ int main(void)
         cmocka_unit_test_setup(test_unexpected_exits, setup),
         cmocka_unit_test_setup(test_legacy_send_ipi_mask, setup),
         cmocka_unit_test_setup(test_sfence_page_refills, setup),
+        cmocka_unit_test_setup(test_external_line, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@ fpr_write:
     ret
 
 /* void fpr_save(struct fp_state *s): all 32 registers and fcsr, for a vCPU
- * that leaves the hart (core/vcpu.c's scheduler). */
+ * that leaves the hart (core/hart.c's switch_in). */
     .globl fpr_save
     .balign 4
 fpr_save:

@@ -24,6 +24,12 @@ extern unsigned long guest_dt;
  * N from "guest.levels=N" in /chosen/bootargs (tools/lodger-run --append).
  * make test caps the guests natively as lodger on a U74 (Sv39) caps them. */
 int guest_levels(void);
+/* Whether the first CPU node of the DT offers extension ext ("v", "zicboz"):
+ * in riscv,isa (a letter of its base part, or a "_ext" part) or in
+ * riscv,isa-extensions. */
+bool dt_isa_has(const char *ext);
+/* Whether the first CPU node of the DT has property prop. */
+bool dt_cpu_has_prop(const char *prop);
 
 /* Trap capture for tests: install with expect_trap, check with trap_taken. */
 struct trap_record {

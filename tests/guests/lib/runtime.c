@@ -15,37 +15,80 @@ static uint32_t be32(const void *p)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-/* /chosen/bootargs, by a walk of the flattened tree's structure block
- * (devicetree specification 5.4); NULL if absent or the tree is not one. */
-static const char *dt_bootargs(void)
+/* Property prop of the first node at depth 2 named parent (depth 1 is the
+ * root), or of its first child whose name starts with child if child is
+ * given, by a walk of the flattened tree's structure block (devicetree
+ * specification 5.4); NULL if absent or the tree is not one. */
+static const char *dt_find(const char *parent, const char *child, const char *prop, uint32_t *len)
 {
     const uint8_t *dt = (const uint8_t *)guest_dt;
     if (!dt || be32(dt) != 0xd00dfeedu)
         return NULL;
     const uint8_t *p = dt + be32(dt + 8), *end = p + be32(dt + 36);
     const char *strings = (const char *)dt + be32(dt + 12);
-    int depth = 0, in_chosen = 0;
+    int depth = 0, in_parent = 0, in_node = 0;
     while (p + 4 <= end) {
         uint32_t token = be32(p);
         p += 4;
         if (token == 1) {                       /* FDT_BEGIN_NODE */
             const char *name = (const char *)p;
             depth++;
-            in_chosen = depth == 2 && !strcmp(name, "chosen");
+            if (depth == 2)
+                in_parent = !strcmp(name, parent);
+            in_node = in_parent && (child ? depth == 3 && !strncmp(name, child, strlen(child))
+                                          : depth == 2);
             p += (strlen(name) + 4) & ~3UL;
         } else if (token == 2) {                /* FDT_END_NODE */
             depth--;
-            in_chosen = 0;
+            in_node = !child && in_parent && depth == 2;
+            if (depth < 2)
+                in_parent = 0;
         } else if (token == 3) {                /* FDT_PROP */
-            uint32_t len = be32(p), name = be32(p + 4);
-            if (in_chosen && !strcmp(strings + name, "bootargs"))
+            uint32_t plen = be32(p), name = be32(p + 4);
+            if (in_node && !strcmp(strings + name, prop)) {
+                if (len)
+                    *len = plen;
                 return (const char *)p + 8;
-            p += 8 + ((len + 3) & ~3UL);
+            }
+            p += 8 + ((plen + 3) & ~3UL);
         } else if (token != 4) {                /* FDT_NOP; FDT_END or junk */
             break;
         }
     }
     return NULL;
+}
+
+static const char *dt_bootargs(void)
+{
+    return dt_find("chosen", NULL, "bootargs", NULL);
+}
+
+bool dt_cpu_has_prop(const char *prop)
+{
+    return dt_find("cpus", "cpu@", prop, NULL) != NULL;
+}
+
+bool dt_isa_has(const char *ext)
+{
+    uint32_t len = 0;
+    const char *isa = dt_find("cpus", "cpu@", "riscv,isa", NULL);
+    size_t n = strlen(ext);
+    if (isa && !strncmp(isa, "rv64", 4)) {
+        if (n == 1) {                           /* a letter of the base part */
+            for (const char *c = isa + 4; *c && *c != '_'; c++)
+                if (*c == ext[0])
+                    return true;
+        } else {                                /* "_ext" followed by '_' or the end */
+            for (const char *c = strchr(isa, '_'); c; c = strchr(c + 1, '_'))
+                if (!strncmp(c + 1, ext, n) && (c[1 + n] == '_' || !c[1 + n]))
+                    return true;
+        }
+    }
+    const char *list = dt_find("cpus", "cpu@", "riscv,isa-extensions", &len);
+    for (const char *e = list; e && e < list + len; e += strlen(e) + 1)
+        if (!strcmp(e, ext))
+            return true;
+    return false;
 }
 
 int guest_levels(void)
