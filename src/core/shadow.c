@@ -626,7 +626,10 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         return not_ram(access, res.gpa, cause, gpa);
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
     enum shadow_fill_result r = install(v, seq, va, res.gpa, size, view_flags(res.pte, view));
-    if (r == SHADOW_FILLED && res.level == 0)
+    /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
+     * flushed unused and the scan cost more than the faults it saved; code
+     * pages are used in runs. */
+    if (r == SHADOW_FILLED && res.level == 0 && access == ACCESS_FETCH)
         fill_neighbours(v, seq, va, &res);
     return r;
 }
@@ -662,8 +665,14 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
     if (guest_walk(&mem, &any, &res) != WALK_OK || res.level != 0 || !(res.pte & PTE_A) ||
         !vm_gpa_to_host(vm, pte_to_pa(res.pte), PAGE_SIZE))
         return;     /* superpages: filled on their first access */
+    /* Only a user page into the U view: the fence that follows a guest
+     * kernel's mapping of a page for its user (Linux: update_mmu_cache
+     * after a user fault), whose access comes next. Filling the S views
+     * too was measured to cost more than the faults it saved. */
+    if (!(res.pte & PTE_U))
+        return;
     int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
-    const int views[3] = { SHADOW_VIEW_S | mxr, SHADOW_VIEW_S | SHADOW_VIEW_SUM | mxr, mxr };
+    const int views[3] = { -1, -1, mxr };
     struct shadow *found[3] = { NULL, NULL, NULL };
     uint32_t generation[3] = { 0, 0, 0 };
     int ignored = 0;

@@ -5,7 +5,7 @@
  * group of 16 pages is mapped in every state that matters - never touched
  * (A=0), read only (A=1 D=0), read-only pages, U pages, execute-only pages,
  * reserved encodings, invalid entries - then one page of the group is
- * touched (under lodger: a fill, with the neighbours). Each other page is
+ * executed (under lodger: a fetch fill, with the neighbours). Each other page is
  * then used as the case says and the guest's PTE printed: a page never
  * touched must keep A=0, a page only read D=0, and every access must fault
  * or not as natively, with the same cause and stval. Then pages mapped or
@@ -17,7 +17,6 @@
 #include "../lib/counters.h"
 
 #define LC_NEIGHBOUR_FILLS 58
-#define LC_FENCE_FILLS 59
 
 #define VA 0x40000000UL             /* the group: 16 pages, aligned */
 #define DATA 0x80800000UL           /* page k's frame: DATA + k * PAGE */
@@ -65,6 +64,8 @@ int guest_main(void)
     gprintf("=== begin: shadow_ad ===\n");
     for (int k = 0; k < 16; k++)
         *(volatile unsigned long *)pa_of(k) = 0xda7a000000000000UL | (unsigned long)k;
+    *(volatile unsigned int *)pa_of(0) = 0x00008067;   /* ret */
+    fence_i();
     for (int k = 0; k < 4; k++)
         *(volatile unsigned long *)(OTHER + (unsigned long)k * PAGE) = 0x07e4000000000000UL | (unsigned long)k;
     root = pt_alloc();
@@ -72,7 +73,7 @@ int guest_main(void)
     leaf = pt_slot(root, 3, VA, 0);
     const unsigned long V = PTE_V, R = PTE_R, W = PTE_W, X = PTE_X, A = PTE_A, D = PTE_D;
     unsigned long flags[16] = {
-        [0] = V | R | W | A | D,        /* touched first: the fill */
+        [0] = V | R | W | X | A | D,    /* executed first: the fill */
         [1] = V | R | W,                /* never touched: A stays 0 */
         [2] = V | R | W | A,            /* only read: D stays 0 */
         [3] = V | R | W | A,            /* read, then written: D set by the store */
@@ -91,15 +92,17 @@ int guest_main(void)
         leaf[k] = flags[k] ? PTE(pa_of(k), flags[k]) : 0;
     satp_switch(satp_of(root, 3, 1));
 
-    unsigned long v, c, n0 = 0, n1 = 0, f0 = 0, f1 = 0;
+    unsigned long v, c, n0 = 0, n1 = 0;
+    /* Page 0 holds code (a ret): the first touch is a fetch, whose fill
+     * (under lodger) brings the usable neighbours along: pages 2, 3, 4, 8,
+     * 9, 12 (A set, usable in this view) - not 1 and 5 (A=0), 6, 7 (U, no
+     * SUM), 10 and 11 (reserved). */
     lodger_read(LC_NEIGHBOUR_FILLS, &n0);
-    c = load(va_of(0), &v);
-    report("the fill", 0, c, v);
-    /* Under lodger the fill brought the usable neighbours along: pages 2,
-     * 3, 4, 8 (A set, in this view), 9, 12 - not 1 and 5 (A=0), 6, 7 (U,
-     * no SUM), 10 and 11 (reserved). */
+    ((void (*)(void))va_of(0))();
     if (lodger_read(LC_NEIGHBOUR_FILLS, &n1))
         CHECK(n1 - n0 == 6);
+    c = load(va_of(0), &v);
+    report("the fill", 0, c, v);
     c = load(va_of(2), &v);
     report("only read", 2, c, v);
     c = load(va_of(3), &v);
@@ -143,12 +146,7 @@ int guest_main(void)
     /* Fences of one page each. Page 13: mapped clean (A=1 D=0), fenced,
      * read (D stays 0), then written (D set). */
     leaf[13] = PTE(pa_of(13), V | R | W | A);
-    lodger_read(LC_FENCE_FILLS, &f0);
     sfence_va(va_of(13));
-    /* Under lodger the fence put it at once into both S-mode views built
-     * for this space with MXR clear: SUM clear, and SUM set (page 7). */
-    if (lodger_read(LC_FENCE_FILLS, &f1))
-        CHECK(f1 - f0 == 2);
     c = load(va_of(13), &v);
     report("fenced clean, read", 13, c, v);
     c = store(va_of(13), 0x1313);
