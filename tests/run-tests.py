@@ -26,6 +26,12 @@
    OpenSBI 1.5 into ~/.cache/lodger/qemu10; everything else runs on
    bookworm's QEMU 7.2): a set of guests natively and under lodger, one
    with a CPU that has V, and one on OpenSBI 1.1 (QEMU10_GUESTS).
+11. Several VMs (multivm): the vm_mem guest as 2 to 8 VMs of one lodger,
+   each VM's output (its lines tagged) compared with the same guest alone
+   natively; one VM fails, one panics and one reboots while another keeps
+   running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
+   first-portion place; console input to one VM. Killing tools/lodger-run
+   (SIGTERM) leaves no QEMU behind.
 
 Each result is one independent decision: one per host test function, one per
 native/lodger pair of a guest (the cases that differ are named in its detail),
@@ -63,6 +69,8 @@ EXPECTED_FAILURES = {
 GUESTS_ENDING_IN_FAILURE = {
     "srst_failure": "asks for a reset after a system failure: lodger must end the VM as a "
                     "failure (QEMU exits non-zero) instead of rebooting it",
+    "finisher_fail": "powers off through the test finisher with \"fail, code 3\": natively QEMU "
+                     "exits 3, under lodger the VM ends as a failure naming the code",
 }
 
 
@@ -230,6 +238,12 @@ def guest_tests():
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for name, native, lodger in pool.map(guest_pair, guests):
             compare(name, native, lodger)
+            if name == "finisher_fail":    # the code reaches QEMU natively, lodger's message
+                (n_status, _), (l_status, l_out) = native, lodger
+                result(f"guest {name}: native exit 3, lodger non-zero naming code 3",
+                       n_status == 3 and l_status not in (0, 3, "timeout") and
+                       "test device: failure, code 3" in l_out,
+                       f"native {n_status}, lodger {l_status}:\n{l_out[-1500:]}")
             if name == "csr_chain":     # its runs of CSR accesses are served chained
                 m = re.search(r"fast paths \d+:.* chained (\d+)", lodger[1])
                 result(f"guest {name}: lodger chained CSR accesses",
@@ -435,7 +449,7 @@ def u74_tests():
                                               "run-options")).read().split(), timeout=60)
     result(f"guest fp_noncanonical {U74_NAME}: its Sv48 place refused on an Sv39 host",
            status not in (0, "timeout") and
-           re.search(r"lodger: error: VM: .*0x8000000000", out) is not None, out[-2000:])
+           re.search(r"lodger: error: vm0: .*0x8000000000", out) is not None, out[-2000:])
     # A boot option lodger does not know ends the boot with a clear message.
     hello = os.path.join(BUILD, "guests", "hello.bin")
     for bad in ("lodger.mmu=sv40", "lodger.asid-bits=17", "lodger.noasid"):
@@ -581,7 +595,8 @@ def image_tests():
         # past 2^64, and one on host RAM, which lodger's own space identity-maps.
         for va in ("0xffffffffffff0000", "0x80200000"):
             expect_refusal(f"first portion at {va}", [RUN, "--kernel", hello, "--first-portion", va],
-                           r"lodger: error: .*first-portion address " + va + r" is not usable")
+                           r"lodger: error: vm0: lodger,first-portion: address " + va +
+                           r" is not usable")
 
         # Refused by lodger itself, on its console (images made behind the host tool's back).
         good = os.path.join(tmp, "good.itb")
@@ -594,7 +609,7 @@ def image_tests():
         bad = os.path.join(tmp, "corrupt.itb")
         open(bad, "wb").write(bytes(corrupt))
         expect_refusal("corrupted kernel data", qemu_lodger(bad),
-                       r"lodger: error: VM image: image 'kernel': sha256 mismatch")
+                       r"lodger: error: VM image: vm0: image 'kernel-0': sha256 mismatch")
         trunc = os.path.join(tmp, "truncated.itb")
         open(trunc, "wb").write(data[: len(data) // 2])
         expect_refusal("truncated image", qemu_lodger(trunc), r"lodger: error: VM image: .*truncated")
@@ -615,16 +630,71 @@ def image_tests():
         bigimg = os.path.join(tmp, "big.itb")
         subprocess.run(["mkimage", "-f", its, bigimg], check=True, capture_output=True)
         expect_refusal("oversized kernel (lodger check)", qemu_lodger(bigimg),
-                       r"lodger: error: VM: kernel .* does not fit in the VM's 4 MiB")
+                       r"lodger: error: vm0: lodger,memory-mib: kernel .* does not fit in the VM's 4 MiB")
         nohash = os.path.join(tmp, "nohash.its")
         open(nohash, "w").write(open(its).read().replace('hash-1 { algo = "sha256"; };', "")
                                 .replace("<4>", "<64>"))
         nohashimg = os.path.join(tmp, "nohash.itb")
         subprocess.run(["mkimage", "-f", nohash, nohashimg], check=True, capture_output=True)
         expect_refusal("image without hash", qemu_lodger(nohashimg),
-                       r"lodger: error: VM image: image 'kernel' has no sha256 hash")
+                       r"lodger: error: VM image: vm0: image 'kernel' has no sha256 hash")
+        multivm_image_tests(tmp, hello)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def multivm_image_tests(tmp, hello):
+    """Configurations of several VMs that are wrong or clash: refused with
+    one line naming the VM and the field, by lodger-run and by lodger."""
+    vm = f"kernel={hello},mem=16"
+    for name, args, want in (
+            ("9 VMs", ["--vm", vm] * 9, r"--vm given 9 times: at most 8 VMs"),
+            ("vCPUs out of range", ["--vm", vm, "--vm", vm + ",vcpus=15"],
+             r"--vm 2 \(vm1\): vcpus=15: must be 1\.\.14"),
+            ("memory too small", ["--vm", vm, "--vm", f"kernel={hello},mem=1"],
+             r"--vm 2 \(vm1\): kernel need 2 MiB or more; the VM has 1 MiB \(raise mem\)"),
+            ("two console claims", ["--vm", vm + ",console", "--vm", vm, "--vm", vm + ",console"],
+             r"--vm 3 \(vm2\): console: vm0 has the console input already"),
+            ("missing hart", ["--smp", "2", "--vm", vm, "--vm", vm + ",harts=0:2"],
+             r"--vm 2 \(vm1\): harts=0:2: hart 2 is not on the machine \(--smp 2: harts 0\.\.1\)"),
+            ("unknown field", ["--vm", vm + ",cpus=2"], r"--vm 1 \(vm0\): unknown field 'cpus'"),
+            ("--kernel with --vm", ["--kernel", hello, "--vm", vm], r"--kernel describes the one VM"),
+            ("--mem with --vm", ["--mem", "64", "--vm", vm], r"--mem describes the one VM")):
+        expect_refusal(f"lodger-run --vm: {name}", [RUN] + args,
+                       r"^lodger-run: error: " + want + r"[^\n]*\n?$")
+
+    # Images made behind lodger-run's back (mkimage), refused by lodger.
+    def image(confs, name):
+        its = os.path.join(tmp, name + ".its")
+        body = "".join(f"    vm{i} {{ kernel = \"kernel\"; {c or 'lodger,memory-mib = <16>;'} }};\n"
+                       for i, c in enumerate(confs))
+        with open(its, "w") as f:
+            f.write(f"""/dts-v1/;
+/ {{ description = "test"; #address-cells = <2>;
+  images {{ kernel {{ data = /incbin/("{hello}"); type = "kernel"; arch = "riscv"; os = "linux";
+    compression = "none"; load = <0x0 0x80200000>; entry = <0x0 0x80200000>;
+    hash-1 {{ algo = "sha256"; }}; }}; }};
+  configurations {{ default = "vm0";
+{body}  }};
+}};
+""")
+        out = os.path.join(tmp, name + ".itb")
+        subprocess.run(["mkimage", "-f", its, out], check=True, capture_output=True)
+        return out
+    for name, confs, want in (
+            ("9 VMs", [""] * 9, r"VM image: too many VMs: more than 8 configurations"),
+            ("vCPUs out of range", ["", "lodger,vcpus = <15>;"],
+             r"VM image: vm1: lodger,vcpus: vCPU count 15 is out of range \(1\.\.14\)"),
+            ("two console claims", ["lodger,console-input;", "lodger,console-input;"],
+             r"VM image: vm1: lodger,console-input: vm0 has the console input already"),
+            ("a hart listed twice", ["", "", "lodger,harts = <0 0>;"],
+             r"VM image: vm2: lodger,harts: hart 0 is listed twice"),
+            ("a missing hart", ["", "lodger,harts = <0 5>;"],
+             r"vm1: lodger,harts: hart 5 is not on this board"),
+            ("memory the board lacks", ["", "lodger,memory-mib = <4000>;"],
+             r"vm1: lodger,memory-mib: not enough host memory for 4000 MiB")):
+        expect_refusal(f"lodger: several VMs: {name}", qemu_lodger(image(confs, name.replace(" ", "_"))),
+                       r"lodger: error: " + want)
 
 
 def sifive_u_test():
@@ -731,12 +801,223 @@ def fuzz_tests():
     pool.shutdown()
 
 
+VM_MEM = os.path.join(BUILD, "guests", "vm_mem.bin")
+
+
+def tagged_sections(out):
+    """Each tagged VM's sections (vm_mem's "[TAG] " lines), by tag: a list,
+    one per boot. A VM's line is one console write under lodger, so it
+    arrives whole, though lodger's own lines may be cut by it: found
+    anywhere in a line."""
+    lines = {}
+    for line in out.replace("\r", "").split("\n"):
+        m = re.search(r"\[(\w+)\] (.*)$", line)
+        if m:
+            lines.setdefault(m.group(1), []).append(m.group(2))
+    return {tag: re.findall(r"^=== begin: .*?^=== end: [A-Z]+ ===$", "\n".join(ls), re.S | re.M)
+            for tag, ls in lines.items()}, lines
+
+
+def vm_mem_args(tag, end="pass", rounds=None, mem=16, extra=""):
+    append = f"vm.tag={tag} vm.end={end}" + (f" vm.rounds={rounds}" if rounds else "")
+    return f"kernel={VM_MEM},mem={mem}{extra},append={append}"
+
+
+def native_vm_mem(tag, rounds=None, mem=16):
+    """The guest alone on QEMU, as that VM but ending normally: its section."""
+    append = f"vm.tag={tag}" + (f" vm.rounds={rounds}" if rounds else "")
+    status, out = run([RUN, "--native", "--kernel", VM_MEM, "--mem", str(mem), "--append", append],
+                      timeout=120)
+    sections, _ = tagged_sections(out)
+    return (sections.get(tag) or [None])[0], out
+
+
+def compare_vm(name, tag, native, sections, boots=1, end="PASS"):
+    """One VM's sections under lodger against its native run (whose end is
+    PASS: a VM that fails on purpose differs in its end line only)."""
+    want = native[0]
+    got = sections.get(tag, [])
+    ok = want is not None and want.rstrip().endswith("PASS ===") and len(got) == boots and \
+        all(s == want.replace("=== end: PASS ===", f"=== end: {end} ===") for s in got)
+    result(name, ok, f"native:\n{want or native[1][-1500:]}\nlodger ({len(got)} sections, "
+           f"want {boots}):\n" + "\n--\n".join(got))
+
+
+def multivm_tests():
+    if not os.path.exists(VM_MEM):
+        result("multivm", False, f"no {VM_MEM}")
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        tags = {"keep": 40, "fail": None, "panic": None, "boot": None, "a": None, "b": None,
+                "c": None, "shared": 30}
+        tags.update({f"v{i}": None for i in range(8)})
+        natives = {t: pool.submit(native_vm_mem, t, r) for t, r in tags.items()}
+        conflict = os.path.join(BUILD, "guests", "fp_conflict.bin")
+        conflict_native = pool.submit(run, [RUN, "--native", "--kernel", conflict, "--mem", "64"], 120)
+
+        # Two VMs at one first-portion place: fp_conflict's first portion
+        # moves away (a conflict) while the other VM still sits there and
+        # traps through lodger's own map of that place.
+        status, out = run([RUN, "--smp", "2", "--vm",
+                           f"kernel={conflict},mem=64,first-portion=0x40000000",
+                           "--vm", vm_mem_args("shared", rounds=30, extra=",first-portion=0x40000000")],
+                          timeout=300)
+        sections, _ = tagged_sections(out)
+        untagged = "\n".join(l for l in out.replace("\r", "").split("\n")
+                             if not re.search(r"\[\w+\] ", l))
+        name = "multivm: 2 VMs at one first-portion place, one moves away"
+        compare(f"{name}: fp_conflict", conflict_native.result(), (status, untagged))
+        compare_vm(f"{name}: the VM that stays, as alone", "shared", natives["shared"].result(),
+                   sections)
+
+        # One VM fails, one panics, one reboots; "keep" runs on meanwhile.
+        status, out = run([RUN, "--smp", "2", "--vm", vm_mem_args("keep", rounds=40),
+                           "--vm", vm_mem_args("fail", "fail"), "--vm", vm_mem_args("panic", "panic"),
+                           "--vm", vm_mem_args("boot", "reboot")], timeout=300)
+        sections, lines = tagged_sections(out)
+        name = "multivm: 4 VMs on -smp 2 (one fails, one panics, one reboots)"
+        compare_vm(f"{name}: the running VM as alone", "keep", natives["keep"].result(), sections)
+        compare_vm(f"{name}: the failing VM as alone, ending FAIL", "fail", natives["fail"].result(),
+                   sections, end="FAIL")
+        compare_vm(f"{name}: the rebooting VM, each boot as alone (memory zeroed)", "boot",
+                   natives["boot"].result(), sections, boots=2)
+        panic_cases = cases_of("\n".join(lines.get("panic", [])))
+        native_panic = cases_of(natives["panic"].result()[0])
+        result(f"{name}: the panicking VM's cases as alone, then its panic reported",
+               panic_cases == native_panic and len(native_panic) > 2 and
+               re.search(r"lodger: vm2 ended: guest kernel panic \(\"Kernel panic - not syncing: "
+                         r"vm_mem panics on purpose\"\)", out) is not None, out[-3000:])
+        ends = {m.group(1): m.start() for m in re.finditer(r"lodger: vm(\d) ended: ", out)}
+        boot2 = out.find("lodger: vm3: boot 2: ")
+        result(f"{name}: each end as its VM asked, the running VM's last; lodger fails",
+               status not in (0, "timeout") and
+               "lodger: vm1 ended: guest shutdown after a system failure" in out and
+               "lodger: vm0 ended: guest shutdown (no reason)" in out and
+               "lodger: vm3 ended: guest shutdown (no reason)" in out and
+               boot2 >= 0 and set(ends) == {"0", "1", "2", "3"} and
+               ends["0"] > max(ends["1"], ends["2"], boot2) and
+               "lodger: no VM left; shutting down (failure)" in out,
+               f"status {status}\n{out[-3000:]}")
+
+        # Three VMs of different sizes, all passing: lodger exits 0.
+        status, out = run([RUN, "--smp", "2", "--vm", vm_mem_args("a", mem=16),
+                           "--vm", vm_mem_args("b", mem=24, extra=",vcpus=2"),
+                           "--vm", vm_mem_args("c", mem=40, extra=",console")], timeout=300)
+        sections, _ = tagged_sections(out)
+        name = "multivm: 3 VMs on -smp 2"
+        for tag in ("a", "b", "c"):
+            compare_vm(f"{name}: VM {tag} as alone", tag, natives[tag].result(), sections)
+        result(f"{name}: console input to the VM that claims it; exit 0",
+               status == 0 and "lodger: 3 VMs; console input goes to vm2" in out and
+               "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+
+        # Eight VMs on eight harts; the last three pinned.
+        pins = {5: "5", 6: "6:7", 7: "7"}
+        args = []
+        for i in range(8):
+            args += ["--vm", vm_mem_args(f"v{i}", extra=f",harts={pins[i]}" if i in pins else "")]
+        status, out = run([RUN, "--smp", "8"] + args, timeout=400)
+        sections, _ = tagged_sections(out)
+        name = "multivm: 8 VMs on -smp 8"
+        for i in range(8):
+            compare_vm(f"{name}: vm{i} as alone", f"v{i}", natives[f"v{i}"].result(), sections)
+        # Pinned VMs are placed first (the boot hart, which OpenSBI picks, is
+        # lodger's first hart): vm6 may have 6 or 7, but 7 is vm7's.
+        starts = dict(re.findall(r"lodger: vm(\d): vCPU 0 starts on hart (\d+)", out))
+        result(f"{name}: one hart each, the pinned ones on theirs; exit 0",
+               status == 0 and len(starts) == 8 and len(set(starts.values())) == 8 and
+               (starts["5"], starts["6"], starts["7"]) == ("5", "6", "7") and
+               "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    console_input_test()
+    sigterm_test()
+
+
+def console_input_test():
+    """Console input reaches the VM that claims it, and no other: both VMs
+    read the console (SBI getchar); only vm1 may see the first line typed,
+    though it is typed while vm0 alone reads (vm1 still checks its memory:
+    the line waits for it). When vm1 ends, the input passes to vm0, which
+    gets the second line."""
+    proc = subprocess.Popen([RUN, "--smp", "2",
+                             "--vm", vm_mem_args("quiet", "read") + " vm.wait=120",
+                             "--vm", vm_mem_args("typed", "read", rounds=40, extra=",console") +
+                             " vm.wait=120"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.PIPE, cwd=ROOT, start_new_session=True)
+    os.set_blocking(proc.stdout.fileno(), False)
+    out, start, sent = b"", time.time(), 0
+    while proc.poll() is None and time.time() - start < 240:
+        out += proc.stdout.read() or b""
+        if not sent and b"[quiet] waiting for input" in out:
+            proc.stdin.write(b"hello vm1\n")
+            proc.stdin.flush()
+            sent = 1
+        if sent == 1 and b"lodger: console input now goes to vm0" in out:
+            proc.stdin.write(b"then vm0\n")
+            proc.stdin.flush()
+            sent = 2
+        time.sleep(0.05)
+    out += proc.stdout.read() or b""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    text = out.decode(errors="replace")
+    result("multivm: console input goes to the VM that claims it, and only there; then to "
+           "the next VM", sent == 2 and "[typed] case input: hello vm1" in text and
+           "[quiet] case input: then vm0" in text and proc.returncode == 0,
+           f"status {proc.returncode}\n{text[-2500:]}")
+
+
+def session_processes(sid):
+    """The processes of a session (field 6 of /proc/PID/stat)."""
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = open(stat).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            found.append(stat.split("/")[2])
+    return found
+
+
+def sigterm_test():
+    """A SIGTERM for tools/lodger-run (a timeout, a test runner) ends its
+    QEMU too: nothing of the session it started is left."""
+    for mode in (["--native"], []):
+        proc = subprocess.Popen([RUN] + mode + ["--kernel", VM_MEM, "--append", "vm.end=loop"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+        os.set_blocking(proc.stdout.fileno(), False)
+        out, start = b"", time.time()
+        while b"case checksum" not in out and time.time() - start < 120 and proc.poll() is None:
+            out += proc.stdout.read() or b""
+            time.sleep(0.05)
+        looping = b"case checksum" in out and proc.poll() is None
+        proc.send_signal(signal.SIGTERM)    # lodger-run alone, not its group
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        time.sleep(0.5)
+        left = session_processes(proc.pid)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        result(f"lodger-run {' '.join(mode) or '(lodger)'}: SIGTERM on a looping guest leaves no QEMU",
+               looping and not left, f"looping {looping}, left: {left}\n{out.decode(errors='replace')[-1500:]}")
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
              "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests,
-             "qemu10": qemu10_tests}
+             "qemu10": qemu10_tests, "multivm": multivm_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

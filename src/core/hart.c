@@ -260,8 +260,8 @@ struct vcpu *hart_take_turn(struct hart *h, struct vcpu *v)
 
 static struct spinlock start_lock;
 
-/* A started vCPU joins the hart that holds the fewest (an idle one while
- * there is one, so one vCPU per hart when they fit). */
+/* A started vCPU joins the hart that holds the fewest among those its VM may
+ * use (an idle one while there is one, so one vCPU per hart when they fit). */
 long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 {
     struct hart *target = NULL;
@@ -272,7 +272,7 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
     }
     for (int i = 0; i < hart_count && !v->vm->rebooting; i++) {
         struct hart *h = &harts[i];
-        if (h->online && (!target || h->queue_count < target->queue_count ||
+        if (h->online && (v->vm->hart_mask >> i & 1) && (!target || h->queue_count < target->queue_count ||
                           (h->queue_count == target->queue_count && target == this_hart())))
             target = h;
     }

@@ -4,12 +4,14 @@
 
 #include <stdint.h>
 #include "first/frame.h"
+#include "core/first_portion.h"      /* FIRST_MAX_VCPUS */
 #include "core/hostdt.h"
 #include "core/spinlock.h"
+#include "core/limits.h"
 
 #define HART_STACK_SIZE 16384
-#define HART_ASID_SLOTS 64       /* MAX_VMS * SHADOW_CACHE_SIZE */
-#define HART_QUEUE_MAX (4 * FIRST_MAX_VCPUS)    /* MAX_VMS * VM_MAX_VCPUS */
+#define HART_ASID_SLOTS (LODGER_MAX_VMS * 16)   /* VMs * SHADOW_CACHE_SIZE (checked in vm.c) */
+#define HART_QUEUE_MAX (LODGER_MAX_VMS * LODGER_MAX_VCPUS)
 #define HART_SLICE_MS 10         /* time slice when vCPUs share a hart */
 
 struct vcpu;

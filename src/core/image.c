@@ -74,26 +74,9 @@ static int load_part(const void *fit, int conf, const char *prop, bool required,
     return check_hash(fit, node, name, b, err, errlen);
 }
 
-int image_parse(const void *blob, size_t size, struct vm_image *img, char *err, size_t errlen)
+/* One VM's configuration node into img; err without the VM's name. */
+static int parse_vm(const void *blob, int conf, struct vm_image *img, char *err, size_t errlen)
 {
-    memset(img, 0, sizeof(*img));
-    if (size < sizeof(struct fdt_header) || fdt_magic(blob) != FDT_MAGIC)
-        FAIL("not a VM image (no FIT/device-tree magic)");
-    if (fdt_totalsize(blob) > size)
-        FAIL("VM image truncated: %zu bytes present, header says %u", size,
-             (unsigned)fdt_totalsize(blob));
-    int rc = fdt_check_full(blob, fdt_totalsize(blob));
-    if (rc)
-        FAIL("VM image is corrupted: %s", fdt_strerror(rc));
-
-    int confs = fdt_path_offset(blob, "/configurations");
-    if (confs < 0)
-        FAIL("VM image has no /configurations");
-    const char *def = fdt_getprop(blob, confs, "default", NULL);
-    int conf = def ? fdt_subnode_offset(blob, confs, def) : fdt_first_subnode(blob, confs);
-    if (conf < 0)
-        FAIL("VM image has no usable configuration");
-
     int kernel_node, node;
     if (load_part(blob, conf, "kernel", true, &img->kernel, &kernel_node, err, errlen) ||
         load_part(blob, conf, "ramdisk", false, &img->initrd, &node, err, errlen) ||
@@ -113,20 +96,80 @@ int image_parse(const void *blob, size_t size, struct vm_image *img, char *err, 
     uint64_t mib = read_number(blob, conf, "lodger,memory-mib", &found);
     img->mem_size = (found ? mib : IMAGE_DEFAULT_MEM_MIB) << 20;
     if (found && (mib < 1 || mib > (1UL << 20)))
-        FAIL("memory size %llu MiB is out of range", (unsigned long long)mib);
+        FAIL("lodger,memory-mib: memory size %llu MiB is out of range (1..%lu)",
+             (unsigned long long)mib, 1UL << 20);
     uint64_t vcpus = read_number(blob, conf, "lodger,vcpus", &found);
     img->vcpus = found ? (unsigned)vcpus : 1;
-    if (found && (vcpus < 1 || vcpus > 64))
-        FAIL("vCPU count %llu is out of range", (unsigned long long)vcpus);
+    if (found && (vcpus < 1 || vcpus > LODGER_MAX_VCPUS))
+        FAIL("lodger,vcpus: vCPU count %llu is out of range (1..%d)", (unsigned long long)vcpus,
+             LODGER_MAX_VCPUS);
 
     int len;
     const char *args = fdt_getprop(blob, conf, "lodger,bootargs", &len);
     if (args) {
         if (len < 1 || len > IMAGE_BOOTARGS_MAX || args[len - 1])
-            FAIL("bootargs longer than %d bytes or not terminated", IMAGE_BOOTARGS_MAX - 1);
+            FAIL("lodger,bootargs: bootargs longer than %d bytes or not terminated",
+                 IMAGE_BOOTARGS_MAX - 1);
         memcpy(img->bootargs, args, (size_t)len);
     }
     img->first_portion_va = read_number(blob, conf, "lodger,first-portion", &found);
     img->first_portion_forced = found;
+
+    const fdt32_t *harts = fdt_getprop(blob, conf, "lodger,harts", &len);
+    if (harts) {
+        if (len <= 0 || len % 4 || len / 4 > LODGER_MAX_HARTS)
+            FAIL("lodger,harts: must list 1 to %d hart ids (u32 cells)", LODGER_MAX_HARTS);
+        img->hart_count = (unsigned)len / 4;
+        for (unsigned i = 0; i < img->hart_count; i++) {
+            img->harts[i] = fdt32_to_cpu(harts[i]);
+            for (unsigned k = 0; k < i; k++)
+                if (img->harts[k] == img->harts[i])
+                    FAIL("lodger,harts: hart %u is listed twice", (unsigned)img->harts[i]);
+        }
+    }
+    return 0;
+}
+
+int image_parse(const void *blob, size_t size, struct image_set *set, char *err, size_t errlen)
+{
+    memset(set, 0, sizeof(*set));
+    if (size < sizeof(struct fdt_header) || fdt_magic(blob) != FDT_MAGIC)
+        FAIL("not a VM image (no FIT/device-tree magic)");
+    if (fdt_totalsize(blob) > size)
+        FAIL("VM image truncated: %zu bytes present, header says %u", size,
+             (unsigned)fdt_totalsize(blob));
+    int rc = fdt_check_full(blob, fdt_totalsize(blob));
+    if (rc)
+        FAIL("VM image is corrupted: %s", fdt_strerror(rc));
+
+    int confs = fdt_path_offset(blob, "/configurations");
+    if (confs < 0)
+        FAIL("VM image has no /configurations");
+    /* FIT's default names one configuration; lodger boots every one, but a
+     * default that names none is a broken image. */
+    const char *def = fdt_getprop(blob, confs, "default", NULL);
+    if (def && fdt_subnode_offset(blob, confs, def) < 0)
+        FAIL("VM image has no usable configuration: default '%s' is not in /configurations", def);
+
+    int conf;
+    bool console_claimed = false;
+    fdt_for_each_subnode(conf, blob, confs) {
+        unsigned i = set->count;
+        if (i == LODGER_MAX_VMS)
+            FAIL("too many VMs: more than %d configurations", LODGER_MAX_VMS);
+        char why[160];
+        if (parse_vm(blob, conf, &set->vm[i], why, sizeof(why)))
+            FAIL("vm%u: %s", i, why);
+        if (fdt_getprop(blob, conf, "lodger,console-input", NULL)) {
+            if (console_claimed)
+                FAIL("vm%u: lodger,console-input: vm%u has the console input already", i,
+                     set->console_vm);
+            console_claimed = true;
+            set->console_vm = i;
+        }
+        set->count++;
+    }
+    if (!set->count)
+        FAIL("VM image has no usable configuration");
     return 0;
 }

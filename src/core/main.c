@@ -1,6 +1,8 @@
 /* lodger's boot flow (shared/DESIGN.md "Boot flow"): firmware -> lodger on
  * the boot hart -> host DT -> own page table and allocator -> VM image ->
- * VM -> vCPU 0 at the guest kernel's entry. Other harts are parked. */
+ * each VM -> each VM's vCPU 0 at its kernel's entry, on the hart it may
+ * use that holds the fewest. Harts with nothing to run park. */
+#include <stdio.h>
 #include <string.h>
 #include "core/console.h"
 #include "core/hart.h"
@@ -231,19 +233,52 @@ void lodger_main(unsigned long hartid, const void *fdt)
 
     if (host.initrd_end <= host.initrd_start)
         fail_boot("no VM image", "pass one as the initrd (tools/lodger-run builds it)");
-    struct vm_image img;
-    char err[160];
+    /* Static: each VM's configuration holds its command line (1 KiB). */
+    static struct image_set images;
+    char err[256];
     if (image_parse((const void *)(uintptr_t)host.initrd_start,
-                    host.initrd_end - host.initrd_start, &img, err, sizeof(err)))
+                    host.initrd_end - host.initrd_start, &images, err, sizeof(err)))
         fail_boot("VM image", err);
-    struct vm *vm = vm_create(&img, err, sizeof(err));
-    if (!vm)
-        fail_boot("VM", err);
-    console_printf("lodger: vm%d: %lu MiB at 0x%lx, %d vCPU(s), kernel %lu KiB, initrd %lu KiB, "
-                   "first portion at 0x%lx\n", vm->id, (unsigned long)(vm->ram_size >> 20),
-                   (unsigned long)vm->ram_gpa, vm->vcpu_count,
-                   (unsigned long)(img.kernel.size >> 10), (unsigned long)(img.initrd.size >> 10),
-                   (unsigned long)vm->first_va);
-    hart_enqueue(&harts[0], &vm->vcpus[0]);
-    vcpu_resume(&vm->vcpus[0]);
+    /* Every VM is made before any runs: a configuration lodger cannot
+     * honour refuses the whole image, as a wrong one does. */
+    struct vm *vms[LODGER_MAX_VMS];
+    for (unsigned i = 0; i < images.count; i++) {
+        const struct vm_image *img = &images.vm[i];
+        char name[8];
+        snprintf(name, sizeof(name), "vm%u", i);
+        vms[i] = vm_create(img, err, sizeof(err));
+        if (!vms[i])
+            fail_boot(name, err);
+        struct vm *vm = vms[i];
+        console_printf("lodger: vm%d: %lu MiB at 0x%lx, %d vCPU(s), kernel %lu KiB, initrd %lu KiB, "
+                       "first portion at 0x%lx\n", vm->id, (unsigned long)(vm->ram_size >> 20),
+                       (unsigned long)vm->ram_gpa, vm->vcpu_count,
+                       (unsigned long)(img->kernel.size >> 10), (unsigned long)(img->initrd.size >> 10),
+                       (unsigned long)vm->first.va);
+    }
+    vm_set_console_input((int)images.console_vm);
+    if (images.count > 1)
+        console_printf("lodger: %u VMs; console input goes to vm%u\n", images.count,
+                       images.console_vm);
+    /* Each VM's vCPU 0 on the hart it may use that holds the fewest; VMs
+     * allowed fewer harts first, so that a VM free to go anywhere does not
+     * take the one hart a pinned VM has. */
+    struct vm *order[LODGER_MAX_VMS];
+    unsigned placed = 0;
+    for (int harts_allowed = 1; harts_allowed <= HOST_MAX_HARTS; harts_allowed++)
+        for (unsigned i = 0; i < images.count; i++)
+            if (__builtin_popcount(vms[i]->hart_mask) == harts_allowed)
+                order[placed++] = vms[i];
+    for (unsigned i = 0; i < placed; i++) {
+        struct vm *vm = order[i];
+        struct hart *h = vm_boot_hart(vm);
+        if (!h)     /* vm_create refused harts that are not online */
+            panic("vm%d: no hart to run on", vm->id);
+        if (images.count > 1)
+            console_printf("lodger: vm%d: vCPU 0 starts on hart %lu\n", vm->id, h->hartid);
+        hart_enqueue(h, &vm->vcpus[0]);
+        if (h != &harts[0])
+            hart_kick(h);
+    }
+    hart_park();    /* the boot hart runs what it holds, like every other */
 }

@@ -12,37 +12,91 @@
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
 
-#define MAX_VMS 4
 #define GUEST_DT_SPACE (64 * 1024UL)
 #define LINUX_IMAGE_MAGIC2 0x05435352u      /* "RSC\x05" at offset 0x38 */
 
-/* Default first-portion address: 1 GiB into the kernel half of the host's
- * widest mode. With Sv57 it is non-canonical for Sv39/Sv48 guests (they can
- * never reach it) and below everything Linux maps on Sv57; on Sv48/Sv39
- * hosts it is in the hole Linux leaves below its fixmap/vmemmap. */
-static uint64_t first_default_va(void)
-{
-    int va_bits = 12 + 9 * host_mmu.levels;
-    return ((uint64_t)-1 << (va_bits - 1)) + (1UL << 30);
-}
+_Static_assert(HART_ASID_SLOTS >= VM_MAX_VMS * SHADOW_CACHE_SIZE, "a hart's ASID slots");
+_Static_assert(LODGER_MAX_VCPUS == FIRST_MAX_VCPUS, "a VM's vCPUs: one frame page each");
+_Static_assert(LODGER_MAX_HARTS == HOST_MAX_HARTS, "the harts a configuration names");
+_Static_assert(HOST_MAX_HARTS <= 32, "vm->hart_mask");
 
-/* The guest-RAM window: 512 GiB into the kernel half of the host's mode,
- * non-canonical for every narrower mode (bits above the narrower mode's top
- * bit are not all equal), so only guests of a narrower mode get it. */
-static uint64_t window_default_va(void)
-{
-    int va_bits = 12 + 9 * host_mmu.levels;
-    return host_mmu.levels > 3 ? ((uint64_t)-1 << (va_bits - 1)) + (1UL << 39) : 0;
-}
-
-uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp)
-{
-    int levels = pt_levels_of_mode(guest_satp >> SATP_MODE_SHIFT);
-    return levels && levels < host_mmu.levels ? vm->window_va : 0;
-}
-
-static struct vm vms[MAX_VMS];
+static struct vm vms[VM_MAX_VMS];
 static int vm_count, vms_running;
+static volatile int console_vm;     /* the VM the console's input goes to */
+static struct spinlock own_code_lock;
+
+bool vm_map_first_code(struct vm *vm, uint64_t old_va)
+{
+    extern char first_portion_start[];
+    spin_lock(&own_code_lock);
+    /* Two VMs may sit at the same place: the code there is the same. */
+    bool shared = false;
+    for (int i = 0; i < vm_count; i++)
+        shared |= &vms[i] != vm && first_portion_place(&vms[i].first) == old_va;
+    uint64_t new_va = first_portion_place(&vm->first);
+    if (old_va != new_va && !shared)
+        pt_unmap(&host_mmu.own, old_va, FIRST_CODE_SIZE);
+    bool mapped = pt_map(&host_mmu.own, new_va, (uint64_t)first_portion_start, FIRST_CODE_SIZE,
+                         PTE_R | PTE_X | PTE_A, 0);
+    sfence_vma_all();
+    spin_unlock(&own_code_lock);
+    return mapped;
+}
+
+void vm_set_console_input(int vm_id)
+{
+    __atomic_store_n(&console_vm, vm_id, __ATOMIC_RELEASE);
+}
+
+int vm_getchar(const struct vm *vm)
+{
+    return __atomic_load_n(&console_vm, __ATOMIC_ACQUIRE) == vm->id ? firmware_getchar() : -1;
+}
+
+/* The VM that had the input ended: the next running one gets it. */
+static void pass_console_input(const struct vm *ended)
+{
+    if (__atomic_load_n(&console_vm, __ATOMIC_ACQUIRE) != ended->id)
+        return;
+    for (int k = 1; k < vm_count; k++) {
+        const struct vm *next = &vms[(ended->id + k) % vm_count];
+        if (!next->ended) {
+            vm_set_console_input(next->id);
+            console_printf("lodger: console input now goes to vm%d\n", next->id);
+            return;
+        }
+    }
+}
+
+struct hart *vm_boot_hart(const struct vm *vm)
+{
+    struct hart *best = NULL;
+    for (int i = 0; i < hart_count; i++) {
+        struct hart *h = &harts[i];
+        if (h->online && (vm->hart_mask >> i & 1) &&
+            (!best || h->queue_count < best->queue_count))
+            best = h;
+    }
+    return best;
+}
+
+/* The configuration's hart ids as lodger's hart indices (all: none named). */
+static bool hart_mask_of(const struct vm_image *img, uint32_t *mask, char *err, unsigned long errlen)
+{
+    *mask = img->hart_count ? 0 : (1u << hart_count) - 1;
+    for (unsigned k = 0; k < img->hart_count; k++) {
+        int i = 0;
+        while (i < hart_count && harts[i].hartid != img->harts[k])
+            i++;
+        if (i == hart_count || !harts[i].online) {
+            snprintf(err, errlen, "lodger,harts: hart %u is %s", (unsigned)img->harts[k],
+                     i == hart_count ? "not on this board" : "not online");
+            return false;
+        }
+        *mask |= 1u << i;
+    }
+    return true;
+}
 
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
@@ -97,7 +151,8 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
     uint64_t ram_end = vm->ram_gpa + vm->ram_size;
     uint64_t kernel_end = img->kernel_load + kernel_footprint(&img->kernel);
     if (img->kernel_load < vm->ram_gpa || kernel_end > ram_end || kernel_end < img->kernel_load) {
-        snprintf(err, errlen, "kernel (%lu KiB at 0x%lx) does not fit in the VM's %lu MiB of memory",
+        snprintf(err, errlen, "lodger,memory-mib: kernel (%lu KiB at 0x%lx) does not fit in the "
+                 "VM's %lu MiB of memory",
                  (unsigned long)(kernel_footprint(&img->kernel) >> 10),
                  (unsigned long)img->kernel_load, (unsigned long)(vm->ram_size >> 20));
         return false;
@@ -110,7 +165,8 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
     uint64_t initrd_gpa = (dt_gpa - img->initrd.size) & ~(PAGE_SIZE - 1);
     if (dt_gpa < kernel_end || (img->initrd.size && (img->initrd.size > dt_gpa ||
                                                      initrd_gpa < kernel_end))) {
-        snprintf(err, errlen, "kernel and initrd (%lu KiB) do not fit in the VM's %lu MiB of memory",
+        snprintf(err, errlen, "lodger,memory-mib: kernel and initrd (%lu KiB) do not fit in the "
+                 "VM's %lu MiB of memory",
                  (unsigned long)((kernel_end - vm->ram_gpa + img->initrd.size) >> 10),
                  (unsigned long)(vm->ram_size >> 20));
         return false;
@@ -133,9 +189,7 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
             .timebase_hz = host.timebase_hz, .isa = "rv64imafdc_zicsr_zifencei",
             .isa_extensions = guest_isa_extensions, .mmu_type = guest_mmu_type(),
             .bootargs = img->bootargs,
-            .plic_base = BOARD_PLIC_BASE, .plic_size = PLIC_MMIO_SIZE, .plic_sources = PLIC_SOURCES,
-            .uart_base = BOARD_UART_BASE, .uart_size = UART_MMIO_SIZE,
-            .uart_irq = BOARD_UART_IRQ, .uart_clock_hz = BOARD_UART_CLOCK_HZ,
+            .devices = &vm->board.devices,
             .initrd_start = img->initrd.size ? initrd_gpa : 0,
             .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
             .rng_seed = seed, .rng_seed_len = sizeof(seed),
@@ -154,25 +208,13 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
     return true;
 }
 
-static bool first_portion_va_valid(uint64_t va)
-{
-    if (va & (PAGE_SIZE - 1) || va + FIRST_PORTION_SIZE < va || !pt_is_canonical(va, host_mmu.levels) ||
-        !pt_is_canonical(va + FIRST_PORTION_SIZE - 1, host_mmu.levels))
-        return false;
-    /* lodger's own space identity-maps RAM; the first portion must not collide. */
-    for (int i = 0; i < host.mem_count; i++)
-        if (va < host.mem[i].base + host.mem[i].size && va + FIRST_PORTION_SIZE > host.mem[i].base)
-            return false;
-    return true;
-}
-
 /* A vCPU as at power-on (its frame page already allocated): vCPU 0 runs,
  * the others wait for an HSM start; no timer, no shadow, zero counters. */
 static void vcpu_power_on(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
     struct trap_frame *frame = v->frame;
-    memset(frame, 0, PAGE_SIZE);
+    memset(frame, 0, FIRST_FRAME_SIZE);
     memset(v, 0, sizeof(*v));
     v->vm = vm;
     v->id = id;
@@ -188,7 +230,7 @@ static void vcpu_power_on(struct vm *vm, int id)
 static void vcpu_init(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
-    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
+    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(FIRST_FRAME_SIZE, PAGE_SIZE);
     if (!v->frame)
         panic("out of memory for a vCPU frame");
     vcpu_power_on(vm, id);
@@ -205,41 +247,32 @@ static bool blob_outside(const struct image_blob *b, uint64_t start, uint64_t si
 
 struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen)
 {
-    if (vm_count == MAX_VMS) {
-        snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
+    if (vm_count == VM_MAX_VMS) {
+        snprintf(err, errlen, "too many VMs (at most %d)", VM_MAX_VMS);
         return NULL;
     }
     /* Harts run their vCPUs in turn when there are more vCPUs than harts
      * (core/hart.c); each vCPU has a frame page in the first portion. */
-    if (img->vcpus > VM_MAX_VCPUS) {
-        snprintf(err, errlen, "%u vCPUs asked; at most %d", img->vcpus, VM_MAX_VCPUS);
+    if (img->vcpus < 1 || img->vcpus > VM_MAX_VCPUS) {
+        snprintf(err, errlen, "lodger,vcpus: %u vCPUs asked; 1 to %d", img->vcpus, VM_MAX_VCPUS);
         return NULL;
     }
     struct vm *vm = &vms[vm_count];
     memset(vm, 0, sizeof(*vm));
     vm->id = vm_count;
     vm->image = *img;
+    if (!hart_mask_of(img, &vm->hart_mask, err, errlen))
+        return NULL;
     vm->ram_gpa = VM_RAM_BASE;
     vm->ram_size = (img->mem_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-    vm->first_va = img->first_portion_forced
-                       ? img->first_portion_va
-                       : first_default_va();
-    vm->first_va_boot = vm->first_va;
     vm->boots = 1;
-    if (!first_portion_va_valid(vm->first_va)) {
-        snprintf(err, errlen, "first-portion address 0x%lx is not usable (page-aligned, canonical, "
-                 "outside host RAM)", (unsigned long)vm->first_va);
+    if (!first_portion_init(&vm->first, img, vm->ram_size, err, errlen))
         return NULL;
-    }
-    /* No window where the first portion was put by hand. */
-    vm->window_va = window_default_va();
-    if (vm->first_va < vm->window_va + vm->ram_size && vm->window_va < vm->first_va + FIRST_PORTION_SIZE)
-        vm->window_va = 0;
-    lodger_random(&vm->reloc_seed, sizeof(vm->reloc_seed));
-    vm->reloc_seed |= 1;                   /* xorshift never leaves 0 */
+    /* Its own RAM: the allocator never hands out a range twice, so VMs'
+     * memories never overlap. */
     vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
     if (!vm->ram_hpa) {
-        snprintf(err, errlen, "not enough host memory for %lu MiB (%lu MiB free)",
+        snprintf(err, errlen, "lodger,memory-mib: not enough host memory for %lu MiB (%lu MiB free)",
                  (unsigned long)(vm->ram_size >> 20), (unsigned long)(mem_free_bytes() >> 20));
         return NULL;
     }
@@ -247,11 +280,17 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         !blob_outside(&img->initrd, vm->ram_hpa, vm->ram_size) ||
         !blob_outside(&img->fdt, vm->ram_hpa, vm->ram_size))
         panic("VM memory overlaps the VM image");
+    /* Whatever the memory held before (a previous boot of the board, the
+     * firmware) is not the guest's to see: zero, as a reboot zeroes it. */
+    memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
     vm->board.external_line = vm_external_line;
-    board_init(vm);
+    if (!board_init(vm, err, errlen)) {
+        mem_free(vm->ram_hpa, vm->ram_size);
+        return NULL;
+    }
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest
      * that has them does not flush everything on each process switch. */
@@ -262,13 +301,8 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         mem_free(vm->ram_hpa, vm->ram_size);
         return NULL;
     }
-    /* The first portion's code at its guest address in lodger's own space too,
-     * so that the instruction after each satp switch is fetched from the same
-     * place. */
-    extern char first_portion_start[];
-    if (!pt_map(&host_mmu.own, vm->first_va, (uint64_t)first_portion_start,
-                FIRST_CODE_PAGES * PAGE_SIZE, PTE_R | PTE_X | PTE_A, 0))
-        panic("out of memory mapping the first portion");
+    /* The first portion's code at its guest address in lodger's own space too. */
+    first_portion_map_in_lodger(&vm->first);
     sfence_vma_all();
     vm_count++;
     vms_running++;
@@ -302,10 +336,13 @@ void vm_print_counters(const struct vm *vm)
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];
-        console_printf("lodger:   fast paths %lu:", (unsigned long)fast_total);
-        for (int k = 0; k < FAST_KINDS; k++)
-            console_printf(" %s %lu", fast_names[k], (unsigned long)fast[k]);
-        console_printf("\n");
+        /* One console write a line: other VMs' lines never land inside. */
+        char line[480];
+        int n = snprintf(line, sizeof(line), "lodger:   fast paths %lu:", (unsigned long)fast_total);
+        for (int k = 0; k < FAST_KINDS && n > 0 && n < (int)sizeof(line); k++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %lu", fast_names[k],
+                          (unsigned long)fast[k]);
+        console_printf("%s\n", line);
         if (fast_csr + c->csr_emulated)
             console_printf("lodger:   CSR accesses served by fast paths: %lu%%\n",
                            (unsigned long)(100 * fast_csr / (fast_csr + c->csr_emulated)));
@@ -373,19 +410,15 @@ void vm_reboot(struct vcpu *self)
     first_portion_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
-    /* No shadow is left, so the move only remaps lodger's own table. */
-    bool moved = vm->first_va == vm->first_va_boot ||
-                 first_portion_move(vm, vm->first_va_boot, RELOC_TO_UNUSED);
+    bool moved = first_portion_reboot(vm);
     spin_unlock(&vm->lock);
     if (!moved)
         vm_end(vm, true, "reboot: out of host memory moving the first portion");
-    memset(&vm->fp, 0, sizeof(vm->fp));
-    memset(&vm->fp_state, 0, sizeof(vm->fp_state));
     /* vm->shadows keeps its generations: harts flush a slot when reused. */
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_power_on(vm, i);
-    board_init(vm);
+    board_reset(vm);
     char err[160];
     /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
      * lock held: it may end the VM itself. */
@@ -431,8 +464,9 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
-    vm->ended = true;
     vm->exit_failed = failed;
+    vm->ended = true;
+    pass_console_input(vm);
     for (int i = 0; i < vm->vcpu_count; i++) {
         vm->vcpus[i].in_guest = 0;
         vcpu_notify(&vm->vcpus[i]);     /* the others park */

@@ -9,43 +9,55 @@
 #include "core/vcsr.h"
 #include "core/shadow.h"
 #include "core/image.h"
+#include "core/limits.h"
 #include "dev/board.h"
 #include "core/first_portion.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
 
+#define VM_MAX_VMS LODGER_MAX_VMS
 #define VM_RAM_BASE 0x80000000UL    /* guest-physical, as on QEMU virt */
+
+struct hart;
 
 struct vm {
     int id;
     struct vm_image image;
     uint64_t ram_gpa, ram_size, ram_hpa;
-    uint64_t first_va;          /* where the first portion is, in the guest's space */
-    /* The guest-RAM window: guest RAM mapped read-only (U=0) at window_va in
-     * every shadow of a guest table whose mode is narrower than the host's,
-     * a place such a guest can never reach (non-canonical for it), so that
-     * the first portion can walk the guest's tables (0: no window). */
-    uint64_t window_va;
-    struct first_portion_stats fp;
-    struct first_portion_state fp_state;
-    uint64_t reloc_seed;
+    struct first_portion first; /* its place, window, history, counters (first_portion.c) */
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
     struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];
+    uint32_t hart_mask;         /* lodger's harts (bit = index) its vCPUs may run on */
     struct spinlock lock;       /* shadows, first-portion moves */
     volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
     volatile int ending;        /* vm_end has begun (on one hart) */
     volatile int rebooting;     /* a vCPU is restarting the VM: the others stop */
-    uint64_t first_va_boot;     /* where the first portion starts at each boot */
     unsigned boots;             /* boots so far, this one included */
     volatile bool ended;
     int exit_failed;            /* the guest reported a failure */
 };
 
-/* Creates a VM from a parsed image; on failure returns NULL with err set. */
+/* Creates the next VM (vm0, vm1, ...) from its configuration: its own RAM
+ * (zeroed), vCPUs, devices, first-portion place, shadows and counters. On
+ * failure returns NULL with err set, naming the configuration's property at
+ * fault (lodger then does not boot). */
 struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen);
+/* The hart that runs vm's vCPU 0 at power-on: the one it may use that holds
+ * the fewest vCPUs (NULL: none is online). */
+struct hart *vm_boot_hart(const struct vm *vm);
+/* The console's input goes to one VM at a time (the image's
+ * lodger,console-input; vm0 by default), and to the next running VM when
+ * that one ends. */
+void vm_set_console_input(int vm_id);
+/* A character of console input for vm, or -1 (none, or not its turn). */
+int vm_getchar(const struct vm *vm);
+/* lodger's own table maps the first portion's code at vm->first_va (the
+ * instruction after each satp switch is fetched there) and no longer at
+ * old_va unless another VM sits there too. False: out of memory. */
+bool vm_map_first_code(struct vm *vm, uint64_t old_va);
 void __attribute__((noreturn)) vm_run(struct vm *vm);
 /* Ends the VM: prints why and its counters; lodger shuts down when no VM is
  * left. Never returns: the hart goes on with other vCPUs (hart_park). Call
@@ -66,9 +78,6 @@ void vm_print_counters(const struct vm *vm);
  * external_line): its virtual SEIP follows level, and a newly pending one
  * is noticed at once, whichever hart holds the vCPU (core/vcpu_irq.c). */
 void vm_external_line(struct vm *vm, unsigned context, bool level);
-
-/* The window's address for a guest satp (0: not mapped in its shadows). */
-uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp);
 
 /* Guest-physical memory, always through these bounds-checked helpers. */
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len);

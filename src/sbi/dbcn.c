@@ -33,7 +33,7 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
         unsigned long n = 0;
         int c;
-        while (n < len && (c = firmware_getchar()) >= 0)
+        while (n < len && (c = vm_getchar(v->vm)) >= 0)
             buf[n++] = (char)c;
         return (struct sbiret){ SBI_SUCCESS, (long)n };
     }

@@ -59,7 +59,7 @@ static struct sbiret legacy_call(struct vcpu *v, const struct sbi_call *call)
         return (struct sbiret){ 0, 0 };
     }
     case SBI_EXT_0_1_CONSOLE_GETCHAR:
-        return (struct sbiret){ firmware_getchar(), 0 };
+        return (struct sbiret){ vm_getchar(v->vm), 0 };
     case SBI_EXT_0_1_CLEAR_IPI:
         __atomic_and_fetch(&v->csr->sip, ~SIP_SSIP, __ATOMIC_SEQ_CST);
         return (struct sbiret){ 0, 0 };

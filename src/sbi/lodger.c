@@ -36,14 +36,15 @@ enum {
 #define ID_FAST_REFLECT 55      /* fast path: traps reflected into the guest kernel */
 #define ID_FAST_CHAINED 56      /* fast path: accesses served in the trap of the one before */
 #define ID_FAST_PAGE_FAULT 57   /* fast path: guest-user page faults reflected */
-#define ID_NEIGHBOUR_FILLS 58  /* shadow entries filled beside a fill */
-#define ID_FENCE_FILLS 59      /* shadow entries filled at the guest's fence of a page */
-#define ID_COUNT 60
+#define ID_BOOTS 58             /* per VM: this boot's number (1 at power-on) */
+#define ID_NEIGHBOUR_FILLS 59  /* shadow entries filled beside a fill */
+#define ID_FENCE_FILLS 60      /* shadow entries filled at the guest's fence of a page */
+#define ID_COUNT 61
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
     const struct vcpu_counters *c = &v->count;
-    const struct first_portion_stats *fp = &v->vm->fp;
+    const struct first_portion_stats *fp = &v->vm->first.stats;
     if (id < ID_INTERRUPTS) { *out = c->exceptions[id]; return true; }
     if (id < ID_INJECTED) { *out = c->interrupts[id - ID_INTERRUPTS]; return true; }
     if (id >= ID_FAST && id <= ID_FAST + FAST_SRET) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
@@ -67,7 +68,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
-    case ID_FIRST_VA: *out = v->vm->first_va; return true;
+    case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;
+    case ID_BOOTS: *out = v->vm->boots; return true;
     default: return false;
     }
 }

@@ -25,7 +25,7 @@ $(B)/fuzz/fuzz_vcsr: src/core/vcsr.c
 $(B)/fuzz/fuzz_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
 $(B)/fuzz/fuzz_image: src/core/image.c src/core/sha256.c
 $(B)/fuzz/fuzz_hostdt: src/core/hostdt.c
-$(B)/fuzz/fuzz_guest_dt: src/core/guest_dt.c
+$(B)/fuzz/fuzz_guest_dt: src/core/guest_dt.c src/dev/devtable.c
 $(B)/fuzz/fuzz_uart: src/dev/uart.c
 $(B)/fuzz/fuzz_plic: src/dev/plic.c
 $(B)/fuzz/fuzz_guest_panic: src/core/guest_panic.c
@@ -40,7 +40,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(HOST_HEADERS) tests/fu
 # Seeds that are build outputs, not files in git: the image target's are
 # VM images that tools/lodger-run packs from the hello guest, in
 # $(B)/fuzz/seeds/image (used beside tests/fuzz/corpus/NAME where present).
-FUZZ_IMAGE_SEEDS := $(B)/fuzz/seeds/image/hello.itb $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb
+FUZZ_IMAGE_SEEDS := $(B)/fuzz/seeds/image/hello.itb $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb \
+	$(B)/fuzz/seeds/image/three_vms.itb
 $(B)/fuzz/seeds/image/hello.itb: $(B)/guests/hello.bin tools/lodger-run
 	@mkdir -p $(dir $@)
 	@echo "  IMAGE  $@"; tools/lodger-run --kernel $< --image-out $@ --image-only
@@ -48,6 +49,13 @@ $(B)/fuzz/seeds/image/hello_initrd_2vcpus.itb: $(B)/guests/hello.bin tools/lodge
 	@mkdir -p $(dir $@)
 	@echo "  IMAGE  $@"; tools/lodger-run --kernel $< --initrd $< --vcpus 2 --mem 64 \
 		--append "console=ttyS0" --image-out $@ --image-only
+# Several VMs: shared and separate images, hart lists, the console claim.
+$(B)/fuzz/seeds/image/three_vms.itb: $(B)/guests/hello.bin tools/lodger-run
+	@mkdir -p $(dir $@)
+	@echo "  IMAGE  $@"; tools/lodger-run --smp 4 --vm kernel=$<,mem=16,harts=0:2 \
+		--vm kernel=$<,initrd=$<,mem=32,vcpus=3,console,append=console=ttyS0 \
+		--vm kernel=$<,initrd=$<,mem=8,harts=3,first-portion=0xffffffc000000000 \
+		--image-out $@ --image-only
 
 .PHONY: fuzz fuzz-bins
 fuzz-bins: $(FUZZ_ALL:%=$(B)/fuzz/fuzz_%) $(FUZZ_GUEST_CI) $(FUZZ_IMAGE_SEEDS)

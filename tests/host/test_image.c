@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -43,6 +44,7 @@ struct fit_spec {
     int bootargs_len;               /* -1: strlen + 1 */
     bool first_portion;
     uint64_t first_portion_va;
+    int extra_vms;                  /* configurations vm1.. after "vm", kernel = "kernel" */
 };
 
 static struct fit_spec fit_default(void)
@@ -101,6 +103,19 @@ static void write_image(void *fit, const char *name, const char *type, const voi
     assert_int_equal(fdt_end_node(fit), 0);
 }
 
+/* The parser on an image of one VM: its configuration into img. */
+static struct image_set parsed;
+static int parse_one(const void *blob, size_t size, struct vm_image *img, char *err, size_t errlen)
+{
+    int rc = image_parse(blob, size, &parsed, err, errlen);
+    if (rc == 0) {
+        assert_int_equal(parsed.count, 1);
+        assert_int_equal(parsed.console_vm, 0);
+        *img = parsed.vm[0];
+    }
+    return rc;
+}
+
 /* Returns a FIT built from s, in a FIT_SPACE buffer the caller frees. */
 static uint8_t *fit_build(const struct fit_spec *s)
 {
@@ -145,6 +160,13 @@ static uint8_t *fit_build(const struct fit_spec *s)
         if (s->first_portion)
             write_u64_cells(fit, "lodger,first-portion", s->first_portion_va, 2);
         assert_int_equal(fdt_end_node(fit), 0);
+        for (int i = 1; i <= s->extra_vms; i++) {
+            char name[16];
+            snprintf(name, sizeof(name), "vm%d", i);
+            assert_int_equal(fdt_begin_node(fit, name), 0);
+            assert_int_equal(fdt_property_string(fit, "kernel", "kernel"), 0);
+            assert_int_equal(fdt_end_node(fit), 0);
+        }
         assert_int_equal(fdt_end_node(fit), 0);
     }
     assert_int_equal(fdt_end_node(fit), 0);
@@ -158,7 +180,7 @@ static int parse_spec(const struct fit_spec *s, char *err, size_t errlen)
     uint8_t *fit = fit_build(s);
     struct vm_image img;
     err[0] = 0;
-    int rc = image_parse(fit, fdt_totalsize(fit), &img, err, errlen);
+    int rc = parse_one(fit, fdt_totalsize(fit), &img, err, errlen);
     free(fit);
     return rc;
 }
@@ -192,7 +214,7 @@ static void valid_image_has_every_field(void **state)
     uint8_t *fit = fit_build(&s);
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
     assert_int_equal(img.kernel.size, sizeof(kernel_data));
     assert_memory_equal(img.kernel.data, kernel_data, sizeof(kernel_data));
     /* Images are used in place, inside the blob. */
@@ -225,7 +247,7 @@ static void optional_fields_have_defaults(void **state)
     struct vm_image img;
     memset(&img, 0x5a, sizeof(img));
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
     assert_int_equal(img.mem_size, (uint64_t)IMAGE_DEFAULT_MEM_MIB << 20);
     assert_int_equal(img.vcpus, 1);
     assert_int_equal(img.kernel_load, 0x80200000);
@@ -245,7 +267,7 @@ static void blob_in_a_larger_buffer(void **state)
     struct vm_image img;
     char err[256] = "";
     assert_true(fdt_totalsize(fit) < FIT_SPACE);
-    assert_int_equal(image_parse(fit, FIT_SPACE, &img, err, sizeof(err)), 0);
+    assert_int_equal(parse_one(fit, FIT_SPACE, &img, err, sizeof(err)), 0);
     free(fit);
 }
 
@@ -276,7 +298,7 @@ static void corrupted_data_is_caught(void **state)
     *at ^= 0x20;
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "sha256 mismatch"));
     free(fit);
 }
@@ -320,9 +342,9 @@ static void truncated_blob(void **state)
     struct vm_image img;
     char err[256] = "";
     size_t half = fdt_totalsize(fit) / 2;
-    assert_int_equal(image_parse(fit, half, &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(fit, half, &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "truncated"));
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit) - 1, &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit) - 1, &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "truncated"));
     free(fit);
 }
@@ -335,13 +357,13 @@ static void not_a_device_tree(void **state)
         junk[i] = (uint8_t)(i * 131 + 7);
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(junk, sizeof(junk), &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(junk, sizeof(junk), &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not a VM image"));
     /* Shorter than a header: the magic alone is not enough. */
     const uint8_t magic[] = { 0xd0, 0x0d, 0xfe, 0xed };
-    assert_int_equal(image_parse(magic, sizeof(magic), &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(magic, sizeof(magic), &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not a VM image"));
-    assert_int_equal(image_parse(junk, 0, &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(junk, 0, &img, err, sizeof(err)), -1);
 }
 
 static void corrupted_structure(void **state)
@@ -353,7 +375,7 @@ static void corrupted_structure(void **state)
     fdt_set_off_dt_strings(fit, fdt_totalsize(fit) + 64);
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "corrupted"));
     free(fit);
 }
@@ -432,14 +454,14 @@ static void memory_size_zero(void **state)
     assert_int_equal(fdt_pack(fit), 0);
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "memory size 0 MiB is out of range"));
     /* Same for zero vCPUs. */
     assert_int_equal(fdt_open_into(fit, fit, FIT_SPACE), 0);
     assert_int_equal(fdt_setprop_u32(fit, conf, "lodger,memory-mib", 64), 0);
     assert_int_equal(fdt_setprop_u32(fit, conf, "lodger,vcpus", 0), 0);
     assert_int_equal(fdt_pack(fit), 0);
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "vCPU count 0 is out of range"));
     free(fit);
 }
@@ -448,10 +470,10 @@ static void vcpu_count_range(void **state)
 {
     (void)state;
     struct fit_spec s = fit_default();
-    s.vcpus = 64;
+    s.vcpus = LODGER_MAX_VCPUS;
     assert_accepted(&s);
-    s.vcpus = 65;
-    assert_refused(&s, "vCPU count 65 is out of range");
+    s.vcpus = LODGER_MAX_VCPUS + 1;
+    assert_refused(&s, "vm0: lodger,vcpus: vCPU count 15 is out of range (1..14)");
 }
 
 static void bootargs_length(void **state)
@@ -466,7 +488,7 @@ static void bootargs_length(void **state)
     uint8_t *fit = fit_build(&s);
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
     assert_int_equal(strlen(img.bootargs), IMAGE_BOOTARGS_MAX - 1);
     free(fit);
 
@@ -512,7 +534,7 @@ static void fdt_part_must_be_a_device_tree(void **state)
     uint8_t *fit = fit_build(&s);
     struct vm_image img;
     char err[256] = "";
-    assert_int_equal(image_parse(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
+    assert_int_equal(parse_one(fit, fdt_totalsize(fit), &img, err, sizeof(err)), 0);
     assert_int_equal(img.fdt.size, fdt_totalsize(dt));
     assert_memory_equal(img.fdt.data, dt, fdt_totalsize(dt));
     free(fit);
@@ -520,6 +542,170 @@ static void fdt_part_must_be_a_device_tree(void **state)
     s.fdt_part = "not a device tree, but long enough for a header";
     s.fdt_part_size = 48;
     assert_refused(&s, "image 'fdt' is not a valid device tree");
+}
+
+/* Several VMs: fit_spec's extra_vms configurations, edited in place. */
+static uint8_t *fit_of_vms(int count)
+{
+    struct fit_spec s = fit_default();
+    s.extra_vms = count - 1;
+    uint8_t *fit = fit_build(&s);
+    assert_int_equal(fdt_open_into(fit, fit, FIT_SPACE), 0);
+    return fit;
+}
+
+static int conf_of(const uint8_t *fit, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/configurations/%s", name);
+    int conf = fdt_path_offset(fit, path);
+    assert_true(conf >= 0);
+    return conf;
+}
+
+static void set_u32(uint8_t *fit, const char *conf, const char *prop, uint32_t value)
+{
+    assert_int_equal(fdt_setprop_u32(fit, conf_of(fit, conf), prop, value), 0);
+}
+
+static int parse_fit(uint8_t *fit, char *err, size_t errlen)
+{
+    assert_int_equal(fdt_pack(fit), 0);
+    err[0] = 0;
+    return image_parse(fit, fdt_totalsize(fit), &parsed, err, errlen);
+}
+
+static void refused_fit(uint8_t *fit, const char *want)
+{
+    char err[256];
+    assert_int_equal(parse_fit(fit, err, sizeof(err)), -1);
+    if (!strstr(err, want))
+        fail_msg("error \"%s\" lacks \"%s\"", err, want);
+    assert_null(strchr(err, '\n'));
+    free(fit);
+}
+
+static void several_vms_in_node_order(void **state)
+{
+    (void)state;
+    struct fit_spec s = fit_default();
+    s.ramdisk = true;
+    s.extra_vms = 2;
+    uint8_t *fit = fit_build(&s);
+    assert_int_equal(fdt_open_into(fit, fit, FIT_SPACE), 0);
+    set_u32(fit, "vm1", "lodger,memory-mib", 32);
+    set_u32(fit, "vm1", "lodger,vcpus", 3);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,bootargs", "vm.tag=b"), 0);
+    fdt32_t harts[2] = { cpu_to_fdt32(2), cpu_to_fdt32(0) };
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm2"), "lodger,harts", harts, sizeof(harts)), 0);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm2"), "lodger,console-input", NULL, 0), 0);
+    char err[256];
+    if (parse_fit(fit, err, sizeof(err)))
+        fail_msg("refused: %s", err);
+    assert_int_equal(parsed.count, 3);
+    assert_int_equal(parsed.console_vm, 2);
+    assert_int_equal(parsed.vm[0].mem_size, 64UL << 20);
+    assert_int_equal(parsed.vm[0].initrd.size, sizeof(ramdisk_data));
+    assert_int_equal(parsed.vm[0].hart_count, 0);
+    assert_int_equal(parsed.vm[1].mem_size, 32UL << 20);
+    assert_int_equal(parsed.vm[1].vcpus, 3);
+    assert_string_equal(parsed.vm[1].bootargs, "vm.tag=b");
+    assert_null(parsed.vm[1].initrd.data);
+    assert_int_equal(parsed.vm[2].mem_size, (uint64_t)IMAGE_DEFAULT_MEM_MIB << 20);
+    assert_int_equal(parsed.vm[2].vcpus, 1);
+    assert_int_equal(parsed.vm[2].hart_count, 2);
+    assert_int_equal(parsed.vm[2].harts[0], 2);
+    assert_int_equal(parsed.vm[2].harts[1], 0);
+    /* One kernel image, named by all three: used in place by each. */
+    for (int i = 0; i < 3; i++) {
+        assert_ptr_equal(parsed.vm[i].kernel.data, parsed.vm[0].kernel.data);
+        assert_int_equal(parsed.vm[i].kernel_load, 0x80200000);
+    }
+    free(fit);
+}
+
+static void at_most_eight_vms(void **state)
+{
+    (void)state;
+    char err[256];
+    uint8_t *fit = fit_of_vms(LODGER_MAX_VMS);
+    if (parse_fit(fit, err, sizeof(err)))
+        fail_msg("refused: %s", err);
+    assert_int_equal(parsed.count, LODGER_MAX_VMS);
+    assert_int_equal(parsed.console_vm, 0);
+    free(fit);
+    refused_fit(fit_of_vms(LODGER_MAX_VMS + 1), "too many VMs: more than 8 configurations");
+}
+
+static void two_vms_claim_the_console(void **state)
+{
+    (void)state;
+    uint8_t *fit = fit_of_vms(3);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm"), "lodger,console-input", NULL, 0), 0);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm2"), "lodger,console-input", NULL, 0), 0);
+    refused_fit(fit, "vm2: lodger,console-input: vm0 has the console input already");
+}
+
+/* Each refusal names the VM (its place among the configurations) and the
+ * property, on one line. */
+static void errors_name_the_vm_and_field(void **state)
+{
+    (void)state;
+    uint8_t *fit = fit_of_vms(3);
+    set_u32(fit, "vm2", "lodger,vcpus", 15);
+    refused_fit(fit, "vm2: lodger,vcpus: vCPU count 15 is out of range (1..14)");
+
+    fit = fit_of_vms(2);
+    set_u32(fit, "vm1", "lodger,memory-mib", 0);
+    refused_fit(fit, "vm1: lodger,memory-mib: memory size 0 MiB is out of range");
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "kernel", "linux"), 0);
+    refused_fit(fit, "vm1: configuration names kernel 'linux', which is not in /images");
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_delprop(fit, conf_of(fit, "vm1"), "kernel"), 0);
+    refused_fit(fit, "vm1: configuration has no kernel");
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,bootargs", "x", 1), 0);
+    refused_fit(fit, "vm1: lodger,bootargs: bootargs longer than 1023 bytes or not terminated");
+}
+
+static void hart_lists(void **state)
+{
+    (void)state;
+    fdt32_t harts[LODGER_MAX_HARTS + 1];
+    for (int i = 0; i <= LODGER_MAX_HARTS; i++)
+        harts[i] = cpu_to_fdt32((uint32_t)i);
+    char err[256];
+
+    uint8_t *fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,harts", harts,
+                                 LODGER_MAX_HARTS * 4), 0);
+    if (parse_fit(fit, err, sizeof(err)))
+        fail_msg("refused: %s", err);
+    assert_int_equal(parsed.vm[1].hart_count, LODGER_MAX_HARTS);
+    assert_int_equal(parsed.vm[1].harts[LODGER_MAX_HARTS - 1], LODGER_MAX_HARTS - 1);
+    free(fit);
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,harts", harts,
+                                 (LODGER_MAX_HARTS + 1) * 4), 0);
+    refused_fit(fit, "vm1: lodger,harts: must list 1 to 16 hart ids");
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,harts", NULL, 0), 0);
+    refused_fit(fit, "vm1: lodger,harts: must list 1 to 16 hart ids");
+
+    fit = fit_of_vms(1);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm"), "lodger,harts", harts, 6), 0);
+    refused_fit(fit, "vm0: lodger,harts: must list 1 to 16 hart ids");
+
+    fit = fit_of_vms(1);
+    fdt32_t twice[3] = { cpu_to_fdt32(1), cpu_to_fdt32(3), cpu_to_fdt32(1) };
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm"), "lodger,harts", twice, sizeof(twice)), 0);
+    refused_fit(fit, "vm0: lodger,harts: hart 1 is listed twice");
 }
 
 int main(void)
@@ -548,6 +734,11 @@ int main(void)
         cmocka_unit_test(bootargs_must_be_terminated),
         cmocka_unit_test(empty_bootargs_is_refused),
         cmocka_unit_test(fdt_part_must_be_a_device_tree),
+        cmocka_unit_test(several_vms_in_node_order),
+        cmocka_unit_test(at_most_eight_vms),
+        cmocka_unit_test(two_vms_claim_the_console),
+        cmocka_unit_test(errors_name_the_vm_and_field),
+        cmocka_unit_test(hart_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

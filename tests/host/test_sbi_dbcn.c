@@ -34,8 +34,9 @@ void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
     write_calls++;
 }
 
-int firmware_getchar(void)
+int vm_getchar(const struct vm *m)
 {
+    (void)m;
     return -1;
 }
 

@@ -24,6 +24,8 @@ extern unsigned long guest_dt;
  * N from "guest.levels=N" in /chosen/bootargs (tools/lodger-run --append).
  * make test caps the guests natively as lodger on a U74 (Sv39) caps them. */
 int guest_levels(void);
+/* /chosen/bootargs of that device tree, or NULL. */
+const char *guest_bootargs(void);
 /* Whether the first CPU node of the DT offers extension ext ("v", "zicboz"):
  * in riscv,isa (a letter of its base part, or a "_ext" part) or in
  * riscv,isa-extensions. */

@@ -91,6 +91,11 @@ bool dt_isa_has(const char *ext)
     return false;
 }
 
+const char *guest_bootargs(void)
+{
+    return dt_bootargs();
+}
+
 int guest_levels(void)
 {
     static int levels;

@@ -16,7 +16,7 @@
 #include "../lib/pagetable.h"
 #include "../lib/counters.h"
 
-#define LC_NEIGHBOUR_FILLS 58
+#define LC_NEIGHBOUR_FILLS 59
 
 #define VA 0x40000000UL             /* the group: 16 pages, aligned */
 #define DATA 0x80800000UL           /* page k's frame: DATA + k * PAGE */
