@@ -544,7 +544,7 @@ static unsigned install_small(struct vm *vm, struct shadow *s, uint32_t generati
     }
     for (unsigned i = 0; i < n; i++) {
         if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, e[i].va, PAGE_SIZE,
-                                     vm->first_va, FIRST_PORTION_SIZE))
+                                     first_portion_place(&vm->first)))
             continue;
         void *host = vm_gpa_to_host(vm, e[i].gpa, PAGE_SIZE);
         if (!host || !pt_map(&s->pt, e[i].va, (uint64_t)host, PAGE_SIZE,
@@ -599,7 +599,7 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
         uint64_t nva = base | (uint64_t)i << PAGE_SHIFT;
         void *host = vm_gpa_to_host(vm, pte_to_pa(g), PAGE_SIZE);
         if (!flags || !host ||     /* a device page: its own fault, emulated */
-            !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, vm->first_va, FIRST_PORTION_SIZE))
+            !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, first_portion_place(&vm->first)))
             continue;
         shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
         done++;
@@ -649,8 +649,7 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
         (asid != SHADOW_ALL_ASIDS && asid != shadow_key_asid(satp)))
         return;
     uint64_t seq = fence_seq_now(vm);
-    uint64_t first_va = __atomic_load_n(&vm->first_va, __ATOMIC_RELAXED);
-    if (va >= first_va && va < first_va + FIRST_PORTION_SIZE)
+    if (first_place_contains(first_portion_place(&vm->first), va))
         return;
     va &= ~(PAGE_SIZE - 1);
     /* One walk finds the leaf (S-mode with SUM and MXR reaches any leaf a
