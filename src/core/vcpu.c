@@ -37,8 +37,7 @@ bool vcpu_select_shadow(struct vcpu *v)
         view |= SHADOW_VIEW_S | ((v->csr->sstatus & SSTATUS_SUM) ? SHADOW_VIEW_SUM : 0);
     if (v->csr->sstatus & SSTATUS_MXR)
         view |= SHADOW_VIEW_MXR;
-    v->shadow = shadow_get(v->vm, v->csr->satp, view);
-    return v->shadow != NULL;
+    return shadow_get(v, v->csr->satp, view) != NULL;
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)

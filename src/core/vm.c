@@ -330,6 +330,9 @@ void vm_print_counters(const struct vm *vm)
                        (unsigned long)c->sret, (unsigned long)c->wfi, (unsigned long)c->sfence,
                        (unsigned long)c->shadow_fills, (unsigned long)c->mmio,
                        (unsigned long)c->injected);
+        console_printf("lodger:   shadow fills beside a fill %lu, at a page fence %lu\n",
+                       (unsigned long)c->shadow_neighbour_fills,
+                       (unsigned long)c->shadow_fence_fills);
         if (c->shadow_fill_races)
             console_printf("lodger:   shadow fills dropped (a fence ran during the walk) %lu\n",
                            (unsigned long)c->shadow_fill_races);

@@ -41,7 +41,9 @@ enum {
 #define ID_PATCH_SITES 60       /* per VM: sites patched (core/patch.c) */
 #define ID_PATCH_COPIES 61      /* per VM: copies made */
 #define ID_PATCH_DROPPED 62     /* per VM: copies dropped by guest writes */
-#define ID_COUNT 63
+#define ID_NEIGHBOUR_FILLS 63  /* shadow entries filled beside a fill */
+#define ID_FENCE_FILLS 64      /* shadow entries filled at the guest's fence of a page */
+#define ID_COUNT 65
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -67,6 +69,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_SBI: *out = c->sbi_calls; return true;
     case ID_SHADOW_FILLS: *out = c->shadow_fills; return true;
     case ID_MMIO: *out = c->mmio; return true;
+    case ID_NEIGHBOUR_FILLS: *out = c->shadow_neighbour_fills; return true;
+    case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;

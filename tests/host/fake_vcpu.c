@@ -124,6 +124,15 @@ void shadow_flush_page(struct vm *m, uint64_t va, uint64_t asid)
     }
     fake.flush_pages++;
 }
+void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
+{
+    (void)v;
+    unsigned long last = fake.flush_pages - 1;
+    if (fake.flush_pages && last < FAKE_LOG && fake.flushed_va[last] == va &&
+        fake.flushed_asid[last] == asid)
+        fake.refills_after_flush++;
+    fake.refill_pages++;
+}
 void shadow_flush_asid(struct vm *m, uint64_t asid) { (void)m; (void)asid; fake.flush_asids++; }
 void shadow_flush_all(struct vm *m) { (void)m; fake.flush_alls++; }
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,

@@ -39,6 +39,8 @@ struct fake_state {
     unsigned long bad_targets;      /* raise/request/start of a vCPU outside vm->vcpus[0..count) */
     unsigned long flush_pages, flush_asids, flush_alls;
     uint64_t flushed_va[FAKE_LOG], flushed_asid[FAKE_LOG];
+    unsigned long refill_pages;     /* shadow_refill_page calls: after a flush of the same va */
+    unsigned long refills_after_flush;
     unsigned long console_writes, console_bytes;
     const char *console_from[FAKE_LOG];
     unsigned long console_len[FAKE_LOG];
