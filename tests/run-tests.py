@@ -69,6 +69,8 @@ EXPECTED_FAILURES = {
 GUESTS_ENDING_IN_FAILURE = {
     "srst_failure": "asks for a reset after a system failure: lodger must end the VM as a "
                     "failure (QEMU exits non-zero) instead of rebooting it",
+    "finisher_fail": "powers off through the test finisher with \"fail, code 3\": natively QEMU "
+                     "exits 3, under lodger the VM ends as a failure naming the code",
 }
 
 
@@ -236,6 +238,12 @@ def guest_tests():
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for name, native, lodger in pool.map(guest_pair, guests):
             compare(name, native, lodger)
+            if name == "finisher_fail":    # the code reaches QEMU natively, lodger's message
+                (n_status, _), (l_status, l_out) = native, lodger
+                result(f"guest {name}: native exit 3, lodger non-zero naming code 3",
+                       n_status == 3 and l_status not in (0, 3, "timeout") and
+                       "test device: failure, code 3" in l_out,
+                       f"native {n_status}, lodger {l_status}:\n{l_out[-1500:]}")
             if name == "csr_chain":     # its runs of CSR accesses are served chained
                 m = re.search(r"fast paths \d+:.* chained (\d+)", lodger[1])
                 result(f"guest {name}: lodger chained CSR accesses",

@@ -1,4 +1,10 @@
+/* The owner of struct first_portion (first_portion.h): where the first
+ * portion is placed at creation and each boot, how it moves when the guest
+ * wants its place, and the emulation of guest accesses to the content it
+ * displaces (shared/DESIGN.md, "Where the first portion lives"). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "core/first_portion.h"
 #include "core/vm.h"
 #include "core/mem.h"
@@ -6,6 +12,7 @@
 #include "core/console.h"
 #include "core/trap.h"
 #include "core/insn.h"
+#include "core/random.h"
 #include "arch/riscv/fpr.h"
 #include "arch/riscv/csr.h"
 
@@ -22,7 +29,7 @@ bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type acc
         return false;
     /* The guest's translation allows it: a conflict if something is there
      * for the guest (its RAM or a device); otherwise its own access fault. */
-    if (vm_gpa_to_host(v->vm, gpa, 1) || (access != ACCESS_FETCH && board_find_region(gpa)))
+    if (vm_gpa_to_host(v->vm, gpa, 1) || (access != ACCESS_FETCH && board_find_region(v->vm, gpa)))
         return true;
     *cause = walk_access_fault_cause(access);
     return false;
@@ -32,7 +39,7 @@ bool first_portion_is_conflict(struct vcpu *v, uint64_t va, enum access_type acc
 static bool physical_range_empty(const struct vm *vm, uint64_t gpa, uint64_t size)
 {
     for (uint64_t off = 0; off < size; off += PAGE_SIZE)
-        if (vm_gpa_to_host(vm, gpa + off, 1) || board_find_region(gpa + off))
+        if (vm_gpa_to_host(vm, gpa + off, 1) || board_find_region(vm, gpa + off))
             return false;
     return true;
 }
@@ -48,23 +55,60 @@ static bool guest_range_free(const struct vm *vm, uint64_t satp, uint64_t va, ui
     return true;
 }
 
-/* Usable for the first portion: canonical for the host, clear of lodger's
- * own identity map, and unmapped in every guest address space lodger knows
- * of (each vCPU's satp and every cached shadow's). */
-/* Clear of lodger's own address space (its identity map of RAM and devices)
- * and of the VM's guest-RAM window. */
-static bool range_free_of_lodger(const struct vm *vm, uint64_t va, uint64_t size)
+/* Canonical for the host, not wrapping past 2^64, and clear of lodger's
+ * own identity map of RAM. */
+static bool clear_of_host_ram(uint64_t va, uint64_t size)
 {
-    if (vm->window_va && va < vm->window_va + vm->ram_size && vm->window_va < va + size)
-        return false;
     if (!pt_is_canonical(va, host_mmu.levels) || !pt_is_canonical(va + size - 1, host_mmu.levels) ||
         va + size < va)
         return false;
     for (int i = 0; i < host.mem_count; i++)
-        if (va < host.mem[i].base + host.mem[i].size && host.mem[i].base < va + size)
+        if (first_ranges_overlap(va, size, host.mem[i].base, host.mem[i].size))
             return false;
-    return !(host.test_device && va <= host.test_device && host.test_device < va + size);
+    return true;
 }
+
+/* Clear of lodger's own address space (its identity map of RAM and devices)
+ * and of the VM's guest-RAM window. */
+static bool range_free_of_lodger(const struct vm *vm, uint64_t va, uint64_t size)
+{
+    if (first_window_overlaps(&vm->first, va, size) || !clear_of_host_ram(va, size))
+        return false;
+    return !(host.test_device && first_ranges_overlap(va, size, host.test_device, 1));
+}
+
+bool first_portion_init(struct first_portion *fp, const struct vm_image *img, uint64_t ram_size,
+                        char *err, unsigned long errlen)
+{
+    fp->va = img->first_portion_forced ? img->first_portion_va
+                                       : first_default_place(host_mmu.levels);
+    fp->boot_va = fp->va;
+    /* lodger's own space identity-maps RAM; the first portion must not collide. */
+    if ((fp->va & (PAGE_SIZE - 1)) || !clear_of_host_ram(fp->va, FIRST_PORTION_SIZE)) {
+        snprintf(err, errlen, "lodger,first-portion: address 0x%lx is not usable (page-aligned, canonical, "
+                 "outside host RAM)", (unsigned long)fp->va);
+        return false;
+    }
+    /* No window where the first portion was put by hand. */
+    fp->window_va = first_default_window(host_mmu.levels);
+    fp->window_size = ram_size;
+    if (first_window_overlaps(fp, fp->va, FIRST_PORTION_SIZE))
+        fp->window_va = 0;
+    lodger_random(&fp->seed, sizeof(fp->seed));
+    fp->seed |= 1;                  /* xorshift never leaves 0 */
+    return true;
+}
+
+void first_portion_map_in_lodger(const struct first_portion *fp)
+{
+    if (!pt_map(&host_mmu.own, fp->va, (uint64_t)first_portion_start, FIRST_CODE_SIZE,
+                PTE_R | PTE_X | PTE_A, 0))
+        panic("out of memory mapping the first portion");
+}
+
+/* Usable for the first portion: clear of lodger's own space, and unmapped
+ * in every guest address space lodger knows of (each vCPU's satp and every
+ * cached shadow's). */
 
 static bool range_free(void *ctx, uint64_t va, uint64_t size)
 {
@@ -88,9 +132,9 @@ static bool range_free(void *ctx, uint64_t va, uint64_t size)
  * missing from their shadows). */
 bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
 {
-    extern char first_portion_start[];
-    uint64_t old = vm->first_va;
-    vm->first_va = new_va;
+    struct first_portion *fp = &vm->first;
+    uint64_t old = fp->va;
+    __atomic_store_n(&fp->va, new_va, __ATOMIC_RELAXED);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use)
@@ -108,8 +152,19 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
      * once: lodger's own traps enter there too. */
     if (!vm_map_first_code(vm, old))
         return false;   /* out of host memory: this VM ends, not lodger */
-    csr_write(CSR_STVEC, new_va + (uint64_t)(first_trap_entry - first_portion_start));
-    vm->fp.relocations[why]++;
+    csr_write(CSR_STVEC, first_symbol_va(new_va, first_trap_entry));
+    fp->stats.relocations[why]++;
+    return true;
+}
+
+bool first_portion_reboot(struct vm *vm)
+{
+    struct first_portion *fp = &vm->first;
+    /* No shadow is left, so a move only remaps lodger's own table. */
+    if (fp->va != fp->boot_va && !first_portion_move(vm, fp->boot_va, RELOC_TO_UNUSED))
+        return false;
+    memset(&fp->stats, 0, sizeof(fp->stats));
+    memset(&fp->state, 0, sizeof(fp->state));
     return true;
 }
 
@@ -121,17 +176,17 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
 
 static bool in_history(const struct vm *vm, uint64_t va)
 {
-    const struct first_portion_state *st = &vm->fp_state;
+    const struct first_portion_state *st = &vm->first.state;
     unsigned n = st->history_count < FIRST_HISTORY ? st->history_count : FIRST_HISTORY;
     for (unsigned i = 0; i < n; i++)
-        if (va < st->history[i] + FIRST_PORTION_SIZE && st->history[i] < va + FIRST_PORTION_SIZE)
+        if (first_place_overlaps(st->history[i], va, FIRST_PORTION_SIZE))
             return true;
     return false;
 }
 
 static void remember(struct vm *vm, uint64_t va)
 {
-    struct first_portion_state *st = &vm->fp_state;
+    struct first_portion_state *st = &vm->first.state;
     st->history[st->history_count++ % FIRST_HISTORY] = va;
 }
 
@@ -140,22 +195,23 @@ static void remember(struct vm *vm, uint64_t va)
 static bool move_on(struct vcpu *v, enum reloc_reason why_if_displaced)
 {
     struct vm *vm = v->vm;
+    struct first_portion *fp = &vm->first;
     struct reloc_query q = {
-        .host_levels = host_mmu.levels, .size = FIRST_PORTION_SIZE, .current = vm->first_va,
+        .host_levels = host_mmu.levels, .size = FIRST_PORTION_SIZE, .current = fp->va,
         .range_free = range_free, .ctx = vm,
     };
-    remember(vm, vm->first_va);
-    bool was_displaced = vm->fp_state.displaced;
+    remember(vm, fp->va);
+    bool was_displaced = fp->state.displaced;
     uint64_t new_va;
-    if (reloc_find_free(&q, &vm->reloc_seed, &new_va)) {
-        vm->fp_state.displaced = false;
+    if (reloc_find_free(&q, &fp->seed, &new_va)) {
+        fp->state.displaced = false;
         return first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_UNUSED);
     }
     do
-        new_va = reloc_random_region(&q, &vm->reloc_seed);
+        new_va = reloc_random_region(&q, &fp->seed);
     while (in_history(vm, new_va) || !range_free_of_lodger(vm, new_va, FIRST_PORTION_SIZE));
-    vm->fp_state.displaced = true;
-    reloc_settle_reset(&vm->fp_state.settle, csr_read(CSR_TIME));
+    fp->state.displaced = true;
+    reloc_settle_reset(&fp->state.settle, csr_read(CSR_TIME));
     return first_portion_move(vm, new_va, was_displaced ? why_if_displaced : RELOC_TO_RANDOM);
 }
 
@@ -186,7 +242,7 @@ static enum trap_result out_of_memory(struct vcpu *v)
 
 static void record_latency(struct vm *vm, uint64_t ticks)
 {
-    struct first_portion_stats *st = &vm->fp;
+    struct first_portion_stats *st = &vm->first.stats;
     st->latency[st->latency_count % FIRST_LATENCY_SAMPLES] = ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks;
     st->latency_count++;
 }
@@ -248,8 +304,8 @@ static enum trap_result emulate_displaced(struct vcpu *v, struct trap *t)
         /* Not a plain access (e.g. a vector load): move away instead. */
         return relocate(v, RELOC_SETTLE) == RELOCATION_FAILED ? out_of_memory(v) : TRAP_RETRY;
     }
-    vm->fp.emulated++;
-    if (reloc_settle_hot(&vm->fp_state.settle, csr_read(CSR_TIME),
+    vm->first.stats.emulated++;
+    if (reloc_settle_hot(&vm->first.state.settle, csr_read(CSR_TIME),
                          host.timebase_hz / SETTLE_INTERVALS_PER_SECOND, SETTLE_THRESHOLD) &&
         relocate(v, RELOC_SETTLE) == RELOCATION_FAILED)
         return out_of_memory(v);
@@ -272,7 +328,7 @@ static bool is_lr(struct vcpu *v, struct trap *t)
 enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum access_type access)
 {
     struct vm *vm = v->vm;
-    if (vm->fp_state.displaced && access != ACCESS_FETCH && !is_lr(v, t))
+    if (vm->first.state.displaced && access != ACCESS_FETCH && !is_lr(v, t))
         return emulate_displaced(v, t);
     /* A conflict: the guest wants this place (an instruction fetch from
      * displaced content cannot be emulated cheaply: move too). */
@@ -280,7 +336,7 @@ enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum acce
     case RELOCATION_FAILED:
         return out_of_memory(v);
     case RELOCATED:
-        vm->fp.conflicts++;
+        vm->first.stats.conflicts++;
         record_latency(vm, csr_read(CSR_TIME) - t->time);
         break;
     case RELOCATION_BUSY:
@@ -297,10 +353,10 @@ static int compare_u32(const void *a, const void *b)
 
 void first_portion_print_stats(const struct vm *vm)
 {
-    const struct first_portion_stats *st = &vm->fp;
+    const struct first_portion_stats *st = &vm->first.stats;
     console_printf("lodger: vm%d first portion at 0x%lx: conflicts %lu, relocations: to unused %lu, "
                    "to random %lu, settle %lu, fetch %lu; displaced accesses emulated %lu\n",
-                   vm->id, (unsigned long)vm->first_va, (unsigned long)st->conflicts,
+                   vm->id, (unsigned long)vm->first.va, (unsigned long)st->conflicts,
                    (unsigned long)st->relocations[RELOC_TO_UNUSED],
                    (unsigned long)st->relocations[RELOC_TO_RANDOM],
                    (unsigned long)st->relocations[RELOC_SETTLE],

@@ -3,8 +3,6 @@
 #include <libfdt.h>
 #include "core/guest_dt.h"
 
-#define PLIC_PHANDLE 0x100
-#define CPU_INTC_PHANDLE(id) (1 + (id))
 #define TRY(expr) do { int rc_ = (expr); if (rc_) return rc_; } while (0)
 
 static int prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
@@ -42,50 +40,30 @@ static int write_cpu(void *fdt, unsigned id, const struct guest_dt_params *p)
     TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
     TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
     TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
-    TRY(fdt_property_u32(fdt, "phandle", CPU_INTC_PHANDLE(id)));
+    TRY(fdt_property_u32(fdt, "phandle", DEV_DT_CPU_INTC_PHANDLE(id)));
     TRY(fdt_end_node(fdt));
     return fdt_end_node(fdt);
 }
 
+/* /soc and each device's node in it, then the nodes devices put at the root. */
 static int write_devices(void *fdt, const struct guest_dt_params *p)
 {
-    char name[48];
+    const struct dev_table *t = p->devices;
+    const struct device *chip = t ? dev_table_with(t, DEV_IRQCHIP) : NULL;
+    struct dev_dt_ctx ctx = { .vcpus = p->vcpus, .irq_parent = chip ? chip->phandle : 0 };
     TRY(fdt_begin_node(fdt, "soc"));
     TRY(fdt_property_u32(fdt, "#address-cells", 2));
     TRY(fdt_property_u32(fdt, "#size-cells", 2));
     TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
     TRY(fdt_property(fdt, "ranges", NULL, 0));
-    if (p->plic_size) {
-        snprintf(name, sizeof(name), "plic@%llx", (unsigned long long)p->plic_base);
-        TRY(fdt_begin_node(fdt, name));
-        static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
-        TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
-        TRY(prop_u64_pair(fdt, "reg", p->plic_base, p->plic_size));
-        TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
-        TRY(fdt_property_u32(fdt, "#address-cells", 0));
-        TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
-        TRY(fdt_property_u32(fdt, "riscv,ndev", p->plic_sources - 1));
-        fdt32_t ext[2 * 64];
-        unsigned n = 0;
-        for (unsigned i = 0; i < p->vcpus && i < 64; i++) {
-            ext[n++] = cpu_to_fdt32(CPU_INTC_PHANDLE(i));
-            ext[n++] = cpu_to_fdt32(9);     /* S-mode external interrupt */
-        }
-        TRY(fdt_property(fdt, "interrupts-extended", ext, (int)(n * sizeof(fdt32_t))));
-        TRY(fdt_property_u32(fdt, "phandle", PLIC_PHANDLE));
-        TRY(fdt_end_node(fdt));
-    }
-    if (p->uart_size) {
-        snprintf(name, sizeof(name), "serial@%llx", (unsigned long long)p->uart_base);
-        TRY(fdt_begin_node(fdt, name));
-        TRY(fdt_property_string(fdt, "compatible", "ns16550a"));
-        TRY(prop_u64_pair(fdt, "reg", p->uart_base, p->uart_size));
-        TRY(fdt_property_u32(fdt, "clock-frequency", p->uart_clock_hz));
-        TRY(fdt_property_u32(fdt, "interrupts", p->uart_irq));
-        TRY(fdt_property_u32(fdt, "interrupt-parent", PLIC_PHANDLE));
-        TRY(fdt_end_node(fdt));
-    }
-    return fdt_end_node(fdt);
+    for (unsigned i = 0; t && i < t->count; i++)
+        if (t->dev[i].model->dt_node)
+            TRY(t->dev[i].model->dt_node(&t->dev[i], fdt, &ctx));
+    TRY(fdt_end_node(fdt));
+    for (unsigned i = 0; t && i < t->count; i++)
+        if (t->dev[i].model->dt_root)
+            TRY(t->dev[i].model->dt_root(&t->dev[i], fdt, &ctx));
+    return 0;
 }
 
 int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p)
@@ -101,9 +79,11 @@ int guest_dt_build(void *buf, size_t size, const struct guest_dt_params *p)
     TRY(fdt_begin_node(buf, "chosen"));
     if (p->bootargs && p->bootargs[0])
         TRY(fdt_property_string(buf, "bootargs", p->bootargs));
-    if (p->uart_size) {
-        char path[48];
-        snprintf(path, sizeof(path), "/soc/serial@%llx", (unsigned long long)p->uart_base);
+    const struct device *console = p->devices ? dev_table_with(p->devices, DEV_CONSOLE) : NULL;
+    if (console) {
+        char path[80];
+        snprintf(path, sizeof(path), "/soc/%s@%llx", console->model->name,
+                 (unsigned long long)console->base);
         TRY(fdt_property_string(buf, "stdout-path", path));
     }
     /* Linux credits it to its RNG at once (random.trust_bootloader), as it

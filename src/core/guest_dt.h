@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "dev/device.h"
 
 struct guest_dt_params {
     uint64_t ram_base, ram_size;
@@ -16,11 +17,9 @@ struct guest_dt_params {
     uint64_t initrd_start, initrd_end; /* 0, 0: none */
     const void *rng_seed;            /* /chosen/rng-seed (NULL: none) */
     size_t rng_seed_len;
-    /* Devices (0: absent). The PLIC serves each vCPU's S-mode context. */
-    uint64_t plic_base, plic_size;
-    unsigned plic_sources;
-    uint64_t uart_base, uart_size;
-    unsigned uart_irq, uart_clock_hz;
+    /* The VM's devices, each writing its own node (dev/device.h); the
+     * console's is /chosen/stdout-path (NULL: no devices). */
+    const struct dev_table *devices;
 };
 
 /* Writes the tree into buf; returns 0 or a libfdt error. */

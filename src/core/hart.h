@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include "first/frame.h"
+#include "core/first_portion.h"      /* FIRST_MAX_VCPUS */
 #include "core/hostdt.h"
 #include "core/spinlock.h"
 #include "core/limits.h"

@@ -254,7 +254,7 @@ void lodger_main(unsigned long hartid, const void *fdt)
                        "first portion at 0x%lx\n", vm->id, (unsigned long)(vm->ram_size >> 20),
                        (unsigned long)vm->ram_gpa, vm->vcpu_count,
                        (unsigned long)(img->kernel.size >> 10), (unsigned long)(img->initrd.size >> 10),
-                       (unsigned long)vm->first_va);
+                       (unsigned long)vm->first.va);
     }
     vm_set_console_input((int)images.console_vm);
     if (images.count > 1)

@@ -1,4 +1,5 @@
 #include "core/reloc.h"
+#include "core/first_portion.h"
 #include "arch/riscv/pagetable.h"
 
 uint64_t reloc_random(uint64_t *state)
@@ -24,11 +25,11 @@ int reloc_candidates(int host_levels, uint64_t size, uint64_t *out, int max)
     return n;
 }
 
-/* Two regions of size bytes overlap; written without a + size, which wraps
- * for the region at the very top of the address space. */
+/* Two regions of size bytes overlap (the one overlap rule, first_portion.h:
+ * also for the region at the very top of the address space). */
 static bool overlaps(uint64_t a, uint64_t b, uint64_t size)
 {
-    return a - b < size || b - a < size;
+    return first_ranges_overlap(a, size, b, size);
 }
 
 static uint64_t random_canonical(const struct reloc_query *q, uint64_t *seed)

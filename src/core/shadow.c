@@ -6,8 +6,6 @@
 #include "core/console.h"
 #include "arch/riscv/csr.h"
 
-extern char first_portion_start[];
-
 /* The VM's fence sequence, read before a fill walks the guest's table:
  * acquire, so that the walk's reads of the guest's entries come after it
  * (a flush bumps it, under the lock, after the guest changed its table). */
@@ -53,12 +51,12 @@ static void shadow_release(struct vm *vm, struct shadow *s)
 
 static uint64_t frame_va_of(const struct vm *vm, int id)
 {
-    return vm->first_va + (FIRST_CODE_PAGES + (uint64_t)id) * PAGE_SIZE;
+    return first_frame_va(first_portion_place(&vm->first), id);
 }
 
 static bool map_frame(struct vm *vm, struct shadow *s, int id)
 {
-    return pt_map(&s->pt, frame_va_of(vm, id), (uint64_t)vm->vcpus[id].frame, PAGE_SIZE,
+    return pt_map(&s->pt, frame_va_of(vm, id), (uint64_t)vm->vcpus[id].frame, FIRST_FRAME_SIZE,
                   PTE_R | PTE_W | PTE_A | PTE_D, 0);
 }
 
@@ -66,7 +64,7 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
 {
     uint64_t code_pa = (uint64_t)first_portion_start;
     /* Code: S-mode execute only; the guest (U-mode) can neither read nor run it. */
-    if (!pt_map(&s->pt, vm->first_va, code_pa, FIRST_CODE_PAGES * PAGE_SIZE,
+    if (!pt_map(&s->pt, first_portion_place(&vm->first), code_pa, FIRST_CODE_SIZE,
                 PTE_X | PTE_A, 0))
         return false;
     for (int i = 0; i < vm->vcpu_count; i++)
@@ -111,7 +109,7 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (c.lose & (1u << i)) {
-            pt_unmap(&s->pt, va, PAGE_SIZE);
+            pt_unmap(&s->pt, va, FIRST_FRAME_SIZE);
             s->frames &= ~bit;
             v->frame_slots &= ~(1u << i);
         } else if ((c.gain & (1u << i)) && mapped) {
@@ -160,8 +158,8 @@ int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow
  * guest's tables: S-mode read-only, at a place the guest cannot reach. */
 static bool shadow_map_window(struct vm *vm, struct shadow *s)
 {
-    uint64_t va = vm_window_for(vm, s->guest_satp);
-    return !va || pt_map(&s->pt, va, vm->ram_hpa, vm->ram_size, PTE_R | PTE_A, 1);
+    uint64_t va = first_window_for(&vm->first, s->guest_satp, host_mmu.levels);
+    return !va || pt_map(&s->pt, va, vm->ram_hpa, vm->first.window_size, PTE_R | PTE_A, 1);
 }
 
 static uint64_t shadow_key(uint64_t guest_satp, int *view)
@@ -263,7 +261,8 @@ static void shadow_clear(struct vm *vm, struct shadow *s)
 {
     int top = s->pt.levels - 1;
     uint64_t space = 1UL << (12 + 9 * s->pt.levels), entry = pt_level_size(top);
-    uint64_t first = vm->first_va & (space - 1);
+    uint64_t first = first_portion_place(&vm->first) & (space - 1);
+    uint64_t first_end = first_place_end(first);
     /* Freeing the emptied tables keeps later clears cheap; only safe when no
      * other hart may be walking them (one running vCPU). */
     int running = 0;
@@ -276,12 +275,11 @@ static void shadow_clear(struct vm *vm, struct shadow *s)
             unsigned i = w * 64 + (unsigned)__builtin_ctzl(s->roots_used[w]);
             s->roots_used[w] &= s->roots_used[w] - 1;
             uint64_t lo = i * entry, hi = lo + entry;
-            if (first >= hi || first + FIRST_PORTION_SIZE <= lo) {
+            if (!first_place_overlaps(first, lo, entry)) {
                 clear_range(&s->pt, lo, entry, prune);
             } else {    /* around the first portion */
                 clear_range(&s->pt, lo, first - lo, prune);
-                clear_range(&s->pt, first + FIRST_PORTION_SIZE, hi - first - FIRST_PORTION_SIZE,
-                            prune);
+                clear_range(&s->pt, first_end, hi - first_end, prune);
             }
         }
     }
@@ -349,17 +347,18 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
      * own entries in pt_unmap (issue 12), whatever the callers check. */
     if (!pt_is_canonical(va, host_mmu.levels))
         return;
-    if (va >= vm->first_va && va < vm->first_va + FIRST_PORTION_SIZE)
+    if (first_place_contains(first_portion_place(&vm->first), va))
         return;     /* never the first portion itself */
     /* Nor the guest-RAM window, in the shadows that have it (their guest
      * cannot map there); a guest of the host's mode may use that place. */
-    bool in_window = vm->window_va && va >= vm->window_va && va < vm->window_va + vm->ram_size;
+    bool in_window = first_window_contains(&vm->first, va);
     spin_lock(&vm->lock);
     fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
-            (in_window && vm_window_for(vm, s->guest_satp)) || !shadow_may_hold(s, va))
+            (in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels)) ||
+            !shadow_may_hold(s, va))
             continue;
         pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
     }
@@ -387,14 +386,14 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
     uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
     if (size > PAGE_SIZE &&
         (!vm_gpa_to_host(vm, base_gpa, size) || ((vm->ram_hpa - vm->ram_gpa) & (size - 1)) ||
-         (base_va < vm->first_va + FIRST_PORTION_SIZE && base_va + size > vm->first_va) ||
+         first_place_overlaps(first_portion_place(&vm->first), base_va, size) ||
          pt_has_table(&s->pt, base_va, 1))) {
         size = PAGE_SIZE;
         base_va = va & ~(PAGE_SIZE - 1);
         base_gpa = gpa & ~(PAGE_SIZE - 1);
     }
-    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size, vm->first_va,
-                                 FIRST_PORTION_SIZE)) {
+    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size,
+                                 first_portion_place(&vm->first))) {
         spin_unlock(&vm->lock);
         v->count.shadow_fill_races++;
         return SHADOW_RACED;
@@ -411,10 +410,10 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
 /* A guest-physical address outside RAM: a device, or nothing (access fault).
  * Instruction fetches from devices are not supported: access fault. */
-static enum shadow_fill_result not_ram(enum access_type access, uint64_t gpa, uint64_t *cause,
+static enum shadow_fill_result not_ram(const struct vm *vm, enum access_type access, uint64_t gpa, uint64_t *cause,
                                        uint64_t *gpa_out)
 {
-    if (access != ACCESS_FETCH && board_find_region(gpa)) {
+    if (access != ACCESS_FETCH && board_find_region(vm, gpa)) {
         *gpa_out = gpa;
         return SHADOW_MMIO;
     }
@@ -427,7 +426,7 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
 {
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1))
-        return not_ram(access, va, cause, gpa);
+        return not_ram(v->vm, access, va, cause, gpa);
     return install(v, seq, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
 }
 
@@ -445,7 +444,7 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         return SHADOW_GUEST_FAULT;
     }
     if (!vm_gpa_to_host(v->vm, res.gpa, 1))
-        return not_ram(access, res.gpa, cause, gpa);
+        return not_ram(v->vm, access, res.gpa, cause, gpa);
     pte_t g = res.pte, flags = 0;
     if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
         flags |= PTE_R;
@@ -461,11 +460,10 @@ enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_typ
                                     uint64_t *cause, uint64_t *gpa)
 {
     struct vm *vm = v->vm;
-    /* Before anything is read without the lock (first_va, the guest's
-     * table): install() compares it under the lock. */
+    /* Before anything is read without the lock (the first portion's place,
+     * the guest's table): install() compares it under the lock. */
     uint64_t seq = fence_seq_now(vm);
-    uint64_t first_va = __atomic_load_n(&vm->first_va, __ATOMIC_RELAXED);
-    if (va >= first_va && va < first_va + FIRST_PORTION_SIZE)
+    if (first_place_contains(first_portion_place(&vm->first), va))
         return first_portion_is_conflict(v, va, access, cause) ? SHADOW_CONFLICT
                                                                : SHADOW_GUEST_FAULT;
     enum shadow_fill_result r = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "arch/riscv/encoding.h"
+#include "core/first_portion.h"
 
 /* A shadow caches the translations of one address space: the guest's
  * satp with its ASID. Privileged spec 4.1.11 / 4.2.1: translations are
@@ -35,15 +36,12 @@ static inline uint64_t shadow_key_asid(uint64_t key)
  * in between (sfence.vma, an SBI remote fence) may be for an entry the
  * walk read before the guest removed it, and the guest's fence has
  * returned, so the fill must not install (the access retries and walks
- * again). Nor may it install over the first portion [first_va, +first_size),
- * which may have moved there since the fill looked. */
+ * again). Nor may it install over the first portion at first_va, which may
+ * have moved there since the fill looked. */
 static inline bool shadow_fill_may_install(uint64_t walked_seq, uint64_t seq_now, uint64_t va,
-                                           uint64_t size, uint64_t first_va, uint64_t first_size)
+                                           uint64_t size, uint64_t first_va)
 {
-    if (walked_seq != seq_now)
-        return false;
-    /* Inclusive ends: either range may end at the top of the address space. */
-    return va + (size - 1) < first_va || first_va + (first_size - 1) < va;
+    return walked_seq == seq_now && !first_place_overlaps(first_va, va, size);
 }
 
 /* Whether a satp switch among these shadows (a vCPU's current one and the

@@ -147,13 +147,14 @@ static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
     return sbi_dispatch(v);
 }
 
-/* A load or store that reached a device: decode it, let the device model
- * do it, write back the result. Anything but a naturally aligned integer
- * load/store gets the access fault a bus error would give. */
+/* A load or store that reached a device: decode it, let the VM's device
+ * there do it (dev/board.c), write back the result. Anything but a
+ * naturally aligned integer load/store wholly inside one device gets the
+ * access fault a bus error would give; a device may also end or restart
+ * the VM (DEV_EXIT: the vCPU's exit is set). */
 static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access_type access,
                                      uint64_t gpa)
 {
-    const struct mmio_region *region = board_find_region(gpa);
     uint64_t fault = access == ACCESS_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
     if (!fetch_trapping_insn_at(v, t))
         return TRAP_REDIRECTED;
@@ -161,29 +162,26 @@ static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access
     insn_decode(t->insn, &d);
     t->insn_length = d.length;
     bool is_load = d.kind == INSN_LOAD, is_store = d.kind == INSN_STORE;
-    if (!region || d.fp || (!is_load && !is_store) || is_load != (access == ACCESS_LOAD) ||
-        (gpa & (d.width - 1))) {
+    enum dev_status status = DEV_FAULT;
+    uint64_t value = is_store ? vcpu_reg(v, d.rs2) : 0;
+    if (!d.fp && (is_load || is_store) && is_load == (access == ACCESS_LOAD) &&
+        !(gpa & (d.width - 1)))
+        status = board_mmio(v, gpa, d.width, is_store, &value);
+    if (status == DEV_FAULT) {
         vcpu_inject_exception(v, fault, t->tval);
         return TRAP_REDIRECTED;
     }
-    uint64_t offset = gpa - region->base;
+    v->count.mmio++;
+    if (status == DEV_EXIT)
+        return TRAP_EXIT;
     if (is_load) {
-        uint64_t value = 0;
-        if (!region->read(v->vm, offset, d.width, &value)) {
-            vcpu_inject_exception(v, fault, t->tval);
-            return TRAP_REDIRECTED;
-        }
         if (d.width < 8) {
             int shift = 64 - 8 * (int)d.width;
             value = d.sign_extend ? (uint64_t)((int64_t)(value << shift) >> shift)
                                   : value & ((1UL << (8 * d.width)) - 1);
         }
         vcpu_set_reg(v, d.rd, value);
-    } else if (!region->write(v->vm, offset, d.width, vcpu_reg(v, d.rs2))) {
-        vcpu_inject_exception(v, fault, t->tval);
-        return TRAP_REDIRECTED;
     }
-    v->count.mmio++;
     return TRAP_NEXT;
 }
 

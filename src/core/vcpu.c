@@ -15,16 +15,6 @@
 typedef void (*first_resume_fn)(uint64_t frame_va, uint64_t satp, uint64_t flush)
     __attribute__((noreturn));
 
-static uint64_t first_address_of(const struct vm *vm, const char *symbol)
-{
-    return vm->first_va + (uint64_t)(symbol - first_portion_start);
-}
-
-static uint64_t frame_va(const struct vcpu *v)
-{
-    return v->vm->first_va + (FIRST_CODE_PAGES + (uint64_t)v->id) * PAGE_SIZE;
-}
-
 /* A counter the firmware does not let lodger read either is one the guest
  * cannot read: illegal instruction, as on hardware without it. */
 bool vcpu_read_counter(unsigned csr, uint64_t *out)
@@ -226,7 +216,7 @@ void vcpu_resume(struct vcpu *v)
 #endif
     /* Guest page faults from virtual U walk the guest's tables through the
      * window when its shadows have one. */
-    f->window_va = vm_window_for(vm, v->csr->satp);
+    f->window_va = first_window_for(&vm->first, v->csr->satp, host_mmu.levels);
     f->ram_gpa = vm->ram_gpa;
     f->ram_size = vm->ram_size;
 
@@ -240,9 +230,10 @@ void vcpu_resume(struct vcpu *v)
     /* Counters: virtual S may read what the firmware allows; virtual U what
      * the guest kernel's scounteren allows. */
     csr_write(CSR_SCOUNTEREN, v->mode == VMODE_S ? 7UL : (v->csr->scounteren & 7UL));
-    csr_write(CSR_STVEC, first_address_of(vm, first_trap_entry));
-    first_resume_fn resume = (first_resume_fn)first_address_of(vm, first_resume_guest);
-    resume(frame_va(v), f->guest_satp, f->flush_on_switch);
+    uint64_t place = first_portion_place(&vm->first);
+    csr_write(CSR_STVEC, first_symbol_va(place, first_trap_entry));
+    first_resume_fn resume = (first_resume_fn)first_symbol_va(place, first_resume_guest);
+    resume(first_frame_va(place, v->id), f->guest_satp, f->flush_on_switch);
 }
 
 /* Reads 2 bytes of instruction at guest virtual va (a parcel never

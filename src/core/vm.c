@@ -15,31 +15,6 @@
 #define GUEST_DT_SPACE (64 * 1024UL)
 #define LINUX_IMAGE_MAGIC2 0x05435352u      /* "RSC\x05" at offset 0x38 */
 
-/* Default first-portion address: 1 GiB into the kernel half of the host's
- * widest mode. With Sv57 it is non-canonical for Sv39/Sv48 guests (they can
- * never reach it) and below everything Linux maps on Sv57; on Sv48/Sv39
- * hosts it is in the hole Linux leaves below its fixmap/vmemmap. */
-static uint64_t first_default_va(void)
-{
-    int va_bits = 12 + 9 * host_mmu.levels;
-    return ((uint64_t)-1 << (va_bits - 1)) + (1UL << 30);
-}
-
-/* The guest-RAM window: 512 GiB into the kernel half of the host's mode,
- * non-canonical for every narrower mode (bits above the narrower mode's top
- * bit are not all equal), so only guests of a narrower mode get it. */
-static uint64_t window_default_va(void)
-{
-    int va_bits = 12 + 9 * host_mmu.levels;
-    return host_mmu.levels > 3 ? ((uint64_t)-1 << (va_bits - 1)) + (1UL << 39) : 0;
-}
-
-uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp)
-{
-    int levels = pt_levels_of_mode(guest_satp >> SATP_MODE_SHIFT);
-    return levels && levels < host_mmu.levels ? vm->window_va : 0;
-}
-
 _Static_assert(HART_ASID_SLOTS >= VM_MAX_VMS * SHADOW_CACHE_SIZE, "a hart's ASID slots");
 _Static_assert(LODGER_MAX_VCPUS == FIRST_MAX_VCPUS, "a VM's vCPUs: one frame page each");
 _Static_assert(LODGER_MAX_HARTS == HOST_MAX_HARTS, "the harts a configuration names");
@@ -57,11 +32,12 @@ bool vm_map_first_code(struct vm *vm, uint64_t old_va)
     /* Two VMs may sit at the same place: the code there is the same. */
     bool shared = false;
     for (int i = 0; i < vm_count; i++)
-        shared |= &vms[i] != vm && vms[i].first_va == old_va;
-    if (old_va != vm->first_va && !shared)
-        pt_unmap(&host_mmu.own, old_va, FIRST_CODE_PAGES * PAGE_SIZE);
-    bool mapped = pt_map(&host_mmu.own, vm->first_va, (uint64_t)first_portion_start,
-                         FIRST_CODE_PAGES * PAGE_SIZE, PTE_R | PTE_X | PTE_A, 0);
+        shared |= &vms[i] != vm && first_portion_place(&vms[i].first) == old_va;
+    uint64_t new_va = first_portion_place(&vm->first);
+    if (old_va != new_va && !shared)
+        pt_unmap(&host_mmu.own, old_va, FIRST_CODE_SIZE);
+    bool mapped = pt_map(&host_mmu.own, new_va, (uint64_t)first_portion_start, FIRST_CODE_SIZE,
+                         PTE_R | PTE_X | PTE_A, 0);
     sfence_vma_all();
     spin_unlock(&own_code_lock);
     return mapped;
@@ -213,9 +189,7 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
             .timebase_hz = host.timebase_hz, .isa = "rv64imafdc_zicsr_zifencei",
             .isa_extensions = guest_isa_extensions, .mmu_type = guest_mmu_type(),
             .bootargs = img->bootargs,
-            .plic_base = BOARD_PLIC_BASE, .plic_size = PLIC_MMIO_SIZE, .plic_sources = PLIC_SOURCES,
-            .uart_base = BOARD_UART_BASE, .uart_size = UART_MMIO_SIZE,
-            .uart_irq = BOARD_UART_IRQ, .uart_clock_hz = BOARD_UART_CLOCK_HZ,
+            .devices = &vm->board.devices,
             .initrd_start = img->initrd.size ? initrd_gpa : 0,
             .initrd_end = img->initrd.size ? initrd_gpa + img->initrd.size : 0,
             .rng_seed = seed, .rng_seed_len = sizeof(seed),
@@ -234,25 +208,13 @@ static bool place_images(struct vm *vm, char *err, unsigned long errlen)
     return true;
 }
 
-static bool first_portion_va_valid(uint64_t va)
-{
-    if (va & (PAGE_SIZE - 1) || va + FIRST_PORTION_SIZE < va || !pt_is_canonical(va, host_mmu.levels) ||
-        !pt_is_canonical(va + FIRST_PORTION_SIZE - 1, host_mmu.levels))
-        return false;
-    /* lodger's own space identity-maps RAM; the first portion must not collide. */
-    for (int i = 0; i < host.mem_count; i++)
-        if (va < host.mem[i].base + host.mem[i].size && va + FIRST_PORTION_SIZE > host.mem[i].base)
-            return false;
-    return true;
-}
-
 /* A vCPU as at power-on (its frame page already allocated): vCPU 0 runs,
  * the others wait for an HSM start; no timer, no shadow, zero counters. */
 static void vcpu_power_on(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
     struct trap_frame *frame = v->frame;
-    memset(frame, 0, PAGE_SIZE);
+    memset(frame, 0, FIRST_FRAME_SIZE);
     memset(v, 0, sizeof(*v));
     v->vm = vm;
     v->id = id;
@@ -268,7 +230,7 @@ static void vcpu_power_on(struct vm *vm, int id)
 static void vcpu_init(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
-    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(PAGE_SIZE, PAGE_SIZE);
+    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(FIRST_FRAME_SIZE, PAGE_SIZE);
     if (!v->frame)
         panic("out of memory for a vCPU frame");
     vcpu_power_on(vm, id);
@@ -303,22 +265,9 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         return NULL;
     vm->ram_gpa = VM_RAM_BASE;
     vm->ram_size = (img->mem_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-    vm->first_va = img->first_portion_forced
-                       ? img->first_portion_va
-                       : first_default_va();
-    vm->first_va_boot = vm->first_va;
     vm->boots = 1;
-    if (!first_portion_va_valid(vm->first_va)) {
-        snprintf(err, errlen, "lodger,first-portion: address 0x%lx is not usable (page-aligned, "
-                 "canonical, outside host RAM)", (unsigned long)vm->first_va);
+    if (!first_portion_init(&vm->first, img, vm->ram_size, err, errlen))
         return NULL;
-    }
-    /* No window where the first portion was put by hand. */
-    vm->window_va = window_default_va();
-    if (vm->first_va < vm->window_va + vm->ram_size && vm->window_va < vm->first_va + FIRST_PORTION_SIZE)
-        vm->window_va = 0;
-    lodger_random(&vm->reloc_seed, sizeof(vm->reloc_seed));
-    vm->reloc_seed |= 1;                   /* xorshift never leaves 0 */
     /* Its own RAM: the allocator never hands out a range twice, so VMs'
      * memories never overlap. */
     vm->ram_hpa = mem_alloc(vm->ram_size, pt_level_size(1));
@@ -338,7 +287,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
     vm->board.external_line = vm_external_line;
-    board_init(vm);
+    if (!board_init(vm, err, errlen)) {
+        mem_free(vm->ram_hpa, vm->ram_size);
+        return NULL;
+    }
     /* The guest gets the host's paging modes and 16 ASID bits: shadows are
      * keyed by table root, so guest ASIDs need no hardware ASIDs, and a guest
      * that has them does not flush everything on each process switch. */
@@ -349,12 +301,10 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
         mem_free(vm->ram_hpa, vm->ram_size);
         return NULL;
     }
-    /* The first portion's code at its guest address in lodger's own space too,
-     * so that the instruction after each satp switch is fetched from the same
-     * place. */
+    /* The first portion's code at its guest address in lodger's own space too. */
+    first_portion_map_in_lodger(&vm->first);
+    sfence_vma_all();
     vm_count++;
-    if (!vm_map_first_code(vm, vm->first_va))
-        panic("out of memory mapping the first portion");
     vms_running++;
     return vm;
 }
@@ -457,19 +407,15 @@ void vm_reboot(struct vcpu *self)
     first_portion_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
-    /* No shadow is left, so the move only remaps lodger's own table. */
-    bool moved = vm->first_va == vm->first_va_boot ||
-                 first_portion_move(vm, vm->first_va_boot, RELOC_TO_UNUSED);
+    bool moved = first_portion_reboot(vm);
     spin_unlock(&vm->lock);
     if (!moved)
         vm_end(vm, true, "reboot: out of host memory moving the first portion");
-    memset(&vm->fp, 0, sizeof(vm->fp));
-    memset(&vm->fp_state, 0, sizeof(vm->fp_state));
     /* vm->shadows keeps its generations: harts flush a slot when reused. */
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_power_on(vm, i);
-    board_init(vm);
+    board_reset(vm);
     char err[160];
     /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
      * lock held: it may end the VM itself. */

@@ -24,15 +24,7 @@ struct vm {
     int id;
     struct vm_image image;
     uint64_t ram_gpa, ram_size, ram_hpa;
-    uint64_t first_va;          /* where the first portion is, in the guest's space */
-    /* The guest-RAM window: guest RAM mapped read-only (U=0) at window_va in
-     * every shadow of a guest table whose mode is narrower than the host's,
-     * a place such a guest can never reach (non-canonical for it), so that
-     * the first portion can walk the guest's tables (0: no window). */
-    uint64_t window_va;
-    struct first_portion_stats fp;
-    struct first_portion_state fp_state;
-    uint64_t reloc_seed;
+    struct first_portion first; /* its place, window, history, counters (first_portion.c) */
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
     struct board board;
@@ -43,7 +35,6 @@ struct vm {
     volatile int rendezvous;    /* a vCPU is moving the first portion: others wait */
     volatile int ending;        /* vm_end has begun (on one hart) */
     volatile int rebooting;     /* a vCPU is restarting the VM: the others stop */
-    uint64_t first_va_boot;     /* where the first portion starts at each boot */
     unsigned boots;             /* boots so far, this one included */
     volatile bool ended;
     int exit_failed;            /* the guest reported a failure */
@@ -87,9 +78,6 @@ void vm_print_counters(const struct vm *vm);
  * external_line): its virtual SEIP follows level, and a newly pending one
  * is noticed at once, whichever hart holds the vCPU (core/vcpu_irq.c). */
 void vm_external_line(struct vm *vm, unsigned context, bool level);
-
-/* The window's address for a guest satp (0: not mapped in its shadows). */
-uint64_t vm_window_for(const struct vm *vm, uint64_t guest_satp);
 
 /* Guest-physical memory, always through these bounds-checked helpers. */
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len);

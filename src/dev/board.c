@@ -1,9 +1,20 @@
+#include <stdio.h>
 #include "dev/board.h"
 #include "core/vm.h"
 #include "core/console.h"
 #include "core/mem.h"
 #include "sbi/firmware.h"
 #include "arch/riscv/csr.h"
+
+#define DEVICE(model) extern const struct device_model model;
+#include "dev/devices.def"
+#undef DEVICE
+
+static const struct device_model *const board_devices[] = {
+#define DEVICE(model) &model,
+#include "dev/devices.def"
+#undef DEVICE
+};
 
 /* Called with the board's lock held: a panic line starts the grace period
  * (the host timer is set for it on resume), its closing line ends it. */
@@ -27,10 +38,10 @@ static void watch_for_panic(struct vm *vm, struct guest_panic *watch, char c)
     }
 }
 
-static void uart_output(void *ctx, char c)
+void board_console_output(struct vm *vm, char c)
 {
     console_write(&c, 1);
-    watch_for_panic(ctx, &((struct vm *)ctx)->board.uart_panic, c);
+    watch_for_panic(vm, &vm->board.uart_panic, c);
 }
 
 void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
@@ -45,97 +56,89 @@ void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
 void board_update_interrupts(struct vm *vm)
 {
     struct board *b = &vm->board;
-    plic_set_level(&b->plic, BOARD_UART_IRQ, uart_irq_pending(&b->uart));
+    struct device *chip = b->irqchip;
     for (int i = 0; i < vm->vcpu_count; i++)
-        b->external_line(vm, (unsigned)i, plic_context_pending(&b->plic, (unsigned)i));
+        b->external_line(vm, (unsigned)i, chip && chip->model->pending(chip, (unsigned)i));
 }
 
-static bool uart_mmio_read(struct vm *vm, uint64_t offset, unsigned width, uint64_t *value)
+void board_set_irq(struct vm *vm, unsigned irq, bool high)
 {
-    (void)width;    /* byte registers; wider reads return the byte */
-    spin_lock(&vm->board.lock);
-    vm->board.uart_used = true;
-    *value = offset < 8 ? uart_read(&vm->board.uart, (unsigned)offset) : 0;
+    struct device *chip = vm->board.irqchip;
+    if (!chip || !irq)
+        return;
+    chip->model->set_irq(chip, irq, high);
     board_update_interrupts(vm);
-    spin_unlock(&vm->board.lock);
-    return true;
 }
 
-static bool uart_mmio_write(struct vm *vm, uint64_t offset, unsigned width, uint64_t value)
+struct device *board_find_region(const struct vm *vm, uint64_t gpa)
 {
-    (void)width;
-    spin_lock(&vm->board.lock);
-    vm->board.uart_used = true;
-    if (offset < 8)
-        uart_write(&vm->board.uart, (unsigned)offset, (uint8_t)value);
-    board_update_interrupts(vm);
-    spin_unlock(&vm->board.lock);
-    return true;
+    return dev_table_find(&vm->board.devices, gpa);
 }
 
-/* PLIC registers are 32-bit; other widths are not allowed (spec 1.0.0, ch. 2). */
-static bool plic_mmio_read(struct vm *vm, uint64_t offset, unsigned width, uint64_t *value)
+enum dev_status board_mmio(struct vcpu *v, uint64_t gpa, unsigned width, bool write,
+                           uint64_t *value)
 {
-    if (width != 4)
-        return false;
-    spin_lock(&vm->board.lock);
-    *value = plic_read(&vm->board.plic, offset);
-    board_update_interrupts(vm);
-    spin_unlock(&vm->board.lock);
-    return true;
+    struct board *b = &v->vm->board;
+    uint64_t offset;
+    struct device *d = dev_table_lookup(&b->devices, gpa, width, &offset);
+    if (!d)
+        return DEV_FAULT;
+    const struct device_model *m = d->model;
+    if (write ? !m->write : !m->read)
+        return DEV_FAULT;
+    spin_lock(&b->lock);
+    enum dev_status s = write ? m->write(d, v, offset, width, *value)
+                              : m->read(d, v, offset, width, value);
+    spin_unlock(&b->lock);
+    return s;
 }
 
-static bool plic_mmio_write(struct vm *vm, uint64_t offset, unsigned width, uint64_t value)
-{
-    if (width != 4)
-        return false;
-    spin_lock(&vm->board.lock);
-    plic_write(&vm->board.plic, offset, (uint32_t)value);
-    board_update_interrupts(vm);
-    spin_unlock(&vm->board.lock);
-    return true;
-}
-
-static const struct mmio_region regions[] = {
-    { BOARD_PLIC_BASE, PLIC_MMIO_SIZE, "plic", plic_mmio_read, plic_mmio_write },
-    { BOARD_UART_BASE, UART_MMIO_SIZE, "uart", uart_mmio_read, uart_mmio_write },
-};
-
-const struct mmio_region *board_find_region(uint64_t gpa)
-{
-    for (unsigned i = 0; i < sizeof(regions) / sizeof(regions[0]); i++)
-        if (gpa >= regions[i].base && gpa - regions[i].base < regions[i].size)
-            return &regions[i];
-    return 0;
-}
-
-void board_init(struct vm *vm)
+void board_reset(struct vm *vm)
 {
     struct board *b = &vm->board;
-    b->uart.output = uart_output;
-    b->uart.output_ctx = vm;
-    uart_reset(&b->uart);
-    plic_reset(&b->plic, (unsigned)vm->vcpu_count);
+    spin_lock(&b->lock);
     b->uart_used = false;
     guest_panic_reset(&b->uart_panic);
     guest_panic_reset(&b->sbi_panic);
     b->panic_reason = 0;
     b->panic_deadline = UINT64_MAX;
+    for (unsigned i = 0; i < b->devices.count; i++)
+        if (b->devices.dev[i].model->reset)
+            b->devices.dev[i].model->reset(&b->devices.dev[i]);
+    board_update_interrupts(vm);
+    spin_unlock(&b->lock);
+}
+
+bool board_init(struct vm *vm, char *err, unsigned long errlen)
+{
+    struct board *b = &vm->board;
+    dev_table_clear(&b->devices);
+    b->irqchip = b->console = NULL;
+    for (unsigned i = 0; i < sizeof(board_devices) / sizeof(board_devices[0]); i++) {
+        const struct device_model *m = board_devices[i];
+        struct device *d;
+        enum dev_add_error e = dev_table_add(&b->devices, m, m->base, m->size, m->irq, &d);
+        if (e != DEV_ADD_OK) {
+            snprintf(err, errlen, "device %s@%lx: %s", m->name, (unsigned long)m->base,
+                     dev_add_error_string(e));
+            return false;
+        }
+        d->vm = vm;
+        if ((m->flags & DEV_IRQCHIP) && !b->irqchip)
+            b->irqchip = d;
+        if ((m->flags & DEV_CONSOLE) && !b->console)
+            b->console = d;
+    }
+    board_reset(vm);
+    return true;
 }
 
 void board_poll_input(struct vm *vm)
 {
     struct board *b = &vm->board;
+    if (!b->console || !b->console->model->input)
+        return;
     spin_lock(&b->lock);
-    bool got = false;
-    while (uart_rx_space(&b->uart)) {
-        int c = vm_getchar(vm);
-        if (c < 0)
-            break;
-        uart_receive(&b->uart, (uint8_t)c);
-        got = true;
-    }
-    if (got)
-        board_update_interrupts(vm);
+    b->console->model->input(b->console);
     spin_unlock(&b->lock);
 }

@@ -1,41 +1,32 @@
 /* The virtual board each VM gets, laid out like QEMU virt so that guests
- * built for it find things where they expect: a PLIC and an NS16550A UART
- * (IRQ 10). MMIO accesses reach the devices through one table of regions. */
+ * built for it find things where they expect. Its devices are the ones
+ * dev/devices.def lists, registered in the VM's table (dev/device.h) when
+ * the VM is made; MMIO accesses reach them through that table, and their
+ * interrupt lines go by number to the VM's interrupt controller (the PLIC).
+ * The board also watches the guest's consoles for a kernel panic. */
 #ifndef LODGER_DEV_BOARD_H
 #define LODGER_DEV_BOARD_H
 
 #include <stdint.h>
 #include <stdbool.h>
 #include "core/spinlock.h"
-#include "dev/uart.h"
-#include "dev/plic.h"
+#include "dev/device.h"
 #include "core/guest_panic.h"
 
-#define BOARD_PLIC_BASE 0x0c000000UL
-#define BOARD_UART_BASE 0x10000000UL
-#define BOARD_UART_IRQ 10
-#define BOARD_UART_CLOCK_HZ 3686400
-
 struct vm;
-
-struct mmio_region {
-    uint64_t base, size;
-    const char *name;
-    /* width is 1, 2, 4 or 8; false: the access is not allowed (access fault). */
-    bool (*read)(struct vm *vm, uint64_t offset, unsigned width, uint64_t *value);
-    bool (*write)(struct vm *vm, uint64_t offset, unsigned width, uint64_t value);
-};
+struct vcpu;
 
 struct board {
-    struct spinlock lock;
-    /* Where the PLIC's context outputs go: context i is vCPU i's supervisor
-     * external interrupt line, `level` its new state. Set by the VM's
-     * maker (core/vm.c: vm_external_line), so devices never reach a vCPU
-     * or a hart themselves; called with the board's lock held. */
+    struct spinlock lock;       /* every device access, the interrupt lines, the panic watch */
+    /* Where the interrupt controller's context outputs go: context i is vCPU
+     * i's supervisor external interrupt line, `level` its new state. Set by
+     * the VM's maker (core/vm.c: vm_external_line), so devices never reach a
+     * vCPU or a hart themselves; called with the board's lock held. */
     void (*external_line)(struct vm *vm, unsigned context, bool level);
-    bool uart_used;             /* the guest has touched its UART: feed it input */
-    struct uart uart;
-    struct plic plic;
+    struct dev_table devices;
+    struct device *irqchip;     /* DEV_IRQCHIP: where lines go (NULL: none) */
+    struct device *console;     /* DEV_CONSOLE: host console input goes there (NULL: none) */
+    bool uart_used;             /* the guest has touched its console device: feed it input */
     /* The guest's consoles (UART, SBI console), watched for a kernel panic. */
     struct guest_panic uart_panic, sbi_panic;
     const char *panic_reason;   /* set once a panic line started */
@@ -46,14 +37,29 @@ struct board {
  * arrive before the VM ends, if its closing line does not come first. */
 #define BOARD_PANIC_GRACE_MS 2000
 
-void board_init(struct vm *vm);
-const struct mmio_region *board_find_region(uint64_t gpa);
-/* Moves host console input into the UART; call periodically. */
+/* At VM creation: registers the devices (dev/devices.def) and resets them;
+ * false with err set if the list is wrong (overlap, too many). */
+bool board_init(struct vm *vm, char *err, unsigned long errlen);
+/* As at power-on (a reboot): every device reset, no panic seen. */
+void board_reset(struct vm *vm);
+/* The VM's device at gpa (NULL: none). */
+struct device *board_find_region(const struct vm *vm, uint64_t gpa);
+/* A load (write false: *value set) or store of width bytes at gpa by v,
+ * naturally aligned: DEV_FAULT if no device holds all of it. */
+enum dev_status board_mmio(struct vcpu *v, uint64_t gpa, unsigned width, bool write,
+                           uint64_t *value);
+/* A device's interrupt line, by number, on the VM's interrupt controller;
+ * called with the board lock held (from a device's operations). */
+void board_set_irq(struct vm *vm, unsigned irq, bool high);
+/* Recomputes each vCPU's SEIP from the interrupt controller (lock held). */
+void board_update_interrupts(struct vm *vm);
+/* A byte a console device transmits (lock held): to lodger's console, and
+ * through the panic watch. */
+void board_console_output(struct vm *vm, char c);
+/* Moves host console input into the console device; call periodically. */
 void board_poll_input(struct vm *vm);
 /* The guest's SBI console output (DBCN, legacy putchar): to lodger's
  * console, and through the panic watch. */
 void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len);
-/* Recomputes the interrupt lines (UART -> PLIC -> external_line). */
-void board_update_interrupts(struct vm *vm);
 
 #endif

@@ -115,11 +115,7 @@ struct host_regs {
     uint64_t pc, cause, tval, status;
 };
 
-#define FIRST_CODE_PAGES 2
-#define FIRST_MAX_VCPUS 14
-#define FIRST_PORTION_PAGES (FIRST_CODE_PAGES + FIRST_MAX_VCPUS)
-#define FIRST_PORTION_SIZE (FIRST_PORTION_PAGES * 4096UL)
-
+/* The place's layout (code pages, frame pages, size) is core/first_portion.h's. */
 #ifndef __ASSEMBLER__
 /* Symbols of the first portion's code, as linked inside lodger's image. */
 extern char first_portion_start[], first_portion_end[];

@@ -42,7 +42,7 @@ enum {
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
     const struct vcpu_counters *c = &v->count;
-    const struct first_portion_stats *fp = &v->vm->fp;
+    const struct first_portion_stats *fp = &v->vm->first.stats;
     if (id < ID_INTERRUPTS) { *out = c->exceptions[id]; return true; }
     if (id < ID_INJECTED) { *out = c->interrupts[id - ID_INTERRUPTS]; return true; }
     if (id >= ID_FAST && id <= ID_FAST + FAST_SRET) { *out = v->frame->fast_hits[id - ID_FAST]; return true; }
@@ -64,7 +64,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_MMIO: *out = c->mmio; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
-    case ID_FIRST_VA: *out = v->vm->first_va; return true;
+    case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;
     case ID_BOOTS: *out = v->vm->boots; return true;
     default: return false;
     }

@@ -12,6 +12,27 @@
 
 static const char *const extensions[] = { "i", "m", "a", "f", "d", "c", "zicsr", NULL };
 
+/* Devices as the VM's table gives them (dev/device.h): an interrupt
+ * controller and a console, anywhere, each writing a node of its own. */
+static int node(const struct device *d, void *fdt, const struct dev_dt_ctx *ctx)
+{
+    int rc = dev_dt_begin(fdt, d);
+    if (!rc)
+        rc = dev_dt_interrupts(fdt, d, ctx);
+    return rc ? rc : fdt_end_node(fdt);
+}
+static int root_node(const struct device *d, void *fdt, const struct dev_dt_ctx *ctx)
+{
+    (void)ctx;
+    int rc = fdt_begin_node(fdt, "poweroff");
+    if (!rc)
+        rc = fdt_property_u32(fdt, "regmap", d->phandle);
+    return rc ? rc : fdt_end_node(fdt);
+}
+static const struct device_model chip = { .name = "plic", .flags = DEV_IRQCHIP, .dt_node = node };
+static const struct device_model console = { .name = "serial", .flags = DEV_CONSOLE,
+                                             .dt_node = node, .dt_root = root_node };
+
 static void build(struct fuzz_input *in, uint8_t *dt)
 {
     char bootargs[1100];
@@ -29,10 +50,14 @@ static void build(struct fuzz_input *in, uint8_t *dt)
         .isa_extensions = extensions, .mmu_type = flags & 1 ? "riscv,sv57" : NULL,
         .bootargs = bootargs, .initrd_start = fuzz_u64(in), .initrd_end = fuzz_u64(in),
         .rng_seed = flags & 2 ? seed : NULL, .rng_seed_len = fuzz_u8(in) % (sizeof(seed) + 1),
-        .plic_base = flags & 4 ? 0x0c000000 : 0, .plic_size = 0x4000000,
-        .plic_sources = fuzz_u8(in) % 33, .uart_base = flags & 8 ? 0x10000000 : 0,
-        .uart_size = 0x100, .uart_irq = fuzz_u8(in) % 33, .uart_clock_hz = fuzz_u32(in),
     };
+    static struct dev_table devices;
+    dev_table_clear(&devices);
+    if (flags & 4)
+        dev_table_add(&devices, &chip, fuzz_u64(in), fuzz_u64(in), 0, NULL);
+    if (flags & 8)
+        dev_table_add(&devices, &console, fuzz_u64(in), fuzz_u64(in), fuzz_u8(in) % 33, NULL);
+    p.devices = flags & 16 ? &devices : NULL;
     if (guest_dt_build(dt, DT_SPACE, &p) == 0)
         FUZZ_CHECK(fdt_check_full(dt, fdt_totalsize(dt)) == 0);
 }

@@ -1,5 +1,5 @@
 /* Fuzzes the PLIC model (src/dev/plic.c) with sequences of 32-bit reads
- * and writes at any offset in its window (board.c passes them unchecked),
+ * and writes at any offset in its window (dev/plic_dev.c passes them unchecked),
  * source levels and pending queries, for any number of contexts. Claimed
  * and pending bits must stay within the sources that exist. */
 #include "fuzz.h"

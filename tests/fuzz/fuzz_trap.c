@@ -24,22 +24,26 @@ static struct trap_frame frames[VM_MAX_VCPUS];
 static struct fuzz_input in;
 static bool region_ok;
 
-static bool region_read(struct vm *m, uint64_t offset, unsigned width, uint64_t *value)
+static enum dev_status region_read(struct device *d, struct vcpu *v, uint64_t offset,
+                                   unsigned width, uint64_t *value)
 {
-    (void)m;
+    (void)d; (void)v;
     FUZZ_CHECK(width == 1 || width == 2 || width == 4 || width == 8);
     FUZZ_CHECK(offset < 256 && offset % width == 0);
     *value = 0x1122334455667788UL;
-    return region_ok;
+    return region_ok ? DEV_DONE : DEV_FAULT;
 }
-static bool region_write(struct vm *m, uint64_t offset, unsigned width, uint64_t value)
+static enum dev_status region_write(struct device *d, struct vcpu *v, uint64_t offset,
+                                    unsigned width, uint64_t value)
 {
-    (void)m; (void)value;
+    (void)d; (void)v; (void)value;
     FUZZ_CHECK(width == 1 || width == 2 || width == 4 || width == 8);
     FUZZ_CHECK(offset < 256 && offset % width == 0);
-    return region_ok;
+    return region_ok ? DEV_DONE : DEV_FAULT;
 }
-static const struct mmio_region region = { REGION_BASE, 256, "fake", region_read, region_write };
+static const struct device_model region = { .name = "fake", .read = region_read,
+                                            .write = region_write };
+static struct dev_table devices;    /* region at REGION_BASE, 256 bytes */
 
 /* A value a guest would hand lodger to find its edges. */
 static uint64_t value(void)
@@ -372,6 +376,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (trace < 0)
         trace = getenv("FUZZ_TRAP_TRACE") != NULL;
     in = (struct fuzz_input){ data, size };
+    if (!devices.count && dev_table_add(&devices, &region, REGION_BASE, 256, 0, NULL) != DEV_ADD_OK)
+        abort();
     /* Guest RAM, exactly its size (ASan sees any access past it). */
     setup_vm();
     uint8_t *ram = malloc(vm.ram_size);
@@ -400,7 +406,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fake.fill_result = (enum shadow_fill_result)(opts % 5)   /* not RACED: shadow.c's own */;
         fake.fill_cause = fuzz_u8(&in) % 16;
         fake.fill_gpa = opts & 0x40 ? REGION_BASE + (fuzz_u16(&in) & 0x1ff) : value();
-        fake.region = opts & 0x80 ? &region : NULL;
+        fake.devices = opts & 0x80 ? &devices : NULL;
         region_ok = opts & 0x20;
         fake.resolve_result = (enum trap_result)((opts >> 3) & 3);
         fake.fetch_ok = opts & 0x10;

@@ -1,5 +1,5 @@
 /* Fuzzes the NS16550A model (src/dev/uart.c) with sequences of register
- * reads and writes (offsets 0-7, as board.c passes them), received bytes
+ * reads and writes (offsets 0-7, as dev/uart_dev.c passes them), received bytes
  * and interrupt-line queries: a guest drives it freely. The FIFO must stay
  * within its bounds. */
 #include "fuzz.h"

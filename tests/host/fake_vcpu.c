@@ -123,10 +123,10 @@ void shadow_flush_all(struct vm *m) { (void)m; fake.flush_alls++; }
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa)
 {
-    (void)v; (void)va;
+    (void)va;
     /* As shadow.c: a device only for a load or store that reaches one. */
     if (fake.fill_result == SHADOW_MMIO && access != ACCESS_FETCH &&
-        board_find_region(fake.fill_gpa)) {
+        board_find_region(v->vm, fake.fill_gpa)) {
         *gpa = fake.fill_gpa;
         return SHADOW_MMIO;
     }
@@ -150,10 +150,21 @@ enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum acce
         return trap_exit(v, VCPU_EXIT_END_VM, true, "out of memory (fake)");
     return fake.resolve_result;
 }
-const struct mmio_region *board_find_region(uint64_t gpa)
+struct device *board_find_region(const struct vm *m, uint64_t gpa)
 {
-    const struct mmio_region *r = fake.region;
-    return r && gpa >= r->base && gpa - r->base < r->size ? r : NULL;
+    (void)m;
+    return fake.devices ? dev_table_find(fake.devices, gpa) : NULL;
+}
+/* As dev/board.c, without the lock. */
+enum dev_status board_mmio(struct vcpu *v, uint64_t gpa, unsigned width, bool write,
+                           uint64_t *value)
+{
+    uint64_t offset;
+    struct device *d = fake.devices ? dev_table_lookup(fake.devices, gpa, width, &offset) : NULL;
+    if (!d || (write ? !d->model->write : !d->model->read))
+        return DEV_FAULT;
+    return write ? d->model->write(d, v, offset, width, *value)
+                 : d->model->read(d, v, offset, width, value);
 }
 
 /* As core/hart.c: only a stopped vCPU starts, reset as SBI 9.1 says. */

@@ -24,7 +24,8 @@ struct fake_state {
     uint32_t fetch_bits;
     uint64_t fetch_cause;
     enum trap_result resolve_result;    /* first_portion_resolve */
-    const struct mmio_region *region;   /* board_find_region's answer (NULL: none) */
+    const struct dev_table *devices;    /* the VM's devices (NULL: none): board_find_region
+                                         * and board_mmio look them up with dev/devtable.c */
     long start_error;               /* vcpu_start of a stopped vCPU: 0 starts it */
     const char *input;              /* vm_getchar: these bytes, then -1 */
     unsigned long input_len;
@@ -51,7 +52,7 @@ extern struct fake_state fake;
  * each vCPU running in virtual S, CSRs reset, no timer deadline. */
 void fake_vm_init(struct vm *vm, struct trap_frame *frames, int vcpus, uint64_t ram_size);
 /* Clears the record and sets the defaults: fill FILLED, fetch faults,
- * resolve RETRY, no region, starts succeed, no input. */
+ * resolve RETRY, no devices, starts succeed, no input. */
 void fake_reset(uint8_t *ram);
 /* The VM's RAM as the fakes serve it: [gpa, gpa + len) wholly inside (no
  * wrap past 2^64), as an exact 128-bit comparison. */

@@ -18,7 +18,7 @@ $(B)/host/test_image: src/core/image.c src/core/sha256.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
-$(B)/host/test_guest_dt: src/core/guest_dt.c
+$(B)/host/test_guest_dt: src/core/guest_dt.c src/dev/devtable.c
 $(B)/host/test_uart: src/dev/uart.c
 $(B)/host/test_guest_panic: src/core/guest_panic.c
 $(B)/host/test_sched: src/core/sched.c
@@ -27,16 +27,20 @@ $(B)/host/test_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
 $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_walk.c \
 	src/arch/riscv/pagetable.c
 $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
+$(B)/host/test_first_layout: src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
 	src/sbi/sbi.c src/sbi/base.c src/sbi/time.c src/sbi/ipi.c src/sbi/dbcn.c src/sbi/hsm.c \
 	src/sbi/srst.c src/sbi/legacy.c src/sbi/lodger.c src/arch/riscv/pagetable.c \
-	tests/host/fake_vcpu.c
+	src/dev/devtable.c src/dev/sifive_test.c tests/host/fake_vcpu.c
 $(B)/host/test_trap: $(TRAP_SRCS)
 # The SBI extensions' argument checks (hart masks, ids, addresses), on the same fakes.
 $(B)/host/test_sbi: $(TRAP_SRCS)
+# The device table, with QEMU virt's test finisher as a device in it (its
+# writes' exits, its tree nodes), on test_trap's fakes.
+$(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.

@@ -9,7 +9,7 @@
 
 #include "arch/riscv/pagetable.h"
 #include "core/reloc.h"
-#include "first/frame.h"
+#include "core/first_portion.h"
 
 #define KIB 1024UL
 #define MIB (1UL << 20)

@@ -50,32 +50,32 @@ static void test_key_bare(void **state)
 static void test_fence_between_walk_and_install(void **state)
 {
     (void)state;
-    uint64_t first = 0x40000000, size = 0x10000;
-    assert_true(shadow_fill_may_install(7, 7, 0x1000, 4096, first, size));
-    assert_false(shadow_fill_may_install(7, 8, 0x1000, 4096, first, size));
-    assert_false(shadow_fill_may_install(7, 9, 0x200000, 0x200000, first, size));
+    uint64_t first = 0x40000000;
+    assert_true(shadow_fill_may_install(7, 7, 0x1000, 4096, first));
+    assert_false(shadow_fill_may_install(7, 8, 0x1000, 4096, first));
+    assert_false(shadow_fill_may_install(7, 9, 0x200000, 0x200000, first));
     /* The counter wraps like any other value. */
-    assert_false(shadow_fill_may_install(UINT64_MAX, 0, 0x1000, 4096, first, size));
-    assert_true(shadow_fill_may_install(UINT64_MAX, UINT64_MAX, 0x1000, 4096, first, size));
+    assert_false(shadow_fill_may_install(UINT64_MAX, 0, 0x1000, 4096, first));
+    assert_true(shadow_fill_may_install(UINT64_MAX, UINT64_MAX, 0x1000, 4096, first));
 }
 
 /* The first portion moved onto the page since the fill looked. */
 static void test_first_portion_overlap(void **state)
 {
     (void)state;
-    uint64_t first = 0x40000000, size = 0x10000;
-    assert_false(shadow_fill_may_install(1, 1, first, 4096, first, size));
-    assert_false(shadow_fill_may_install(1, 1, first + size - 4096, 4096, first, size));
-    assert_true(shadow_fill_may_install(1, 1, first + size, 4096, first, size));
-    assert_true(shadow_fill_may_install(1, 1, first - 4096, 4096, first, size));
+    uint64_t first = 0x40000000, size = FIRST_PORTION_SIZE;
+    assert_false(shadow_fill_may_install(1, 1, first, 4096, first));
+    assert_false(shadow_fill_may_install(1, 1, first + size - 4096, 4096, first));
+    assert_true(shadow_fill_may_install(1, 1, first + size, 4096, first));
+    assert_true(shadow_fill_may_install(1, 1, first - 4096, 4096, first));
     /* A 2 MiB block holding it. */
-    assert_false(shadow_fill_may_install(1, 1, first & ~0x1fffffUL, 0x200000, first, size));
+    assert_false(shadow_fill_may_install(1, 1, first & ~0x1fffffUL, 0x200000, first));
     /* At the very top of the address space (ends wrap to 0). */
     uint64_t top = 0 - size;
-    assert_false(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, top, size));
-    assert_true(shadow_fill_may_install(1, 1, top - 4096, 4096, top, size));
-    assert_true(shadow_fill_may_install(1, 1, 0, 4096, top, size));
-    assert_true(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, 0, size));
+    assert_false(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, top));
+    assert_true(shadow_fill_may_install(1, 1, top - 4096, 4096, top));
+    assert_true(shadow_fill_may_install(1, 1, 0, 4096, top));
+    assert_true(shadow_fill_may_install(1, 1, UINT64_MAX - 4095, 4096, 0));
 }
 
 /* With few ASID bits some shadows share ASID 0: a switch to or among them
