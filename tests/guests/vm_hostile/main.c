@@ -274,6 +274,19 @@ static void paged_tests(void)
     expect_fault("sv39_1g_after_ram", STORE, end + 0x100000);
     expect_fault("sv39_1g_after_ram", FETCH, end + 0x4000000);
     expect_fault("sv39_1g_after_ram", LOAD, straddle + GIGA - 8);
+    /* Every 64 KiB of the 448 MiB after its RAM (the host's RAM: other
+     * VMs' and lodger's, wherever lodger put them), loaded and stored. */
+    unsigned long tried = 0, faulted = 0;
+    for (unsigned long va = end; va < end + (448UL << 20); va += 0x10000) {
+        s_load(va + 0x18);
+        faulted += got_cause == 5 && got_tval == va + 0x18;
+        s_store(va + 0x8000);
+        faulted += got_cause == 7 && got_tval == va + 0x8000;
+        tried += 2;
+    }
+    say("case sv39_1g_scan_after_ram: %lu of %lu accesses faulted\n", faulted, tried);
+    if (faulted != tried)
+        fail("the scan after its RAM: %lu of %lu accesses faulted", faulted, tried);
 
     /* Through the table pointer to nowhere: the spec's access fault under
      * lodger; natively QEMU 7.2's page fault (12, 13, 15) is allowed. */
