@@ -967,12 +967,12 @@ def isolation_tests():
     rounds = "vm.rounds=12"
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         natives = {t: pool.submit(native_tagged, VM_VICTIM, t, 32, rounds) for t in victims}
-        hostile_native = pool.submit(native_tagged, VM_HOSTILE, "hostile", 64)
+        hostile_native = pool.submit(native_tagged, VM_HOSTILE, "hostile", 64, "vm.passes=2")
         # The hostile VM between two victims (vm2 with 2 vCPUs): its RAM
         # lies between theirs in host memory.
         status, out = run([RUN, "--smp", "2",
                            "--vm", f"kernel={VM_VICTIM},mem=32,append=vm.tag=victim1 {rounds}",
-                           "--vm", f"kernel={VM_HOSTILE},mem=64,append=vm.tag=hostile",
+                           "--vm", f"kernel={VM_HOSTILE},mem=64,append=vm.tag=hostile vm.passes=2",
                            "--vm", f"kernel={VM_VICTIM},mem=32,vcpus=2,"
                                    f"append=vm.tag=victim2 {rounds}"], timeout=400)
         sections, lines = tagged_sections(out)
