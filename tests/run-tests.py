@@ -32,7 +32,11 @@
    running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
    first-portion place; console input to one VM. Killing tools/lodger-run
    (SIGTERM) leaves no QEMU behind.
-12. Isolation: a hostile VM (vm_hostile) beside two victim VMs (vm_victim) on
+12. The console shared by several VMs (console): a VM that floods its
+   console beside one that prints lines, each VM's stream rebuilt from the
+   prefixed lines exactly as it wrote it, the flooder throttled; input typed
+   to the focused VM, the focus moved with Ctrl-] (pexpect).
+13. Isolation: a hostile VM (vm_hostile) beside two victim VMs (vm_victim) on
    -smp 2: the hostile VM's answers as alone natively (all its attempts on
    memory and harts not its own refused), the victims' memory intact (their
    sections as alone) and checked while the hostile VM ran; exit 0.
@@ -252,6 +256,11 @@ def guest_tests():
                 m = re.search(r"fast paths \d+:.* chained (\d+)", lodger[1])
                 result(f"guest {name}: lodger chained CSR accesses",
                        bool(m and int(m.group(1)) > 0), lodger[1][-1500:])
+            if name == "patch_code":    # issue 15: it ran patched sites, and rewrote them
+                m = re.search(r"patched traps (\d+), copies \d+, dropped by guest writes (\d+)",
+                              lodger[1])
+                result(f"guest {name}: lodger served patched sites, dropped copies the guest wrote",
+                       bool(m and int(m.group(1)) > 0 and int(m.group(2)) > 0), lodger[1][-1500:])
 
 
 LINUX_IMAGE = os.path.join(os.environ.get("LODGER_CACHE", os.path.expanduser("~/.cache/lodger")),
@@ -309,7 +318,17 @@ def linux_tests():
         lodger = pool.submit(run, [RUN] + args, 600)
         runs = {name: pool.submit(run, [RUN, "--first-portion", va] + args, 600)
                 for name, va in forced.items()}
+        # Patched guest-kernel code (issue 15), forced on (it is off by
+        # default), and with the first portion on the kernel image too.
+        patched = {"linux, patched kernel code": pool.submit(run, [RUN, "--patch"] + args, 600),
+                   "linux, patched kernel code, first portion on the kernel image": pool.submit(
+                       run, [RUN, "--patch", "--first-portion", "0xffffffff80000000"] + args, 600)}
         compare("linux", native.result(), lodger.result())
+        for name, future in patched.items():
+            status, out = future.result()
+            compare(name, native.result(), (status, out))
+            m = re.search(r"patched traps (\d+)", out)
+            result(f"{name}: patched sites served", bool(m) and int(m.group(1)) > 0, out[-2000:])
         smp = ["--vcpus", "2", "--smp", "2"]
         native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
         lodger_smp = pool.submit(run, [RUN] + smp + args, 900)
@@ -361,10 +380,12 @@ def linux_tests():
 
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
-CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile"]
+CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
+                "patch_code"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
-# lodger's frame check at each resume (shadow_frames_check); few fast-path hits.
-FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched"]
+# lodger's frame check at each resume (shadow_frames_check: also that every
+# satp the fast paths may load is a shadow the vCPU holds); few fast-path hits.
+FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched", "shadow_views"]
 
 
 def check_counts(name, out):
@@ -405,9 +426,14 @@ def check_tests():
                 os.path.join(BUILD, "initrd.gz"), "--append",
                 "console=ttyS0 earlycon=sbi lodger.test=1"]
         native = pool.submit(run, [RUN, "--native"] + args, 300)
-        checked = pool.submit(run, [RUN] + args, 900, None, CHECK_BUILD)
-        compare("linux (checking lodger)", native.result(), checked.result())
-        check_counts("linux", checked.result()[1])
+        # With patched kernel code (issue 15): the breakpoint fast path and
+        # chaining through patched sites against the twin too.
+        checked = pool.submit(run, [RUN, "--patch"] + args, 900, None, CHECK_BUILD)
+        compare("linux --patch (checking lodger)", native.result(), checked.result())
+        check_counts("linux --patch", checked.result()[1])
+        m = re.search(r"patched traps (\d+)", checked.result()[1])
+        result("linux --patch (checking lodger): patched sites served",
+               bool(m) and int(m.group(1)) > 0, checked.result()[1][-2000:])
         # Sv48 on lodger's Sv57: guest-user page faults are reflected by
         # the first portion, walking the guest's tables through the window.
         sv48 = args[:-1] + [args[-1] + " no5lvl"]
@@ -914,7 +940,7 @@ def multivm_tests():
         for tag in ("a", "b", "c"):
             compare_vm(f"{name}: VM {tag} as alone", tag, natives[tag].result(), sections)
         result(f"{name}: console input to the VM that claims it; exit 0",
-               status == 0 and "lodger: 3 VMs; console input goes to vm2" in out and
+               status == 0 and "lodger: console input goes to vm2 (Ctrl-]" in out and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
 
         # Eight VMs on eight harts; the last three pinned.
@@ -1022,7 +1048,7 @@ def console_input_test():
             proc.stdin.write(b"hello vm1\n")
             proc.stdin.flush()
             sent = 1
-        if sent == 1 and b"lodger: console input now goes to vm0" in out:
+        if sent == 1 and b"lodger: console input goes to vm0 (" in out:
             proc.stdin.write(b"then vm0\n")
             proc.stdin.flush()
             sent = 2
@@ -1082,12 +1108,157 @@ def sigterm_test():
                looping and not left, f"looping {looping}, left: {left}\n{out.decode(errors='replace')[-1500:]}")
 
 
+CONSOLE_MUX = os.path.join(BUILD, "guests", "console_mux.bin")
+
+
+def vm_streams(out):
+    """Each VM's console output rebuilt from the board console's lines: a
+    line "vmN| TEXT" is VM N's, "vmN+ TEXT" goes on with VM N's line that
+    another source's output made lodger end (that newline is not the VM's);
+    other lines are lodger's. Returns ({vm: text}, lodger's lines)."""
+    streams, lodger = {}, []
+    for seg in re.findall(r"[^\n]*\n|[^\n]+$", out.replace("\r", "")):
+        m = re.match(r"vm(\d)([|+]) ", seg)
+        if not m:
+            lodger.append(seg)
+            continue
+        vm, mark = int(m.group(1)), m.group(2)
+        text = streams.get(vm, "")
+        if mark == "+":
+            if not text.endswith("\n"):
+                text += "\x00(continued a line that was not ended)"
+            text = text[:-1]
+        streams[vm] = text + seg[5:]
+    return streams, lodger
+
+
+def flood_lines(tag, nbytes):
+    """What the console_mux guest's flood role writes (tests/guests/console_mux)."""
+    lines, sent, k = [], 0, 0
+    while sent < nbytes:
+        head = f"flood {k:06d} "
+        line = head + "".join(chr(ord("a") + (k + i) % 26) for i in range(len(head), 96)) + "\n"
+        lines.append(f"[{tag}] {line}")
+        sent += len(line)
+        k += 1
+    return "".join(lines), k
+
+
+def console_flood_test():
+    """Two VMs on -smp 2: vm0 floods its console (SBI console, then UART),
+    vm1 prints lines through both, a few ms apart. Each VM's stream, rebuilt
+    from the prefixed lines, is exactly what it wrote (nothing lost, no line
+    mixed with another VM's); the flooder met back-pressure."""
+    nbytes, count = 120000, 60
+    status, out = run([RUN, "--smp", "2",
+                       "--vm", f"kernel={CONSOLE_MUX},mem=16,append=cm.role=flood cm.tag=F "
+                               f"cm.bytes={nbytes}",
+                       "--vm", f"kernel={CONSOLE_MUX},mem=16,append=cm.role=lines cm.tag=L "
+                               f"cm.lines={count}"], timeout=600)
+    streams, lodger = vm_streams(out)
+    name = "console: a flooding VM beside one printing lines (-smp 2)"
+    want_lines = "[L] === begin: console_mux ===\n" + "".join(
+        f"[L] line {k} of {count}: {'uart' if k & 1 else 'sbi console'}\n"
+        for k in range(1, count + 1)) + "=== end: PASS ===\n"
+    got = streams.get(1, "")
+    result(f"{name}: the printing VM's lines whole, in order, nothing else", got == want_lines,
+           f"status {status}\nwant:\n{want_lines[-500:]}\ngot:\n{got[-1500:]}")
+    flood, k = flood_lines("F", nbytes)
+    got = streams.get(0, "")
+    m = re.search(r"\[F\] back-pressure: dbcn short (\d+), lsr busy (\d+)\n=== end: PASS ===\n$", got)
+    tail = f"[F] flood: {k} lines\n"
+    result(f"{name}: the flooding VM's {k} lines whole and in order",
+           got.startswith(flood + tail) and m is not None,
+           f"status {status}; {len(got)} bytes, want {len(flood + tail)} and two more lines; "
+           f"first difference at {next((i for i, (a, b) in enumerate(zip(got, flood)) if a != b), None)}:"
+           f"\n{got[-800:]}")
+    result(f"{name}: the flooder was throttled (short SBI console writes), both ended, exit 0",
+           m is not None and int(m.group(1)) > 0 and status == 0 and
+           "lodger: no VM left; shutting down (ok)" in out and set(streams) == {0, 1},
+           f"status {status}: {m.group(0) if m else 'no back-pressure line'}\n{out[-2000:]}")
+    # After lodger's banner (the firmware's comes before), every line is a
+    # VM's or lodger's own.
+    banner = next((i for i, l in enumerate(lodger) if l.startswith("lodger 0.")), None)
+    stray = [l for l in lodger[(banner or 0) + 1:] if l.strip() and not l.startswith("lodger: ")]
+    result(f"{name}: every other line lodger's own", banner is not None and not stray,
+           "".join(stray[:20]) or out[-1500:])
+
+
+def console_focus_test():
+    """Two VMs that echo what they read from their UARTs: input goes to the
+    focused VM (vm1 at start, from the configuration), Ctrl-] 0 / n move it
+    with a notice, and it moves on when its VM ends. The VMs' lines are
+    rebuilt as in console_flood_test (a slow VM's line may come in parts)."""
+    import pexpect
+    echo = f"kernel={CONSOLE_MUX},mem=16,append=cm.role=echo cm.tag="
+    child = pexpect.spawn(RUN, ["--smp", "2", "--vm", echo + "A", "--vm", echo + "B,console"],
+                          cwd=ROOT, timeout=300, encoding="utf-8", codec_errors="replace")
+    name = "console: input to the focused VM, Ctrl-] moves the focus"
+    out, steps = [""], []
+
+    def wait(what, timeout=120, vm=None, eof=False):
+        end = time.time() + timeout
+        while True:
+            text = vm_streams(out[0])[0].get(vm, "") if vm is not None else out[0]
+            if what in text:
+                return
+            if time.time() > end:
+                raise pexpect.TIMEOUT(f"no {what!r} (vm {vm})")
+            try:
+                out[0] += child.read_nonblocking(4096, timeout=0.5)
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                if eof:
+                    return
+                raise
+    try:
+        wait("lodger: console input goes to vm1 (Ctrl-] then 0-1: that VM", 300)
+        wait("[A] ready\n", vm=0)
+        wait("[B] ready\n", vm=1)
+        child.send("to b\r")
+        wait("[B] got: to b\n", vm=1)
+        steps.append("typed to vm1")
+        child.send("\x1d0")
+        wait("lodger: console input goes to vm0 (")
+        child.send("to a\r")
+        wait("[A] got: to a\n", vm=0)
+        steps.append("typed to vm0")
+        child.send("\x1dn")
+        wait("lodger: console input goes to vm1 (", 60)
+        child.send("quit\r")
+        wait("[B] got: quit\n", vm=1)
+        wait("lodger: vm1 ended: ")
+        wait("lodger: console input goes to vm0 (", 60)
+        steps.append("focus moved on from the ended VM")
+        child.send("quit\r")
+        wait("[A] got: quit\n", vm=0)
+        wait("\x00", 120, eof=True)
+        child.close()
+        streams = vm_streams(out[0])[0]
+        result(name, len(steps) == 3 and child.exitstatus == 0 and
+               "to a" not in streams.get(1, "") and "to b" not in streams.get(0, ""),
+               f"steps {steps}, exit status {child.exitstatus}, streams {streams}")
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        result(name, False, f"after {steps}: {type(e).__name__} {e}: {out[0][-2000:]}")
+        child.close(force=True)
+
+
+def console_tests():
+    if not os.path.exists(CONSOLE_MUX):
+        result("console", False, f"no {CONSOLE_MUX}")
+        return
+    console_flood_test()
+    console_focus_test()
+
+
 def main():
     only = sys.argv[1:]
     steps = {"host": host_tests, "guests": guest_tests, "images": image_tests,
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
              "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests,
-             "qemu10": qemu10_tests, "multivm": multivm_tests, "isolation": isolation_tests}
+             "qemu10": qemu10_tests, "multivm": multivm_tests, "console": console_tests,
+             "isolation": isolation_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

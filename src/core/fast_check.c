@@ -9,17 +9,16 @@
 #include "core/console.h"
 
 #ifdef LODGER_CHECK_FAST
-/* Other harts may raise this vCPU's sip (vcpu_raise) or forget its shadow
- * views (shadow_release) at any time; the fast paths write none of these.
- * With one vCPU the check is exact. With more, the twin's result takes
- * their values from the frame as it is now, and the twin runs a second time
- * with those values as its input if they changed under the assembly. */
+/* Other harts may raise this vCPU's sip (vcpu_raise) at any time; the fast
+ * paths never write it. With one vCPU the check is exact. With more, the
+ * twin's result takes its value from the frame as it is now, and the twin
+ * runs a second time with that value as its input if it changed under the
+ * assembly. (The shadow views, sum_satp[] and user_satp, change only at
+ * the vCPU's own resume: shadow.c's lifetime rule. A difference there is
+ * a finding.) */
 static void take_shared_fields(struct trap_frame *to, const struct trap_frame *from)
 {
     to->csr.sip = from->csr.sip;
-    to->sum_satp[0] = from->sum_satp[0];
-    to->sum_satp[1] = from->sum_satp[1];
-    to->user_satp = from->user_satp;
 }
 
 /* The assembly's read of the next instruction when it chains (entry.S

@@ -258,6 +258,8 @@ static void *emulate_translate(void *ctx, uint64_t va, uint64_t len, enum access
     void *host_ptr = vm_gpa_to_host(v->vm, gpa, len);
     if (!host_ptr)
         *cause = walk_access_fault_cause(access);
+    else if (access == ACCESS_STORE)
+        patch_guest_wrote(v->vm, gpa, len);     /* a patched page's copy goes */
     return host_ptr;
 }
 

@@ -75,9 +75,23 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
         res->gpa = (pte_to_pa(pte) & ~offset_mask) | (req->va & offset_mask);
         res->pte = pte;
         res->level = level;
+        res->table_gpa = table;
         return WALK_OK;
     }
     return WALK_PAGE_FAULT;     /* a pointer at level 0 */
+}
+
+bool guest_leaf_usable(uint64_t pte, int level, const struct walk_request *req)
+{
+    if (!(pte & PTE_V) || ((pte & (PTE_R | PTE_W)) == PTE_W) ||
+        (pte & (PTE_N | PTE_PBMT | PTE_RESERVED_HIGH)) || !(pte & (PTE_R | PTE_X)))
+        return false;       /* step 3, or not a leaf */
+    if (!leaf_allows(pte, req))
+        return false;       /* step 5 */
+    if (level > 0 && ((pte >> PTE_PPN_SHIFT) & ((1UL << (9 * level)) - 1)))
+        return false;       /* step 6 */
+    uint64_t need = PTE_A | (req->access == ACCESS_STORE ? PTE_D : 0);
+    return (pte & need) == need;
 }
 
 bool guest_walk_mapped(const struct walk_memory *mem, uint64_t satp, uint64_t va)

@@ -29,6 +29,7 @@ struct walk_result {
     uint64_t gpa;           /* the translated guest-physical address */
     uint64_t pte;           /* the leaf PTE (after any A/D update) */
     int level;              /* 0: 4 KiB leaf, 1: 2 MiB, ... */
+    uint64_t table_gpa;     /* guest-physical address of the table holding the leaf */
 };
 
 enum walk_status {
@@ -42,6 +43,13 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
 /* Whether the guest's table maps va at all (a valid leaf, whatever its
  * permissions). A table the walker cannot read counts as mapping it. */
 bool guest_walk_mapped(const struct walk_memory *mem, uint64_t satp, uint64_t va);
+/* Whether a leaf PTE, read from a table at the given level of the walk of
+ * req->va, allows req's access as the walk would (privileged spec 4.3.2
+ * steps 3, 5 and 6) with no A/D update needed: A already set, and D for a
+ * store. For fills that must never set A or D themselves (the neighbours
+ * of a fill, the page a fence names): a page the guest never touched keeps
+ * A=0 and faults when it is first used. */
+bool guest_leaf_usable(uint64_t pte, int level, const struct walk_request *req);
 uint64_t walk_page_fault_cause(enum access_type access);
 uint64_t walk_access_fault_cause(enum access_type access);
 

@@ -290,9 +290,11 @@ long vcpu_start(struct vcpu *v, uint64_t pc, uint64_t opaque)
 
 void vcpu_stop(struct vcpu *v)
 {
-    /* Off every shadow: its frame page too (shadow_frames_follow). */
+    /* Off every shadow: its frame page too (shadow_frames_follow), and it
+     * holds none (shadow.c). */
     spin_lock(&v->vm->lock);
     shadow_frames_follow(v->vm, v, NULL, 0);
+    v->shadow = NULL;
     spin_unlock(&v->vm->lock);
     spin_lock(&start_lock);
     leave_hart(this_hart(), v);

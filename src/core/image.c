@@ -114,6 +114,10 @@ static int parse_vm(const void *blob, int conf, struct vm_image *img, char *err,
     }
     img->first_portion_va = read_number(blob, conf, "lodger,first-portion", &found);
     img->first_portion_forced = found;
+    uint64_t patch = read_number(blob, conf, "lodger,patch", &found);
+    if (found && patch > 1)
+        FAIL("lodger,patch is %llu (0 or 1)", (unsigned long long)patch);
+    img->patch = found ? patch == 1 : IMAGE_DEFAULT_PATCH;
 
     const fdt32_t *harts = fdt_getprop(blob, conf, "lodger,harts", &len);
     if (harts) {

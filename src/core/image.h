@@ -41,6 +41,10 @@
 
 #define IMAGE_BOOTARGS_MAX 1024
 #define IMAGE_DEFAULT_MEM_MIB 128
+/* Patching of the guest kernel's trapping code (core/patch.h) only if the
+ * image says lodger,patch = <1> (tools/lodger-run --patch): it halves a
+ * system call's cost but doubles fork's for now (docs/BENCHMARKS.md). */
+#define IMAGE_DEFAULT_PATCH false
 
 struct image_blob {
     const uint8_t *data;
@@ -58,6 +62,7 @@ struct vm_image {
     uint64_t first_portion_va;
     unsigned hart_count;                    /* 0: any hart */
     uint32_t harts[LODGER_MAX_HARTS];       /* hart ids, as the board's DT numbers them */
+    bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
 };
 
 struct image_set {

@@ -256,10 +256,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
                        (unsigned long)(img->kernel.size >> 10), (unsigned long)(img->initrd.size >> 10),
                        (unsigned long)vm->first.va);
     }
-    vm_set_console_input((int)images.console_vm);
-    if (images.count > 1)
-        console_printf("lodger: %u VMs; console input goes to vm%u\n", images.count,
-                       images.console_vm);
+    /* With several VMs the console says where its input goes. */
+    console_set_vms((int)images.count, (int)images.console_vm, host.timebase_hz);
     /* Each VM's vCPU 0 on the hart it may use that holds the fewest; VMs
      * allowed fewer harts first, so that a VM free to go anywhere does not
      * take the one hart a pinned VM has. */

@@ -28,14 +28,49 @@ static uint16_t shadow_asid(const struct vm *vm, int slot)
     return (uint16_t)asid;
 }
 
+/* Issue 12, shadow lifetime: when may a shadow's tables be freed?
+ *
+ * A hart runs a shadow, or switches satp to it, only for a vCPU that holds
+ * it. A vCPU v holds:
+ *  - v->shadow, from the moment shadow_get chooses it (under vm->lock)
+ *    until it is replaced;
+ *  - every shadow its frame may name (guest_satp, sum_satp[], user_satp:
+ *    all the fast paths ever load into satp), as s->frames' bit for v. That
+ *    set is written in one vm->lock section of vcpu_resume, v off the
+ *    hardware (the frame's satps, then shadow_frames_follow), and only
+ *    there: nothing else writes those frame fields, and the fast paths
+ *    only move guest_satp among them. So it holds until v's next resume
+ *    (or stop), which happens in the second portion: by then v's hart runs
+ *    lodger's own table and has left every shadow of the old set.
+ * shadow_get releases only a shadow no vCPU holds (shadow_pick_victim),
+ * deciding under vm->lock, where holds are taken; so no hart is on it or
+ * can load its satp, and nothing else needs to change: releasing one
+ * shadow leaves every other vCPU's frame alone. (It used to clear every
+ * vCPU's cached views instead: a fast path that had loaded a view's satp
+ * just before then switched to it while it no longer looked held, and a
+ * later shadow_get could free it under that hart.) The TLB side: the
+ * slot's generation is bumped on reuse, and every hart flushes that slot's
+ * ASID before it runs the new shadow (vcpu.c, flush_if_stale). */
+static bool shadow_held_by_other(const struct vm *vm, const struct shadow *s,
+                                 const struct vcpu *self)
+{
+    /* self is off the hardware, in the second portion (its own resume
+     * rewrites its frame before it runs again). */
+    if (s->frames & ~(1u << self->id))
+        return true;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        if (&vm->vcpus[i] != self &&
+            __atomic_load_n(&vm->vcpus[i].shadow, __ATOMIC_RELAXED) == s)
+            return true;
+    return false;
+}
+
+/* Only for a shadow no vCPU holds (shadow_held_by_other), or every shadow
+ * of a VM that no longer runs. */
 static void shadow_release(struct vm *vm, struct shadow *s)
 {
     if (!s->in_use)
         return;
-    /* The fast paths may hold this shadow's satp: forget them all. */
-    for (int i = 0; i < vm->vcpu_count; i++)
-        vm->vcpus[i].frame->sum_satp[0] = vm->vcpus[i].frame->sum_satp[1] =
-            vm->vcpus[i].frame->user_satp = 0;
     pt_destroy(&s->pt);
     s->frames = 0;
     for (int i = 0; i < vm->vcpu_count; i++)
@@ -80,8 +115,9 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
  * on behalf of another vCPU can reach it. The set of shadows v may be on
  * (v->shadow, and the views the fast paths switch to in place: the frame's
  * sum_satp[] and user_satp, views[] in vcpu_resume) is fixed at each resume
- * and only shrinks until the next one (shadow_release zeroes the views of
- * every vCPU); this follows it there, under vm->lock, v off the hardware.
+ * and holds those shadows until the next one (shadow_get releases no
+ * shadow a vCPU holds); this follows it there, under vm->lock, v off the
+ * hardware.
  *
  * TLB rule. Gaining: the local sfence.vma orders the new entry before this
  * hart's implicit walks (privileged spec 4.2.1; v runs on this hart). Losing:
@@ -125,6 +161,17 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
 }
 
 #ifdef LODGER_CHECK_FAST
+/* Whether satp (non-zero) is that of a shadow v holds through its frame. */
+static bool frame_holds(const struct vm *vm, const struct vcpu *v, uint64_t satp)
+{
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        const struct shadow *s = &vm->shadows.entries[i];
+        if (s->in_use && s->satp == satp && (s->frames & (1u << v->id)))
+            return true;
+    }
+    return !satp;
+}
+
 int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,
                         int count, int *slot)
 {
@@ -133,6 +180,13 @@ int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow
             *slot = (int)(on[i] - vm->shadows.entries);
             return v->id;
         }
+    /* Every satp the fast paths may load is held (the lifetime rule). */
+    const struct trap_frame *f = v->frame;
+    if (!frame_holds(vm, v, f->guest_satp) || !frame_holds(vm, v, f->sum_satp[0]) ||
+        !frame_holds(vm, v, f->sum_satp[1]) || !frame_holds(vm, v, f->user_satp)) {
+        *slot = -1;
+        return v->id;
+    }
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         const struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use)
@@ -178,21 +232,11 @@ struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
     return NULL;
 }
 
-/* A vCPU may be running on this shadow, or switch to it in a fast path. */
-static bool shadow_busy(const struct vm *vm, const struct shadow *s)
+/* The shadow for v's guest satp and view, found or built, becomes v's
+ * (v->shadow, under vm->lock: held from there, see above). */
+struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
 {
-    for (int i = 0; i < vm->vcpu_count; i++) {
-        const struct vcpu *v = &vm->vcpus[i];
-        const struct trap_frame *f = v->frame;
-        if (v->shadow == s || f->guest_satp == s->satp || f->sum_satp[0] == s->satp ||
-            f->sum_satp[1] == s->satp || f->user_satp == s->satp)
-            return true;
-    }
-    return false;
-}
-
-struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
-{
+    struct vm *vm = v->vm;
     struct shadow_cache *cache = &vm->shadows;
     spin_lock(&vm->lock);
     uint64_t key = shadow_key(guest_satp, &view);
@@ -200,21 +244,26 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     struct shadow *found = shadow_find(vm, guest_satp, view);
     if (found) {
         found->last_used = cache->clock;
+        __atomic_store_n(&v->shadow, found, __ATOMIC_RELAXED);
         spin_unlock(&vm->lock);
         return found;
     }
-    struct shadow *victim = NULL;
+    bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
+    uint64_t last_used[SHADOW_CACHE_SIZE];
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
-        struct shadow *s = &cache->entries[i];
-        if (s->in_use && shadow_busy(vm, s))
-            continue;
-        if (!victim || !s->in_use || (victim->in_use && s->last_used < victim->last_used))
-            victim = s;
+        const struct shadow *s = &cache->entries[i];
+        in_use[i] = s->in_use;
+        last_used[i] = s->last_used;
+        /* v gives up its own (it is off the hardware). */
+        held[i] = s->in_use && shadow_held_by_other(vm, s, v);
     }
-    if (!victim) {
+    int slot = shadow_pick_victim(SHADOW_CACHE_SIZE, in_use, last_used, held);
+    if (slot < 0) {
         spin_unlock(&vm->lock);
-        return NULL;    /* every shadow is in use: the caller ends the VM */
+        return NULL;    /* every shadow is held: the caller ends the VM */
     }
+    struct shadow *victim = &cache->entries[slot];
+    __atomic_store_n(&v->shadow, NULL, __ATOMIC_RELAXED);
     shadow_release(vm, victim);
     victim->generation++;
     victim->guest_satp = key;
@@ -236,6 +285,7 @@ struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view)
     victim->stale = false;
     victim->guest_asid = (int32_t)shadow_key_asid(key);
     memset(victim->roots_used, 0, sizeof(victim->roots_used));
+    __atomic_store_n(&v->shadow, victim, __ATOMIC_RELAXED);
     spin_unlock(&vm->lock);
     return victim;
 }
@@ -369,6 +419,25 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
+void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
+{
+    va &= ~(PAGE_SIZE - 1);
+    if (!pt_is_canonical(va, host_mmu.levels) ||
+        first_place_contains(first_portion_place(&vm->first), va))
+        return;
+    spin_lock(&vm->lock);
+    fence_seq_bump(vm);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        int level;
+        pte_t pte = s->in_use ? pt_lookup(&s->pt, va, &level) : 0;
+        if ((pte & PTE_V) && (!hpa || (level == 0 && pte_to_pa(pte) == hpa)))
+            pt_unmap(&s->pt, va, PAGE_SIZE);
+    }
+    spin_unlock(&vm->lock);
+    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+
 /* Installs a shadow leaf for [va, va+size) -> guest-physical gpa, shrinking
  * to 4 KiB where the larger block would leave guest RAM, touch the first
  * portion, or replace a table of 4 KiB leaves (pt_map would free it while
@@ -378,7 +447,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
  * (shadow_fill_may_install). SHADOW_NO_MEMORY if the tables could not
  * grow (the top of the trap path ends the VM). */
 static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa,
-                                       uint64_t size, pte_t flags)
+                                       uint64_t size, pte_t flags, uint64_t copy_hpa)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -398,7 +467,8 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
         v->count.shadow_fill_races++;
         return SHADOW_RACED;
     }
-    uint64_t hpa = (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
+    /* copy_hpa: a patched copy of the 4 KiB page (core/patch.c) runs instead. */
+    uint64_t hpa = copy_hpa ? copy_hpa : (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
     bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
@@ -427,7 +497,138 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     struct vm *vm = v->vm;
     if (!vm_gpa_to_host(vm, va, 1))
         return not_ram(v->vm, access, va, cause, gpa);
-    return install(v, seq, va, va, pt_level_size(1), PTE_R | PTE_W | PTE_X | PTE_D);
+    uint64_t size = pt_level_size(1);
+    pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D;
+    uint64_t copy = patch_fill(v, va, access, va, &size, &flags);
+    return install(v, seq, va, va, size, flags, copy);
+}
+
+static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
+{
+    return vm_gpa_to_host(ctx, gpa, len);
+}
+
+/* The permissions of a shadow leaf for guest leaf g in a view: only what
+ * this view may do with the page (the guest's walk for the view allowed an
+ * access to it, with A set). */
+static pte_t view_flags(pte_t g, int view)
+{
+    pte_t flags = 0;
+    if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
+        flags |= PTE_R;
+    if ((g & PTE_W) && (g & PTE_D))
+        flags |= PTE_W | PTE_D;     /* a store to a clean page must fault to set D */
+    if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
+        flags |= PTE_X;             /* S-mode never executes U pages */
+    return flags;
+}
+
+/* A walk request for a view's accesses (its mode, SUM and MXR). */
+static struct walk_request view_request(uint64_t satp, int view, uint64_t va,
+                                        enum access_type access)
+{
+    struct walk_request req = {
+        .satp = satp, .va = va, .access = access, .user = !(view & SHADOW_VIEW_S),
+        .sum = view & SHADOW_VIEW_SUM, .mxr = view & SHADOW_VIEW_MXR, .update_ad = false,
+    };
+    return req;
+}
+
+/* Whether guest leaf g (at level 0) may be put in a view's shadow without
+ * an access of the guest's: it allows a load or a fetch in that view with
+ * A already set (guest_leaf_usable). W comes only with D (view_flags). */
+static bool usable_in_view(pte_t g, struct walk_request *req)
+{
+    req->access = ACCESS_LOAD;
+    if (guest_leaf_usable(g, 0, req))
+        return true;
+    req->access = ACCESS_FETCH;
+    return guest_leaf_usable(g, 0, req);
+}
+
+struct small_fill {
+    uint64_t va, gpa;
+    pte_t flags;
+};
+
+/* Installs 4 KiB leaves that no guest access asked for (neighbours of a
+ * fill, the page a fence names) into s, if s is still the shadow that was
+ * looked at (in use, same generation, not stale) and, as for any fill,
+ * no fence ran since seq was read and none lands on the first portion.
+ * Returns how many were installed; each is fenced on this hart. */
+static unsigned install_small(struct vm *vm, struct shadow *s, uint32_t generation,
+                              uint64_t seq, const struct small_fill *e, unsigned n)
+{
+    unsigned done = 0;
+    spin_lock(&vm->lock);
+    if (!s->in_use || s->generation != generation || s->stale) {
+        spin_unlock(&vm->lock);
+        return 0;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, e[i].va, PAGE_SIZE,
+                                     first_portion_place(&vm->first)))
+            continue;
+        void *host = vm_gpa_to_host(vm, e[i].gpa, PAGE_SIZE);
+        if (!host || !pt_map(&s->pt, e[i].va, (uint64_t)host, PAGE_SIZE,
+                             e[i].flags | PTE_U | PTE_A, 0))
+            continue;
+        unsigned root = (unsigned)(e[i].va >> (12 + 9 * (s->pt.levels - 1))) & 511;
+        s->roots_used[root / 64] |= 1UL << (root % 64);
+        done++;
+    }
+    uint16_t asid = s->asid;
+    spin_unlock(&vm->lock);
+    for (unsigned i = 0; i < n && done; i++)
+        __asm__ volatile("sfence.vma %0, %1" :: "r"(e[i].va), "r"((unsigned long)asid) : "memory");
+    return done;
+}
+
+/* Issue 15: fewer exits per page fault. A fill of a 4 KiB page also
+ * fills the valid neighbours in the same guest page-table page (an aligned
+ * group of SHADOW_NEIGHBOURS entries): a process touches pages near each
+ * other (fork's copies, exec's fault-around). Only what the guest's own
+ * walk would allow in this view without setting A or D: A already set,
+ * W only where D is (guest_leaf_usable, view_flags); a page never touched
+ * keeps A=0 and faults in as before, a page only read keeps D=0. */
+#define SHADOW_NEIGHBOURS 16
+
+static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
+                            const struct walk_result *res)
+{
+    struct vm *vm = v->vm;
+    struct shadow *s = v->shadow;
+    const uint64_t *table = vm_gpa_to_host(vm, res->table_gpa, PAGE_SIZE);
+    if (!table)
+        return;
+    struct walk_request req = view_request(v->csr->satp, s->view, va, ACCESS_LOAD);
+    unsigned index = (unsigned)(va >> PAGE_SHIFT) & 511;
+    unsigned first = index & ~(SHADOW_NEIGHBOURS - 1u);
+    uint64_t base = va & ~((uint64_t)511 << PAGE_SHIFT | (PAGE_SIZE - 1));
+    unsigned done = 0;
+    spin_lock(&vm->lock);
+    /* The shadow's own leaf table, written in place (the fill just put va
+     * there): only entries it does not hold yet. No fence: they were
+     * invalid, and a walk that still misses one faults and fills it. */
+    pte_t *shadow_table = s->stale || seq != vm->shadows.fence_seq ? NULL
+                                                                   : pt_leaf_table(&s->pt, va);
+    for (unsigned i = first; shadow_table && i < first + SHADOW_NEIGHBOURS; i++) {
+        if (i == index || (shadow_table[i] & PTE_V))
+            continue;
+        pte_t g = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
+        if (!usable_in_view(g, &req))
+            continue;
+        pte_t flags = view_flags(g, s->view);
+        uint64_t nva = base | (uint64_t)i << PAGE_SHIFT;
+        void *host = vm_gpa_to_host(vm, pte_to_pa(g), PAGE_SIZE);
+        if (!flags || !host ||     /* a device page: its own fault, emulated */
+            !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, first_portion_place(&vm->first)))
+            continue;
+        shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
+        done++;
+    }
+    spin_unlock(&vm->lock);
+    v->count.shadow_neighbour_fills += done;
 }
 
 /* Translation on: the guest's table decides (with A/D set as Svadu), and
@@ -445,15 +646,83 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     }
     if (!vm_gpa_to_host(v->vm, res.gpa, 1))
         return not_ram(v->vm, access, res.gpa, cause, gpa);
-    pte_t g = res.pte, flags = 0;
-    if (g & PTE_R || ((view & SHADOW_VIEW_MXR) && (g & PTE_X)))
-        flags |= PTE_R;
-    if ((g & PTE_W) && (g & PTE_D))
-        flags |= PTE_W | PTE_D;     /* a store to a clean page must fault to set D */
-    if ((g & PTE_X) && !((view & SHADOW_VIEW_S) && (g & PTE_U)))
-        flags |= PTE_X;             /* S-mode never executes U pages */
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
-    return install(v, seq, va, res.gpa, size, flags);
+    pte_t flags = view_flags(res.pte, view);
+    uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags);
+    enum shadow_fill_result r = install(v, seq, va, res.gpa, size, flags, copy);
+    /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
+     * flushed unused and the scan cost more than the faults it saved; code
+     * pages are used in runs. Not with patched code (core/patch.c): its
+     * copies' pages must never be mapped writable behind its back. */
+    if (r == SHADOW_FILLED && !v->vm->patch.on && res.level == 0 && access == ACCESS_FETCH)
+        fill_neighbours(v, seq, va, &res);
+    return r;
+}
+
+/* Issue 15: the guest's sfence.vma of one page on this vCPU (trap.c),
+ * after shadow_flush_page dropped it: Linux fences each page it has just
+ * mapped (update_mmu_cache), and the access that follows would otherwise
+ * be one more exit and fill. The new translation goes into the shadows of
+ * the vCPU's current address space (each view built: S, S with SUM, U)
+ * when the guest's table gives it, for that view, with A set - never
+ * setting A or D, W only with D (as fill_neighbours). Only the fence's
+ * own address space: a fence naming another ASID fills nothing. */
+void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
+{
+    struct vm *vm = v->vm;
+    uint64_t satp = v->csr->satp;
+    if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE ||
+        (asid != SHADOW_ALL_ASIDS && asid != shadow_key_asid(satp)))
+        return;
+    if (vm->patch.on)       /* as fill_neighbours */
+        return;
+    uint64_t seq = fence_seq_now(vm);
+    if (first_place_contains(first_portion_place(&vm->first), va))
+        return;
+    va &= ~(PAGE_SIZE - 1);
+    /* One walk finds the leaf (S-mode with SUM and MXR reaches any leaf a
+     * view could use); each view then takes it only if its own rules
+     * allow (usable_in_view). Most fences are of pages just unmapped:
+     * this walk is all they cost. */
+    struct walk_request any = view_request(satp, SHADOW_VIEW_S | SHADOW_VIEW_SUM | SHADOW_VIEW_MXR,
+                                           va, ACCESS_LOAD);
+    struct walk_memory mem = { walk_gpa_to_host, vm };
+    struct walk_result res;
+    if (guest_walk(&mem, &any, &res) != WALK_OK || res.level != 0 || !(res.pte & PTE_A) ||
+        !vm_gpa_to_host(vm, pte_to_pa(res.pte), PAGE_SIZE))
+        return;     /* superpages: filled on their first access */
+    /* Only a user page into the U view: the fence that follows a guest
+     * kernel's mapping of a page for its user (Linux: update_mmu_cache
+     * after a user fault), whose access comes next. Filling the S views
+     * too was measured to cost more than the faults it saved. */
+    if (!(res.pte & PTE_U))
+        return;
+    int mxr = (v->csr->sstatus & SSTATUS_MXR) ? SHADOW_VIEW_MXR : 0;
+    const int views[3] = { -1, -1, mxr };
+    struct shadow *found[3] = { NULL, NULL, NULL };
+    uint32_t generation[3] = { 0, 0, 0 };
+    int ignored = 0;
+    uint64_t key = shadow_key(satp, &ignored);
+    spin_lock(&vm->lock);
+    for (int k = 0; k < SHADOW_CACHE_SIZE; k++) {
+        struct shadow *c = &vm->shadows.entries[k];
+        if (!c->in_use || c->guest_satp != key)
+            continue;
+        for (int i = 0; i < 3; i++)
+            if (c->view == views[i]) {
+                found[i] = c;
+                generation[i] = c->generation;
+            }
+    }
+    spin_unlock(&vm->lock);
+    for (int i = 0; i < 3; i++) {
+        struct walk_request req = view_request(satp, views[i], va, ACCESS_LOAD);
+        if (!found[i] || !usable_in_view(res.pte, &req))
+            continue;
+        struct small_fill e = { va, pte_to_pa(res.pte), view_flags(res.pte, views[i]) };
+        if (e.flags)
+            v->count.shadow_fence_fills += install_small(vm, found[i], generation[i], seq, &e, 1);
+    }
 }
 
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,

@@ -44,9 +44,10 @@ struct shadow_cache {
 struct vm;
 struct vcpu;
 
-/* The shadow for a guest satp and view, created if needed; NULL if it
- * cannot be (out of memory, every shadow in use). */
-struct shadow *shadow_get(struct vm *vm, uint64_t guest_satp, int view);
+/* The shadow for a guest satp and view, created if needed, made v's
+ * (v->shadow, set under the VM's lock: a shadow a vCPU holds is never
+ * released); NULL if it cannot be (out of memory, every shadow held). */
+struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view);
 /* The same if it exists already, else NULL. */
 struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view);
 /* sfence.vma x0, x0: every shadow goes stale (shadow_use clears it before
@@ -62,6 +63,10 @@ void shadow_destroy_all(struct vm *vm);
  * in every shadow (asid SHADOW_ALL_ASIDS), or in those of one guest ASID. */
 #define SHADOW_ALL_ASIDS (~0UL)
 void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid);
+/* Drops the leaf that maps the page at va in every shadow (a superpage
+ * whole), only where it maps host page hpa if hpa is not 0, and this
+ * hart's TLB entries for va (patched copies, core/patch.c). */
+void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa);
 /* Result of trying to fill a shadow entry for a guest access. */
 enum shadow_fill_result {
     SHADOW_FILLED,          /* mapping installed: retry the access */
@@ -74,6 +79,11 @@ enum shadow_fill_result {
 };
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa);
+/* After v's own sfence.vma of the page at va (for asid, or
+ * SHADOW_ALL_ASIDS), and shadow_flush_page: puts the guest's new
+ * translation of that page into the shadows of v's address space, where
+ * the guest's table gives it without any A/D update (issue 15). */
+void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid);
 /* Maps the first portion into a shadow: its code (U=0 X) and the frame
  * pages (U=0 RW) of the vCPUs in s->frames. */
 bool shadow_map_first_portion(struct vm *vm, struct shadow *s);
@@ -87,7 +97,8 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
 /* Checking builds, with vm->lock held, after shadow_frames_follow(vm, v,
  * on, count): each of on[] maps v's frame, and every shadow maps exactly
  * the frames of the vCPUs that may run on it (those whose last
- * shadow_frames_follow named it), each at its place and to its own page.
+ * shadow_frames_follow named it), each at its place and to its own page,
+ * and every satp in v's frame is a shadow v holds (slot -1 if not).
  * Returns -1 if so, else the id of a vCPU whose frame is wrong, with *slot
  * its shadow's. */
 int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow *const *on,

@@ -78,4 +78,26 @@ static inline struct shadow_frame_change shadow_frame_change_of(const int *slots
     return c;
 }
 
+/* Issue 12, shadow lifetime. Which cache slot shadow_get (re)builds: a
+ * free one, else the least recently used of those no vCPU holds; -1 if
+ * every slot is held. held[i]: some vCPU holds slot i (shadow.c,
+ * shadow_held: it is the vCPU's chosen shadow, or its frame may name it,
+ * a hold taken under vm->lock and dropped only at that vCPU's next resume
+ * or stop). A held shadow is never released, whatever its age: a hart may
+ * be about to switch satp to it in a fast path. */
+static inline int shadow_pick_victim(int count, const bool *in_use, const uint64_t *last_used,
+                                     const bool *held)
+{
+    int victim = -1;
+    for (int i = 0; i < count; i++) {
+        if (!in_use[i])
+            return i;
+        if (held[i])
+            continue;
+        if (victim < 0 || last_used[i] < last_used[victim])
+            victim = i;
+    }
+    return victim;
+}
+
 #endif

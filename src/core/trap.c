@@ -125,8 +125,10 @@ static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
                               : SHADOW_ALL_ASIDS;
         if (d.rs1) {
             uint64_t va = vcpu_reg(v, d.rs1);
-            if (pt_fence_va_valid(va, v->csr->satp >> SATP_MODE_SHIFT, v->vm->csr_cfg.satp_modes))
+            if (pt_fence_va_valid(va, v->csr->satp >> SATP_MODE_SHIFT, v->vm->csr_cfg.satp_modes)) {
                 shadow_flush_page(v->vm, va, asid);
+                shadow_refill_page(v, va, asid);
+            }
         }
         else if (d.rs2)
             shadow_flush_asid(v->vm, asid);

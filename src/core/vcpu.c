@@ -37,8 +37,7 @@ bool vcpu_select_shadow(struct vcpu *v)
         view |= SHADOW_VIEW_S | ((v->csr->sstatus & SSTATUS_SUM) ? SHADOW_VIEW_SUM : 0);
     if (v->csr->sstatus & SSTATUS_MXR)
         view |= SHADOW_VIEW_MXR;
-    v->shadow = shadow_get(v->vm, v->csr->satp, view);
-    return v->shadow != NULL;
+    return shadow_get(v, v->csr->satp, view) != NULL;
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -217,6 +216,7 @@ void vcpu_resume(struct vcpu *v)
     /* Guest page faults from virtual U walk the guest's tables through the
      * window when its shadows have one. */
     f->window_va = first_window_for(&vm->first, v->csr->satp, host_mmu.levels);
+    patch_frame_sync(vm, v->id, f);
     f->ram_gpa = vm->ram_gpa;
     f->ram_size = vm->ram_size;
 

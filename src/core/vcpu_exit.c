@@ -53,6 +53,12 @@ void vcpu_trap_from_guest(void)
     if (!served) {
         struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
                           .time = csr_read(CSR_TIME) };
+        /* The guest kernel's instruction that trapped (the fast path leaves
+         * one in PATCH_LEARN_PERIOD here): its site may be patched. */
+        bool learn = t.cause == CAUSE_ILLEGAL_INSTRUCTION && v->mode == VMODE_S;
+        uint64_t pc = t.epc;
+        uint32_t insn = (uint32_t)t.tval;
+        const struct shadow *ran_on = v->shadow;
         switch (trap_dispatch(v, &t)) {
         case TRAP_NEXT:
             f->pc = t.epc + t.insn_length;
@@ -63,6 +69,8 @@ void vcpu_trap_from_guest(void)
         case TRAP_REDIRECTED:
             break;
         }
+        if (learn)
+            patch_learn(v, ran_on, pc, insn);
     }
     vcpu_resume(v);
 }

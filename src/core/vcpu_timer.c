@@ -46,7 +46,9 @@ void vcpu_set_timer(struct vcpu *v, uint64_t deadline)
 }
 
 /* Console input is polled into the UART once the guest uses it (by
- * interrupt, like Linux, or by polling LSR, like U-Boot). */
+ * interrupt, like Linux, or by polling LSR, like U-Boot), and always when
+ * the board console is multiplexed (the focus escape, partial lines and
+ * the end of a throttled VM's wait are served by the same poll). */
 #define INPUT_POLLS_PER_SECOND 50
 
 /* Virtual STIP follows the vCPU's deadline (SBI TIME: pending until the
@@ -69,7 +71,7 @@ void vcpu_timer_update(struct vcpu *v)
     if (now >= __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE) && !v->vm->ending)
         vm_end_panic(v->vm);
     vcpu_timer_check(v, now);
-    bool listening = v->vm->board.uart_used;
+    bool listening = board_listening(v->vm);
     if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && listening)) {
         if (listening) {
             board_poll_input(v->vm);
@@ -95,7 +97,7 @@ void vcpu_timer_idle(struct hart *h, uint64_t now)
         if (now >= panic_at && !vm->ending)
             vm_end_panic(vm);
         deadline = earliest(deadline, earliest(h->queue[i]->timer_deadline, panic_at));
-        if (vm->board.uart_used) {
+        if (board_listening(vm)) {
             listening = true;
             if (poll)
                 board_poll_input(vm);

@@ -22,7 +22,6 @@ _Static_assert(HOST_MAX_HARTS <= 32, "vm->hart_mask");
 
 static struct vm vms[VM_MAX_VMS];
 static int vm_count, vms_running;
-static volatile int console_vm;     /* the VM the console's input goes to */
 static struct spinlock own_code_lock;
 
 bool vm_map_first_code(struct vm *vm, uint64_t old_va)
@@ -41,31 +40,6 @@ bool vm_map_first_code(struct vm *vm, uint64_t old_va)
     sfence_vma_all();
     spin_unlock(&own_code_lock);
     return mapped;
-}
-
-void vm_set_console_input(int vm_id)
-{
-    __atomic_store_n(&console_vm, vm_id, __ATOMIC_RELEASE);
-}
-
-int vm_getchar(const struct vm *vm)
-{
-    return __atomic_load_n(&console_vm, __ATOMIC_ACQUIRE) == vm->id ? firmware_getchar() : -1;
-}
-
-/* The VM that had the input ended: the next running one gets it. */
-static void pass_console_input(const struct vm *ended)
-{
-    if (__atomic_load_n(&console_vm, __ATOMIC_ACQUIRE) != ended->id)
-        return;
-    for (int k = 1; k < vm_count; k++) {
-        const struct vm *next = &vms[(ended->id + k) % vm_count];
-        if (!next->ended) {
-            vm_set_console_input(next->id);
-            console_printf("lodger: console input now goes to vm%d\n", next->id);
-            return;
-        }
-    }
 }
 
 struct hart *vm_boot_hart(const struct vm *vm)
@@ -286,6 +260,7 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
+    patch_reset(vm, img->patch);
     vm->board.external_line = vm_external_line;
     if (!board_init(vm, err, errlen)) {
         mem_free(vm->ram_hpa, vm->ram_size);
@@ -327,12 +302,12 @@ void vm_print_counters(const struct vm *vm)
         const uint64_t *fast = vm->vcpus[i].frame->fast_hits;
         static const char *const fast_names[FAST_KINDS] = {
             "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval", "sret",
-            "reflected", "chained", "page-faults",
+            "reflected", "chained", "page-faults", "patched",
         };
         /* Traps served: a chained access is also counted by its kind. */
         uint64_t fast_total = 0, fast_csr = 0;
         for (int k = 0; k < FAST_KINDS; k++)
-            fast_total += k == FAST_CHAINED ? 0 : fast[k];
+            fast_total += k == FAST_CHAINED || k == FAST_PATCHED ? 0 : fast[k];
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];
@@ -355,6 +330,9 @@ void vm_print_counters(const struct vm *vm)
                        (unsigned long)c->sret, (unsigned long)c->wfi, (unsigned long)c->sfence,
                        (unsigned long)c->shadow_fills, (unsigned long)c->mmio,
                        (unsigned long)c->injected);
+        console_printf("lodger:   shadow fills beside a fill %lu, at a page fence %lu\n",
+                       (unsigned long)c->shadow_neighbour_fills,
+                       (unsigned long)c->shadow_fence_fills);
         if (c->shadow_fill_races)
             console_printf("lodger:   shadow fills dropped (a fence ran during the walk) %lu\n",
                            (unsigned long)c->shadow_fill_races);
@@ -405,6 +383,7 @@ void vm_reboot(struct vcpu *self)
      * everything as at power-on. */
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    patch_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
     bool moved = first_portion_reboot(vm);
@@ -415,6 +394,7 @@ void vm_reboot(struct vcpu *self)
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_power_on(vm, i);
+    patch_reset(vm, vm->image.patch);
     board_reset(vm);
     char err[160];
     /* vm_reboot runs at the top of the trap path (core/vcpu_exit.c) with no
@@ -461,9 +441,10 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     console_printf("\nlodger: vm%d ended: %s\n", vm->id, why);
     vm_print_counters(vm);
     first_portion_print_stats(vm);
+    patch_print_stats(vm);
     vm->exit_failed = failed;
     vm->ended = true;
-    pass_console_input(vm);
+    console_vm_ended(vm->id);   /* the input focus moves on */
     for (int i = 0; i < vm->vcpu_count; i++) {
         vm->vcpus[i].in_guest = 0;
         vcpu_notify(&vm->vcpus[i]);     /* the others park */

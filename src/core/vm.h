@@ -12,6 +12,7 @@
 #include "core/limits.h"
 #include "dev/board.h"
 #include "core/first_portion.h"
+#include "core/patch.h"
 #include "core/spinlock.h"
 #include "arch/riscv/encoding.h"
 
@@ -27,6 +28,7 @@ struct vm {
     struct first_portion first; /* its place, window, history, counters (first_portion.c) */
     struct vcsr_config csr_cfg;
     struct shadow_cache shadows;
+    struct patch_state patch;   /* patched guest-kernel code (core/patch.h) */
     struct board board;
     int vcpu_count;
     struct vcpu vcpus[VM_MAX_VCPUS];
@@ -48,12 +50,6 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
 /* The hart that runs vm's vCPU 0 at power-on: the one it may use that holds
  * the fewest vCPUs (NULL: none is online). */
 struct hart *vm_boot_hart(const struct vm *vm);
-/* The console's input goes to one VM at a time (the image's
- * lodger,console-input; vm0 by default), and to the next running VM when
- * that one ends. */
-void vm_set_console_input(int vm_id);
-/* A character of console input for vm, or -1 (none, or not its turn). */
-int vm_getchar(const struct vm *vm);
 /* lodger's own table maps the first portion's code at vm->first_va (the
  * instruction after each satp switch is fetched there) and no longer at
  * old_va unless another VM sits there too. False: out of memory. */

@@ -3,7 +3,6 @@
 #include "core/vm.h"
 #include "core/console.h"
 #include "core/mem.h"
-#include "sbi/firmware.h"
 #include "arch/riscv/csr.h"
 
 #define DEVICE(model) extern const struct device_model model;
@@ -38,19 +37,28 @@ static void watch_for_panic(struct vm *vm, struct guest_panic *watch, char c)
     }
 }
 
-void board_console_output(struct vm *vm, char c)
+/* With the board's lock held. */
+bool board_console_output(struct vm *vm, char c)
 {
-    console_write(&c, 1);
+    console_vm_write(vm->id, &c, 1, false);
     watch_for_panic(vm, &vm->board.uart_panic, c);
+    return console_vm_ready(vm->id);
 }
 
-void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
+unsigned long board_sbi_console_write(struct vm *vm, const char *s, unsigned long len,
+                                      bool may_refuse)
 {
-    console_write(s, len);
+    unsigned long n = console_vm_write(vm->id, s, len, may_refuse);
     spin_lock(&vm->board.lock);
-    for (unsigned long i = 0; i < len; i++)
+    for (unsigned long i = 0; i < n; i++)
         watch_for_panic(vm, &vm->board.sbi_panic, s[i]);
     spin_unlock(&vm->board.lock);
+    return n;
+}
+
+bool board_listening(const struct vm *vm)
+{
+    return vm->board.uart_used || console_multiplexed();
 }
 
 void board_update_interrupts(struct vm *vm)
@@ -136,6 +144,7 @@ bool board_init(struct vm *vm, char *err, unsigned long errlen)
 void board_poll_input(struct vm *vm)
 {
     struct board *b = &vm->board;
+    console_poll();     /* typed input, partial lines due (core/console.h) */
     if (!b->console || !b->console->model->input)
         return;
     spin_lock(&b->lock);

@@ -54,12 +54,22 @@ void board_set_irq(struct vm *vm, unsigned irq, bool high);
 /* Recomputes each vCPU's SEIP from the interrupt controller (lock held). */
 void board_update_interrupts(struct vm *vm);
 /* A byte a console device transmits (lock held): to lodger's console, and
- * through the panic watch. */
-void board_console_output(struct vm *vm, char c);
-/* Moves host console input into the console device; call periodically. */
+ * through the panic watch. It is never refused; returns whether the
+ * console takes more now (false: the VM's console backlog is full,
+ * core/console_mux.h; the device shows its transmitter busy). */
+bool board_console_output(struct vm *vm, char c);
+/* Whether the VM's board needs board_poll_input: its guest uses its console
+ * device, or the board console is multiplexed (input, partial lines,
+ * throttling). */
+bool board_listening(const struct vm *vm);
+/* Polls lodger's console, and moves the VM's input into its console
+ * device; call periodically. */
 void board_poll_input(struct vm *vm);
 /* The guest's SBI console output (DBCN, legacy putchar): to lodger's
- * console, and through the panic watch. */
-void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len);
+ * console, and through the panic watch. Returns how many bytes were taken:
+ * fewer than len only with may_refuse, when the VM's console backlog is
+ * full (core/console_mux.h). */
+unsigned long board_sbi_console_write(struct vm *vm, const char *s, unsigned long len,
+                                      bool may_refuse);
 
 #endif

@@ -28,7 +28,7 @@
 
 void uart_reset(struct uart *u)
 {
-    void (*output)(void *, char) = u->output;
+    bool (*output)(void *, char) = u->output;
     void *ctx = u->output_ctx;
     *u = (struct uart){ .output = output, .output_ctx = ctx };
 }
@@ -62,6 +62,15 @@ bool uart_receive(struct uart *u, uint8_t byte)
     return true;
 }
 
+bool uart_set_tx_busy(struct uart *u, bool busy)
+{
+    bool emptied = u->tx_busy && !busy;
+    u->tx_busy = busy;
+    if (emptied)
+        u->thr_interrupt = true;    /* THR empty again: the interrupt it raises */
+    return emptied;
+}
+
 uint8_t uart_read(struct uart *u, unsigned offset)
 {
     bool dlab = u->lcr & LCR_DLAB;
@@ -87,7 +96,7 @@ uint8_t uart_read(struct uart *u, unsigned offset)
     }
     case REG_LCR: return u->lcr;
     case REG_MCR: return u->mcr;
-    case REG_LSR: return (u->rx_count ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
+    case REG_LSR: return (u->rx_count ? LSR_DR : 0) | (u->tx_busy ? 0 : LSR_THRE | LSR_TEMT);
     case REG_MSR:
         return (u->mcr & MCR_LOOP) ? MSR_LOOPBACK_BITS(u->mcr) : MSR_DCD_DSR_CTS;
     case REG_SCR: return u->scr;
@@ -107,8 +116,9 @@ void uart_write(struct uart *u, unsigned offset, uint8_t value)
             u->thr_interrupt = true;
         } else {
             if (u->output)
-                u->output(u->output_ctx, (char)value);
-            u->thr_interrupt = true;    /* transmitted at once: THR empty again */
+                u->tx_busy = !u->output(u->output_ctx, (char)value);
+            /* Transmitted at once: THR empty again, unless the console is busy. */
+            u->thr_interrupt = !u->tx_busy;
         }
         break;
     case REG_IER_DLM:
@@ -116,7 +126,7 @@ void uart_write(struct uart *u, unsigned offset, uint8_t value)
             u->dlm = value;
         } else {
             /* Enabling THRI with an empty THR raises the interrupt (8250 behaviour). */
-            if ((value & IER_THRI) && !(u->ier & IER_THRI))
+            if ((value & IER_THRI) && !(u->ier & IER_THRI) && !u->tx_busy)
                 u->thr_interrupt = true;
             u->ier = value & 0x0f;
         }

@@ -5,15 +5,15 @@
 #include "dev/board.h"
 #include "dev/uart.h"
 #include "core/vm.h"
-#include "sbi/firmware.h"
+#include "core/console.h"
 
 #define UART_BASE 0x10000000UL
 #define UART_IRQ 10
 #define UART_CLOCK_HZ 3686400
 
-static void output(void *ctx, char c)
+static bool output(void *ctx, char c)
 {
-    board_console_output(ctx, c);
+    return board_console_output(ctx, c);
 }
 
 static void uart_line(struct device *d)
@@ -51,17 +51,20 @@ static void reset(struct device *d)
     uart_line(d);
 }
 
+/* The VM's input (core/console.h) into the RX FIFO once the guest uses the
+ * UART; and THR empty again once the console took a throttled VM's
+ * backlog (core/console_mux.h), which may interrupt. */
 static void input(struct device *d)
 {
-    bool got = false;
-    while (uart_rx_space(d->state)) {
-        int c = vm_getchar(d->vm);
+    bool changed = uart_set_tx_busy(d->state, !console_vm_ready(d->vm->id));
+    while (d->vm->board.uart_used && uart_rx_space(d->state)) {
+        int c = console_vm_getchar(d->vm->id);
         if (c < 0)
             break;
         uart_receive(d->state, (uint8_t)c);
-        got = true;
+        changed = true;
     }
-    if (got)
+    if (changed)
         uart_line(d);
 }
 

@@ -191,6 +191,33 @@ first_trap_entry:
     sd t1, FRAME_FAST_HITS(t0)
 .endm
 
+/* a0 = the original instruction of the patched site at pc (frame.h: the
+ * site table, probed as fast_path.c's fast_site_lookup does); else on to
+ * miss. pc is not one of t1, t2, t4, t5, t6, which it uses. */
+.macro site_lookup pc, miss
+    ld t1, FRAME_SITE_HIGH(sp)
+    srli t2, \pc, 32
+    bne t1, t2, \miss
+    slli t1, \pc, 32
+    srli t1, t1, 32                 /* t1: the low half of pc */
+    beqz t1, \miss
+    srli t2, \pc, 1
+    li t4, FRAME_SITE_PROBES
+15: andi t2, t2, FRAME_SITES_COUNT - 1
+    slli t5, t2, 3
+    add t5, t5, sp
+    ld t6, FRAME_SITES_OFF(t5)
+    beqz t6, \miss                  /* an empty slot ends the probe */
+    slli t5, t6, 32
+    srli t5, t5, 32
+    beq t5, t1, 16f
+    addi t2, t2, 1
+    addi t4, t4, -1
+    bnez t4, 15b
+    j \miss
+16: srli a0, t6, 32
+.endm
+
 .Lfast_paths:
     ld t0, FRAME_CAUSE(sp)
     li t1, CAUSE_USER_ECALL
@@ -207,7 +234,17 @@ first_trap_entry:
     bne t0, t1, .Lslow_path
     ld t0, FRAME_VMODE(sp)
     beqz t0, .Lslow_path            /* from virtual U: the guest kernel's business */
-    li s2, FAST_CHAIN_MAX           /* s2: instructions that may still be chained */
+    /* Patching (core/patch.c): one in PATCH_LEARN_PERIOD of these traps goes
+     * to the second portion, which patches its site. */
+    ld t0, FRAME_PATCH_LEARN(sp)
+    beqz t0, 1f
+    addi t0, t0, -1
+    sd t0, FRAME_PATCH_LEARN(sp)
+    bnez t0, 1f
+    li t0, PATCH_LEARN_PERIOD
+    sd t0, FRAME_PATCH_LEARN(sp)
+    j .Lslow_path
+1:  li s2, FAST_CHAIN_MAX           /* s2: instructions that may still be chained */
     ld a0, FRAME_TVAL(sp)           /* the instruction bits (0 if the core leaves them out) */
 .Lfast_insn:                        /* a0: the instruction */
     li t1, 0x10200073               /* sret */
@@ -379,7 +416,14 @@ first_trap_entry:
     ld t0, FRAME_PC(sp)
     slli a1, a1, 16
     or a0, a0, a1
-    andi t1, a0, 0x7f
+    li a2, 0                        /* a2: a patched site (its ebreak in the copy) */
+    li t1, PATCH_EBREAK
+    bne a0, t1, 3f
+    ld t1, FRAME_VMODE(sp)          /* (always S here: chaining serves virtual S only) */
+    beqz t1, .Lfast_resume_at
+    site_lookup t0, .Lfast_resume_at
+    li a2, 1
+3:  andi t1, a0, 0x7f
     li t2, OPCODE_SYSTEM
     bne t1, t2, .Lfast_resume_at
     li t1, 0x10200073
@@ -392,6 +436,9 @@ first_trap_entry:
     beqz t1, .Lfast_resume_at       /* a user CSR (fcsr, time...): U-mode may run it */
 2:  sd a0, FRAME_TVAL(sp)           /* the second portion, if it takes over, sees this one */
     li t3, FAST_CHAINED
+    count_hit t3
+    beqz a2, .Lfast_insn
+    li t3, FAST_PATCHED
     count_hit t3
     j .Lfast_insn
 .Lchain_fault:
@@ -466,7 +513,21 @@ first_trap_entry:
     li a7, FAST_REFLECT
     j .Lfast_reflect
 .Lfast_breakpoint:
-    li a4, CAUSE_BREAKPOINT
+    /* The ebreak of a patched site (core/patch.c) is its original
+     * instruction: from here on the trap is that instruction's illegal-
+     * instruction trap, for the fast paths and the second portion alike. */
+    ld t0, FRAME_VMODE(sp)
+    beqz t0, 1f                     /* from virtual U: the guest's own */
+    ld t0, FRAME_PC(sp)
+    site_lookup t0, 1f
+    li t1, CAUSE_ILLEGAL_INSTRUCTION
+    sd t1, FRAME_CAUSE(sp)
+    sd a0, FRAME_TVAL(sp)
+    li t3, FAST_PATCHED
+    count_hit t3
+    li s2, FAST_CHAIN_MAX
+    j .Lfast_insn
+1:  li a4, CAUSE_BREAKPOINT
     ld a5, FRAME_TVAL(sp)
     li a7, FAST_REFLECT
 .Lfast_reflect:                     /* a4: cause, a5: tval, a7: fast_hits kind */

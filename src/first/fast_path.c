@@ -207,18 +207,54 @@ static bool fast_page_fault(struct trap_frame *f)
     return fast_reflect(f, f->cause, f->tval, FAST_PAGE_FAULT);
 }
 
-bool fast_path_trap(struct trap_frame *f)
+/* entry.S site_lookup: the site table of frame.h, probed from pc's slot. */
+uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc)
+{
+    uint32_t low = (uint32_t)pc;
+    if ((pc >> 32) != f->site_high || !low)
+        return 0;
+    for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
+        uint64_t e = f->sites[slot & (FRAME_SITES - 1)];
+        if (!e)
+            return 0;
+        if ((uint32_t)e == low)
+            return (uint32_t)(e >> 32);
+    }
+    return 0;
+}
+
+/* All the fast paths for one trap; chained: a CSR access or sret that
+ * fast_path_chain took from the instruction after the one served. */
+static bool fast_trap(struct trap_frame *f, bool chained)
 {
     if (f->cause == CAUSE_USER_ECALL)
         return !f->vmode && fast_reflect(f, CAUSE_USER_ECALL, 0, FAST_REFLECT);
-    if (f->cause == CAUSE_BREAKPOINT)
-        return fast_reflect(f, CAUSE_BREAKPOINT, f->tval, FAST_REFLECT);
+    if (f->cause == CAUSE_BREAKPOINT) {
+        /* The ebreak of a patched site: its original instruction trapped. */
+        uint32_t insn = f->vmode ? fast_site_lookup(f, f->pc) : 0;
+        if (!insn)
+            return fast_reflect(f, CAUSE_BREAKPOINT, f->tval, FAST_REFLECT);
+        f->cause = CAUSE_ILLEGAL_INSTRUCTION;
+        f->tval = insn;
+        f->fast_hits[FAST_PATCHED]++;
+        chained = true;     /* no learning: it is patched */
+    }
     if (f->cause == CAUSE_LOAD_PAGE_FAULT || f->cause == CAUSE_STORE_PAGE_FAULT ||
         f->cause == CAUSE_FETCH_PAGE_FAULT)
         return fast_page_fault(f);
+    if (f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->vmode && !chained && f->patch_learn &&
+        --f->patch_learn == 0) {
+        f->patch_learn = PATCH_LEARN_PERIOD;    /* this one is for core/patch.c */
+        return false;
+    }
     if (f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->vmode && f->tval == MATCH_SRET)
         return fast_sret(f);
     return fast_path_csr(f);
+}
+
+bool fast_path_trap(struct trap_frame *f)
+{
+    return fast_trap(f, false);
 }
 
 bool fast_path_chain(struct trap_frame *f, uint32_t next, bool readable)
@@ -227,6 +263,15 @@ bool fast_path_chain(struct trap_frame *f, uint32_t next, bool readable)
      * may execute there (the shadow maps it executable in this view). */
     if ((f->pc & 0xfff) > 0xffc || !readable)
         return false;
+    /* A patched site reads as its ebreak in the copy the guest runs. */
+    bool patched = false;
+    if (next == PATCH_EBREAK) {
+        uint32_t insn = f->vmode ? fast_site_lookup(f, f->pc) : 0;
+        if (!insn)
+            return false;
+        next = insn;
+        patched = true;
+    }
     /* Only what would trap if the guest ran it in U-mode: sret, and CSRs of
      * S-level or above (privileged spec 2.1: bits 9:8 of the number). A user
      * CSR (fcsr, time...) may run in U-mode: the guest runs it itself. */
@@ -236,13 +281,17 @@ bool fast_path_chain(struct trap_frame *f, uint32_t next, bool readable)
         return false;
     f->tval = next;
     f->fast_hits[FAST_CHAINED]++;
+    if (patched)
+        f->fast_hits[FAST_PATCHED]++;
     return true;
 }
 
 bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, uint32_t *bits),
                    void *ctx)
 {
-    bool csr = f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->tval != MATCH_SRET;
+    bool csr = (f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->tval != MATCH_SRET) ||
+               (f->cause == CAUSE_BREAKPOINT && f->vmode && fast_site_lookup(f, f->pc) &&
+                fast_site_lookup(f, f->pc) != MATCH_SRET);
     if (!fast_path_trap(f))
         return false;
     for (int left = FAST_CHAIN_MAX; csr && left > 0; left--) {
@@ -251,7 +300,7 @@ bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, u
         if (!fast_path_chain(f, next, readable))
             break;
         csr = f->tval != MATCH_SRET;
-        if (!fast_path_trap(f))
+        if (!fast_trap(f, true))
             return false;
     }
     return true;
@@ -278,8 +327,11 @@ bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, str
     FIELD(csr.sepc); FIELD(csr.scause); FIELD(csr.stval); FIELD(csr.satp);
     FIELD(csr.scounteren); FIELD(csr.senvcfg); FIELD(vmode); FIELD(user_satp);
     /* Not nested_t1: entry.S's scratch while it checks a trap from S-mode. */
-    FIELD(window_va); FIELD(ram_gpa); FIELD(ram_size);
+    FIELD(window_va); FIELD(ram_gpa); FIELD(ram_size); FIELD(patch_learn); FIELD(site_high);
 #undef FIELD
+    for (int k = 0; k < FRAME_SITES; k++)
+        if (differs(d, "sites", k, a->sites[k], b->sites[k]))
+            return true;
     for (int k = 0; k < 2; k++)
         if (differs(d, "sum_satp", k, a->sum_satp[k], b->sum_satp[k]))
             return true;

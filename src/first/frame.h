@@ -38,6 +38,18 @@ struct trap_frame {
      * read-only, in the shadows of the guest's current satp; 0 if none. */
     uint64_t window_va;
     uint64_t ram_gpa, ram_size;
+    /* Patched guest-kernel code (core/patch.c, issue 15): the trapping
+     * instructions of the guest kernel's hot code run from copies in which
+     * each is an ebreak. sites[] is the VM's table of them, hashed by pc
+     * (frame_site_slot): each entry holds the low half of the site's pc
+     * (bits 31:0, never 0) and, above it, the original instruction; every
+     * site's pc has site_high as its upper half. patch_learn counts the
+     * guest kernel's illegal-instruction traps down to the next one the fast
+     * path leaves to the second portion, which learns its site (0: no
+     * patching in this VM). */
+    uint64_t patch_learn;
+    uint64_t site_high;
+    uint64_t sites[128];
 };
 
 /* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
@@ -48,6 +60,7 @@ enum fast_kind {
     FAST_REFLECT,       /* a guest-user ecall, or a breakpoint, into the guest kernel */
     FAST_CHAINED,       /* a CSR access or sret served in the trap of the one before */
     FAST_PAGE_FAULT,    /* a guest-user page fault its own table causes, into the guest kernel */
+    FAST_PATCHED,       /* an ebreak at a patched site, taken as its original instruction */
     FAST_KINDS,
 };
 
@@ -56,6 +69,22 @@ enum fast_kind {
  * serves it in the same trap (at most FAST_CHAIN_MAX more): Linux's trap
  * entry reads five CSRs in a row, its return writes two. */
 #define FAST_CHAIN_MAX 8
+
+/* The site table (trap_frame.sites): slots, and how many from a pc's own
+ * slot on a lookup probes (an empty slot ends it earlier). */
+#define FRAME_SITES 128
+#define FRAME_SITE_PROBES 4
+/* One in this many of the guest kernel's illegal-instruction traps goes to
+ * the second portion to have its site patched (trap_frame.patch_learn). */
+#define PATCH_LEARN_PERIOD 64
+/* The instruction a patched site holds in its copy. */
+#define PATCH_EBREAK 0x00100073u
+#ifndef __ASSEMBLER__
+static inline unsigned frame_site_slot(uint64_t pc)
+{
+    return (unsigned)(pc >> 1) & (FRAME_SITES - 1);
+}
+#endif
 
 /* sstatus bits a guest may write (vcsr.c's rule with FS offered), and those
  * whose change needs the second portion (shadow view, FPU state). */
@@ -86,6 +115,8 @@ struct frame_diff {
     uint64_t a, b;
 };
 bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, struct frame_diff *d);
+/* The original instruction of the patched site at pc (frame->sites), or 0. */
+uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc);
 #endif
 
 /* Checking builds (make CHECK_FAST=1, LODGER_CHECK_FAST): the upper half of

@@ -61,6 +61,14 @@ void offsets(void)
     DEFINE(FAST_STVAL, FAST_STVAL);
     DEFINE(SSTATUS_FAST_WRITABLE, FAST_SSTATUS_WRITABLE);
     DEFINE(SSTATUS_FAST_SLOW, FAST_SSTATUS_SLOW);
+    DEFINE(FRAME_PATCH_LEARN, offsetof(struct trap_frame, patch_learn));
+    DEFINE(FRAME_SITE_HIGH, offsetof(struct trap_frame, site_high));
+    DEFINE(FRAME_SITES_OFF, offsetof(struct trap_frame, sites));
+    DEFINE(FRAME_SITES_COUNT, FRAME_SITES);
+    DEFINE(FRAME_SITE_PROBES, FRAME_SITE_PROBES);
+    DEFINE(PATCH_LEARN_PERIOD, PATCH_LEARN_PERIOD);
+    DEFINE(PATCH_EBREAK, PATCH_EBREAK);
+    DEFINE(FAST_PATCHED, FAST_PATCHED);
     DEFINE(FRAME_SIZE, sizeof(struct trap_frame));
     DEFINE(FRAME_CHECK_ENTRY, FRAME_CHECK_OFFSET + offsetof(struct fast_check_area, entry));
     DEFINE(FRAME_CHECK_SERVED, FRAME_CHECK_OFFSET + offsetof(struct fast_check_area, served));

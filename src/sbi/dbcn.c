@@ -1,5 +1,6 @@
 /* SBI Debug Console extension (SBI spec ch. 12). The guest's bytes go to
- * lodger's console unchanged (and through the panic watch, dev/board.c). */
+ * lodger's console unchanged (and through the panic watch, dev/board.c),
+ * and its input comes from lodger's console (core/console.h). */
 #include "sbi/sbi.h"
 #include "core/vm.h"
 #include "core/console.h"
@@ -18,11 +19,13 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
         if (!buf && len)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
         /* SBI 12.1: the call is non-blocking and may write fewer bytes than
-         * asked, returning how many; the guest writes the rest next time.
-         * A bounded chunk keeps one guest from holding the console (and
-         * lodger's hart) for as long as a write of all its RAM takes. */
+         * asked (none, if the console cannot take more), returning how
+         * many; the guest writes the rest next time. A bounded chunk keeps
+         * one guest from holding the console (and lodger's hart) for as
+         * long as a write of all its RAM takes; a VM whose console
+         * backlog is full gets fewer or none (core/console_mux.h). */
         unsigned long n = len < SBI_DBCN_WRITE_MAX ? len : SBI_DBCN_WRITE_MAX;
-        board_sbi_console_write(v->vm, buf, n);
+        n = board_sbi_console_write(v->vm, buf, n, true);
         return (struct sbiret){ SBI_SUCCESS, (long)n };
     }
     case SBI_DBCN_CONSOLE_READ: {
@@ -31,15 +34,17 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
         char *buf = vm_gpa_to_host(v->vm, gpa, len);
         if (!buf && len)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+        patch_guest_wrote(v->vm, gpa, len);
         unsigned long n = 0;
         int c;
-        while (n < len && (c = vm_getchar(v->vm)) >= 0)
+        while (n < len && (c = console_vm_getchar(v->vm->id)) >= 0)
             buf[n++] = (char)c;
         return (struct sbiret){ SBI_SUCCESS, (long)n };
     }
     case SBI_DBCN_CONSOLE_WRITE_BYTE: {
+        /* SBI 12.3: blocking; it returns once the byte is written. */
         char c = (char)call->arg[0];
-        board_sbi_console_write(v->vm, &c, 1);
+        board_sbi_console_write(v->vm, &c, 1, false);
         return (struct sbiret){ SBI_SUCCESS, 0 };
     }
     default:

@@ -54,12 +54,13 @@ static struct sbiret legacy_call(struct vcpu *v, const struct sbi_call *call)
         vcpu_set_timer(v, call->arg[0]);
         return (struct sbiret){ 0, 0 };
     case SBI_EXT_0_1_CONSOLE_PUTCHAR: {
+        /* SBI 5.2: it blocks until the byte is sent: never refused. */
         char c = (char)call->arg[0];
-        board_sbi_console_write(v->vm, &c, 1);
+        board_sbi_console_write(v->vm, &c, 1, false);
         return (struct sbiret){ 0, 0 };
     }
     case SBI_EXT_0_1_CONSOLE_GETCHAR:
-        return (struct sbiret){ vm_getchar(v->vm), 0 };
+        return (struct sbiret){ console_vm_getchar(v->vm->id), 0 };
     case SBI_EXT_0_1_CLEAR_IPI:
         __atomic_and_fetch(&v->csr->sip, ~SIP_SSIP, __ATOMIC_SEQ_CST);
         return (struct sbiret){ 0, 0 };

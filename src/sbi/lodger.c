@@ -37,7 +37,13 @@ enum {
 #define ID_FAST_CHAINED 56      /* fast path: accesses served in the trap of the one before */
 #define ID_FAST_PAGE_FAULT 57   /* fast path: guest-user page faults reflected */
 #define ID_BOOTS 58             /* per VM: this boot's number (1 at power-on) */
-#define ID_COUNT 59
+#define ID_FAST_PATCHED 59      /* fast path: patched sites taken as their instruction */
+#define ID_PATCH_SITES 60       /* per VM: sites patched (core/patch.c) */
+#define ID_PATCH_COPIES 61      /* per VM: copies made */
+#define ID_PATCH_DROPPED 62     /* per VM: copies dropped by guest writes */
+#define ID_NEIGHBOUR_FILLS 63  /* shadow entries filled beside a fill */
+#define ID_FENCE_FILLS 64      /* shadow entries filled at the guest's fence of a page */
+#define ID_COUNT 65
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -49,6 +55,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     if (id == ID_FAST_REFLECT) { *out = v->frame->fast_hits[FAST_REFLECT]; return true; }
     if (id == ID_FAST_CHAINED) { *out = v->frame->fast_hits[FAST_CHAINED]; return true; }
     if (id == ID_FAST_PAGE_FAULT) { *out = v->frame->fast_hits[FAST_PAGE_FAULT]; return true; }
+    if (id == ID_FAST_PATCHED) { *out = v->frame->fast_hits[FAST_PATCHED]; return true; }
     if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
         *out = fp->relocations[id - ID_RELOCATIONS];
         return true;
@@ -62,10 +69,15 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_SBI: *out = c->sbi_calls; return true;
     case ID_SHADOW_FILLS: *out = c->shadow_fills; return true;
     case ID_MMIO: *out = c->mmio; return true;
+    case ID_NEIGHBOUR_FILLS: *out = c->shadow_neighbour_fills; return true;
+    case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;
     case ID_BOOTS: *out = v->vm->boots; return true;
+    case ID_PATCH_SITES: *out = v->vm->patch.stats.sites; return true;
+    case ID_PATCH_COPIES: *out = v->vm->patch.stats.copies; return true;
+    case ID_PATCH_DROPPED: *out = v->vm->patch.stats.dropped_write; return true;
     default: return false;
     }
 }

@@ -324,6 +324,10 @@ static void check_trap(struct vcpu *v, const struct trap *t, const struct before
         FUZZ_CHECK(pt_fence_va_valid(fake.flushed_va[i], mode, vm.csr_cfg.satp_modes));
     if (!ecall_s)
         FUZZ_CHECK(fake.flush_pages + fake.flush_asids + fake.flush_alls <= 1);
+    /* A refill only after the vCPU's own fence of that page (never for an
+     * SBI remote fence: the other harts' address spaces are not this one's). */
+    FUZZ_CHECK(fake.refill_pages == fake.refills_after_flush);
+    FUZZ_CHECK(ecall_s ? fake.refill_pages == 0 : fake.refill_pages == fake.flush_pages);
     if (!ecall_s || r != TRAP_NEXT)
         FUZZ_CHECK(fake.console_bytes == 0);
     if (ecall_s && r == TRAP_NEXT)

@@ -27,7 +27,7 @@ struct fake_state {
     const struct dev_table *devices;    /* the VM's devices (NULL: none): board_find_region
                                          * and board_mmio look them up with dev/devtable.c */
     long start_error;               /* vcpu_start of a stopped vCPU: 0 starts it */
-    const char *input;              /* vm_getchar: these bytes, then -1 */
+    const char *input;              /* console_vm_getchar: these bytes, then -1 */
     unsigned long input_len;
     /* Recorded. */
     int acked_irq;                  /* last hart_ack_interrupt (-1: none) */
@@ -39,6 +39,8 @@ struct fake_state {
     unsigned long bad_targets;      /* raise/request/start of a vCPU outside vm->vcpus[0..count) */
     unsigned long flush_pages, flush_asids, flush_alls;
     uint64_t flushed_va[FAKE_LOG], flushed_asid[FAKE_LOG];
+    unsigned long refill_pages;     /* shadow_refill_page calls: after a flush of the same va */
+    unsigned long refills_after_flush;
     unsigned long console_writes, console_bytes;
     const char *console_from[FAKE_LOG];
     unsigned long console_len[FAKE_LOG];

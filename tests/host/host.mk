@@ -20,6 +20,7 @@ $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c src/dev/devtable.c
 $(B)/host/test_uart: src/dev/uart.c
+$(B)/host/test_console_mux: src/core/console_mux.c
 $(B)/host/test_guest_panic: src/core/guest_panic.c
 $(B)/host/test_sched: src/core/sched.c
 $(B)/host/test_plic: src/dev/plic.c

@@ -109,8 +109,9 @@ static bool frames_differ(const struct trap_frame *got, const struct trap_frame 
     FIELD(csr.sstatus); FIELD(csr.sie); FIELD(csr.sip); FIELD(csr.stvec); FIELD(csr.sscratch);
     FIELD(csr.sepc); FIELD(csr.scause); FIELD(csr.stval); FIELD(csr.satp);
     FIELD(csr.scounteren); FIELD(csr.senvcfg); FIELD(vmode);
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < FAST_KINDS; k++)
         bad |= field_differs("fast_hits", k, got->fast_hits[k], want->fast_hits[k]);
+    FIELD(patch_learn); FIELD(site_high);
     bad |= field_differs("sum_satp", 0, got->sum_satp[0], want->sum_satp[0]);
     bad |= field_differs("sum_satp", 1, got->sum_satp[1], want->sum_satp[1]);
 #undef FIELD
@@ -698,6 +699,7 @@ static void fast_hits_count_each_kind(void **state)
     assert_int_equal(f.pc, GUEST_PC + 4 * (3 + 1 + 4 + 5 + 2 + 6 + 7));
 }
 
+
 /* ---- fast_frame_diff: what a checking build compares ---- */
 
 static void frame_diff_finds_every_field(void **state)
@@ -1099,6 +1101,122 @@ static void chains_user_entry_sret(void **state)
 #define RAM_PAGES 64
 static uint64_t guest_ram[RAM_PAGES][512] __attribute__((aligned(4096)));
 
+/* ---- patched sites (core/patch.c): an ebreak that stands for its original ---- */
+
+/* Puts the site (pc, insn) into f's table as core/patch.c does. */
+static void add_site(struct trap_frame *f, uint64_t pc, uint32_t insn)
+{
+    f->site_high = pc >> 32;
+    for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
+        uint64_t *e = &f->sites[slot & (FRAME_SITES - 1)];
+        if (!*e) {
+            *e = (uint64_t)insn << 32 | (uint32_t)pc;
+            return;
+        }
+    }
+    fail();
+}
+
+static struct trap_frame breakpoint_at(uint64_t pc)
+{
+    struct trap_frame f = frame_for(0);
+    f.cause = CAUSE_BREAKPOINT;
+    f.tval = pc;
+    f.pc = pc;
+    return f;
+}
+
+/* A breakpoint from virtual S at a site is its instruction's trap: served
+ * exactly as the illegal-instruction trap of that instruction would be. */
+static void patched_site_served_as_its_instruction(void **state)
+{
+    (void)state;
+    uint32_t insn = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    struct trap_frame f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC, insn);
+    add_site(&f, GUEST_PC + 8, MATCH_SRET);
+    struct trap_frame want = f;
+    want.cause = CAUSE_ILLEGAL_INSTRUCTION;
+    want.tval = insn;
+    assert_true(fast_path_csr(&want));
+    want.fast_hits[FAST_PATCHED]++;
+    assert_true(fast_path_trap(&f));
+    assert_false(frames_differ(&f, &want));
+    assert_int_equal(fast_site_lookup(&f, GUEST_PC + 8), MATCH_SRET);
+}
+
+/* The guest's own breakpoints are reflected: at no site, from virtual U at
+ * a site's address, with another upper half; a declined site goes to the
+ * second portion as the original instruction's illegal-instruction trap. */
+static void own_breakpoints_are_reflected(void **state)
+{
+    (void)state;
+    uint32_t insn = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SATP);     /* not served here */
+    uint64_t pcs[] = { GUEST_PC + 4, GUEST_PC, GUEST_PC & 0xffffffffUL };
+    for (int i = 0; i < 3; i++) {
+        struct trap_frame f = breakpoint_at(pcs[i]);
+        add_site(&f, GUEST_PC, insn);
+        if (i == 1)
+            f.vmode = VMODE_U;
+        assert_true(fast_path_trap(&f));
+        assert_int_equal(f.csr.scause, CAUSE_BREAKPOINT);
+        assert_int_equal(f.csr.sepc, pcs[i]);
+        assert_int_equal(f.csr.stval, pcs[i]);
+        assert_int_equal(f.fast_hits[FAST_PATCHED], 0);
+    }
+    struct trap_frame f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC, insn);
+    assert_false(fast_path_trap(&f));
+    assert_int_equal(f.cause, CAUSE_ILLEGAL_INSTRUCTION);
+    assert_int_equal(f.tval, insn);
+    assert_int_equal(f.pc, GUEST_PC);
+}
+
+/* Chaining reads the copy: an ebreak at a site is chained as its original
+ * instruction, an ebreak that is no site ends the chain. */
+static void chains_through_patched_sites(void **state)
+{
+    (void)state;
+    static struct code code;
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    uint32_t first = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    uint32_t second = csr_insn(F3_CSRRS, REG_A1, 0, CSR_SSCRATCH);
+    code.words[at] = PATCH_EBREAK;
+    code.words[at + 1] = PATCH_EBREAK;
+    code.words[at + 2] = PATCH_EBREAK;      /* the guest's own */
+    struct trap_frame f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC, first);
+    add_site(&f, GUEST_PC + 4, second);
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 8);
+    assert_int_equal(f.fast_hits[FAST_PATCHED], 2);
+    assert_int_equal(f.fast_hits[FAST_CHAINED], frame_for(0).fast_hits[FAST_CHAINED] + 1);
+    assert_int_equal(f.x[REG_A1], f.csr.sscratch);
+}
+
+/* One illegal-instruction trap in PATCH_LEARN_PERIOD goes to the second
+ * portion to be learned; none when patching is off. */
+static void learning_declines_one_trap_in_a_period(void **state)
+{
+    (void)state;
+    uint32_t insn = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    struct trap_frame f = frame_for(insn);
+    assert_true(fast_path_trap(&f));
+    f = frame_for(insn);
+    f.patch_learn = 2;
+    assert_true(fast_path_trap(&f));
+    assert_int_equal(f.patch_learn, 1);
+    f = frame_for(insn);
+    f.patch_learn = 1;
+    struct trap_frame want = f;
+    want.patch_learn = PATCH_LEARN_PERIOD;
+    assert_false(fast_path_trap(&f));
+    assert_false(frames_differ(&f, &want));
+}
+
+
 static void *ram_to_host(const void *ctx, uint64_t gpa, uint64_t len)
 {
     (void)ctx;
@@ -1307,6 +1425,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chains_linux_trap_entry),
+        cmocka_unit_test(patched_site_served_as_its_instruction),
+        cmocka_unit_test(own_breakpoints_are_reflected),
+        cmocka_unit_test(chains_through_patched_sites),
+        cmocka_unit_test(learning_declines_one_trap_in_a_period),
         cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(chains_user_entry_sret),
         cmocka_unit_test(declines_other_causes),

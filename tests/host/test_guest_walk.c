@@ -198,7 +198,50 @@ static void result_carries_the_leaf_pte(void **state)
     assert_int_equal(res.pte, *leaf);
     assert_int_equal(res.gpa, 0x90000008);
     assert_int_equal(res.level, 0);
+    /* The table that holds the leaf: the leaf's slot is in it. */
+    assert_ptr_equal(pte_at(g, res.table_gpa, 0x1000, 0), leaf);
     guest_free(g);
+}
+
+/* guest_leaf_usable: the walk's leaf rules, and no A/D update needed. */
+static void leaf_usable_needs_a_and_for_stores_d(void **state)
+{
+    (void)state;
+    struct walk_request load = { .va = 0x1000, .access = ACCESS_LOAD, .user = true };
+    struct walk_request store = load, fetch = load;
+    store.access = ACCESS_STORE;
+    fetch.access = ACCESS_FETCH;
+    uint64_t pte = pa_to_pte(0x90000000) | PTE_V | PTE_U | RWX;
+    /* Never touched (A=0): usable for nothing, whatever its permissions. */
+    assert_false(guest_leaf_usable(pte, 0, &load));
+    assert_false(guest_leaf_usable(pte, 0, &fetch));
+    assert_false(guest_leaf_usable(pte, 0, &store));
+    /* Read only (A=1, D=0): loads and fetches, no store. */
+    assert_true(guest_leaf_usable(pte | PTE_A, 0, &load));
+    assert_true(guest_leaf_usable(pte | PTE_A, 0, &fetch));
+    assert_false(guest_leaf_usable(pte | PTE_A, 0, &store));
+    assert_true(guest_leaf_usable(pte | AD, 0, &store));
+    /* The walk's own rules: U, W without R, reserved bits, a pointer, a
+     * misaligned superpage, S-mode on U pages. */
+    assert_false(guest_leaf_usable((pte | AD) & ~PTE_U, 0, &load));
+    assert_false(guest_leaf_usable(pa_to_pte(0x90000000) | PTE_V | PTE_U | PTE_W | AD, 0, &store));
+    assert_false(guest_leaf_usable(pte | AD | PTE_N, 0, &load));
+    assert_false(guest_leaf_usable(pa_to_pte(0x90000000) | PTE_V, 0, &load));
+    assert_false(guest_leaf_usable(pa_to_pte(0x90001000) | PTE_V | PTE_U | RWX | AD, 1, &load));
+    assert_true(guest_leaf_usable(pa_to_pte(0x90200000) | PTE_V | PTE_U | RWX | AD, 1, &load));
+    struct walk_request s_load = load;
+    s_load.user = false;
+    assert_false(guest_leaf_usable(pte | AD, 0, &s_load));
+    s_load.sum = true;
+    assert_true(guest_leaf_usable(pte | AD, 0, &s_load));
+    fetch.user = false;
+    fetch.sum = true;
+    assert_false(guest_leaf_usable(pte | AD, 0, &fetch));
+    /* MXR: an execute-only page is readable. */
+    uint64_t xonly = pa_to_pte(0x90000000) | PTE_V | PTE_U | PTE_X | PTE_A;
+    assert_false(guest_leaf_usable(xonly, 0, &load));
+    load.mxr = true;
+    assert_true(guest_leaf_usable(xonly, 0, &load));
 }
 
 static void huge_leaves_in_sv48_and_sv57(void **state)
@@ -656,6 +699,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(leaves_at_each_level),
         cmocka_unit_test(result_carries_the_leaf_pte),
+        cmocka_unit_test(leaf_usable_needs_a_and_for_stores_d),
         cmocka_unit_test(huge_leaves_in_sv48_and_sv57),
         cmocka_unit_test(satp_asid_is_not_part_of_the_root),
         cmocka_unit_test(invalid_pte_at_any_level),

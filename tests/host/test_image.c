@@ -45,6 +45,7 @@ struct fit_spec {
     bool first_portion;
     uint64_t first_portion_va;
     int extra_vms;                  /* configurations vm1.. after "vm", kernel = "kernel" */
+    int patch;                      /* -1: no lodger,patch property */
 };
 
 static struct fit_spec fit_default(void)
@@ -53,7 +54,7 @@ static struct fit_spec fit_default(void)
         .default_conf = "vm", .configurations = true, .conf_kernel = "kernel",
         .kernel_node = true, .kernel_data = true, .compression = "none", .load_cells = 2,
         .entry = true, .hash_algo = "sha256", .hash_len = SHA256_DIGEST_SIZE,
-        .memory_mib = 64, .vcpus = 1, .bootargs_len = -1,
+        .memory_mib = 64, .vcpus = 1, .bootargs_len = -1, .patch = -1,
     };
 }
 
@@ -159,6 +160,8 @@ static uint8_t *fit_build(const struct fit_spec *s)
         }
         if (s->first_portion)
             write_u64_cells(fit, "lodger,first-portion", s->first_portion_va, 2);
+        if (s->patch >= 0)
+            assert_int_equal(fdt_property_u32(fit, "lodger,patch", (uint32_t)s->patch), 0);
         assert_int_equal(fdt_end_node(fit), 0);
         for (int i = 1; i <= s->extra_vms; i++) {
             char name[16];
@@ -254,6 +257,7 @@ static void optional_fields_have_defaults(void **state)
     assert_int_equal(img.kernel_entry, 0x80200000);
     assert_string_equal(img.bootargs, "");
     assert_false(img.first_portion_forced);
+    assert_int_equal(img.patch, IMAGE_DEFAULT_PATCH);
     assert_null(img.initrd.data);
     assert_int_equal(img.initrd.size, 0);
     free(fit);
@@ -474,6 +478,25 @@ static void vcpu_count_range(void **state)
     assert_accepted(&s);
     s.vcpus = LODGER_MAX_VCPUS + 1;
     assert_refused(&s, "vm0: lodger,vcpus: vCPU count 15 is out of range (1..14)");
+}
+
+/* lodger,patch (tools/lodger-run --patch / --no-patch): 0 or 1. */
+static void patch_switch(void **state)
+{
+    (void)state;
+    for (int want = 0; want <= 1; want++) {
+        struct fit_spec s = fit_default();
+        s.patch = want;
+        uint8_t *fit = fit_build(&s);
+        struct image_set set;
+        char err[256] = "";
+        assert_int_equal(image_parse(fit, fdt_totalsize(fit), &set, err, sizeof(err)), 0);
+        assert_int_equal(set.vm[0].patch, want);
+        free(fit);
+    }
+    struct fit_spec s = fit_default();
+    s.patch = 2;
+    assert_refused(&s, "lodger,patch is 2");
 }
 
 static void bootargs_length(void **state)
@@ -730,6 +753,7 @@ int main(void)
         cmocka_unit_test(memory_size_range),
         cmocka_unit_test(memory_size_zero),
         cmocka_unit_test(vcpu_count_range),
+        cmocka_unit_test(patch_switch),
         cmocka_unit_test(bootargs_length),
         cmocka_unit_test(bootargs_must_be_terminated),
         cmocka_unit_test(empty_bootargs_is_refused),

@@ -17,6 +17,16 @@
 static char ram[RAM_SIZE];
 static unsigned long written, write_calls;
 static const char *written_from;
+/* The console's answer: it takes at most this many bytes of a write that
+ * may be refused (a VM whose backlog is full, core/console_mux.h). */
+static unsigned long console_takes = ~0UL;
+static bool last_may_refuse;
+
+/* The dbcn read's note to core/patch.c: nothing is patched here. */
+void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    (void)vm; (void)gpa; (void)len;
+}
 
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
@@ -26,18 +36,25 @@ void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len)
     return ram + (gpa - RAM_GPA);
 }
 
-void board_sbi_console_write(struct vm *vm, const char *s, unsigned long len)
+unsigned long board_sbi_console_write(struct vm *vm, const char *s, unsigned long len,
+                                      bool may_refuse)
 {
     (void)vm;
+    if (may_refuse && len > console_takes)
+        len = console_takes;
     written += len;
     written_from = s;
     write_calls++;
+    last_may_refuse = may_refuse;
+    return len;
 }
 
-int vm_getchar(const struct vm *m)
+static const char *typed = "";
+
+int console_vm_getchar(int vm)
 {
-    (void)m;
-    return -1;
+    (void)vm;
+    return *typed ? (unsigned char)*typed++ : -1;
 }
 
 static struct vm vm;
@@ -113,6 +130,52 @@ static void test_bad_buffer(void **state)
     assert_int_equal(write_calls, 0);
 }
 
+/* A throttled console takes fewer bytes, or none: the call succeeds and
+ * says how many (SBI 12.1: "may do partial/no writes"). */
+static void test_throttled_write_partial(void **state)
+{
+    (void)state;
+    console_takes = 10;
+    struct sbiret r = console_write(100, RAM_GPA);
+    assert_int_equal(r.error, SBI_SUCCESS);
+    assert_int_equal(r.value, 10);
+    assert_int_equal(written, 10);
+    assert_true(last_may_refuse);
+    console_takes = 0;
+    r = console_write(100, RAM_GPA);
+    assert_int_equal(r.error, SBI_SUCCESS);
+    assert_int_equal(r.value, 0);
+    assert_int_equal(written, 0);
+    /* write_byte blocks until written (SBI 12.3): never refused. */
+    struct sbi_call call = { .eid = SBI_EXT_DBCN, .fid = SBI_DBCN_CONSOLE_WRITE_BYTE,
+                             .arg = { 'x' } };
+    written = 0;
+    r = sbi_ext_dbcn.call(&vcpu, &call);
+    assert_int_equal(r.error, SBI_SUCCESS);
+    assert_int_equal(written, 1);
+    assert_false(last_may_refuse);
+    console_takes = ~0UL;
+}
+
+/* console_read takes the VM's input, as much as there is and fits. */
+static void test_read_input(void **state)
+{
+    (void)state;
+    typed = "hello";
+    struct sbi_call call = { .eid = SBI_EXT_DBCN, .fid = SBI_DBCN_CONSOLE_READ,
+                             .arg = { 3, RAM_GPA + 64, 0 } };
+    struct sbiret r = sbi_ext_dbcn.call(&vcpu, &call);
+    assert_int_equal(r.error, SBI_SUCCESS);
+    assert_int_equal(r.value, 3);
+    assert_memory_equal(ram + 64, "hel", 3);
+    call.arg[0] = 16;
+    r = sbi_ext_dbcn.call(&vcpu, &call);
+    assert_int_equal(r.value, 2);
+    assert_memory_equal(ram + 64, "lo", 2);
+    r = sbi_ext_dbcn.call(&vcpu, &call);
+    assert_int_equal(r.value, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +183,8 @@ int main(void)
         cmocka_unit_test(test_large_write_partial),
         cmocka_unit_test(test_chunk_edges),
         cmocka_unit_test(test_bad_buffer),
+        cmocka_unit_test(test_throttled_write_partial),
+        cmocka_unit_test(test_read_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,94 @@ static void test_frame_change(void **state)
     assert_int_equal(c.lose, 0xffff);
 }
 
+/* Issue 12, shadow lifetime: a held slot is never the victim, however
+ * old; a free slot comes first; none when every slot is held. */
+static void test_victim_rule(void **state)
+{
+    (void)state;
+    bool in_use[4] = { true, true, true, true }, held[4] = { true, false, false, true };
+    uint64_t last_used[4] = { 1, 5, 3, 0 };
+    assert_int_equal(shadow_pick_victim(4, in_use, last_used, held), 2);
+    in_use[1] = false;
+    assert_int_equal(shadow_pick_victim(4, in_use, last_used, held), 1);
+    in_use[1] = true;
+    held[1] = held[2] = true;
+    assert_int_equal(shadow_pick_victim(4, in_use, last_used, held), -1);
+}
+
+/* The race of issue 12's leftover, on a model of the cache (16 slots, the
+ * fast path's satp switch as a register load and a later store): vCPU A
+ * resumes holding three views (its frame names them); its fast path loads
+ * one view's satp; vCPU B then goes through more address spaces than the
+ * cache holds, each a shadow_get that releases a victim. The view A loaded
+ * must never be released before A's next resume. (The old rule - release
+ * clears every vCPU's views, busy = named by a frame now - released it.) */
+#define SLOTS 16
+struct model {
+    bool in_use[SLOTS];
+    uint64_t last_used[SLOTS], clock;
+    uint32_t holders[SLOTS];        /* s->frames: bit per vCPU */
+    int current[2];                 /* v->shadow of vCPU 0 and 1 */
+    unsigned releases[SLOTS];
+};
+
+static int model_get(struct model *m, int v)
+{
+    bool held[SLOTS];
+    for (int i = 0; i < SLOTS; i++)
+        held[i] = m->in_use[i] && ((m->holders[i] & ~(1u << v)) || m->current[1 - v] == i);
+    int slot = shadow_pick_victim(SLOTS, m->in_use, m->last_used, held);
+    if (slot < 0)
+        return -1;
+    if (m->in_use[slot])
+        m->releases[slot]++;
+    m->in_use[slot] = true;
+    m->holders[slot] = 0;
+    m->last_used[slot] = ++m->clock;
+    m->current[v] = slot;
+    return slot;
+}
+
+/* vcpu_resume: v's hold moves to its current shadow and its views. */
+static void model_resume(struct model *m, int v, const int *views, int count)
+{
+    for (int i = 0; i < SLOTS; i++)
+        m->holders[i] &= ~(1u << v);
+    m->holders[m->current[v]] |= 1u << v;
+    for (int i = 0; i < count; i++)
+        m->holders[views[i]] |= 1u << v;
+}
+
+static void test_view_survives_other_vcpus_churn(void **state)
+{
+    (void)state;
+    struct model m = { .current = { -1, -1 } };
+    int views[3];
+    for (int i = 0; i < 3; i++)
+        views[i] = model_get(&m, 0);
+    model_resume(&m, 0, views, 3);
+    int loaded = views[1];          /* the fast path's register */
+    unsigned before = m.releases[loaded];
+    for (int n = 0; n < 100; n++) {
+        assert_int_not_equal(model_get(&m, 1), -1);
+        model_resume(&m, 1, NULL, 0);
+    }
+    /* B churned through every other slot, many times. */
+    for (int i = 0; i < SLOTS; i++)
+        if (i != views[0] && i != views[1] && i != views[2])
+            assert_true(m.releases[i] > 0);
+    assert_int_equal(m.releases[loaded], before);
+    assert_int_equal(m.releases[views[0]], 0);
+    assert_int_equal(m.releases[views[2]], 0);
+    /* A's next resume drops the views: now they may go. */
+    model_resume(&m, 0, NULL, 0);
+    for (int n = 0; n < 40; n++) {
+        model_get(&m, 1);
+        model_resume(&m, 1, NULL, 0);
+    }
+    assert_true(m.releases[loaded] > before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +219,8 @@ int main(void)
         cmocka_unit_test(test_first_portion_overlap),
         cmocka_unit_test(test_flush_on_switch),
         cmocka_unit_test(test_frame_change),
+        cmocka_unit_test(test_victim_rule),
+        cmocka_unit_test(test_view_survives_other_vcpus_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

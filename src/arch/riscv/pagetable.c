@@ -218,6 +218,17 @@ pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level_out)
     return slot ? *slot : 0;
 }
 
+pte_t *pt_leaf_table(struct page_table *pt, uint64_t va)
+{
+    if (!pt_is_canonical(va, pt->levels))
+        return NULL;
+    int level = -1;
+    pte_t *slot = walk_to_end(pt, va, &level);
+    if (!slot || level != 0)
+        return NULL;
+    return slot - ((va >> 12) & (ENTRIES - 1));
+}
+
 static bool empty_in(const struct page_table *pt, uint64_t table_pa, int level,
                      uint64_t base, uint64_t va, uint64_t end)
 {

@@ -51,6 +51,10 @@ int pt_unmap(struct page_table *pt, uint64_t va, uint64_t size);
 void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size);
 /* Finds the leaf for va: returns its PTE (0 if none) and level. */
 pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level);
+/* The level-0 table (512 entries) that maps va's 2 MiB region when the
+ * walk of va reaches one, else NULL: for filling several of its entries
+ * in place. */
+pte_t *pt_leaf_table(struct page_table *pt, uint64_t va);
 /* Frees every table page, including the root. */
 void pt_destroy(struct page_table *pt);
 /* True if no leaf or table in [va, va+size) is present. */

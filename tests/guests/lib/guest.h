@@ -32,6 +32,8 @@ const char *guest_bootargs(void);
 bool dt_isa_has(const char *ext);
 /* Whether the first CPU node of the DT has property prop. */
 bool dt_cpu_has_prop(const char *prop);
+/* /chosen/bootargs of that device tree, or NULL. */
+const char *guest_bootargs(void);
 
 /* Trap capture for tests: install with expect_trap, check with trap_taken. */
 struct trap_record {
