@@ -39,7 +39,10 @@
 13. Isolation: a hostile VM (vm_hostile) beside two victim VMs (vm_victim) on
    -smp 2: the hostile VM's answers as alone natively (all its attempts on
    memory and harts not its own refused), the victims' memory intact (their
-   sections as alone) and checked while the hostile VM ran; exit 0.
+   sections as alone) and checked while the hostile VM ran; exit 0. Then
+   2 Linux VMs running tests/linux/test.sh beside the hostile VM on -smp 4:
+   each Linux's section (its stream rebuilt from the console's prefixes)
+   identical to Linux alone natively, the hostile VM's as alone; exit 0.
 
 Each result is one independent decision: one per host test function, one per
 native/lodger pair of a guest (the cases that differ are named in its detail),
@@ -1026,6 +1029,47 @@ def isolation_tests():
                status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
                                    for i in range(3)) and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    isolation_linux_test()
+
+
+def isolation_linux_test():
+    """The acceptance test of issue 13 (per-VM output from the console
+    multiplexer's prefixes, vm_streams): two Linux VMs running the test
+    workload (tests/linux/test.sh) and the hostile VM on -smp 4; each
+    Linux's section identical to Linux alone natively, the hostile VM's
+    attempts all refused (its section as alone), lodger's exit 0."""
+    initrd = os.path.join(BUILD, "initrd.gz")
+    append = "console=ttyS0 lodger.test=1"
+    name = "isolation: 2 Linux VMs and the hostile VM on -smp 4"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        native = pool.submit(run, [RUN, "--native", "--mem", "256", "--kernel", LINUX_IMAGE,
+                                   "--initrd", initrd, "--append", append], 300)
+        # The hostile VM tries everything again and again while the
+        # Linuxes boot and run their workload.
+        hostile_native = pool.submit(native_tagged, VM_HOSTILE, "hostile", 64, "vm.passes=8")
+        linux = f"kernel={LINUX_IMAGE},initrd={initrd},mem=256,append={append}"
+        status, out = run([RUN, "--smp", "4", "--vm", linux, "--vm", linux,
+                           "--vm", f"kernel={VM_HOSTILE},mem=64,append=vm.tag=hostile vm.passes=8"], 1200)
+        streams, _ = vm_streams(out)
+        for vm in (0, 1):
+            compare(f"{name}: vm{vm}'s Linux as alone natively", native.result(),
+                    (status, streams.get(vm, "")))
+        want, native_out = hostile_native.result()
+        got = tagged_sections(streams.get(2, ""))[0].get("hostile", [])
+        result(f"{name}: the hostile VM's attempts all refused, as alone natively",
+               want is not None and want.rstrip().endswith("=== end: PASS ===") and
+               got == [want], f"native:\n{(want or native_out)[-2000:]}\nlodger:\n" +
+               "\n--\n".join(got)[-2000:])
+        hostile_end = out.find("[hostile] === end: ")
+        linux_ends = [out.find(f"lodger: vm{i} ended: ") for i in (0, 1)]
+        result(f"{name}: the hostile VM ended while both Linuxes still ran",
+               0 <= hostile_end < min(linux_ends), f"hostile's end at {hostile_end}, the "
+               f"Linuxes' at {linux_ends}")
+        result(f"{name}: each VM ended as it asked, lodger exits 0",
+               status == 0 and "lodger: vm2 ended: guest shutdown (no reason)" in out and
+               all(f"lodger: vm{i} ended: guest powered off through the test device (pass)" in out
+                   for i in (0, 1)) and "lodger: no VM left; shutting down (ok)" in out,
+               f"status {status}\n{out[-3000:]}")
 
 
 def console_input_test():
