@@ -32,23 +32,10 @@ static char tag[16];
 static unsigned long dbcn_short, lsr_busy;
 static int has_dbcn;
 
-static void arg(const char *key, char *out, size_t len, const char *dflt)
-{
-    const char *args = guest_bootargs(), *at = args ? strstr(args, key) : NULL;
-    size_t n = 0;
-    if (at)
-        for (at += strlen(key); at[n] && at[n] != ' ' && n + 1 < len; n++)
-            out[n] = at[n];
-    else
-        for (; dflt[n] && n + 1 < len; n++)
-            out[n] = dflt[n];
-    out[n] = 0;
-}
-
 static unsigned long number(const char *key, unsigned long dflt)
 {
     char s[24];
-    arg(key, s, sizeof(s), "");
+    guest_arg(key, s, sizeof(s), "");
     if (!s[0])
         return dflt;
     unsigned long v = 0;
@@ -174,8 +161,8 @@ static void echo(void)
 int guest_main(void)
 {
     char role[16];
-    arg("cm.tag=", tag, sizeof(tag), "");
-    arg("cm.role=", role, sizeof(role), "lines");
+    guest_arg("cm.tag=", tag, sizeof(tag), "");
+    guest_arg("cm.role=", role, sizeof(role), "lines");
     has_dbcn = sbi_call(SBI_EXT_BASE, 3, SBI_EXT_DBCN, 0, 0, 0).value != 0;
     if (!strcmp(role, "flood")) {
         flood(number("cm.bytes=", 100000));

@@ -26,14 +26,16 @@ extern unsigned long guest_dt;
 int guest_levels(void);
 /* /chosen/bootargs of that device tree, or NULL. */
 const char *guest_bootargs(void);
+/* The value of key ("vm.tag=") in /chosen/bootargs, up to the next space,
+ * in out (at most len - 1 bytes, always terminated); dflt when key is not
+ * there. */
+void guest_arg(const char *key, char *out, size_t len, const char *dflt);
 /* Whether the first CPU node of the DT offers extension ext ("v", "zicboz"):
  * in riscv,isa (a letter of its base part, or a "_ext" part) or in
  * riscv,isa-extensions. */
 bool dt_isa_has(const char *ext);
 /* Whether the first CPU node of the DT has property prop. */
 bool dt_cpu_has_prop(const char *prop);
-/* /chosen/bootargs of that device tree, or NULL. */
-const char *guest_bootargs(void);
 
 /* Trap capture for tests: install with expect_trap, check with trap_taken. */
 struct trap_record {

@@ -221,3 +221,13 @@ void _exit(int status) { guest_exit(status); }
 unsigned long __stack_chk_guard = 0x1234567890abcdefUL;
 void __stack_chk_fail(void);
 void __stack_chk_fail(void) { guest_exit(99); }
+
+void guest_arg(const char *key, char *out, size_t len, const char *dflt)
+{
+    const char *args = guest_bootargs(), *at = args ? strstr(args, key) : NULL;
+    const char *from = at ? at + strlen(key) : dflt;
+    size_t n = 0;
+    for (; from[n] && from[n] != ' ' && n + 1 < len; n++)
+        out[n] = from[n];
+    out[n] = 0;
+}

@@ -45,19 +45,6 @@ static void say(const char *fmt, ...)
     putstr(line);
 }
 
-static void arg(const char *args, const char *key, char *out, size_t len, const char *dflt)
-{
-    const char *at = args ? strstr(args, key) : NULL;
-    size_t n = 0;
-    if (at)
-        for (at += strlen(key); at[n] && at[n] != ' ' && n + 1 < len; n++)
-            out[n] = at[n];
-    else
-        for (; dflt[n] && n + 1 < len; n++)
-            out[n] = dflt[n];
-    out[n] = 0;
-}
-
 /* Iterations of INNER loop turns until the timer reaches end: the loop
  * body is an empty asm, which the compiler must keep. */
 static unsigned long spin_until(unsigned long end)
@@ -99,12 +86,11 @@ static int start_others(unsigned long n)
 
 int guest_main(void)
 {
-    const char *args = guest_bootargs();
     char mode[8], ms_arg[12], harts_arg[4];
-    arg(args, "spin.tag=", tag, sizeof(tag), "");
-    arg(args, "spin.mode=", mode, sizeof(mode), "spin");
-    arg(args, "spin.ms=", ms_arg, sizeof(ms_arg), "100");
-    arg(args, "spin.harts=", harts_arg, sizeof(harts_arg), "1");
+    guest_arg("spin.tag=", tag, sizeof(tag), "");
+    guest_arg("spin.mode=", mode, sizeof(mode), "spin");
+    guest_arg("spin.ms=", ms_arg, sizeof(ms_arg), "100");
+    guest_arg("spin.harts=", harts_arg, sizeof(harts_arg), "1");
     unsigned long ms = strtoul(ms_arg, NULL, 10), harts = strtoul(harts_arg, NULL, 10);
     bool wfi = !strcmp(mode, "wfi");
     say("=== begin: spinner ===\n");

@@ -55,26 +55,12 @@ static uint64_t pattern(uint64_t s, uint64_t i)
     return x;
 }
 
-static void arg(const char *args, const char *key, char *out, size_t len, const char *dflt)
-{
-    const char *at = args ? strstr(args, key) : NULL;
-    size_t n = 0;
-    if (at)
-        for (at += strlen(key); at[n] && at[n] != ' ' && n + 1 < len; n++)
-            out[n] = at[n];
-    else
-        for (; dflt[n] && n + 1 < len; n++)
-            out[n] = dflt[n];
-    out[n] = 0;
-}
-
 int guest_main(void)
 {
-    const char *args = guest_bootargs();
     char end[16], rounds_arg[8];
-    arg(args, "vm.tag=", tag, sizeof(tag), "");
-    arg(args, "vm.end=", end, sizeof(end), "pass");
-    arg(args, "vm.rounds=", rounds_arg, sizeof(rounds_arg), "6");
+    guest_arg("vm.tag=", tag, sizeof(tag), "");
+    guest_arg("vm.end=", end, sizeof(end), "pass");
+    guest_arg("vm.rounds=", rounds_arg, sizeof(rounds_arg), "6");
     int rounds = atoi(rounds_arg);
     say("=== begin: vm_mem ===\n");
 
@@ -110,7 +96,7 @@ int guest_main(void)
 
     if (!strcmp(end, "read")) {
         char wait_arg[8], got[32];
-        arg(args, "vm.wait=", wait_arg, sizeof(wait_arg), "5");
+        guest_arg("vm.wait=", wait_arg, sizeof(wait_arg), "5");
         unsigned long until = csr_read(time) + 10000000UL * (unsigned long)atoi(wait_arg);
         size_t n = 0;
         say("waiting for input\n");

@@ -42,16 +42,6 @@ static uint64_t pattern(uint64_t s, uint64_t i)
     return x;
 }
 
-static void arg(const char *args, const char *key, char *out, size_t len, const char *dflt)
-{
-    const char *at = args ? strstr(args, key) : NULL;
-    const char *from = at ? at + strlen(key) : dflt;
-    size_t n = 0;
-    for (; from[n] && from[n] != ' ' && n + 1 < len; n++)
-        out[n] = from[n];
-    out[n] = 0;
-}
-
 /* Interrupts pending that nobody here asked for: sie is 0 and no timer is
  * set, so sip must stay 0 (SSIP: an IPI; STIP: a timer; SEIP: the PLIC). */
 static unsigned long stray;
@@ -59,10 +49,9 @@ static void watch(void) { stray |= csr_read(sip) & (SIP_SSIP | SIP_STIP | SIP_SE
 
 int guest_main(void)
 {
-    const char *args = guest_bootargs();
     char rounds_arg[8];
-    arg(args, "vm.tag=", tag, sizeof(tag), "");
-    arg(args, "vm.rounds=", rounds_arg, sizeof(rounds_arg), "4");
+    guest_arg("vm.tag=", tag, sizeof(tag), "");
+    guest_arg("vm.rounds=", rounds_arg, sizeof(rounds_arg), "4");
     int rounds = atoi(rounds_arg);
     csr_write(sie, 0);
     say("=== begin: vm_victim ===\n");
