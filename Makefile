@@ -32,7 +32,7 @@ LDFLAGS := $(ARCH_FLAGS) --specs=picolibc.specs -nostartfiles -static -Wl,--gc-s
 	-Wl,--no-warn-rwx-segments
 
 LODGER_SRCS := $(wildcard src/arch/riscv/*.c src/first/*.S src/first/fast_path.c src/arch/riscv/*.S \
-	src/core/*.c src/sbi/*.c src/dev/*.c)
+	src/core/*.c src/sbi/*.c src/dev/*.c src/io/*.c src/drivers/*.c)
 LODGER_OBJS := $(patsubst src/%,$(B)/obj/%.o,$(LODGER_SRCS))
 
 .PHONY: stress all deps run run-multi soak-multi run-hello test test-host test-guests bench gdb listing clean
