@@ -266,6 +266,15 @@ def guest_tests():
                 m = re.search(r"fast paths \d+:.* chained (\d+)", lodger[1])
                 result(f"guest {name}: lodger chained CSR accesses",
                        bool(m and int(m.group(1)) > 0), lodger[1][-1500:])
+            if name == "patch_pte":     # issue 15: lodger's A/D update dropped a copy
+                m = re.search(r"dropped by lodger's writes (\d+)", lodger[1])
+                result(f"guest {name}: lodger dropped the copy its A/D update wrote",
+                       bool(m and int(m.group(1)) > 0), lodger[1][-1500:])
+            if name == "patch_smp":     # issue 15: copies made and dropped with 2 vCPUs
+                m = re.search(r"patched traps (\d+), copies (\d+), dropped by guest writes (\d+)",
+                              lodger[1])
+                result(f"guest {name}: two vCPUs ran patched sites, copies dropped by the rewrites",
+                       bool(m and int(m.group(1)) > 0 and int(m.group(3)) > 0), lodger[1][-1500:])
             if name == "patch_code":    # issue 15: it ran patched sites, and rewrote them
                 m = re.search(r"patched traps (\d+), copies \d+, dropped by guest writes (\d+)",
                               lodger[1])
