@@ -99,9 +99,10 @@ void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f)
     }
     if (!f->patch_learn)
         f->patch_learn = PATCH_LEARN_PERIOD;
-    /* Unlocked first look: a change that comes after it is made with this
-     * vCPU held out of guest mode, or only adds sites (whose ebreaks this
-     * table may lack: patch_breakpoint_retry). */
+    /* Unlocked first look (after vcpu_resume's rendezvous check): every
+     * change is made with this vCPU held out of guest mode, so one that
+     * comes after this look waits for it to leave the guest, and it takes
+     * the change at its next resume. */
     if (__atomic_load_n(&ps->version, __ATOMIC_ACQUIRE) == ps->synced[id] &&
         __atomic_load_n(&ps->unmap_gen, __ATOMIC_ACQUIRE) == ps->unmap_seen[id] &&
         __atomic_load_n(&ps->code_gen, __ATOMIC_ACQUIRE) == ps->code_seen[id])
