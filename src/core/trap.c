@@ -65,7 +65,7 @@ static enum trap_result emulate_sret(struct vcpu *v)
     if (c->sstatus & SSTATUS_SPIE)
         s |= SSTATUS_SIE;
     c->sstatus = s | SSTATUS_SPIE;
-    v->frame->pc = c->sepc;
+    v->frame->pc = c->sepc & ~1UL;  /* 4.1.7; a plain store may have set bit 0 (frame.h) */
     if (target != v->mode) {
         v->mode = target;
         v->shadow = NULL;
