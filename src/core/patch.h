@@ -14,6 +14,14 @@
  *    executable mapping of another page there drops it: an ebreak the
  *    guest wrote is never taken for a site;
  *  - a trap at a site is its original instruction's (pc, stval = its bits).
+ * Trap-free sites (issue 15 item 2): a read of sscratch, sepc, scause or
+ * stval and a write of sscratch, scause or stval (plain_csr.c) becomes, in
+ * the copy, a load or store of the vCPU's own slot of that CSR (the frame's,
+ * which the fast paths and the second portion use too), which the S-mode
+ * views that run copies map at the top of the address space (FRAME_PLAIN_VA:
+ * `ld rd, -32(zero)` reaches it). The U view never maps it. If the guest
+ * maps that page in any address space, every trap-free site becomes an
+ * ebreak again, and the page leaves every shadow, for the VM's life.
  * Sites are learned from traps that really happened (the instruction start
  * is then known), and the run of trapping instructions right after one.
  * Only VMs with one vCPU patch for now: creating or dropping a copy flushes
@@ -41,6 +49,7 @@ struct patch_site {
     uint64_t pc;
     uint32_t insn;
     int copy;
+    bool plain;                 /* trap-free: its copy holds plain_csr_form(insn) */
 };
 
 struct patch_stats {
@@ -52,10 +61,14 @@ struct patch_stats {
     uint64_t flushes;           /* every shadow flushed: a new copy's page was writable */
     uint64_t remapped;          /* known sites that trapped: their place mapped the original */
     uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
+    uint64_t plain_sites;       /* sites patched trap-free (also in sites) */
+    uint64_t plain_trapped;     /* trap-free sites that faulted: served by the second portion */
+    uint64_t plain_fallbacks;   /* the guest mapped FRAME_PLAIN_VA: trap-free sites became ebreaks */
 };
 
 struct patch_state {
     bool on;
+    bool plain_on;              /* trap-free sites: one vCPU, no guest mapping at FRAME_PLAIN_VA seen */
     int site_count, copy_count;
     uint64_t high;              /* the upper half of every site's pc */
     struct patch_site sites[PATCH_MAX_SITES];
@@ -90,5 +103,15 @@ void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len);
 /* The frame fields of patching, for vCPU id about to run on frame f. */
 void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f);
 void patch_print_stats(const struct vm *vm);
+/* Trap-free sites (issue 15 item 2). At each resume of v, with vm->lock
+ * held, v off the hardware, on the shadows it may run on (vcpu_resume's):
+ * maps v's plain CSRs at FRAME_PLAIN_VA in those of them that run patched
+ * code (S-mode views without MXR), unless the guest maps that page there,
+ * which ends trap-free sites in the VM. */
+void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count);
+/* A load or store page fault at pc, of va, in virtual S: if it is a
+ * trap-free site's access (its shadow did not map the plain CSRs), true,
+ * with the site's original instruction to serve instead. */
+bool patch_plain_fault(struct vcpu *v, uint64_t pc, uint64_t va, uint32_t *original);
 
 #endif

@@ -9,6 +9,7 @@
 
 typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
 static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t);
+static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t);
 
 /* An exception that belongs to the guest: deliver it as the hardware would. */
 static enum trap_result reflect(struct vcpu *v, struct trap *t)
@@ -192,6 +193,13 @@ static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
     enum access_type access = t->cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_FETCH
                             : t->cause == CAUSE_LOAD_PAGE_FAULT ? ACCESS_LOAD : ACCESS_STORE;
     uint64_t cause = t->cause, gpa = 0;
+    /* A trap-free site's load or store, where its shadow lacks the plain
+     * CSRs (not mapped yet, or no longer): the instruction it stands for. */
+    uint32_t original;
+    if (access != ACCESS_FETCH && patch_plain_fault(v, t->epc, t->tval, &original)) {
+        t->tval = original;
+        return on_illegal_instruction(v, t);
+    }
     switch (shadow_fill(v, t->tval, access, &cause, &gpa)) {
     case SHADOW_FILLED:
         return TRAP_RETRY;
