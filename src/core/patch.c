@@ -153,7 +153,7 @@ static int find_site(const struct patch_state *ps, uint64_t pc)
 }
 
 /* Adds one site of copy c at pc (original insn): its ebreak in the copy. */
-static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn)
+static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn, bool bare)
 {
     struct patch_state *ps = &vm->patch;
     if (find_site(ps, pc) >= 0)
@@ -162,7 +162,7 @@ static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn)
         return false;
     /* A trap-free site stays in the table too: it may become an ebreak
      * (plain_fallback). */
-    uint32_t plain = ps->plain_on ? plain_csr_form(insn) : 0;
+    uint32_t plain = ps->plain_on && !bare ? plain_csr_form(insn) : 0;
     ps->sites[ps->site_count++] = (struct patch_site){ pc, insn, c, plain != 0 };
     ps->version++;
     uint8_t *at = (uint8_t *)(uintptr_t)ps->copies[c].hpa + (pc & (PAGE_SIZE - 1));
@@ -260,7 +260,10 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
     }
     if (!ps->site_count)
         ps->high = pc >> 32;
-    if (!add_site(vm, c, pc, insn))
+    /* With translation off no view maps the plain CSRs (virtual U shares
+     * the shadow): such sites stay ebreaks. */
+    bool bare = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE;
+    if (!add_site(vm, c, pc, insn, bare))
         ps->stats.refused++;
     /* The run of trapping instructions after it (Linux's trap entry reads
      * five CSRs in a row): each starts where the one before ends, as none
@@ -268,7 +271,7 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
     for (uint64_t at = pc + 4; insn != MATCH_SRET && (at & (PAGE_SIZE - 1)) <= PAGE_SIZE - 4;
          at += 4) {
         memcpy(&insn, original + (at & (PAGE_SIZE - 1)), 4);
-        if (!patchable(insn) || !add_site(vm, c, at, insn))
+        if (!patchable(insn) || !add_site(vm, c, at, insn, bare))
             break;
     }
     patch_frame_sync(vm, v->id, v->frame);
@@ -306,8 +309,8 @@ static uint64_t plain_page(const struct vm *vm)
  * memory, so no shadow may keep the plain CSRs there, and no copy may
  * rely on them. Every trap-free site becomes an ebreak (same table), for
  * the VM's life: Linux never maps that page, a guest that does pays the
- * ebreaks. */
-static void plain_fallback(struct vm *vm)
+ * ebreaks. locked: the caller holds vm->lock. */
+static void plain_fallback(struct vm *vm, bool locked)
 {
     struct patch_state *ps = &vm->patch;
     if (!ps->plain_on)
@@ -324,7 +327,10 @@ static void plain_fallback(struct vm *vm)
         site->plain = false;
     }
     __asm__ volatile("fence.i" ::: "memory");
-    shadow_drop_page(vm, FRAME_PLAIN_VA, plain_page(vm));
+    if (locked)
+        shadow_drop_page_locked(vm, FRAME_PLAIN_VA, plain_page(vm));
+    else
+        shadow_drop_page(vm, FRAME_PLAIN_VA, plain_page(vm));
 }
 
 /* Whether the guest's table at satp maps FRAME_PLAIN_VA (a valid leaf,
@@ -348,7 +354,9 @@ void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
     bool mapped_one = false;
     for (int i = 0; i < count; i++) {
         struct shadow *s = on[i];
-        if (!s || !(s->view & SHADOW_VIEW_S) || (s->view & SHADOW_VIEW_MXR))
+        /* With translation off, one shadow serves virtual U too. */
+        if (!s || !(s->view & SHADOW_VIEW_S) || (s->view & SHADOW_VIEW_MXR) ||
+            (s->guest_satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
             continue;
         int level;
         pte_t pte = pt_lookup(&s->pt, FRAME_PLAIN_VA, &level);
@@ -358,7 +366,7 @@ void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
          * address the place of the first portion or of its window covers
          * (theirs; the sites then fault and are served). */
         if ((pte & PTE_V) || guest_maps_plain(vm, s->guest_satp)) {
-            plain_fallback(vm);
+            plain_fallback(vm, true);     /* vcpu_resume holds vm->lock */
             return;
         }
         if (first_place_overlaps(first_portion_place(&vm->first), FRAME_PLAIN_VA, PAGE_SIZE))
@@ -417,7 +425,7 @@ uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64
         return 0;
     /* The guest maps FRAME_PLAIN_VA (this fill is of its translation). */
     if (ps->plain_on && FRAME_PLAIN_VA - (va & ~(*size - 1)) < *size)
-        plain_fallback(vm);
+        plain_fallback(vm, false);
     uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags);
     if (*flags & PTE_W)
         note_writable(vm, gpa & ~(*size - 1), *size);

@@ -423,11 +423,17 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 
 void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
 {
+    spin_lock(&vm->lock);
+    shadow_drop_page_locked(vm, va, hpa);
+    spin_unlock(&vm->lock);
+}
+
+void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
+{
     va &= ~(PAGE_SIZE - 1);
     if (!pt_is_canonical(va, host_mmu.levels) ||
         first_place_contains(first_portion_place(&vm->first), va))
         return;
-    spin_lock(&vm->lock);
     fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
@@ -436,7 +442,6 @@ void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
         if ((pte & PTE_V) && (!hpa || (level == 0 && pte_to_pa(pte) == hpa)))
             pt_unmap(&s->pt, va, PAGE_SIZE);
     }
-    spin_unlock(&vm->lock);
     __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
