@@ -280,6 +280,12 @@ def guest_tests():
                               lodger[1])
                 result(f"guest {name}: lodger served patched sites, dropped copies the guest wrote",
                        bool(m and int(m.group(1)) > 0 and int(m.group(2)) > 0), lodger[1][-1500:])
+            if name == "patch_plain":   # issue 15 item 2: trap-free sites, then its own page there
+                m = re.search(r"trap-free sites (\d+) \(trapped (\d+), fallbacks (\d+)\)", lodger[1])
+                result(f"guest {name}: lodger patched trap-free sites, served them where unmapped, "
+                       "fell back once the guest mapped their page",
+                       bool(m and int(m.group(1)) > 0 and int(m.group(2)) > 0 and int(m.group(3)) == 1),
+                       lodger[1][-1500:])
 
 
 LINUX_IMAGE = os.path.join(os.environ.get("LODGER_CACHE", os.path.expanduser("~/.cache/lodger")),
@@ -411,7 +417,7 @@ def linux_tests():
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
 CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
-                "patch_code"]
+                "patch_code", "patch_plain"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check: also that every
 # satp the fast paths may load is a shadow the vCPU holds); few fast-path hits.

@@ -72,7 +72,9 @@ static bool clear_of_host_ram(uint64_t va, uint64_t size)
  * and of the VM's guest-RAM window. */
 static bool range_free_of_lodger(const struct vm *vm, uint64_t va, uint64_t size)
 {
-    if (first_window_overlaps(&vm->first, va, size) || !clear_of_host_ram(va, size))
+    /* Nor where the vCPU's plain CSRs go for trap-free sites (core/patch.c). */
+    if (first_window_overlaps(&vm->first, va, size) || !clear_of_host_ram(va, size) ||
+        first_ranges_overlap(va, size, FRAME_PLAIN_VA, PAGE_SIZE))
         return false;
     return !(host.test_device && first_ranges_overlap(va, size, host.test_device, 1));
 }

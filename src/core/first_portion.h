@@ -17,19 +17,29 @@
 
 /* The layout, from the place (page-aligned):
  *   [place, +FIRST_CODE_SIZE)          the code (.first): S-mode execute-only
- *   then one frame page per vCPU       vCPU i's trap frame (sscratch), S-mode RW
+ *   then vCPU 0's two frame pages      its trap frame (sscratch), S-mode RW: it
+ *                                      starts FRAME_PLAIN_SIZE bytes before the
+ *                                      second page (first/frame.h), so the first
+ *                                      page holds only its plain CSRs (trap-free
+ *                                      sites, core/patch.c)
+ *   then one frame page per vCPU       vCPU i's trap frame, from the page's start
  *   up to place + FIRST_PORTION_SIZE   room for FIRST_MAX_VCPUS frames
- * The whole range is kept out of the guest's shadow mappings, whatever
- * number of vCPUs the VM has. */
-#define FIRST_CODE_PAGES 2          /* src/arch/riscv/lodger.ld checks that .first fits */
+ * Only vCPU 0 has a page of plain CSRs: with a page each, 14 vCPUs would not
+ * fit in the 64 KiB place (and only one-vCPU VMs patch their code). The
+ * whole range is kept out of the guest's shadow mappings, whatever number
+ * of vCPUs the VM has. */
+#define FIRST_CODE_PAGES 1          /* src/arch/riscv/lodger.ld checks that .first fits */
 #define FIRST_FRAME_PAGES 1         /* per vCPU: struct trap_frame and its check area */
+#define FIRST_PLAIN_PAGES 1         /* vCPU 0's page of plain CSRs */
 #define FIRST_MAX_VCPUS 14
-#define FIRST_PORTION_PAGES (FIRST_CODE_PAGES + FIRST_FRAME_PAGES * FIRST_MAX_VCPUS)
+#define FIRST_PORTION_PAGES (FIRST_CODE_PAGES + FIRST_PLAIN_PAGES + FIRST_FRAME_PAGES * FIRST_MAX_VCPUS)
 #define FIRST_CODE_SIZE (FIRST_CODE_PAGES * PAGE_SIZE)
 #define FIRST_FRAME_SIZE (FIRST_FRAME_PAGES * PAGE_SIZE)
 #define FIRST_PORTION_SIZE (FIRST_PORTION_PAGES * PAGE_SIZE)
+#define FIRST_PLAIN_START (PAGE_SIZE - FRAME_PLAIN_SIZE)   /* vCPU 0's frame in its pages */
 
-_Static_assert(FRAME_CHECK_OFFSET + sizeof(struct fast_check_area) <= FIRST_FRAME_SIZE,
+_Static_assert(FIRST_PLAIN_START + FRAME_CHECK_OFFSET + sizeof(struct fast_check_area) <=
+               FIRST_PLAIN_PAGES * PAGE_SIZE + FIRST_FRAME_SIZE,
                "a vCPU's trap frame and its check area must fit in its frame pages");
 
 /* Whether [a, a+a_size) and [b, b+b_size) share an address. Arithmetic is
@@ -58,15 +68,56 @@ static inline bool first_place_overlaps(uint64_t place, uint64_t va, uint64_t si
     return first_ranges_overlap(place, FIRST_PORTION_SIZE, va, size);
 }
 
-/* vCPU vcpu's frame page, as an offset into the place and as an address. */
+/* Whether vCPU vcpu's frame has a page of plain CSRs before it. */
+static inline bool first_frame_has_plain(int vcpu)
+{
+    return vcpu == 0;
+}
+
+/* vCPU vcpu's frame pages (its page of plain CSRs, if any, then its frame
+ * page): their size, offset into the place and address. */
+static inline uint64_t first_frame_pages_size(int vcpu)
+{
+    return FIRST_FRAME_SIZE + (first_frame_has_plain(vcpu) ? FIRST_PLAIN_PAGES * PAGE_SIZE : 0);
+}
+
+static inline uint64_t first_frame_pages_offset(int vcpu)
+{
+    return FIRST_CODE_SIZE + (vcpu ? FIRST_PLAIN_PAGES * PAGE_SIZE : 0) +
+           (uint64_t)vcpu * FIRST_FRAME_SIZE;
+}
+
+static inline uint64_t first_frame_pages_va(uint64_t place, int vcpu)
+{
+    return place + first_frame_pages_offset(vcpu);
+}
+
+/* Where vCPU vcpu's frame starts in its pages. */
+static inline uint64_t first_frame_start(int vcpu)
+{
+    return first_frame_has_plain(vcpu) ? FIRST_PLAIN_START : 0;
+}
+
+/* vCPU vcpu's frame (its sscratch), as an offset into the place and as an address. */
 static inline uint64_t first_frame_offset(int vcpu)
 {
-    return FIRST_CODE_SIZE + (uint64_t)vcpu * FIRST_FRAME_SIZE;
+    return first_frame_pages_offset(vcpu) + first_frame_start(vcpu);
 }
 
 static inline uint64_t first_frame_va(uint64_t place, int vcpu)
 {
     return place + first_frame_offset(vcpu);
+}
+
+/* vCPU vcpu's frame in pages allocated for it (first_frame_pages_size), and back. */
+static inline struct trap_frame *first_frame_in(uint64_t pages, int vcpu)
+{
+    return (struct trap_frame *)(uintptr_t)(pages + first_frame_start(vcpu));
+}
+
+static inline uint64_t first_frame_pages_of(const struct trap_frame *f, int vcpu)
+{
+    return (uint64_t)(uintptr_t)f - first_frame_start(vcpu);
 }
 
 /* Where a symbol of the first portion's code (frame.h) is at place. */

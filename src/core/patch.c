@@ -5,6 +5,9 @@
 #include "core/mem.h"
 #include "core/console.h"
 #include "arch/riscv/csr.h"
+#include "core/plain_csr.h"
+#include "core/shadow.h"
+#include "dev/board.h"
 
 /* An instruction that traps when the guest kernel runs it in U-mode and
  * that the fast paths or the second portion serve: sret, wfi, sfence.vma,
@@ -177,6 +180,10 @@ void patch_reset(struct vm *vm, bool on)
     ps->unmap_gen = unmap_gen;
     ps->code_gen = code_gen;
     ps->on = on;
+    /* Trap-free sites need the vCPU's plain CSRs alone in a page (only
+     * vCPU 0 has one) and FRAME_PLAIN_VA to itself in the shadows it runs
+     * (shadows are shared by a VM's vCPUs): one-vCPU VMs only. */
+    ps->plain_on = ps->on && vm->vcpu_count == 1 && first_frame_has_plain(0);
     for (int i = 0; i < vm->vcpu_count; i++)
         if (vm->vcpus[i].frame)
             patch_frame_sync(vm, i, vm->vcpus[i].frame);
@@ -191,20 +198,24 @@ static int find_site(const struct patch_state *ps, uint64_t pc)
 }
 
 /* Adds one site of copy c at pc (original insn): its ebreak in the copy. */
-static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn)
+static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn, bool bare)
 {
     struct patch_state *ps = &vm->patch;
     if (find_site(ps, pc) >= 0)
         return true;
     if (ps->site_count == PATCH_MAX_SITES || !table_insert(ps->table, pc, insn))
         return false;
-    ps->sites[ps->site_count++] = (struct patch_site){ pc, insn, c };
+    /* A trap-free site stays in the table too: it may become an ebreak
+     * (plain_fallback). */
+    uint32_t plain = ps->plain_on && !bare ? plain_csr_form(insn) : 0;
+    ps->sites[ps->site_count++] = (struct patch_site){ pc, insn, c, plain != 0 };
     bump(&ps->version);
     uint8_t *at = (uint8_t *)(uintptr_t)ps->copies[c].hpa + (pc & (PAGE_SIZE - 1));
-    uint32_t ebreak = PATCH_EBREAK;
-    memcpy(at, &ebreak, 4);
+    uint32_t word = plain ? plain : PATCH_EBREAK;
+    memcpy(at, &word, 4);
     bump(&ps->code_gen);
     ps->stats.sites++;
+    ps->stats.plain_sites += plain != 0;
     return true;
 }
 
@@ -281,7 +292,10 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
     }
     if (!ps->site_count)
         ps->high = pc >> 32;
-    if (!add_site(vm, c, pc, insn))
+    /* With translation off no view maps the plain CSRs (virtual U shares
+     * the shadow): such sites stay ebreaks. */
+    bool bare = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE;
+    if (!add_site(vm, c, pc, insn, bare))
         ps->stats.refused++;
     /* The run of trapping instructions after it (Linux's trap entry reads
      * five CSRs in a row): each starts where the one before ends, as none
@@ -289,7 +303,7 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
     for (uint64_t at = pc + 4; insn != MATCH_SRET && (at & (PAGE_SIZE - 1)) <= PAGE_SIZE - 4;
          at += 4) {
         memcpy(&insn, original + (at & (PAGE_SIZE - 1)), 4);
-        if (!patchable(insn) || !add_site(vm, c, at, insn))
+        if (!patchable(insn) || !add_site(vm, c, at, insn, bare))
             break;
     }
     /* Every vCPU's hart (this one's too) executes fence.i before it runs
@@ -353,6 +367,108 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
     learn_held(v, pc, insn, gpa);
     spin_unlock(&ps->lock);
     vm_release_others(vm);
+}
+
+static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
+{
+    return vm_gpa_to_host(ctx, gpa, len);
+}
+
+/* The host page of vCPU 0's plain CSRs (first_portion.h). */
+static uint64_t plain_page(const struct vm *vm)
+{
+    return first_frame_pages_of(vm->vcpus[0].frame, 0);
+}
+
+/* The guest maps FRAME_PLAIN_VA: its accesses there must reach its own
+ * memory, so no shadow may keep the plain CSRs there, and no copy may
+ * rely on them. Every trap-free site becomes an ebreak (same table), for
+ * the VM's life: Linux never maps that page, a guest that does pays the
+ * ebreaks. locked: the caller holds vm->lock. */
+static void plain_fallback(struct vm *vm, bool locked)
+{
+    struct patch_state *ps = &vm->patch;
+    if (!ps->plain_on)
+        return;
+    ps->plain_on = false;
+    ps->stats.plain_fallbacks++;
+    for (int i = 0; i < ps->site_count; i++) {
+        struct patch_site *site = &ps->sites[i];
+        if (!site->plain)
+            continue;
+        uint32_t ebreak = PATCH_EBREAK;
+        memcpy((uint8_t *)(uintptr_t)ps->copies[site->copy].hpa + (site->pc & (PAGE_SIZE - 1)),
+               &ebreak, 4);
+        site->plain = false;
+    }
+    bump(&ps->code_gen);
+    __asm__ volatile("fence.i" ::: "memory");
+    if (locked)
+        shadow_drop_page_locked(vm, FRAME_PLAIN_VA, plain_page(vm));
+    else
+        shadow_drop_page(vm, FRAME_PLAIN_VA, plain_page(vm));
+}
+
+/* Whether the guest's table at satp maps FRAME_PLAIN_VA (a valid leaf,
+ * whatever its permissions; a table lodger cannot read counts). With
+ * translation off, that address is no RAM and no device of any VM. */
+static bool guest_maps_plain(struct vm *vm, uint64_t satp)
+{
+    if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
+        return vm_gpa_to_host(vm, FRAME_PLAIN_VA, 1) || board_find_region(vm, FRAME_PLAIN_VA);
+    struct walk_memory mem = { walk_gpa_to_host, vm };
+    return guest_walk_mapped(&mem, satp, FRAME_PLAIN_VA);
+}
+
+void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
+{
+    struct vm *vm = v->vm;
+    struct patch_state *ps = &vm->patch;
+    if (!ps->plain_on || !first_frame_has_plain(v->id))
+        return;
+    uint64_t page = plain_page(vm);
+    bool mapped_one = false;
+    for (int i = 0; i < count; i++) {
+        struct shadow *s = on[i];
+        /* With translation off, one shadow serves virtual U too. */
+        if (!s || !(s->view & SHADOW_VIEW_S) || (s->view & SHADOW_VIEW_MXR) ||
+            (s->guest_satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
+            continue;
+        int level;
+        pte_t pte = pt_lookup(&s->pt, FRAME_PLAIN_VA, &level);
+        if ((pte & PTE_V) && level == 0 && pte_to_pa(pte) == page)
+            continue;
+        /* Something else there is the guest's own page (a fill): so is an
+         * address the place of the first portion or of its window covers
+         * (theirs; the sites then fault and are served). */
+        if ((pte & PTE_V) || guest_maps_plain(vm, s->guest_satp)) {
+            plain_fallback(vm, true);     /* vcpu_resume holds vm->lock */
+            return;
+        }
+        if (first_place_overlaps(first_portion_place(&vm->first), FRAME_PLAIN_VA, PAGE_SIZE))
+            return;
+        /* U=1: the guest kernel runs in U-mode. */
+        if (!pt_map(&s->pt, FRAME_PLAIN_VA, page, PAGE_SIZE,
+                    PTE_R | PTE_W | PTE_U | PTE_A | PTE_D, 0))
+            return;     /* no memory: the sites fault and are served */
+        mapped_one = true;
+    }
+    /* v runs on this hart next: its walks see the new entries (4.2.1). */
+    if (mapped_one)
+        __asm__ volatile("sfence.vma %0, zero" :: "r"(FRAME_PLAIN_VA) : "memory");
+}
+
+bool patch_plain_fault(struct vcpu *v, uint64_t pc, uint64_t va, uint32_t *original)
+{
+    struct patch_state *ps = &v->vm->patch;
+    if (!ps->on || v->mode != VMODE_S || va - (0 - (uint64_t)FRAME_PLAIN_SIZE) >= FRAME_PLAIN_SIZE)
+        return false;
+    int i = find_site(ps, pc);
+    if (i < 0 || !ps->sites[i].plain || plain_csr_address(ps->sites[i].insn) != va)
+        return false;
+    *original = ps->sites[i].insn;
+    ps->stats.plain_trapped++;
+    return true;
 }
 
 /* A fill maps [gpa, gpa+size) writable: a copy made there later must
@@ -436,6 +552,9 @@ uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64
     struct patch_state *ps = &vm->patch;
     if (!ps->on)
         return 0;
+    /* The guest maps FRAME_PLAIN_VA (this fill is of its translation). */
+    if (ps->plain_on && FRAME_PLAIN_VA - (va & ~(*size - 1)) < *size)
+        plain_fallback(vm, false);
     spin_lock(&ps->lock);
     if (ps->copy_count && fill_drops(vm, v->shadow->view, va, access, gpa, *size, *flags, false)) {
         /* Dropped with the other vCPUs out of guest mode (drop_copy); then
@@ -558,11 +677,13 @@ void patch_print_stats(const struct vm *vm)
     console_printf("lodger: vm%d patched sites %lu (now %d in %d copies), patched traps %lu, "
                    "copies %lu, dropped by guest writes %lu, dropped by other code at their place "
                    "%lu, sites refused %lu, restarts %lu, flushes %lu, remapped %lu, dropped by lodger's "
-                   "writes %lu, stale ebreaks retried %lu\n", vm->id, (unsigned long)ps->stats.sites,
+                   "writes %lu, stale ebreaks retried %lu, trap-free sites %lu (trapped %lu, fallbacks %lu)\n",
+                   vm->id, (unsigned long)ps->stats.sites,
                    ps->site_count, ps->copy_count, (unsigned long)served,
                    (unsigned long)ps->stats.copies, (unsigned long)ps->stats.dropped_write,
                    (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused,
                    (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.flushes,
                    (unsigned long)ps->stats.remapped, (unsigned long)ps->stats.dropped_lodger,
-                   (unsigned long)ps->stats.retried);
+                   (unsigned long)ps->stats.retried, (unsigned long)ps->stats.plain_sites,
+                   (unsigned long)ps->stats.plain_trapped, (unsigned long)ps->stats.plain_fallbacks);
 }

@@ -14,6 +14,14 @@
  *    executable mapping of another page there drops it: an ebreak the
  *    guest wrote is never taken for a site;
  *  - a trap at a site is its original instruction's (pc, stval = its bits).
+ * Trap-free sites (issue 15 item 2): a read of sscratch, sepc, scause or
+ * stval and a write of sscratch, scause or stval (plain_csr.c) becomes, in
+ * the copy, a load or store of the vCPU's own slot of that CSR (the frame's,
+ * which the fast paths and the second portion use too), which the S-mode
+ * views that run copies map at the top of the address space (FRAME_PLAIN_VA:
+ * `ld rd, -32(zero)` reaches it). The U view never maps it. If the guest
+ * maps that page in any address space, every trap-free site becomes an
+ * ebreak again, and the page leaves every shadow, for the VM's life.
  * Sites are learned from traps that really happened (the instruction start
  * is then known), and the run of trapping instructions right after one.
  * Several vCPUs: a copy is made or dropped with the VM's other vCPUs held
@@ -46,6 +54,7 @@ struct patch_site {
     uint64_t pc;
     uint32_t insn;
     int copy;
+    bool plain;                 /* trap-free: its copy holds plain_csr_form(insn) */
 };
 
 struct patch_stats {
@@ -59,6 +68,9 @@ struct patch_stats {
     uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
     uint64_t dropped_lodger;    /* copies dropped by lodger's own writes (A/D, SBI, emulation) */
     uint64_t retried;           /* ebreaks of a copy a vCPU's table lacked: run again */
+    uint64_t plain_sites;       /* sites patched trap-free (also in sites) */
+    uint64_t plain_trapped;     /* trap-free sites that faulted: served by the second portion */
+    uint64_t plain_fallbacks;   /* the guest mapped FRAME_PLAIN_VA: trap-free sites became ebreaks */
 };
 
 struct patch_state {
@@ -66,6 +78,7 @@ struct patch_state {
     /* Everything below; taken before vm->lock, never held while waiting
      * for another vCPU (vm_hold_others). */
     struct spinlock lock;
+    bool plain_on;              /* trap-free sites: one vCPU, no guest mapping at FRAME_PLAIN_VA seen */
     int site_count, copy_count;
     uint64_t high;              /* the upper half of every site's pc */
     struct patch_site sites[PATCH_MAX_SITES];
@@ -122,5 +135,15 @@ void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f);
  * (its table and TLB up to date by then). False: the guest's own. */
 bool patch_breakpoint_retry(struct vcpu *v, uint64_t pc);
 void patch_print_stats(const struct vm *vm);
+/* Trap-free sites (issue 15 item 2). At each resume of v, with vm->lock
+ * held, v off the hardware, on the shadows it may run on (vcpu_resume's):
+ * maps v's plain CSRs at FRAME_PLAIN_VA in those of them that run patched
+ * code (S-mode views without MXR), unless the guest maps that page there,
+ * which ends trap-free sites in the VM. */
+void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count);
+/* A load or store page fault at pc, of va, in virtual S: if it is a
+ * trap-free site's access (its shadow did not map the plain CSRs), true,
+ * with the site's original instruction to serve instead. */
+bool patch_plain_fault(struct vcpu *v, uint64_t pc, uint64_t va, uint32_t *original);
 
 #endif

@@ -84,15 +84,16 @@ static void shadow_release(struct vm *vm, struct shadow *s)
     s->in_use = false;
 }
 
+/* Where vCPU id's frame pages are in the place. */
 static uint64_t frame_va_of(const struct vm *vm, int id)
 {
-    return first_frame_va(first_portion_place(&vm->first), id);
+    return first_frame_pages_va(first_portion_place(&vm->first), id);
 }
 
 static bool map_frame(struct vm *vm, struct shadow *s, int id)
 {
-    return pt_map(&s->pt, frame_va_of(vm, id), (uint64_t)vm->vcpus[id].frame, FIRST_FRAME_SIZE,
-                  PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    return pt_map(&s->pt, frame_va_of(vm, id), first_frame_pages_of(vm->vcpus[id].frame, id),
+                  first_frame_pages_size(id), PTE_R | PTE_W | PTE_A | PTE_D, 0);
 }
 
 bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
@@ -145,7 +146,7 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (c.lose & (1u << i)) {
-            pt_unmap(&s->pt, va, FIRST_FRAME_SIZE);
+            pt_unmap(&s->pt, va, first_frame_pages_size(v->id));
             s->frames &= ~bit;
             v->frame_slots &= ~(1u << i);
         } else if ((c.gain & (1u << i)) && mapped) {
@@ -156,7 +157,8 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
             }
         }
     }
-    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+    for (uint64_t off = 0; off < first_frame_pages_size(v->id); off += PAGE_SIZE)
+        __asm__ volatile("sfence.vma %0, zero" :: "r"(va + off) : "memory");
     return mapped;
 }
 
@@ -196,7 +198,7 @@ int shadow_frames_check(const struct vm *vm, const struct vcpu *v, struct shadow
             int level = -1;
             pte_t pte = pt_lookup(&s->pt, frame_va_of(vm, k), &level);
             bool runs = w->frame_slots & (1u << i), in_mask = s->frames & (1u << k);
-            bool maps = (pte & PTE_V) && level == 0 && pte_to_pa(pte) == (uint64_t)w->frame &&
+            bool maps = (pte & PTE_V) && level == 0 && pte_to_pa(pte) == first_frame_pages_of(w->frame, k) &&
                         !(pte & PTE_U);
             if (runs != in_mask || runs != maps || (!maps && (pte & PTE_V))) {
                 *slot = i;
@@ -421,11 +423,17 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 
 void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
 {
+    spin_lock(&vm->lock);
+    shadow_drop_page_locked(vm, va, hpa);
+    spin_unlock(&vm->lock);
+}
+
+void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
+{
     va &= ~(PAGE_SIZE - 1);
     if (!pt_is_canonical(va, host_mmu.levels) ||
         first_place_contains(first_portion_place(&vm->first), va))
         return;
-    spin_lock(&vm->lock);
     fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
@@ -434,7 +442,6 @@ void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
         if ((pte & PTE_V) && (!hpa || (level == 0 && pte_to_pa(pte) == hpa)))
             pt_unmap(&s->pt, va, PAGE_SIZE);
     }
-    spin_unlock(&vm->lock);
     __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 

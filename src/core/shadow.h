@@ -67,6 +67,8 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid);
  * whole), only where it maps host page hpa if hpa is not 0, and this
  * hart's TLB entries for va (patched copies, core/patch.c). */
 void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa);
+/* The same, vm->lock held. */
+void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa);
 /* Result of trying to fill a shadow entry for a guest access. */
 enum shadow_fill_result {
     SHADOW_FILLED,          /* mapping installed: retry the access */

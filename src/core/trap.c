@@ -9,6 +9,7 @@
 
 typedef enum trap_result (*exception_handler)(struct vcpu *v, struct trap *t);
 static bool fetch_trapping_insn_at(struct vcpu *v, struct trap *t);
+static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t);
 
 /* An exception that belongs to the guest: deliver it as the hardware would. */
 static enum trap_result reflect(struct vcpu *v, struct trap *t)
@@ -65,7 +66,7 @@ static enum trap_result emulate_sret(struct vcpu *v)
     if (c->sstatus & SSTATUS_SPIE)
         s |= SSTATUS_SIE;
     c->sstatus = s | SSTATUS_SPIE;
-    v->frame->pc = c->sepc;
+    v->frame->pc = c->sepc & ~1UL;  /* 4.1.7; a plain store may have set bit 0 (frame.h) */
     if (target != v->mode) {
         v->mode = target;
         v->shadow = NULL;
@@ -203,6 +204,13 @@ static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
     enum access_type access = t->cause == CAUSE_FETCH_PAGE_FAULT ? ACCESS_FETCH
                             : t->cause == CAUSE_LOAD_PAGE_FAULT ? ACCESS_LOAD : ACCESS_STORE;
     uint64_t cause = t->cause, gpa = 0;
+    /* A trap-free site's load or store, where its shadow lacks the plain
+     * CSRs (not mapped yet, or no longer): the instruction it stands for. */
+    uint32_t original;
+    if (access != ACCESS_FETCH && patch_plain_fault(v, t->epc, t->tval, &original)) {
+        t->tval = original;
+        return on_illegal_instruction(v, t);
+    }
     switch (shadow_fill(v, t->tval, access, &cause, &gpa)) {
     case SHADOW_FILLED:
         return TRAP_RETRY;

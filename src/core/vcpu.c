@@ -202,6 +202,8 @@ void vcpu_resume(struct vcpu *v)
     /* Its frame page in these shadows only (issue 12, shadow_frames_follow). */
     struct shadow *const on[4] = { v->shadow, views[0], views[1], views[2] };
     bool framed = shadow_frames_follow(vm, v, on, 4);
+    /* Its plain CSRs where patched code reaches them (trap-free sites). */
+    patch_plain_follow(v, on, 4);
 #ifdef LODGER_CHECK_FAST
     int bad_slot = -1, bad = framed ? shadow_frames_check(vm, v, on, 4, &bad_slot) : -1;
 #endif

@@ -30,7 +30,7 @@ bool vcsr_read(const struct vcsr *c, const struct vcsr_config *cfg, unsigned csr
     case CSR_SIP: *out = c->sip; return true;
     case CSR_STVEC: *out = c->stvec; return true;
     case CSR_SSCRATCH: *out = c->sscratch; return true;
-    case CSR_SEPC: *out = c->sepc; return true;
+    case CSR_SEPC: *out = c->sepc & ~1UL; return true;   /* 4.1.7: sepc[0] is always zero */
     case CSR_SCAUSE: *out = c->scause; return true;
     case CSR_STVAL: *out = c->stval; return true;
     case CSR_SATP: *out = c->satp; return true;

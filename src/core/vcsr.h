@@ -9,7 +9,14 @@
 enum vmode { VMODE_U = 0, VMODE_S = 1 };
 
 struct vcsr {
-    uint64_t sstatus, sie, sip, stvec, sscratch, sepc, scause, stval;
+    /* First, in this order: the CSRs the guest kernel's patched code may
+     * read or write as plain storage, in the 32 bytes of the vCPU's frame
+     * that the guest's virtual S-mode reaches at the top of its address
+     * space (first/frame.h, FRAME_PLAIN_SIZE). Every value of each is one
+     * the CSR may hold (sepc: bit 0 is cleared where it is written and
+     * where it is used). */
+    uint64_t sscratch, sepc, scause, stval;
+    uint64_t sstatus, sie, sip, stvec;
     uint64_t satp, scounteren, senvcfg;
 };
 

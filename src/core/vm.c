@@ -188,7 +188,7 @@ static void vcpu_power_on(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
     struct trap_frame *frame = v->frame;
-    memset(frame, 0, FIRST_FRAME_SIZE);
+    memset((void *)(uintptr_t)first_frame_pages_of(frame, id), 0, first_frame_pages_size(id));
     memset(v, 0, sizeof(*v));
     v->vm = vm;
     v->id = id;
@@ -204,7 +204,8 @@ static void vcpu_power_on(struct vm *vm, int id)
 static void vcpu_init(struct vm *vm, int id)
 {
     struct vcpu *v = &vm->vcpus[id];
-    v->frame = (struct trap_frame *)(uintptr_t)mem_alloc(FIRST_FRAME_SIZE, PAGE_SIZE);
+    uint64_t pages = mem_alloc(first_frame_pages_size(id), PAGE_SIZE);
+    v->frame = pages ? first_frame_in(pages, id) : NULL;
     if (!v->frame)
         panic("out of memory for a vCPU frame");
     vcpu_power_on(vm, id);

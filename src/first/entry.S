@@ -499,6 +499,7 @@ first_trap_entry:
 4:  li t3, FAST_SRET
     count_hit t3
     ld t0, FRAME_CSR_SEPC(sp)
+    andi t0, t0, -2                 /* a plain store may have set bit 0 (frame.h) */
     j .Lfast_resume_at
 
 /* Traps that belong to the guest kernel, delivered as the hardware would

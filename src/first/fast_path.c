@@ -125,7 +125,7 @@ static bool fast_sret(struct trap_frame *f)
     if (satp)
         f->guest_satp = satp;
     f->fast_hits[FAST_SRET]++;
-    f->pc = c->sepc;
+    f->pc = c->sepc & ~1UL;     /* a plain store may have set bit 0 (frame.h) */
     return true;
 }
 

@@ -10,6 +10,12 @@
 #include "core/vcsr.h"
 
 struct trap_frame {
+    /* The virtual supervisor CSRs, first: their first FRAME_PLAIN_SIZE
+     * bytes (sscratch, sepc, scause, stval) end the page before the rest
+     * of the frame, a page that holds nothing else and that the guest's
+     * virtual S-mode may map at FRAME_PLAIN_VA (core/patch.c, trap-free
+     * sites); the fast paths and the second portion use these same slots. */
+    struct vcsr csr;
     uint64_t x[32];          /* guest x0..x31 (x0 unused) */
     uint64_t pc;             /* guest pc at the trap (sepc) */
     uint64_t cause;          /* host scause at the trap */
@@ -23,8 +29,8 @@ struct trap_frame {
     uint64_t host_trap;      /* C entry for guest traps (vcpu_trap_from_guest) */
     uint64_t host_fault;     /* C entry for lodger's own traps (lodger_fault) */
     uint64_t flush_on_switch;/* non-zero: sfence.vma after each satp switch (no ASIDs) */
-    /* The vCPU's state that fast paths need, kept here rather than copied. */
-    struct vcsr csr;         /* the virtual supervisor CSRs */
+    /* The vCPU's state that fast paths need, kept here rather than copied
+     * (and the virtual CSRs, csr, at the start). */
     uint64_t vmode;          /* enum vmode, kept equal to the vCPU's on resume */
     uint64_t fast_hits[16];  /* fast-path hits by kind (enum fast_kind) */
     /* The host satp of the S-mode shadow views with SUM=0 and SUM=1, and of
@@ -51,6 +57,24 @@ struct trap_frame {
     uint64_t site_high;
     uint64_t sites[128];
 };
+
+/* Trap-free sites (core/patch.c, issue 15 item 2): the plain-storage CSRs
+ * at the start of the frame fill the last FRAME_PLAIN_SIZE bytes of their
+ * own page, which the guest's S-mode shadow views map (U=1, RW) at the top
+ * of the address space, FRAME_PLAIN_VA: `ld rd, FRAME_PLAIN_IMM(CSR)(zero)`
+ * then reads the CSR with no trap. */
+#define FRAME_PLAIN_SIZE 32
+#define FRAME_PLAIN_VA 0xfffffffffffff000UL
+#ifndef __ASSEMBLER__
+_Static_assert(__builtin_offsetof(struct trap_frame, csr.sscratch) == 0 &&
+               __builtin_offsetof(struct trap_frame, csr.sepc) == 8 &&
+               __builtin_offsetof(struct trap_frame, csr.scause) == 16 &&
+               __builtin_offsetof(struct trap_frame, csr.stval) == 24,
+               "the plain-storage CSRs open the frame, in CSR-number order");
+#endif
+/* The 12-bit immediate that reaches the CSR at offset off of the frame
+ * from x0 (sign-extended: the last FRAME_PLAIN_SIZE bytes below 2^64). */
+#define FRAME_PLAIN_IMM(off) ((off) - FRAME_PLAIN_SIZE)
 
 /* Kinds of fast path (frame->fast_hits index): one per virtual CSR served
  * in the first portion, sret, and traps reflected into the guest kernel. */

@@ -43,7 +43,10 @@ enum {
 #define ID_PATCH_DROPPED 62     /* per VM: copies dropped by guest writes */
 #define ID_NEIGHBOUR_FILLS 63  /* shadow entries filled beside a fill */
 #define ID_FENCE_FILLS 64      /* shadow entries filled at the guest's fence of a page */
-#define ID_COUNT 65
+#define ID_PLAIN_SITES 65       /* per VM: sites patched trap-free */
+#define ID_PLAIN_TRAPPED 66     /* per VM: trap-free sites that faulted, served */
+#define ID_PLAIN_FALLBACKS 67   /* per VM: trap-free sites turned into ebreaks */
+#define ID_COUNT 68
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -78,6 +81,9 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_PATCH_SITES: *out = v->vm->patch.stats.sites; return true;
     case ID_PATCH_COPIES: *out = v->vm->patch.stats.copies; return true;
     case ID_PATCH_DROPPED: *out = v->vm->patch.stats.dropped_write; return true;
+    case ID_PLAIN_SITES: *out = v->vm->patch.stats.plain_sites; return true;
+    case ID_PLAIN_TRAPPED: *out = v->vm->patch.stats.plain_trapped; return true;
+    case ID_PLAIN_FALLBACKS: *out = v->vm->patch.stats.plain_fallbacks; return true;
     default: return false;
     }
 }

@@ -1,6 +1,7 @@
 /* See fake_vcpu.h. */
 #include <string.h>
 #include "fake_vcpu.h"
+#include "core/plain_csr.h"
 #include "sbi/sbi.h"
 #include "core/hart.h"
 
@@ -66,6 +67,16 @@ static uint64_t target_bit(const struct vm *vm, const struct vcpu *t)
         return 0;
     }
     return 1UL << (t - vm->vcpus);
+}
+
+/* A trap-free site at fake.plain_pc: its access of its CSR's slot faults. */
+bool patch_plain_fault(struct vcpu *v, uint64_t pc, uint64_t va, uint32_t *original)
+{
+    (void)v;
+    if (!fake.plain_insn || pc != fake.plain_pc || va != plain_csr_address(fake.plain_insn))
+        return false;
+    *original = fake.plain_insn;
+    return true;
 }
 
 /* The dbcn read's note to core/patch.c: nothing is patched here. */

@@ -28,6 +28,8 @@ struct fake_state {
                                          * and board_mmio look them up with dev/devtable.c */
     long start_error;               /* vcpu_start of a stopped vCPU: 0 starts it */
     const char *input;              /* console_vm_getchar: these bytes, then -1 */
+    uint64_t plain_pc;              /* patch_plain_fault: a trap-free site at this pc */
+    uint32_t plain_insn;            /* ...standing for this instruction (0: none) */
     unsigned long input_len;
     /* Recorded. */
     int acked_irq;                  /* last hart_ack_interrupt (-1: none) */

@@ -17,6 +17,7 @@ $(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
 $(B)/host/test_image: src/core/image.c src/core/sha256.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
+$(B)/host/test_plain_csr: src/core/plain_csr.c src/core/insn.c
 $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c src/dev/devtable.c
 $(B)/host/test_uart: src/dev/uart.c
@@ -35,7 +36,7 @@ $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
 	src/sbi/sbi.c src/sbi/base.c src/sbi/time.c src/sbi/ipi.c src/sbi/dbcn.c src/sbi/hsm.c \
 	src/sbi/srst.c src/sbi/legacy.c src/sbi/lodger.c src/arch/riscv/pagetable.c \
-	src/dev/devtable.c src/dev/sifive_test.c tests/host/fake_vcpu.c
+	src/dev/devtable.c src/dev/sifive_test.c src/core/plain_csr.c tests/host/fake_vcpu.c
 $(B)/host/test_trap: $(TRAP_SRCS)
 # The SBI extensions' argument checks (hart masks, ids, addresses), on the same fakes.
 $(B)/host/test_sbi: $(TRAP_SRCS)

@@ -91,29 +91,47 @@ static void test_overlap_matches_reference(void **state)
     assert_true(checked > 100000);
 }
 
-/* vCPU i's frame page: after the code, one page each, inside the place, the
- * last one ending where the place does. */
+/* vCPU i's frame pages: after the code, vCPU 0's page of plain CSRs then
+ * one frame page each, inside the place, the last ending where the place
+ * does. vCPU 0's frame starts FRAME_PLAIN_SIZE bytes before its frame page,
+ * so its plain CSRs end the page before, which holds nothing else. */
 static void test_frame_addresses(void **state)
 {
     (void)state;
     const uint64_t place = 0xffffffd000000000UL;
-    assert_int_equal(first_frame_offset(0), FIRST_CODE_PAGES * 4096);
-    assert_int_equal(first_frame_va(place, 0), place + FIRST_CODE_SIZE);
-    assert_int_equal(first_frame_va(place, 3), place + (FIRST_CODE_PAGES + 3) * 4096UL);
+    assert_int_equal(FIRST_PORTION_SIZE, 0x10000);
+    assert_int_equal(first_frame_pages_offset(0), FIRST_CODE_PAGES * 4096);
+    assert_int_equal(first_frame_pages_size(0), 2 * 4096);
+    assert_int_equal(first_frame_va(place, 0), place + FIRST_CODE_SIZE + 4096 - 32);
+    assert_int_equal(first_frame_va(place, 1), place + FIRST_CODE_SIZE + 2 * 4096);
+    assert_int_equal(first_frame_va(place, 3), place + (FIRST_CODE_PAGES + 4) * 4096UL);
+    uint64_t end = place + FIRST_CODE_SIZE;
     for (int i = 0; i < FIRST_MAX_VCPUS; i++) {
-        uint64_t va = first_frame_va(place, i);
+        uint64_t va = first_frame_pages_va(place, i), size = first_frame_pages_size(i);
+        assert_int_equal(va, end);      /* right after the one before */
+        end = va + size;
         assert_int_equal(va % PAGE_SIZE, 0);
+        assert_int_equal(first_frame_has_plain(i), i == 0);
+        assert_int_equal(first_frame_va(place, i), i ? va : va + 4096 - FRAME_PLAIN_SIZE);
+        assert_int_equal(first_frame_offset(i), first_frame_va(place, i) - place);
         assert_true(first_place_contains(place, va));
-        assert_true(first_place_contains(place, va + FIRST_FRAME_SIZE - 1));
-        assert_false(first_ranges_overlap(place, FIRST_CODE_SIZE, va, FIRST_FRAME_SIZE));
-        if (i)
-            assert_int_equal(va - first_frame_va(place, i - 1), FIRST_FRAME_SIZE);
+        assert_true(first_place_contains(place, va + size - 1));
+        assert_false(first_ranges_overlap(place, FIRST_CODE_SIZE, va, size));
     }
-    assert_int_equal(first_frame_va(place, FIRST_MAX_VCPUS - 1) + FIRST_FRAME_SIZE,
-                     first_place_end(place));
+    assert_int_equal(end, first_place_end(place));
     /* Also for a place at the very top. */
     assert_int_equal(first_frame_va(0 - FIRST_PORTION_SIZE, FIRST_MAX_VCPUS - 1),
                      0 - FIRST_FRAME_SIZE);
+    /* A frame in pages allocated for it, and back; its check area fits. */
+    static _Alignas(4096) unsigned char pages[2 * 4096];
+    struct trap_frame *f = first_frame_in((uint64_t)(uintptr_t)pages, 0);
+    assert_ptr_equal((unsigned char *)&f->csr.sscratch, pages + 4096 - 32);
+    assert_ptr_equal((unsigned char *)&f->csr.stval + 8, pages + 4096);
+    assert_int_equal(first_frame_pages_of(f, 0), (uint64_t)(uintptr_t)pages);
+    assert_true((unsigned char *)(fast_check_area_of(f) + 1) <= pages + sizeof(pages));
+    f = first_frame_in((uint64_t)(uintptr_t)pages, 1);
+    assert_ptr_equal((unsigned char *)f, pages);
+    assert_true((unsigned char *)(fast_check_area_of(f) + 1) <= pages + 4096);
     /* The code's symbols keep their offsets. */
     assert_int_equal(first_symbol_va(place, first_portion_start), place);
     assert_int_equal(first_symbol_va(place, first_portion_start + 0x123), place + 0x123);

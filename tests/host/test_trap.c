@@ -16,6 +16,7 @@
 #include "core/trap.h"
 #include "sbi/sbi.h"
 #include "fake_vcpu.h"
+#include "core/plain_csr.h"
 
 #define RAM_GPA VM_RAM_BASE
 #define RAM_SIZE 0x100000UL
@@ -67,6 +68,41 @@ static void test_csr_access_next(void **state)
     assert_int_equal(t.insn_length, 4);
     assert_int_equal(v->frame->x[10], 0x1234);
     assert_int_equal(v->csr->sscratch, 0x5678);
+}
+
+/* A trap-free site's load or store that faults (its shadow lacks the
+ * plain CSRs) is served as the CSR access it stands for: pc moves on by 4;
+ * the same fault elsewhere, or of another address, is a page fault as
+ * before. */
+static void test_plain_site_fault_served(void **state)
+{
+    (void)state;
+    struct vcpu *v = &vm.vcpus[0];
+    v->csr->scause = 0x77;
+    v->csr->stval = 0x99;
+    v->frame->x[12] = 0x4242;
+    uint32_t read = (CSR_SCAUSE << 20) | (2 << 12) | (10 << 7) | 0x73;     /* csrr a0, scause */
+    fake.plain_pc = ECALL_PC;
+    fake.plain_insn = read;
+    struct trap t = { .cause = CAUSE_LOAD_PAGE_FAULT, .tval = plain_csr_address(read),
+                      .epc = ECALL_PC };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_NEXT);
+    assert_int_equal(t.insn_length, 4);
+    assert_int_equal(v->frame->x[10], 0x77);
+    uint32_t write = (CSR_STVAL << 20) | (12 << 15) | (1 << 12) | 0x73;   /* csrw stval, a2 */
+    fake.plain_insn = write;
+    t = (struct trap){ .cause = CAUSE_STORE_PAGE_FAULT, .tval = plain_csr_address(write),
+                       .epc = ECALL_PC };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_NEXT);
+    assert_int_equal(v->csr->stval, 0x4242);
+    /* Not the site's slot: the page fault goes to the shadow fill. */
+    fake.fill_result = SHADOW_GUEST_FAULT;
+    fake.fill_cause = CAUSE_STORE_PAGE_FAULT;
+    t = (struct trap){ .cause = CAUSE_STORE_PAGE_FAULT, .tval = plain_csr_address(read),
+                       .epc = ECALL_PC };
+    assert_int_equal(trap_dispatch(v, &t), TRAP_REDIRECTED);
+    assert_int_equal(v->csr->scause, CAUSE_STORE_PAGE_FAULT);
+    fake.plain_insn = 0;
 }
 
 /* An SBI call that returns: a0/a1 written, TRAP_NEXT. */
@@ -327,6 +363,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_csr_access_next, setup),
+        cmocka_unit_test_setup(test_plain_site_fault_served, setup),
         cmocka_unit_test_setup(test_sbi_status_next, setup),
         cmocka_unit_test_setup(test_non_retentive_suspend_redirects, setup),
         cmocka_unit_test_setup(test_retentive_suspend_next, setup),
