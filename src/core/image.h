@@ -63,6 +63,7 @@ struct vm_image {
     unsigned hart_count;                    /* 0: any hart */
     uint32_t harts[LODGER_MAX_HARTS];       /* hart ids, as the board's DT numbers them */
     bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
+    uint64_t shadow_pages;      /* its shadow page budget (core/shadow_pool.h); 0: the default */
 };
 
 struct image_set {

@@ -43,7 +43,11 @@ enum {
 #define ID_PATCH_DROPPED 62     /* per VM: copies dropped by guest writes */
 #define ID_NEIGHBOUR_FILLS 63  /* shadow entries filled beside a fill */
 #define ID_FENCE_FILLS 64      /* shadow entries filled at the guest's fence of a page */
-#define ID_COUNT 65
+#define ID_SHADOW_PAGES 65      /* per VM: shadow table pages in use (core/shadow_pool.h) */
+#define ID_SHADOW_BUDGET 66     /* per VM: its shadow page budget */
+#define ID_SHADOW_EVICTIONS 67  /* per VM: shadows released to keep within it */
+#define ID_SHADOW_CLEARS 68     /* per VM: times every shadow was emptied to keep within it */
+#define ID_COUNT 69
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -78,6 +82,10 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_PATCH_SITES: *out = v->vm->patch.stats.sites; return true;
     case ID_PATCH_COPIES: *out = v->vm->patch.stats.copies; return true;
     case ID_PATCH_DROPPED: *out = v->vm->patch.stats.dropped_write; return true;
+    case ID_SHADOW_PAGES: *out = v->vm->shadows.pool.used; return true;
+    case ID_SHADOW_BUDGET: *out = v->vm->shadows.pool.pages; return true;
+    case ID_SHADOW_EVICTIONS: *out = v->vm->shadows.pool.evictions; return true;
+    case ID_SHADOW_CLEARS: *out = v->vm->shadows.pool.clears; return true;
     default: return false;
     }
 }
