@@ -28,6 +28,10 @@
  *                             does not have
  *       lodger,console-input  empty: this VM has the console's input at
  *                             start (at most one VM; default: vm0)
+ *       lodger,shadow-pages   u32, SHADOW_POOL_MIN_PAGES..SHADOW_POOL_MAX_PAGES:
+ *                             the VM's shadow page budget, host pages
+ *                             reserved for its shadow tables (default from
+ *                             its memory and vCPUs, core/shadow_pool.h)
  *
  * A configuration that breaks a rule is refused with one line naming the VM
  * and the property ("vm1: lodger,vcpus 15 is out of range (1..14)"). */
