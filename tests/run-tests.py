@@ -399,7 +399,9 @@ CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "h
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check: also that every
 # satp the fast paths may load is a shadow the vCPU holds); few fast-path hits.
-FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched", "shadow_views"]
+# vm_sprawl: two vCPUs spending their VM's shadow budget, each emptying the
+# shadows the other holds (shadow_reclaim) while it runs.
+FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched", "shadow_views", "vm_sprawl"]
 
 
 def check_counts(name, out):

@@ -817,8 +817,12 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
  * (SHADOW_RACED: the guest sees one more fault, never a wrong answer).
  * First the shadows no vCPU holds; if that frees nothing, every other
  * vCPU is held out of guest mode and the held shadows are emptied too.
- * Only if even that was done for this access, its one translation cannot
- * fit (v->room_tries): SHADOW_NO_MEMORY, and the VM ends. */
+ * Only if even that was done for this vCPU's accesses SHADOW_ROOM_TRIES
+ * times in a row (another vCPU's fills may take the room first), none of
+ * them installing, its one translation cannot fit (v->room_tries):
+ * SHADOW_NO_MEMORY, and the VM ends. */
+#define SHADOW_ROOM_TRIES 4
+
 static enum shadow_fill_result make_room(struct vcpu *v)
 {
     struct vm *vm = v->vm;
@@ -829,7 +833,7 @@ static enum shadow_fill_result make_room(struct vcpu *v)
         v->room_tries = 1;
         return SHADOW_RACED;
     }
-    if (v->room_tries >= 2)
+    if (v->room_tries > SHADOW_ROOM_TRIES)
         return SHADOW_NO_MEMORY;
     if (!vm_hold_others(v))
         return SHADOW_RACED;    /* another vCPU held the VM (it waited for it): retry */
@@ -837,7 +841,7 @@ static enum shadow_fill_result make_room(struct vcpu *v)
     shadow_reclaim(vm, v, v->shadow, true);
     spin_unlock(&vm->lock);
     vm_release_others(vm);
-    v->room_tries = 2;
+    v->room_tries = v->room_tries < 2 ? 2 : v->room_tries + 1;
     return SHADOW_RACED;
 }
 

@@ -17,10 +17,14 @@
  *
  * vm.tag=NAME prefixes its lines; vm.gigs=G GiB of sprawl per space
  * (default 8, at most 253), vm.spaces=K address spaces (default 4, at
- * most 16), vm.passes=P (default 2). */
+ * most 16), vm.passes=P (default 2); vm.harts=2: a second hart (HSM
+ * hart_start; give the VM two) sprawls too at once, with tables, data
+ * pages and ASIDs of its own, so that under lodger the shadows one vCPU
+ * holds are emptied while the other runs (its budget's last resort). The
+ * boot hart prints both harts' lines, whichever hart boots natively. */
 #include <stdlib.h>
 #include "../lib/guest.h"
-#define PT_POOL_PAGES 4
+#define PT_POOL_PAGES 6
 #include "../lib/pagetable.h"
 #include "../lib/counters.h"
 #include "../shared/tagged.h"
@@ -28,13 +32,22 @@
 #define FIRST_GIG 3             /* root entries 0-1 unused, 2: the identity gigapage */
 #define MAX_GIGS (256 - FIRST_GIG)
 #define DATA_PAGES 8
+#define MAX_SPACES 16
+#define MAX_PASSES 4
 
 #define LC_SHADOW_PAGES 65
 #define LC_SHADOW_BUDGET 66
 #define LC_SHADOW_EVICTIONS 67
 #define LC_SHADOW_CLEARS 68
 
-static uint64_t data[DATA_PAGES][512] __attribute__((aligned(4096)));
+void second_entry(void);
+
+/* Each hart's (slot 0: the boot hart): its tables, data pages, results. */
+static uint64_t data[2][DATA_PAGES][512] __attribute__((aligned(4096)));
+static unsigned long *roots[2];
+static unsigned long wrong[2][MAX_PASSES][MAX_SPACES], counted[2][MAX_PASSES][MAX_SPACES];
+static unsigned long gigs, spaces, passes;
+static volatile int second_done;
 
 static unsigned long number_arg(const char *key, const char *dflt, unsigned long max)
 {
@@ -44,32 +57,26 @@ static unsigned long number_arg(const char *key, const char *dflt, unsigned long
     return n < 1 ? 1 : n > max ? max : n;
 }
 
-int guest_main(void)
+static void build_tables(int h)
 {
-    guest_arg("vm.tag=", tag, sizeof(tag), "");
-    unsigned long gigs = number_arg("vm.gigs=", "8", MAX_GIGS);
-    unsigned long spaces = number_arg("vm.spaces=", "4", 16);
-    unsigned long passes = number_arg("vm.passes=", "2", 100);
-    say("=== begin: vm_sprawl ===\n");
-    say("case sprawl: %lu GiB in each of %lu address spaces, %lu passes\n", gigs, spaces, passes);
-
     unsigned long *root = pt_alloc(), *mid = pt_alloc(), *leaf = pt_alloc();
-    root[2] = PTE(0x80000000UL, PTE_RWX);   /* this image, its stack, the data pages */
+    root[2] = PTE(0x80000000UL, PTE_RWX);   /* this image, its stacks, the data pages */
     for (unsigned long g = FIRST_GIG; g < FIRST_GIG + gigs; g++)
         root[g] = PTE(mid, PTE_V);
     for (int i = 0; i < 512; i++) {
         mid[i] = PTE(leaf, PTE_V);
-        leaf[i] = PTE(data[i % DATA_PAGES], PTE_RW);
+        leaf[i] = PTE(data[h][i % DATA_PAGES], PTE_RW);
     }
-    for (int p = 0; p < DATA_PAGES; p++)
-        for (int w = 0; w < 512; w++)
-            data[p][w] = 0;
+    roots[h] = root;
+}
 
-    unsigned long regions = 0;
+/* Hart slot h touches every region of every space, pass after pass. */
+static void sprawl(int h)
+{
     for (unsigned long pass = 0; pass < passes; pass++) {
         for (unsigned long k = 0; k < spaces; k++) {
-            satp_switch(satp_of(root, 3, k + 1));
-            unsigned long wrong = 0, count = 0;
+            satp_switch(satp_of(roots[h], 3, (unsigned long)h * MAX_SPACES + k + 1));
+            unsigned long bad = 0, count = 0;
             for (unsigned long g = FIRST_GIG; g < FIRST_GIG + gigs; g++) {
                 for (unsigned long m = 0; m < 512; m++) {
                     /* Region (g, m), at a page of the leaf table that
@@ -79,25 +86,70 @@ int guest_main(void)
                         (volatile uint64_t *)(g << 30 | m << 21 | page << 12) + word;
                     uint64_t token = pass << 48 | k << 40 | g << 16 | m;
                     *at = token;
-                    wrong += *at != token;
-                    wrong += data[page % DATA_PAGES][word] != token;
+                    bad += *at != token;
+                    bad += data[h][page % DATA_PAGES][word] != token;
                     /* The region before, through its own translation. */
                     if (m) {
                         unsigned long page0 = (g * 7 + m - 1) % 512, word0 = (g + (m - 1) * 3) % 512;
                         volatile uint64_t *before =
                             (volatile uint64_t *)(g << 30 | (m - 1) << 21 | page0 << 12) + word0;
-                        wrong += *before != data[page0 % DATA_PAGES][word0];
+                        bad += *before != data[h][page0 % DATA_PAGES][word0];
                     }
                     count++;
                 }
             }
-            regions += count;
-            CHECK(wrong == 0);
-            say("case pass %lu space %lu: %lu regions, %s\n", pass, k, count,
-                wrong ? "WRONG reads" : "every read as written");
+            wrong[h][pass][k] = bad;
+            counted[h][pass][k] = count;
         }
     }
     satp_switch(0);
+}
+
+void second_main(unsigned long hartid, unsigned long opaque);
+void second_main(unsigned long hartid, unsigned long opaque)
+{
+    (void)hartid;
+    (void)opaque;
+    sprawl(1);
+    __atomic_store_n(&second_done, 1, __ATOMIC_RELEASE);
+    sbi_call(SBI_EXT_HSM, 1, 0, 0, 0, 0);   /* hart_stop */
+}
+
+int guest_main(void)
+{
+    guest_arg("vm.tag=", tag, sizeof(tag), "");
+    gigs = number_arg("vm.gigs=", "8", MAX_GIGS);
+    spaces = number_arg("vm.spaces=", "4", MAX_SPACES);
+    passes = number_arg("vm.passes=", "2", MAX_PASSES);
+    int harts = (int)number_arg("vm.harts=", "1", 2);
+    say("=== begin: vm_sprawl ===\n");
+    say("case sprawl: %lu GiB in each of %lu address spaces, %lu passes, %d hart(s)\n", gigs,
+        spaces, passes, harts);
+    for (int h = 0; h < harts; h++)
+        build_tables(h);
+    if (harts == 2) {
+        /* The other hart is the stopped one (natively either may boot). */
+        struct sbiret s0 = sbi_call(SBI_EXT_HSM, 2, 0, 0, 0, 0);
+        unsigned long other = s0.error == 0 && s0.value == 0 ? 1 : 0;
+        struct sbiret st = sbi_call(SBI_EXT_HSM, 0, other, (unsigned long)second_entry, 0, 0);
+        say("case start_second: error=%ld\n", st.error);
+        CHECK(st.error == 0);
+        if (st.error)
+            harts = 1;
+    }
+    sprawl(0);
+    while (harts == 2 && !__atomic_load_n(&second_done, __ATOMIC_ACQUIRE))
+        ;
+
+    unsigned long regions = 0;
+    for (int h = 0; h < harts; h++)
+        for (unsigned long pass = 0; pass < passes; pass++)
+            for (unsigned long k = 0; k < spaces; k++) {
+                regions += counted[h][pass][k];
+                CHECK(wrong[h][pass][k] == 0);
+                say("case hart %d pass %lu space %lu: %lu regions, %s\n", h, pass, k,
+                    counted[h][pass][k], wrong[h][pass][k] ? "WRONG reads" : "every read as written");
+            }
 
     unsigned long used, budget, evictions, clears;
     if (lodger_read(LC_SHADOW_PAGES, &used) && lodger_read(LC_SHADOW_BUDGET, &budget) &&
