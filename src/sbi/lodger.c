@@ -43,11 +43,12 @@ enum {
 #define ID_PATCH_DROPPED 62     /* per VM: copies dropped by guest writes */
 #define ID_NEIGHBOUR_FILLS 63  /* shadow entries filled beside a fill */
 #define ID_FENCE_FILLS 64      /* shadow entries filled at the guest's fence of a page */
-#define ID_SHADOW_PAGES 65      /* per VM: shadow table pages in use (core/shadow_pool.h) */
-#define ID_SHADOW_BUDGET 66     /* per VM: its shadow page budget */
-#define ID_SHADOW_EVICTIONS 67  /* per VM: shadows released to keep within it */
-#define ID_SHADOW_CLEARS 68     /* per VM: times every shadow was emptied to keep within it */
-#define ID_COUNT 69
+/* 65-66: taken by the patched code's shared block tables (branch patchfork). */
+#define ID_SHADOW_PAGES 67      /* per VM: shadow table pages in use (core/shadow_pool.h) */
+#define ID_SHADOW_BUDGET 68     /* per VM: its shadow page budget */
+#define ID_SHADOW_EVICTIONS 69  /* per VM: shadows released to keep within it */
+#define ID_SHADOW_CLEARS 70     /* per VM: times every shadow was emptied to keep within it */
+#define ID_COUNT 71
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {

@@ -12,7 +12,7 @@
  * stores through a region it reads back through that region and through
  * the identity map (wrong data or a stale translation changes a line).
  * Under lodger it also checks lodger's counters of its shadow budget (ids
- * 65-68): within budget, and evictions happened (it touched more tables
+ * 67-70): within budget, and evictions happened (it touched more tables
  * than the budget holds); natively there are none, and it prints the same.
  *
  * vm.tag=NAME prefixes its lines; vm.gigs=G GiB of sprawl per space
@@ -35,10 +35,10 @@
 #define MAX_SPACES 16
 #define MAX_PASSES 4
 
-#define LC_SHADOW_PAGES 65
-#define LC_SHADOW_BUDGET 66
-#define LC_SHADOW_EVICTIONS 67
-#define LC_SHADOW_CLEARS 68
+#define LC_SHADOW_PAGES 67
+#define LC_SHADOW_BUDGET 68
+#define LC_SHADOW_EVICTIONS 69
+#define LC_SHADOW_CLEARS 70
 
 void second_entry(void);
 
