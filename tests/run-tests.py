@@ -645,6 +645,16 @@ def image_tests():
             expect_refusal(f"first portion at {va}", [RUN, "--kernel", hello, "--first-portion", va],
                            r"lodger: error: vm0: lodger,first-portion: address " + va +
                            r" is not usable")
+        # A shadow budget out of range (the host tool), and one the host
+        # cannot reserve (lodger, at VM creation: QEMU given less memory
+        # than lodger-run would give it).
+        expect_refusal("shadow budget out of range", [RUN, "--kernel", hello, "--shadow-pages", "10"],
+                       r"--shadow-pages 10: must be 64\.\.4194304 pages")
+        expect_refusal("shadow budget the host cannot reserve",
+                       [RUN, "--kernel", hello, "--mem", "16", "--shadow-pages", "100000", "--",
+                        "-m", "256M"],
+                       r"lodger: error: vm0: lodger,shadow-pages: not enough host memory for a "
+                       r"shadow budget of 100000 pages \(390 MiB; \d+ MiB free\)")
 
         # Refused by lodger itself, on its console (images made behind the host tool's back).
         good = os.path.join(tmp, "good.itb")
