@@ -43,6 +43,10 @@
    2 Linux VMs running tests/linux/test.sh beside the hostile VM on -smp 4:
    each Linux's section (its stream rebuilt from the console's prefixes)
    identical to Linux alone natively, the hostile VM's as alone; exit 0.
+   And a VM that grows its shadow tables without end (vm_sprawl) beside two
+   victims that need new shadows in their later rounds (vm_victim vm.paged): each
+   VM's sections as alone, the sprawling VM within its own shadow budget
+   (evictions only cost it faults), no VM out of memory; exit 0.
 14. Fairness across VMs (fairness): the spinner guest counts loop turns for
    a window of its timer as two VMs on one hart (-smp 1, and both pinned to
    hart 1 of -smp 2; and one VM of 2 vCPUs beside one of 1 on -smp 1): each
@@ -421,7 +425,9 @@ CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "h
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check: also that every
 # satp the fast paths may load is a shadow the vCPU holds); few fast-path hits.
-FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched", "shadow_views"]
+# vm_sprawl: two vCPUs spending their VM's shadow budget, each emptying the
+# shadows the other holds (shadow_reclaim) while it runs.
+FRAME_CHECK_GUESTS = ["fp_many_spaces", "fp_smp", "sched", "shadow_views", "vm_sprawl"]
 
 
 def check_counts(name, out):
@@ -665,6 +671,16 @@ def image_tests():
             expect_refusal(f"first portion at {va}", [RUN, "--kernel", hello, "--first-portion", va],
                            r"lodger: error: vm0: lodger,first-portion: address " + va +
                            r" is not usable")
+        # A shadow budget out of range (the host tool), and one the host
+        # cannot reserve (lodger, at VM creation: QEMU given less memory
+        # than lodger-run would give it).
+        expect_refusal("shadow budget out of range", [RUN, "--kernel", hello, "--shadow-pages", "10"],
+                       r"--shadow-pages 10: must be 64\.\.4194304 pages")
+        expect_refusal("shadow budget the host cannot reserve",
+                       [RUN, "--kernel", hello, "--mem", "16", "--shadow-pages", "100000", "--",
+                        "-m", "256M"],
+                       r"lodger: error: vm0: lodger,shadow-pages: not enough host memory for a "
+                       r"shadow budget of 100000 pages \(390 MiB; \d+ MiB free\)")
 
         # Refused by lodger itself, on its console (images made behind the host tool's back).
         good = os.path.join(tmp, "good.itb")
@@ -1001,6 +1017,7 @@ def multivm_tests():
 
 VM_HOSTILE = os.path.join(BUILD, "guests", "vm_hostile.bin")
 VM_VICTIM = os.path.join(BUILD, "guests", "vm_victim.bin")
+VM_SPRAWL = os.path.join(BUILD, "guests", "vm_sprawl.bin")
 
 
 def native_tagged(kernel, tag, mem, append=""):
@@ -1061,7 +1078,58 @@ def isolation_tests():
                status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
                                    for i in range(3)) and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    isolation_shadow_test()
     isolation_linux_test()
+
+
+def isolation_shadow_test():
+    """Shadow memory between VMs: a VM that makes lodger's shadow tables
+    grow without end (vm_sprawl: 200 GiB mapped by three page-table pages
+    in each of two address spaces, touched every 2 MiB: a shadow leaf table
+    each, 800 MiB of them) between two victims that need a new shadow every
+    round once that VM has run a while (vm_victim vm.paged=55: rounds 55-69
+    in new address spaces). Each VM's shadow tables come from its own
+    budget (core/shadow_pool.h): the victims' sections as alone natively,
+    the sprawling VM's too (it checks every read; evictions only cost it
+    faults) with its pages within its budget and evictions made, each VM
+    ended as it asked, exit 0. Before budgets, the sprawling VM took every
+    page the host had and a victim ended out of host memory."""
+    for path in (VM_VICTIM, VM_SPRAWL):
+        if not os.path.exists(path):
+            result("isolation", False, f"no {path}")
+            return
+    victims = ("victim1", "victim2")
+    victim_args = "vm.rounds=70 vm.paged=55"
+    sprawl_args = "vm.gigs=200 vm.spaces=2 vm.passes=1"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        natives = {t: pool.submit(native_tagged, VM_VICTIM, t, 32, victim_args) for t in victims}
+        sprawl_native = pool.submit(native_tagged, VM_SPRAWL, "sprawl", 64, sprawl_args)
+        status, out = run([RUN, "--smp", "2",
+                           "--vm", f"kernel={VM_VICTIM},mem=32,append=vm.tag=victim1 {victim_args}",
+                           "--vm", f"kernel={VM_SPRAWL},mem=64,append=vm.tag=sprawl {sprawl_args}",
+                           "--vm", f"kernel={VM_VICTIM},mem=32,vcpus=2,"
+                                   f"append=vm.tag=victim2 {victim_args}"], timeout=600)
+        sections, _ = tagged_sections(out)
+        name = "isolation: a VM sprawling its shadow tables beside 2 paged victims on -smp 2"
+        want, native_out = sprawl_native.result()
+        got = sections.get("sprawl", [])
+        result(f"{name}: the sprawling VM's reads all as written, as alone natively",
+               want is not None and want.rstrip().endswith("=== end: PASS ===") and
+               got == [want], f"native:\n{(want or native_out)[-2000:]}\nlodger:\n" +
+               "\n--\n".join(got)[-2000:])
+        for tag in victims:
+            compare_vm(f"{name}: {tag} unaffected (its output as alone)", tag,
+                       natives[tag].result(), sections)
+        stats = re.search(r"lodger: vm1 shadow pages (\d+) in use, peak (\d+) of budget (\d+), "
+                          r"shadows evicted (\d+), all emptied (\d+)", out)
+        used, peak, budget, evicted, emptied = map(int, stats.groups()) if stats else (0,) * 5
+        result(f"{name}: it stayed within its own shadow budget, evicting its own shadows",
+               stats is not None and used <= peak <= budget and evicted + emptied > 0,
+               stats.group(0) if stats else f"no shadow pages line for vm1\n{out[-2000:]}")
+        result(f"{name}: each VM ended as it asked, lodger exits 0",
+               status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
+                                   for i in range(3)) and
+               "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
 
 
 def isolation_linux_test():

@@ -146,7 +146,11 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
         pt_unmap(&s->pt, new_va, FIRST_PORTION_SIZE);
         /* The code, and the frames of the vCPUs that may run on it only
          * (s->frames, issue 12): the same ones at the new place. */
-        if (!shadow_map_first_portion(vm, s))
+        /* Its new place may need tables the VM's shadow budget has no
+         * room for: its own shadow state makes room (the others are held,
+         * so the held shadows may be emptied too), never another VM's. */
+        if (!shadow_map_first_portion(vm, s) &&
+            (!shadow_reclaim(vm, NULL, s, true) || !shadow_map_first_portion(vm, s)))
             return false;
     }
     /* lodger's own space: the code pages at the new place (and still at
@@ -239,7 +243,8 @@ static enum relocation relocate(struct vcpu *v, enum reloc_reason why_if_displac
 
 static enum trap_result out_of_memory(struct vcpu *v)
 {
-    return trap_exit(v, VCPU_EXIT_END_VM, true, "out of host memory moving the first portion");
+    return trap_exit(v, VCPU_EXIT_END_VM, true, "out of host memory or shadow page budget moving the "
+                     "first portion");
 }
 
 static void record_latency(struct vm *vm, uint64_t ticks)

@@ -3,6 +3,7 @@
 #include <libfdt.h>
 #include "core/image.h"
 #include "core/sha256.h"
+#include "core/shadow_pool.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -118,6 +119,11 @@ static int parse_vm(const void *blob, int conf, struct vm_image *img, char *err,
     if (found && patch > 1)
         FAIL("lodger,patch is %llu (0 or 1)", (unsigned long long)patch);
     img->patch = found ? patch == 1 : IMAGE_DEFAULT_PATCH;
+    uint64_t shadow_pages = read_number(blob, conf, "lodger,shadow-pages", &found);
+    if (found && !shadow_pool_pages_valid(shadow_pages))
+        FAIL("lodger,shadow-pages: %llu pages is out of range (%lu..%lu)",
+             (unsigned long long)shadow_pages, SHADOW_POOL_MIN_PAGES, SHADOW_POOL_MAX_PAGES);
+    img->shadow_pages = found ? shadow_pages : 0;
 
     const fdt32_t *harts = fdt_getprop(blob, conf, "lodger,harts", &len);
     if (harts) {

@@ -28,6 +28,10 @@
  *                             does not have
  *       lodger,console-input  empty: this VM has the console's input at
  *                             start (at most one VM; default: vm0)
+ *       lodger,shadow-pages   u32, SHADOW_POOL_MIN_PAGES..SHADOW_POOL_MAX_PAGES:
+ *                             the VM's shadow page budget, host pages
+ *                             reserved for its shadow tables (default from
+ *                             its memory and vCPUs, core/shadow_pool.h)
  *
  * A configuration that breaks a rule is refused with one line naming the VM
  * and the property ("vm1: lodger,vcpus 15 is out of range (1..14)"). */
@@ -63,6 +67,7 @@ struct vm_image {
     unsigned hart_count;                    /* 0: any hart */
     uint32_t harts[LODGER_MAX_HARTS];       /* hart ids, as the board's DT numbers them */
     bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
+    uint64_t shadow_pages;      /* its shadow page budget (core/shadow_pool.h); 0: the default */
 };
 
 struct image_set {

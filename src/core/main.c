@@ -251,10 +251,11 @@ void lodger_main(unsigned long hartid, const void *fdt)
             fail_boot(name, err);
         struct vm *vm = vms[i];
         console_printf("lodger: vm%d: %lu MiB at 0x%lx, %d vCPU(s), kernel %lu KiB, initrd %lu KiB, "
-                       "first portion at 0x%lx\n", vm->id, (unsigned long)(vm->ram_size >> 20),
+                       "first portion at 0x%lx, shadow budget %lu pages\n", vm->id,
+                       (unsigned long)(vm->ram_size >> 20),
                        (unsigned long)vm->ram_gpa, vm->vcpu_count,
                        (unsigned long)(img->kernel.size >> 10), (unsigned long)(img->initrd.size >> 10),
-                       (unsigned long)vm->first.va);
+                       (unsigned long)vm->first.va, (unsigned long)vm->shadows.pool.pages);
     }
     /* With several VMs the console says where its input goes. */
     console_set_vms((int)images.count, (int)images.console_vm, host.timebase_hz);

@@ -55,8 +55,8 @@ static bool shadow_held_by_other(const struct vm *vm, const struct shadow *s,
                                  const struct vcpu *self)
 {
     /* self is off the hardware, in the second portion (its own resume
-     * rewrites its frame before it runs again). */
-    if (s->frames & ~(1u << self->id))
+     * rewrites its frame before it runs again); NULL: every vCPU counts. */
+    if (s->frames & ~(self ? 1u << self->id : 0))
         return true;
     for (int i = 0; i < vm->vcpu_count; i++)
         if (&vm->vcpus[i] != self &&
@@ -82,6 +82,37 @@ static void shadow_release(struct vm *vm, struct shadow *s)
     else
         sfence_vma_all();
     s->in_use = false;
+}
+
+/* The shadows' tables come from the VM's own pool (core/shadow_pool.h). */
+static uint64_t pool_take(void *ctx)
+{
+    return shadow_pool_take(ctx);
+}
+
+static void pool_give(void *ctx, uint64_t pa)
+{
+    if (!shadow_pool_give(ctx, pa))
+        panic("shadow pool: page %lx given back is not one it lent", (unsigned long)pa);
+}
+
+bool shadow_budget_init(struct vm *vm, uint64_t pages)
+{
+    uint64_t base = mem_alloc(pages * PAGE_SIZE, PAGE_SIZE);
+    if (!base)
+        return false;
+    shadow_pool_init(&vm->shadows.pool, base, pages);
+    vm->shadows.alloc = (struct pt_allocator){ pool_take, pool_give, &vm->shadows.pool };
+    return true;
+}
+
+void shadow_print_stats(const struct vm *vm)
+{
+    const struct shadow_pool *p = &vm->shadows.pool;
+    console_printf("lodger: vm%d shadow pages %lu in use, peak %lu of budget %lu, shadows evicted "
+                   "%lu, all emptied %lu\n", vm->id, (unsigned long)p->used,
+                   (unsigned long)p->peak, (unsigned long)p->pages, (unsigned long)p->evictions,
+                   (unsigned long)p->clears);
 }
 
 /* Where vCPU id's frame pages are in the place. */
@@ -272,12 +303,21 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     victim->view = view;
     victim->last_used = cache->clock;
     victim->frames = 0;     /* each vCPU's frame comes with its resume on it */
-    bool created = pt_create(&victim->pt, host_mmu.levels, &mem_page_allocator);
-    if (!created || !shadow_map_first_portion(vm, victim) || !shadow_map_window(vm, victim)) {
-        if (created)
+    /* The budget spent: the VM's unheld shadows go first (v's own frame
+     * holds do not count: v is off the hardware). */
+    bool built = false;
+    for (int attempt = 0; attempt < 2 && !built; attempt++) {
+        bool created = pt_create(&victim->pt, host_mmu.levels, &cache->alloc);
+        built = created && shadow_map_first_portion(vm, victim) &&
+                shadow_map_window(vm, victim);
+        if (!built && created)
             pt_destroy(&victim->pt);
+        if (!built && (attempt || !shadow_reclaim(vm, v, NULL, false)))
+            break;
+    }
+    if (!built) {
         spin_unlock(&vm->lock);
-        return NULL;    /* out of host memory: the caller ends the VM */
+        return NULL;    /* its budget cannot hold it: the caller ends the VM */
     }
     victim->asid = shadow_asid(vm, (int)(victim - cache->entries));
     victim->satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
@@ -309,18 +349,12 @@ static void clear_range(struct page_table *pt, uint64_t va, uint64_t size, bool 
 /* Drops every guest mapping of a shadow, keeping its tables and the first
  * portion: other vCPUs may be running on it (their stale TLB entries are
  * theirs to flush, as on hardware). */
-static void shadow_clear(struct vm *vm, struct shadow *s)
+static void shadow_clear_tables(struct vm *vm, struct shadow *s, bool prune)
 {
     int top = s->pt.levels - 1;
     uint64_t space = 1UL << (12 + 9 * s->pt.levels), entry = pt_level_size(top);
     uint64_t first = first_portion_place(&vm->first) & (space - 1);
     uint64_t first_end = first_place_end(first);
-    /* Freeing the emptied tables keeps later clears cheap; only safe when no
-     * other hart may be walking them (one running vCPU). */
-    int running = 0;
-    for (int i = 0; i < vm->vcpu_count; i++)
-        running += vm->vcpus[i].state != VCPU_STOPPED;
-    bool prune = running <= 1;
     /* Only the root entries install() filled: a guest uses a few. */
     for (unsigned w = 0; w < 8; w++) {
         while (s->roots_used[w]) {
@@ -339,6 +373,55 @@ static void shadow_clear(struct vm *vm, struct shadow *s)
         sfence_vma_asid(s->asid);
     else
         sfence_vma_all();
+}
+
+static void shadow_clear(struct vm *vm, struct shadow *s)
+{
+    /* Freeing the emptied tables keeps later clears cheap; only safe when no
+     * other hart may be walking them (one running vCPU). */
+    int running = 0;
+    for (int i = 0; i < vm->vcpu_count; i++)
+        running += vm->vcpus[i].state != VCPU_STOPPED;
+    shadow_clear_tables(vm, s, running <= 1);
+}
+
+bool shadow_reclaim(struct vm *vm, struct vcpu *self, const struct shadow *keep, bool others_held)
+{
+    struct shadow_cache *cache = &vm->shadows;
+    uint64_t before = cache->pool.used;
+    int keep_slot = keep ? (int)(keep - cache->entries) : -1;
+    while (!shadow_pool_roomy(&cache->pool)) {
+        bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
+        uint64_t last_used[SHADOW_CACHE_SIZE];
+        for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+            const struct shadow *s = &cache->entries[i];
+            in_use[i] = s->in_use;
+            last_used[i] = s->last_used;
+            held[i] = s->in_use && shadow_held_by_other(vm, s, self);
+        }
+        int slot = shadow_pick_evict(SHADOW_CACHE_SIZE, in_use, last_used, held, keep_slot);
+        if (slot < 0)
+            break;
+        shadow_release(vm, &cache->entries[slot]);
+        cache->pool.evictions++;
+    }
+    if (others_held && !shadow_pool_roomy(&cache->pool)) {
+        /* No hart walks the VM's shadows now: the held ones lose their
+         * guest mappings and the tables under them (keeping their roots,
+         * the first portion and the guest-RAM window), and every hart
+         * flushes their ASIDs before it runs them again (the generation).
+         * A fill walked before this must not install (the sequence). */
+        fence_seq_bump(vm);
+        for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+            struct shadow *s = &cache->entries[i];
+            if (s->in_use) {
+                shadow_clear_tables(vm, s, true);
+                s->generation++;
+            }
+        }
+        cache->pool.clears++;
+    }
+    return cache->pool.used < before;
 }
 
 void shadow_flush_all(struct vm *vm)
@@ -382,6 +465,10 @@ void shadow_destroy_all(struct vm *vm)
 {
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         shadow_release(vm, &vm->shadows.entries[i]);
+    /* A reboot's counters start again (its budget stays). */
+    struct shadow_pool *p = &vm->shadows.pool;
+    p->peak = p->used;
+    p->evictions = p->clears = 0;
 }
 
 /* The guest mode a shadow's entries come from: a translation it holds is
@@ -736,6 +823,39 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
     }
 }
 
+/* The VM's shadow budget is spent (install found no page): its own
+ * shadow state makes room, never another VM's, and the access retries
+ * (SHADOW_RACED: the guest sees one more fault, never a wrong answer).
+ * First the shadows no vCPU holds; if that frees nothing, every other
+ * vCPU is held out of guest mode and the held shadows are emptied too.
+ * Only if even that was done for this vCPU's accesses SHADOW_ROOM_TRIES
+ * times in a row (another vCPU's fills may take the room first), none of
+ * them installing, its one translation cannot fit (v->room_tries):
+ * SHADOW_NO_MEMORY, and the VM ends. */
+#define SHADOW_ROOM_TRIES 4
+
+static enum shadow_fill_result make_room(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    spin_lock(&vm->lock);
+    bool freed = v->room_tries == 0 && shadow_reclaim(vm, v, v->shadow, false);
+    spin_unlock(&vm->lock);
+    if (freed) {
+        v->room_tries = 1;
+        return SHADOW_RACED;
+    }
+    if (v->room_tries > SHADOW_ROOM_TRIES)
+        return SHADOW_NO_MEMORY;
+    if (!vm_hold_others(v))
+        return SHADOW_RACED;    /* another vCPU held the VM (it waited for it): retry */
+    spin_lock(&vm->lock);
+    shadow_reclaim(vm, v, v->shadow, true);
+    spin_unlock(&vm->lock);
+    vm_release_others(vm);
+    v->room_tries = v->room_tries < 2 ? 2 : v->room_tries + 1;
+    return SHADOW_RACED;
+}
+
 enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_type access,
                                     uint64_t *cause, uint64_t *gpa)
 {
@@ -749,9 +869,12 @@ enum shadow_fill_result shadow_fill(struct vcpu *v, uint64_t va, enum access_typ
     enum shadow_fill_result r = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE
                                     ? fill_bare(v, seq, va, access, cause, gpa)
                                     : fill_paged(v, seq, va, access, cause, gpa);
+    if (r == SHADOW_NO_MEMORY)
+        r = make_room(v);
     if (r == SHADOW_RACED)
         return SHADOW_FILLED;   /* nothing installed: the access retries and walks again */
     if (r == SHADOW_FILLED) {
+        v->room_tries = 0;
         v->count.shadow_fills++;
         __asm__ volatile("sfence.vma %0, %1" :: "r"(va), "r"((unsigned long)v->shadow->asid) : "memory");
     }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include "arch/riscv/pagetable.h"
 #include "core/guest_walk.h"
+#include "core/shadow_pool.h"
 
 #define SHADOW_CACHE_SIZE 16
 
@@ -39,6 +40,8 @@ struct shadow_cache {
     uint64_t epoch;             /* bumped when an entry is made or dropped */
     uint64_t fence_seq;         /* bumped under vm->lock by every flush of guest mappings:
                                  * a fill whose walk began before one must not install */
+    struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
+    struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
 };
 
 struct vm;
@@ -59,6 +62,20 @@ void shadow_flush_asid(struct vm *vm, uint64_t asid);
 void shadow_use(struct vm *vm, struct shadow *s);
 /* Frees every shadow of a VM that no longer runs. */
 void shadow_destroy_all(struct vm *vm);
+/* The VM's shadow budget: reserves pages host pages for its shadow tables
+ * (vm_create); false if the host has not that much free. */
+bool shadow_budget_init(struct vm *vm, uint64_t pages);
+/* The budget is spent: frees the VM's own shadow state, under vm->lock.
+ * The shadows no vCPU holds go first, least recently used first, until a
+ * quarter of the budget is free (self: a vCPU in the second portion whose
+ * own frame holds do not count, as in shadow_get; keep: the shadow being
+ * filled or built, kept). With others_held (every other vCPU of the VM out
+ * of guest mode, vm_hold_others: no hart walks any of its shadows), the
+ * shadows still held are then emptied of their guest mappings and tables.
+ * Returns whether any page was freed. */
+bool shadow_reclaim(struct vm *vm, struct vcpu *self, const struct shadow *keep, bool others_held);
+/* Prints the VM's shadow pages: in use, peak, budget, evictions. */
+void shadow_print_stats(const struct vm *vm);
 /* Drops the shadow mappings of the page at va (sfence.vma with an address):
  * in every shadow (asid SHADOW_ALL_ASIDS), or in those of one guest ASID. */
 #define SHADOW_ALL_ASIDS (~0UL)

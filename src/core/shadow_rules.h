@@ -100,4 +100,21 @@ static inline int shadow_pick_victim(int count, const bool *in_use, const uint64
     return victim;
 }
 
+/* The shadow budget (core/shadow_pool.h) is spent: which shadow to evict
+ * next. The least recently used of those in use that no vCPU holds and
+ * that is not keep (the one being filled or built); -1 if none. Only the
+ * VM's own shadows are ever candidates: the budget is per VM. */
+static inline int shadow_pick_evict(int count, const bool *in_use, const uint64_t *last_used,
+                                    const bool *held, int keep)
+{
+    int victim = -1;
+    for (int i = 0; i < count; i++) {
+        if (!in_use[i] || held[i] || i == keep)
+            continue;
+        if (victim < 0 || last_used[i] < last_used[victim])
+            victim = i;
+    }
+    return victim;
+}
+
 #endif

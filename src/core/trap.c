@@ -220,7 +220,11 @@ static enum trap_result on_page_fault(struct vcpu *v, struct trap *t)
         vcpu_inject_exception(v, cause, t->tval);
         return TRAP_REDIRECTED;
     case SHADOW_NO_MEMORY:
-        return trap_exit(v, VCPU_EXIT_END_VM, true, "out of host memory for shadow page tables");
+        /* Its own budget, emptied of all else, cannot hold this access's
+         * tables (core/shadow.c, make_room). */
+        return trap_exit(v, VCPU_EXIT_END_VM, true,
+                         "its shadow page budget cannot hold one access's tables "
+                         "(lodger,shadow-pages)");
     case SHADOW_CONFLICT:
     default:
         /* Moved away (retry: the access reaches the guest's own page now),

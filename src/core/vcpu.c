@@ -151,8 +151,8 @@ void vcpu_resume(struct vcpu *v)
     /* This hart holds no lock here, nor a rendezvous: it may end the VM. */
     if (!v->shadow && !vcpu_select_shadow(v)) {
         __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
-        vm_end(vm, true, "no shadow page table for the guest (out of host memory or every "
-               "shadow in use)");
+        vm_end(vm, true, "no shadow page table for the guest (its shadow page budget is "
+               "spent, or every shadow is in use)");
     }
 
     struct trap_frame *f = v->frame;
@@ -210,7 +210,7 @@ void vcpu_resume(struct vcpu *v)
     spin_unlock(&vm->lock);
     if (!framed) {
         __atomic_store_n(&v->in_guest, 0, __ATOMIC_SEQ_CST);
-        vm_end(vm, true, "out of host memory mapping a vCPU's frame");
+        vm_end(vm, true, "its shadow page budget has no room to map a vCPU's frame");
     }
 #ifdef LODGER_CHECK_FAST
     if (bad >= 0) {

@@ -70,6 +70,8 @@ struct vcpu {
         int mxr;
     } views;
     uint32_t frame_slots;       /* the shadow slots that map its frame (shadow_frames_follow) */
+    int room_tries;             /* the VM's shadow budget was spent by its fills since its last
+                                 * one that installed: 1 evicted, 2.. emptied all (shadow.c) */
     volatile int suspended;     /* in an SBI HSM hart_suspend until it wakes */
     struct vcpu_exit exit;      /* set with TRAP_EXIT */
     struct reservation reservation; /* LR/SC on emulated (displaced) memory */

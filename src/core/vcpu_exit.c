@@ -49,7 +49,8 @@ void vcpu_trap_from_guest(void)
      * traps) and the shadow view (SUM) in place. */
     v->mode = (enum vmode)f->vmode;
     if (v->shadow && v->shadow->satp != f->guest_satp && !vcpu_select_shadow(v))
-        vm_end(v->vm, true, "no shadow page table for the guest (out of host memory)");
+        vm_end(v->vm, true, "no shadow page table for the guest (its shadow page budget is "
+               "spent)");
     if (!served) {
         struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
                           .time = csr_read(CSR_TIME) };

@@ -258,6 +258,18 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     /* Whatever the memory held before (a previous boot of the board, the
      * firmware) is not the guest's to see: zero, as a reboot zeroes it. */
     memset((void *)(uintptr_t)vm->ram_hpa, 0, vm->ram_size);
+    /* Its shadow budget, reserved now: no VM's shadows can take the host
+     * memory another VM's need, and what is set aside for all the VMs
+     * together is never more than the host had (core/shadow_pool.h). */
+    uint64_t shadow_pages = img->shadow_pages ? img->shadow_pages
+                                              : shadow_pool_default_pages(vm->ram_size, img->vcpus);
+    if (!shadow_budget_init(vm, shadow_pages)) {
+        snprintf(err, errlen, "lodger,shadow-pages: not enough host memory for a shadow budget of "
+                 "%lu pages (%lu MiB; %lu MiB free)", (unsigned long)shadow_pages,
+                 (unsigned long)(shadow_pages >> 8), (unsigned long)(mem_free_bytes() >> 20));
+        mem_free(vm->ram_hpa, vm->ram_size);
+        return NULL;
+    }
     vm->vcpu_count = (int)img->vcpus;
     for (int i = 0; i < vm->vcpu_count; i++)
         vcpu_init(vm, i);
@@ -385,6 +397,7 @@ void vm_reboot(struct vcpu *self)
     vm_print_counters(vm);
     first_portion_print_stats(vm);
     patch_print_stats(vm);
+    shadow_print_stats(vm);
     spin_lock(&vm->lock);
     shadow_destroy_all(vm);
     bool moved = first_portion_reboot(vm);
@@ -443,6 +456,7 @@ void vm_end(struct vm *vm, bool failed, const char *fmt, ...)
     vm_print_counters(vm);
     first_portion_print_stats(vm);
     patch_print_stats(vm);
+    shadow_print_stats(vm);
     vm->exit_failed = failed;
     vm->ended = true;
     console_vm_ended(vm->id);   /* the input focus moves on */

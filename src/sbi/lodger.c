@@ -46,7 +46,12 @@ enum {
 #define ID_PLAIN_SITES 65       /* per VM: sites patched trap-free */
 #define ID_PLAIN_TRAPPED 66     /* per VM: trap-free sites that faulted, served */
 #define ID_PLAIN_FALLBACKS 67   /* per VM: trap-free sites turned into ebreaks */
-#define ID_COUNT 68
+/* 68-69: the patched code's shared block tables (branch patchfork). */
+#define ID_SHADOW_PAGES 70      /* per VM: shadow table pages in use (core/shadow_pool.h) */
+#define ID_SHADOW_BUDGET 71     /* per VM: its shadow page budget */
+#define ID_SHADOW_EVICTIONS 72  /* per VM: shadows released to keep within it */
+#define ID_SHADOW_CLEARS 73     /* per VM: times every shadow was emptied to keep within it */
+#define ID_COUNT 74
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -84,6 +89,10 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_PLAIN_SITES: *out = v->vm->patch.stats.plain_sites; return true;
     case ID_PLAIN_TRAPPED: *out = v->vm->patch.stats.plain_trapped; return true;
     case ID_PLAIN_FALLBACKS: *out = v->vm->patch.stats.plain_fallbacks; return true;
+    case ID_SHADOW_PAGES: *out = v->vm->shadows.pool.used; return true;
+    case ID_SHADOW_BUDGET: *out = v->vm->shadows.pool.pages; return true;
+    case ID_SHADOW_EVICTIONS: *out = v->vm->shadows.pool.evictions; return true;
+    case ID_SHADOW_CLEARS: *out = v->vm->shadows.pool.clears; return true;
     default: return false;
     }
 }

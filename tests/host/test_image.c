@@ -13,6 +13,7 @@
 #include <libfdt.h>
 
 #include "core/image.h"
+#include "core/shadow_pool.h"
 #include "core/sha256.h"
 
 #define FIT_SPACE (64 * 1024)
@@ -608,6 +609,35 @@ static void refused_fit(uint8_t *fit, const char *want)
     free(fit);
 }
 
+/* lodger,shadow-pages (tools/lodger-run shadow-pages=): the VM's shadow
+ * page budget, 0 (the default) when absent; a number out of range is
+ * refused before lodger reserves anything for it. */
+static void shadow_pages_range(void **state)
+{
+    (void)state;
+    static const struct { uint32_t pages; bool ok; } cases[] = {
+        { SHADOW_POOL_MIN_PAGES, true }, { 1000, true }, { SHADOW_POOL_MAX_PAGES, true },
+        { 0, false }, { SHADOW_POOL_MIN_PAGES - 1, false }, { SHADOW_POOL_MAX_PAGES + 1, false },
+        { 0xffffffffu, false },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fit_spec s = fit_default();
+        s.extra_vms = 1;
+        uint8_t *fit = fit_build(&s);
+        assert_int_equal(fdt_open_into(fit, fit, FIT_SPACE), 0);
+        set_u32(fit, "vm1", "lodger,shadow-pages", cases[i].pages);
+        if (!cases[i].ok) {
+            refused_fit(fit, "vm1: lodger,shadow-pages: ");
+            continue;
+        }
+        char err[256];
+        assert_int_equal(parse_fit(fit, err, sizeof(err)), 0);
+        assert_int_equal(parsed.vm[0].shadow_pages, 0);
+        assert_int_equal(parsed.vm[1].shadow_pages, cases[i].pages);
+        free(fit);
+    }
+}
+
 static void several_vms_in_node_order(void **state)
 {
     (void)state;
@@ -754,6 +784,7 @@ int main(void)
         cmocka_unit_test(memory_size_zero),
         cmocka_unit_test(vcpu_count_range),
         cmocka_unit_test(patch_switch),
+        cmocka_unit_test(shadow_pages_range),
         cmocka_unit_test(bootargs_length),
         cmocka_unit_test(bootargs_must_be_terminated),
         cmocka_unit_test(empty_bootargs_is_refused),

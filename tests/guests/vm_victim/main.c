@@ -9,13 +9,23 @@
  * where the device tree lies: lodger puts it at the top of the VM's RAM,
  * QEMU natively 2 MiB below the top of at least 64 MiB). It needs 32 MiB
  * or more (run-options). vm.tag=NAME: each line starts "[NAME] ", as
- * vm_mem's; vm.rounds=N rounds (default 4). */
+ * vm_mem's; vm.rounds=N rounds (default 4).
+ *
+ * vm.paged=N: from round N on, each round runs in an address space of its
+ * own (Sv39, the same identity map of its RAM under a new ASID), so that
+ * under lodger each needs a new shadow table: beside a VM that grows its
+ * own shadows without end (vm_sprawl), a victim that needs more host
+ * memory for its shadows after that VM has run a while (the host had none
+ * left for it before each VM had its own shadow budget). Its output is the
+ * same. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/guest.h"
 #include "../shared/tagged.h"
+#define PT_POOL_PAGES 1
+#include "../lib/pagetable.h"
 
 #define REGION ((volatile uint64_t *)0x80400000UL)
 #define REGION_WORDS ((24UL << 20) / 8)
@@ -31,6 +41,14 @@ int guest_main(void)
     guest_arg("vm.tag=", tag, sizeof(tag), "");
     guest_arg("vm.rounds=", rounds_arg, sizeof(rounds_arg), "4");
     int rounds = atoi(rounds_arg);
+    char paged_arg[8];
+    guest_arg("vm.paged=", paged_arg, sizeof(paged_arg), "-1");
+    int paged_from = atoi(paged_arg);
+    unsigned long *root = NULL;
+    if (paged_from >= 0) {
+        root = pt_alloc();
+        root[2] = PTE(0x80000000UL, PTE_RWX);  /* its RAM: the gigapage from 0x80000000 */
+    }
     csr_write(sie, 0);
     say("=== begin: vm_victim ===\n");
 
@@ -48,6 +66,8 @@ int guest_main(void)
         REGION[i] = pattern(seed, i);
     for (int round = 0; round < rounds; round++) {
         uint64_t round_bad = 0;
+        if (root && round >= paged_from)
+            satp_switch(satp_of(root, 3, (unsigned long)round % 0xffff + 1));
         for (uint64_t i = 0; i < REGION_WORDS; i++) {
             uint64_t got = REGION[i];
             round_bad += got != pattern(seed + (uint64_t)round, i);
