@@ -2,6 +2,7 @@
 #include "drivers/virtio_mmio.h"
 #include "drivers/virtio.h"
 #include "core/mem.h"
+#include "arch/riscv/encoding.h"
 
 /* Device registers are I/O: order them against lodger's ring writes and
  * reads (a notify after the index it announces; an interrupt status read
