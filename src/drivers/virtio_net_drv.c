@@ -168,12 +168,13 @@ bool virtio_net_attach(const struct virtio_mmio *m, const char **why)
     d->tx_buf = (uint8_t *)(uintptr_t)tx;
     struct net_backend *n = &d->backend;
     snprintf(n->name, sizeof(n->name), "net%u", nic_count);
-    /* The device's address, or a stable one of lodger's own (locally administered). */
+    /* The device's address, or a stable one of lodger's own (VMs' defaults
+     * are 52:54:00:4c:44:N, core/image.h). */
     if (features & (1ull << VIRTIO_NET_F_MAC))
         for (unsigned i = 0; i < 6; i++)
             n->mac[i] = (uint8_t)virtio_mmio_config(m, VIRTIO_NET_CFG_MAC + i, 1);
     else
-        memcpy(n->mac, (const uint8_t[6]){ 0x52, 0x54, 0x00, 0x4c, 0x44, (uint8_t)nic_count }, 6);
+        memcpy(n->mac, (const uint8_t[6]){ 0x52, 0x54, 0x00, 0x4c, 0x48, (uint8_t)nic_count }, 6);
     n->mtu = 1500;
     n->send = net_send;
     n->poll = net_poll;
