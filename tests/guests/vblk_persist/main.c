@@ -99,6 +99,5 @@ int guest_main(void)
         gprintf("FAIL marker stage %d\n", stage);
         failures++;
     }
-    gprintf("=== end: %s ===\n", failures ? "FAIL" : "PASS");
     return failures;
 }
