@@ -52,7 +52,21 @@ struct vb_hdr { uint32_t type, reserved; uint64_t sector; };
 static struct vb_desc vb_desc[VB_QN] __attribute__((aligned(4096)));
 static volatile uint16_t vb_avail[2 + VB_QN + 1] __attribute__((aligned(4096)));
 static volatile uint16_t vb_used[2 + 4 * VB_QN + 1] __attribute__((aligned(4096)));
-static uint16_t vb_avail_idx, vb_used_seen;
+static uint16_t vb_avail_idx, vb_used_seen, vb_num = VB_QN;
+/* Where requests' descriptors go: the queue's table, or (hostile cases)
+ * one the device was told of elsewhere. Written bytewise: it may be
+ * unaligned. */
+static uint8_t *vb_table = (uint8_t *)vb_desc;
+/* Where the device writes used elements: the queue's used ring, or (a
+ * hostile case) one the device was told of elsewhere. */
+static volatile uint16_t *vb_used_at = vb_used;
+
+static inline void vb_set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+                               uint16_t next)
+{
+    struct vb_desc d = { addr, len, flags, next };
+    memcpy(vb_table + 16 * i, &d, sizeof(d));
+}
 static volatile uint8_t *vb_base;
 
 static inline uint32_t vb_rd(unsigned off) { return *(volatile uint32_t *)(vb_base + off); }
@@ -109,6 +123,9 @@ static inline uint32_t vb_queue(uint32_t num, uint64_t desc, uint64_t avail, uin
     memset((void *)vb_avail, 0, sizeof(vb_avail));
     memset((void *)vb_used, 0, sizeof(vb_used));
     vb_avail_idx = vb_used_seen = 0;
+    vb_num = (uint16_t)(num && num <= VB_QN ? num : VB_QN);
+    vb_table = (uint8_t *)vb_desc;
+    vb_used_at = vb_used;
     vb_wr(VB_QUEUE_SEL, 0);
     vb_wr(VB_QUEUE_NUM, num);
     vb_wr64(VB_QUEUE_DESC, desc);
@@ -141,7 +158,7 @@ static inline bool vb_start(uint64_t features)
 /* Offers head (or a raw avail.idx step) and notifies. */
 static inline void vb_offer(uint16_t head)
 {
-    vb_avail[2 + vb_avail_idx % VB_QN] = head;
+    vb_avail[2 + vb_avail_idx % vb_num] = head;
     vb_fence();
     vb_avail[1] = ++vb_avail_idx;
     vb_fence();
@@ -157,7 +174,7 @@ static inline bool vb_wait_used(void)
     unsigned long until = vb_now() + 20000000UL;
     do {
         vb_fence();
-        if (vb_used[1] != vb_used_seen) {
+        if (vb_used_at[1] != vb_used_seen) {
             vb_used_seen++;
             return true;
         }
@@ -187,12 +204,11 @@ static inline uint8_t vb_request(uint32_t type, uint64_t sector, void *const *bu
     vb_header = (struct vb_hdr){ .type = type, .sector = sector };
     vb_status_byte = 0xee;
     unsigned i = 0;
-    vb_desc[i] = (struct vb_desc){ (uintptr_t)&vb_header, 16, VB_D_NEXT, 1 };
+    vb_set_desc(0, (uintptr_t)&vb_header, 16, VB_D_NEXT, 1);
     for (unsigned k = 0; k < nseg; k++, i++)
-        vb_desc[i + 1] = (struct vb_desc){ (uintptr_t)bufs[k], lens[k],
-                                           (uint16_t)(VB_D_NEXT | (type == VB_T_OUT ? 0 : VB_D_WRITE)),
-                                           (uint16_t)(i + 2) };
-    vb_desc[i + 1] = (struct vb_desc){ (uintptr_t)&vb_status_byte, 1, VB_D_WRITE, 0 };
+        vb_set_desc(i + 1, (uintptr_t)bufs[k], lens[k],
+                    (uint16_t)(VB_D_NEXT | (type == VB_T_OUT ? 0 : VB_D_WRITE)), (uint16_t)(i + 2));
+    vb_set_desc(i + 1, (uintptr_t)&vb_status_byte, 1, VB_D_WRITE, 0);
     vb_offer(0);
     if (!vb_wait_used())
         return 0xee;
