@@ -28,6 +28,10 @@
  *                             does not have
  *       lodger,console-input  empty: this VM has the console's input at
  *                             start (at most one VM; default: vm0)
+ *       lodger,disk           string: the VM's virtio-blk disk, a slice of a
+ *                             board disk (dev/disk_slice.h: "0", "0p2:ro",
+ *                             "1@1M+64M"); checked against the disks at VM
+ *                             creation (dev/virtio_blk.c)
  *
  * A configuration that breaks a rule is refused with one line naming the VM
  * and the property ("vm1: lodger,vcpus 15 is out of range (1..14)"). */
@@ -40,6 +44,7 @@
 #include "core/limits.h"
 
 #define IMAGE_BOOTARGS_MAX 1024
+#define IMAGE_DISK_MAX 64
 #define IMAGE_DEFAULT_MEM_MIB 128
 /* Patching of the guest kernel's trapping code (core/patch.h) only if the
  * image says lodger,patch = <1> (tools/lodger-run --patch): it halves a
@@ -63,6 +68,7 @@ struct vm_image {
     unsigned hart_count;                    /* 0: any hart */
     uint32_t harts[LODGER_MAX_HARTS];       /* hart ids, as the board's DT numbers them */
     bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
+    char disk[IMAGE_DISK_MAX];  /* lodger,disk ("": no disk) */
 };
 
 struct image_set {

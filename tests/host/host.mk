@@ -14,7 +14,7 @@ $(B)/host/test_page_alloc: src/core/page_alloc.c
 $(B)/host/test_pagetable: src/arch/riscv/pagetable.c
 $(B)/host/test_sha256: src/core/sha256.c
 $(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
-$(B)/host/test_image: src/core/image.c src/core/sha256.c
+$(B)/host/test_image: src/core/image.c src/core/sha256.c src/dev/disk_slice.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
@@ -30,6 +30,11 @@ $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_w
 $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_first_layout: src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
+$(B)/host/test_vq: src/dev/vq.c
+$(B)/host/test_disk_slice: src/dev/disk_slice.c
+# The virtio-blk device on the virtio-mmio transport, over a disk in memory.
+$(B)/host/test_virtio_blk: src/dev/virtio_blk.c src/dev/virtio_dev.c src/dev/vq.c src/dev/disk_slice.c \
+	src/dev/devtable.c src/io/backend.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
