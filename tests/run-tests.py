@@ -1605,8 +1605,8 @@ def board_tests():
               and "selftest: disk0: PASS" in out and open(disk, "rb").read() == before)
         result("board disk read-only", ok, f"status {status}:\n{out[-2000:]}")
         # A legacy virtio-mmio device (QEMU's default): named and not driven;
-        # the VM runs all the same.
-        status, out = run([RUN, "--kernel", hello, "--disk", disk, "--", "-global",
+        # a VM without a disk runs all the same.
+        status, out = run([RUN, "--vm", f"kernel={hello}", "--disk", disk, "--", "-global",
                            "virtio-mmio.force-legacy=true"], timeout=120)
         ok = (status == 0 and "lodger: virtio-mmio at 0x10008000: version 1 (legacy), not driven" in out
               and "lodger: disk0" not in out and "=== end: PASS ===" in out)
