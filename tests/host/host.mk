@@ -5,7 +5,7 @@ HOST_CC := gcc
 # UBSan stops at its first finding (by default it only prints), so UB fails the test.
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-HOST_LIBS := -lcmocka -lfdt
+HOST_LIBS := -lcmocka -lfdt -lpthread
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
 HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
 
@@ -43,6 +43,7 @@ $(B)/host/test_sbi: $(TRAP_SRCS)
 # writes' exits, its tree nodes), on test_trap's fakes.
 $(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
+$(B)/host/test_switch: src/io/switch.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
 $(B)/host/test_string: tests/host/test_string.c src/arch/riscv/string.c $(HOST_HEADERS) tests/host/host.mk
