@@ -98,6 +98,8 @@ enum dev_status board_mmio(struct vcpu *v, uint64_t gpa, unsigned width, bool wr
     enum dev_status s = write ? m->write(d, v, offset, width, *value)
                               : m->read(d, v, offset, width, value);
     spin_unlock(&b->lock);
+    if (s == DEV_DEFER)
+        s = m->deferred ? m->deferred(d, v) : DEV_DONE;
     return s;
 }
 
@@ -132,6 +134,15 @@ bool board_init(struct vm *vm, char *err, unsigned long errlen)
             return false;
         }
         d->vm = vm;
+        if (m->setup) {
+            int present = m->setup(d, err, errlen);
+            if (present == DEV_SETUP_ERROR)
+                return false;
+            if (present == DEV_SETUP_ABSENT) {
+                dev_table_drop_last(&b->devices);
+                continue;
+            }
+        }
         if ((m->flags & DEV_IRQCHIP) && !b->irqchip)
             b->irqchip = d;
         if ((m->flags & DEV_CONSOLE) && !b->console)

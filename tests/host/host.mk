@@ -30,6 +30,7 @@ $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_w
 $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_first_layout: src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
+$(B)/host/test_virtq: src/dev/virtq.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
