@@ -45,6 +45,7 @@ $(B)/host/test_sbi: $(TRAP_SRCS)
 $(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 $(B)/host/test_switch: src/io/switch.c
+$(B)/host/test_virtio_net: src/dev/virtio_net_frame.c src/dev/virtq.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
 $(B)/host/test_string: tests/host/test_string.c src/arch/riscv/string.c $(HOST_HEADERS) tests/host/host.mk
