@@ -2,6 +2,7 @@
 #include <string.h>
 #include <libfdt.h>
 #include "core/image.h"
+#include "dev/disk_slice.h"
 #include "core/sha256.h"
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
@@ -118,6 +119,17 @@ static int parse_vm(const void *blob, int conf, struct vm_image *img, char *err,
     if (found && patch > 1)
         FAIL("lodger,patch is %llu (0 or 1)", (unsigned long long)patch);
     img->patch = found ? patch == 1 : IMAGE_DEFAULT_PATCH;
+
+    const char *disk = fdt_getprop(blob, conf, "lodger,disk", &len);
+    if (disk) {
+        struct disk_spec spec;
+        char why[128];
+        if (len < 2 || len > IMAGE_DISK_MAX || disk[len - 1])
+            FAIL("lodger,disk: not a string of at most %d bytes", IMAGE_DISK_MAX - 1);
+        if (!disk_spec_parse(disk, &spec, why, sizeof(why)))
+            FAIL("lodger,disk %s", why);
+        memcpy(img->disk, disk, (size_t)len);
+    }
 
     const fdt32_t *harts = fdt_getprop(blob, conf, "lodger,harts", &len);
     if (harts) {

@@ -38,6 +38,10 @@
  *                             neither QEMU's guest default 52:54:00:12:34:56
  *                             (the board's own card) nor its user network's
  *                             52:55:0a:00:02:02
+ *       lodger,disk           string: the VM's virtio-blk disk, a slice of a
+ *                             board disk (dev/disk_slice.h: "0", "0p2:ro",
+ *                             "1@1M+64M"); checked against the disks at VM
+ *                             creation (dev/virtio_blk.c)
  *
  * A configuration that breaks a rule is refused with one line naming the VM
  * and the property ("vm1: lodger,vcpus 15 is out of range (1..14)"). */
@@ -50,6 +54,7 @@
 #include "core/limits.h"
 
 #define IMAGE_BOOTARGS_MAX 1024
+#define IMAGE_DISK_MAX 64
 #define IMAGE_DEFAULT_MEM_MIB 128
 /* Patching of the guest kernel's trapping code (core/patch.h) only if the
  * image says lodger,patch = <1> (tools/lodger-run --patch): it halves a
@@ -77,6 +82,7 @@ struct vm_image {
     bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
     bool net;                   /* a network card on lodger's switch */
     uint8_t mac[6];             /* its address (set when net: given or the default) */
+    char disk[IMAGE_DISK_MAX];  /* lodger,disk ("": no disk) */
 };
 
 struct image_set {

@@ -93,7 +93,7 @@ struct device {
 };
 
 /* Per VM: the board's three, up to 8 virtio-mmio slots, room to spare;
- * virtio devices hold a descriptor chain's segments (dev/virtq.h). */
+ * virtio devices hold a descriptor chain's segments (dev/vq.h). */
 #define DEV_MAX 16
 #define DEV_STATE_SPACE 32768
 

@@ -1,5 +1,5 @@
 /* A VM's network card: a virtio-net device (virtio 1.x 5.1) on the
- * virtio-mmio transport (dev/virtio_mmio.h), one port of lodger's switch
+ * virtio-mmio transport (dev/virtio_dev.h), one port of lodger's switch
  * (io/network.h). Only VMs whose configuration says lodger,net have it
  * (setup); its MAC is the configuration's (core/image.h).
  *
@@ -35,7 +35,7 @@
  * driver's status 0, a reboot) may come: `epoch` counts them, and a chain
  * taken before one is not returned after it. */
 #include <string.h>
-#include "dev/virtio_mmio.h"
+#include "dev/virtio_dev.h"
 #include "dev/virtio_net_frame.h"
 #include "dev/board.h"
 #include "core/vm.h"
@@ -54,14 +54,14 @@ struct virtio_net_config {          /* 5.1.4: mac, then status when F_STATUS */
 };
 
 struct virtio_net {
-    struct virtio_mmio vio;         /* first: the transport's */
+    struct virtio_dev vio;         /* first: the transport's */
     struct virtio_net_config config;
     struct switch_port *port;
     uint32_t epoch;                 /* resets so far (under the device lock) */
     uint32_t tx_busy, tx_again;     /* a vCPU is sending; look again when done */
-    struct virtq_chain tx;          /* the chain being sent (tx_busy's) */
-    struct virtq_chain rx;          /* the chain being filled (the device lock's) */
-    struct io_seg frame[VIRTQ_MAX_SEGS];    /* tx's frame after its header */
+    struct vq_chain tx;          /* the chain being sent (tx_busy's) */
+    struct vq_chain rx;          /* the chain being filled (the device lock's) */
+    struct io_seg frame[VQ_MAX_SEGS];    /* tx's frame after its header */
 };
 
 static struct virtio_net *net_of(const struct device *d)
@@ -77,24 +77,24 @@ static bool net_deliver(struct switch_port *p, const struct io_seg *seg, unsigne
     struct virtio_net *n = net_of(d);
     if (__atomic_load_n(&d->vm->ended, __ATOMIC_ACQUIRE))
         return false;
-    virtio_mmio_lock(d);
-    struct virtq *q = &n->vio.q[NET_RXQ];
-    if (!virtio_mmio_live(&n->vio) || !q->ready) {
-        virtio_mmio_unlock(d);
+    virtio_dev_lock(d);
+    struct vq *q = &n->vio.q[NET_RXQ];
+    if (!virtio_dev_live(&n->vio) || !q->ready) {
+        virtio_dev_unlock(d);
         return false;
     }
     const char *why;
-    enum virtq_result r = virtq_pop(q, &n->rx, &why);
-    if (r == VIRTQ_BROKEN)
-        virtio_mmio_broken(d, NET_RXQ, why);
+    enum vq_result r = vq_pop(q, &n->rx, &why);
+    if (r == VQ_BROKEN)
+        virtio_dev_broken(d, NET_RXQ, why);
     uint32_t written = 0;
-    if (r == VIRTQ_OK) {
+    if (r == VQ_OK) {
         written = virtio_net_rx_fill(&n->rx, seg, nseg, len);
-        virtio_mmio_used(d, NET_RXQ, n->rx.head, written);
+        virtio_dev_used(d, NET_RXQ, n->rx.head, written);
     }
-    virtio_mmio_unlock(d);
-    if (r != VIRTQ_EMPTY)
-        virtio_mmio_update_irq(d);
+    virtio_dev_unlock(d);
+    if (r != VQ_EMPTY)
+        virtio_dev_update_irq(d);
     return written != 0;
 }
 
@@ -102,25 +102,25 @@ static bool net_deliver(struct switch_port *p, const struct io_seg *seg, unsigne
 static bool take_tx(struct device *d, uint32_t *epoch)
 {
     struct virtio_net *n = net_of(d);
-    struct virtq *q = &n->vio.q[NET_TXQ];
+    struct vq *q = &n->vio.q[NET_TXQ];
     bool took = false;
-    virtio_mmio_lock(d);
-    while (virtio_mmio_live(&n->vio) && q->ready) {
+    virtio_dev_lock(d);
+    while (virtio_dev_live(&n->vio) && q->ready) {
         const char *why;
-        enum virtq_result r = virtq_pop(q, &n->tx, &why);
-        if (r == VIRTQ_OK) {
+        enum vq_result r = vq_pop(q, &n->tx, &why);
+        if (r == VQ_OK) {
             took = true;
             break;
         }
-        if (r == VIRTQ_BROKEN) {
-            virtio_mmio_broken(d, NET_TXQ, why);
+        if (r == VQ_BROKEN) {
+            virtio_dev_broken(d, NET_TXQ, why);
             break;
         }
-        if (!virtq_rearm(q))    /* 2.7.10: nothing came in between */
+        if (!vq_rearm(q))    /* 2.7.10: nothing came in between */
             break;
     }
     *epoch = n->epoch;
-    virtio_mmio_unlock(d);
+    virtio_dev_unlock(d);
     return took;
 }
 
@@ -137,16 +137,16 @@ static void transmit(struct device *d)
         while (take_tx(d, &epoch)) {
             unsigned nseg;
             uint64_t len;
-            if (virtio_net_tx_frame(&n->tx, n->frame, VIRTQ_MAX_SEGS, &nseg, &len))
+            if (virtio_net_tx_frame(&n->tx, n->frame, VQ_MAX_SEGS, &nseg, &len))
                 /* Longer than any frame: the switch counts it as bad. */
                 network_send(n->port, n->frame, nseg,
                              len > SWITCH_FRAME_MAX ? SWITCH_FRAME_MAX + 1 : (uint32_t)len);
-            virtio_mmio_lock(d);
-            if (n->epoch == epoch && virtio_mmio_live(&n->vio) && n->vio.q[NET_TXQ].ready)
-                virtio_mmio_used(d, NET_TXQ, n->tx.head, 0);
-            virtio_mmio_unlock(d);
+            virtio_dev_lock(d);
+            if (n->epoch == epoch && virtio_dev_live(&n->vio) && n->vio.q[NET_TXQ].ready)
+                virtio_dev_used(d, NET_TXQ, n->tx.head, 0);
+            virtio_dev_unlock(d);
         }
-        virtio_mmio_update_irq(d);
+        virtio_dev_update_irq(d);
         __atomic_store_n(&n->tx_busy, 0, __ATOMIC_RELEASE);
         /* Another vCPU's notify while we sent: look again, unless it (or a
          * third) has taken the turn since. */
@@ -165,7 +165,7 @@ static void net_notify(struct device *d, unsigned q)
 
 static enum dev_status net_deferred(struct device *d, struct vcpu *v)
 {
-    enum dev_status s = virtio_mmio_deferred(d, v);
+    enum dev_status s = virtio_dev_deferred(d, v);
     if (__atomic_load_n(&net_of(d)->tx_again, __ATOMIC_ACQUIRE))
         transmit(d);
     return s;
@@ -196,7 +196,7 @@ static int net_setup(struct device *d, char *err, unsigned long errlen)
     return n->port ? DEV_SETUP_PRESENT : DEV_SETUP_ERROR;
 }
 
-static const struct virtio_ops virtio_net_ops = {
+static const struct virtio_dev_ops virtio_net_ops = {
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
     .queues = 2,
@@ -210,11 +210,11 @@ const struct device_model virtio_net_device = {
     .size = VIRTIO_MMIO_SIZE,
     .irq = VIRTIO_MMIO_IRQ(NET_SLOT),
     .state_size = sizeof(struct virtio_net),
-    .read = virtio_mmio_read,
-    .write = virtio_mmio_write,
+    .read = virtio_dev_read,
+    .write = virtio_dev_write,
     .deferred = net_deferred,
-    .reset = virtio_mmio_reset,
-    .dt_node = virtio_mmio_dt_node,
+    .reset = virtio_dev_reset,
+    .dt_node = virtio_dev_dt_node,
     .setup = net_setup,
     .impl = &virtio_net_ops,
 };

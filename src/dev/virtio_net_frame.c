@@ -2,7 +2,7 @@
 #include <string.h>
 #include "dev/virtio_net_frame.h"
 
-bool virtio_net_tx_frame(const struct virtq_chain *c, struct io_seg *out, unsigned max,
+bool virtio_net_tx_frame(const struct vq_chain *c, struct io_seg *out, unsigned max,
                          unsigned *nseg, uint64_t *len)
 {
     *nseg = 0;
@@ -28,18 +28,18 @@ bool virtio_net_tx_frame(const struct virtq_chain *c, struct io_seg *out, unsign
     return true;
 }
 
-uint32_t virtio_net_rx_fill(const struct virtq_chain *c, const struct io_seg *seg, unsigned nseg,
+uint32_t virtio_net_rx_fill(const struct vq_chain *c, const struct io_seg *seg, unsigned nseg,
                             uint32_t len)
 {
     if (c->in_len < (uint64_t)VIRTIO_NET_HDR_LEN + len)
         return 0;
     const uint8_t hdr[VIRTIO_NET_HDR_LEN] = { [10] = 1 };  /* num_buffers = 1, little-endian */
-    virtq_write_in(c, 0, hdr, sizeof(hdr));
+    vq_write_in(c, 0, hdr, sizeof(hdr));
     uint64_t off = VIRTIO_NET_HDR_LEN;
     uint32_t left = len;
     for (unsigned i = 0; i < nseg && left; i++) {
         uint32_t n = seg[i].len < left ? seg[i].len : left;
-        virtq_write_in(c, off, (const void *)(uintptr_t)seg[i].pa, n);
+        vq_write_in(c, off, (const void *)(uintptr_t)seg[i].pa, n);
         off += n;
         left -= n;
     }

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
-#include "dev/virtq.h"
+#include "dev/vq.h"
 
 #define VIRTIO_NET_HDR_LEN 12
 
@@ -18,7 +18,7 @@
  * copied) and their total *len. False if the chain's readable part is
  * shorter than the header (no frame). Writable buffers in a transmit chain
  * are ignored. */
-bool virtio_net_tx_frame(const struct virtq_chain *c, struct io_seg *out, unsigned max,
+bool virtio_net_tx_frame(const struct vq_chain *c, struct io_seg *out, unsigned max,
                          unsigned *nseg, uint64_t *len);
 
 /* Writes a received frame (len bytes gathered from seg) into chain c's
@@ -27,7 +27,7 @@ bool virtio_net_tx_frame(const struct virtq_chain *c, struct io_seg *out, unsign
  * num_buffers to 1"). Returns the bytes written (header and frame: the
  * used length), or 0 if the buffer cannot hold both (nothing is written:
  * without MRG_RXBUF a frame never spans buffers, 5.1.6.3.2). */
-uint32_t virtio_net_rx_fill(const struct virtq_chain *c, const struct io_seg *seg, unsigned nseg,
+uint32_t virtio_net_rx_fill(const struct vq_chain *c, const struct io_seg *seg, unsigned nseg,
                             uint32_t len);
 
 #endif

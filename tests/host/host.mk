@@ -14,7 +14,7 @@ $(B)/host/test_page_alloc: src/core/page_alloc.c
 $(B)/host/test_pagetable: src/arch/riscv/pagetable.c
 $(B)/host/test_sha256: src/core/sha256.c
 $(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
-$(B)/host/test_image: src/core/image.c src/core/sha256.c
+$(B)/host/test_image: src/core/image.c src/core/sha256.c src/dev/disk_slice.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_hostdt: src/core/hostdt.c
@@ -30,7 +30,8 @@ $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_w
 $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_first_layout: src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
-$(B)/host/test_virtq: src/dev/virtq.c
+$(B)/host/test_vq: src/dev/vq.c
+$(B)/host/test_disk_slice: src/dev/disk_slice.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
@@ -45,7 +46,7 @@ $(B)/host/test_sbi: $(TRAP_SRCS)
 $(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 $(B)/host/test_switch: src/io/switch.c
-$(B)/host/test_virtio_net: src/dev/virtio_net_frame.c src/dev/virtq.c
+$(B)/host/test_virtio_net: src/dev/virtio_net_frame.c src/dev/vq.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
 $(B)/host/test_string: tests/host/test_string.c src/arch/riscv/string.c $(HOST_HEADERS) tests/host/host.mk

@@ -695,6 +695,30 @@ static void errors_name_the_vm_and_field(void **state)
     refused_fit(fit, "vm1: lodger,bootargs: bootargs longer than 1023 bytes or not terminated");
 }
 
+/* lodger,disk: kept as written when well formed, refused naming the VM when not. */
+static void disk_specs(void **state)
+{
+    (void)state;
+    char err[256];
+    uint8_t *fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,disk", "0p2:ro"), 0);
+    if (parse_fit(fit, err, sizeof(err)))
+        fail_msg("refused: %s", err);
+    assert_string_equal(parsed.vm[0].disk, "");
+    assert_string_equal(parsed.vm[1].disk, "0p2:ro");
+    free(fit);
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,disk", "0@1000+4K"), 0);
+    refused_fit(fit, "vm1: lodger,disk \"0@1000+4K\": START and LEN are whole 512-byte sectors");
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,disk", "0q1"), 0);
+    refused_fit(fit, "vm1: lodger,disk \"0q1\": unexpected \"q1\"");
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,disk", "0", 1), 0);
+    refused_fit(fit, "vm1: lodger,disk: not a string");
+}
+
 static void hart_lists(void **state)
 {
     (void)state;
@@ -816,6 +840,7 @@ int main(void)
         cmocka_unit_test(two_vms_claim_the_console),
         cmocka_unit_test(errors_name_the_vm_and_field),
         cmocka_unit_test(hart_lists),
+        cmocka_unit_test(disk_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,9 +11,9 @@
 
 #include "dev/virtio_net_frame.h"
 
-static struct virtq_chain chain;
+static struct vq_chain chain;
 static uint8_t mem[8192];
-static struct io_seg out[VIRTQ_MAX_SEGS];
+static struct io_seg out[VQ_MAX_SEGS];
 
 /* A chain of readable pieces of mem (lengths given, 0-terminated), then
  * writable ones. */
@@ -53,7 +53,7 @@ static void tx_header_is_stripped_wherever_it_ends(void **state)
         make_chain(shapes[s], NULL);
         unsigned n;
         uint64_t len;
-        assert_true(virtio_net_tx_frame(&chain, out, VIRTQ_MAX_SEGS, &n, &len));
+        assert_true(virtio_net_tx_frame(&chain, out, VQ_MAX_SEGS, &n, &len));
         assert_int_equal(len, 100);
         uint8_t got[100];
         gather(out, n, got);
@@ -70,12 +70,12 @@ static void tx_without_a_whole_header_has_no_frame(void **state)
     make_chain(r, NULL);
     unsigned n;
     uint64_t len;
-    assert_false(virtio_net_tx_frame(&chain, out, VIRTQ_MAX_SEGS, &n, &len));
+    assert_false(virtio_net_tx_frame(&chain, out, VQ_MAX_SEGS, &n, &len));
     assert_int_equal(n, 0);
     /* Exactly a header: a frame of 0 bytes (the switch drops it as a runt). */
     const uint32_t h[] = {12, 0};
     make_chain(h, NULL);
-    assert_true(virtio_net_tx_frame(&chain, out, VIRTQ_MAX_SEGS, &n, &len));
+    assert_true(virtio_net_tx_frame(&chain, out, VQ_MAX_SEGS, &n, &len));
     assert_int_equal(len, 0);
     assert_int_equal(n, 0);
 }
@@ -87,7 +87,7 @@ static void tx_ignores_writable_buffers(void **state)
     make_chain(r, w);
     unsigned n;
     uint64_t len;
-    assert_true(virtio_net_tx_frame(&chain, out, VIRTQ_MAX_SEGS, &n, &len));
+    assert_true(virtio_net_tx_frame(&chain, out, VQ_MAX_SEGS, &n, &len));
     assert_int_equal(len, 50);
     assert_int_equal(n, 1);
 }

@@ -1,4 +1,4 @@
-/* Host tests for a guest's split virtqueue, device side (src/dev/virtq.c;
+/* Host tests for a guest's split virtqueue, device side (src/dev/vq.c;
  * virtio 1.x 2.7): chains direct and indirect into segments, the used ring,
  * notification suppression with and without the event index, and every
  * malformed ring a hostile driver can make: each breaks the queue (the
@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "dev/virtq.h"
+#include "dev/vq.h"
 
 #define RAM_GPA 0x80000000ull
 #define RAM_SIZE 0x10000ull
@@ -25,16 +25,16 @@
 #define QSIZE 8
 
 static uint8_t *ram;
-static struct virtq_mem mem;
-static struct virtq q;
-static struct virtq_chain chain;
+static struct vq_mem mem;
+static struct vq q;
+static struct vq_chain chain;
 static const char *why;
 
 static int setup(void **state)
 {
     (void)state;
     ram = calloc(1, RAM_SIZE);      /* exactly the guest's RAM: ASan flags a byte past it */
-    mem = (struct virtq_mem){ .gpa = RAM_GPA, .size = RAM_SIZE, .hpa = (uintptr_t)ram };
+    mem = (struct vq_mem){ .gpa = RAM_GPA, .size = RAM_SIZE, .hpa = (uintptr_t)ram };
     memset(&q, 0, sizeof(q));
     q.num = QSIZE;
     q.desc_gpa = RAM_GPA + DESC;
@@ -53,7 +53,7 @@ static int teardown(void **state)
 
 static void enable(void)
 {
-    assert_int_equal(virtq_enable(&q, &mem, VIRTQ_MAX_SIZE, &why), VIRTQ_OK);
+    assert_int_equal(vq_enable(&q, &mem, VQ_MAX_SIZE, &why), VQ_OK);
 }
 
 static uint16_t *avail(void) { return (uint16_t *)(ram + AVAIL); }
@@ -62,7 +62,7 @@ static uint16_t *used(void) { return (uint16_t *)(ram + USED); }
 static void set_desc(uint64_t table, unsigned i, uint64_t gpa, uint32_t len, uint16_t flags,
                      uint16_t next)
 {
-    struct virtq_desc d = { gpa, len, flags, next };
+    struct vq_desc d = { gpa, len, flags, next };
     memcpy(ram + table + 16 * i, &d, sizeof(d));    /* an indirect table may be unaligned */
 }
 
@@ -76,7 +76,7 @@ static void offer(uint16_t head)
 
 static void expect_broken(const char *substring)
 {
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_BROKEN);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_BROKEN);
     assert_non_null(why);
     assert_non_null(strstr(why, substring));
 }
@@ -85,13 +85,13 @@ static void test_simple_chain(void **state)
 {
     (void)state;
     enable();
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_EMPTY);
-    set_desc(DESC, 0, RAM_GPA + BUF, 16, VIRTQ_DESC_F_NEXT, 3);
-    set_desc(DESC, 3, RAM_GPA + BUF + 0x100, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 5);
-    set_desc(DESC, 5, RAM_GPA + BUF + 0x400, 1, VIRTQ_DESC_F_WRITE, 0);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_EMPTY);
+    set_desc(DESC, 0, RAM_GPA + BUF, 16, VQ_DESC_F_NEXT, 3);
+    set_desc(DESC, 3, RAM_GPA + BUF + 0x100, 512, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 5);
+    set_desc(DESC, 5, RAM_GPA + BUF + 0x400, 1, VQ_DESC_F_WRITE, 0);
     offer(0);
-    assert_true(virtq_has_work(&q));
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    assert_true(vq_has_work(&q));
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.head, 0);
     assert_int_equal(chain.nout, 1);
     assert_int_equal(chain.nin, 2);
@@ -100,22 +100,22 @@ static void test_simple_chain(void **state)
     assert_int_equal(chain.seg[0].pa, (uintptr_t)ram + BUF);
     assert_int_equal(chain.seg[1].pa, (uintptr_t)ram + BUF + 0x100);
     assert_int_equal(chain.seg[2].len, 1);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_EMPTY);
-    assert_false(virtq_has_work(&q));
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_EMPTY);
+    assert_false(vq_has_work(&q));
 
     /* Reading the header and writing the status through the segments. */
     memcpy(ram + BUF, "0123456789abcdef", 16);
     char hdr[20] = { 0 };
-    assert_int_equal(virtq_read_out(&chain, 4, hdr, sizeof(hdr)), 12);
+    assert_int_equal(vq_read_out(&chain, 4, hdr, sizeof(hdr)), 12);
     assert_memory_equal(hdr, "456789abcdef", 12);
     uint8_t status = 7;
-    assert_int_equal(virtq_write_in(&chain, 512, &status, 1), 1);
+    assert_int_equal(vq_write_in(&chain, 512, &status, 1), 1);
     assert_int_equal(ram[BUF + 0x400], 7);
-    assert_int_equal(virtq_write_in(&chain, 513, &status, 1), 0);
+    assert_int_equal(vq_write_in(&chain, 513, &status, 1), 0);
 
-    virtq_push(&q, chain.head, 513);
+    vq_push(&q, chain.head, 513);
     assert_int_equal(used()[1], 1);
-    struct virtq_used_elem *e = (struct virtq_used_elem *)(used() + 2);
+    struct vq_used_elem *e = (struct vq_used_elem *)(used() + 2);
     assert_int_equal(e[0].id, 0);
     assert_int_equal(e[0].len, 513);
 }
@@ -124,10 +124,10 @@ static void test_zero_length_descriptor_gives_no_segment(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, 0xdead0000, 0, VIRTQ_DESC_F_NEXT, 1);     /* anywhere: nothing is touched */
+    set_desc(DESC, 0, 0xdead0000, 0, VQ_DESC_F_NEXT, 1);     /* anywhere: nothing is touched */
     set_desc(DESC, 1, RAM_GPA + BUF, 4, 0, 0);
     offer(0);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.nout, 1);
     assert_int_equal(chain.seg[0].pa, (uintptr_t)ram + BUF);
 }
@@ -139,13 +139,13 @@ static void test_indirect_chain(void **state)
     enable();
     /* Unaligned table (allowed: only the queue's own must be aligned). */
     uint64_t t = INDIRECT + 4;
-    set_desc(t, 0, RAM_GPA + BUF, 16, VIRTQ_DESC_F_NEXT, 1);
-    set_desc(t, 1, RAM_GPA + BUF + 16, 4096, VIRTQ_DESC_F_NEXT, 2);
-    set_desc(t, 2, RAM_GPA + BUF + 0x2000, 1, VIRTQ_DESC_F_WRITE, 0);
+    set_desc(t, 0, RAM_GPA + BUF, 16, VQ_DESC_F_NEXT, 1);
+    set_desc(t, 1, RAM_GPA + BUF + 16, 4096, VQ_DESC_F_NEXT, 2);
+    set_desc(t, 2, RAM_GPA + BUF + 0x2000, 1, VQ_DESC_F_WRITE, 0);
     /* The descriptor naming it: its WRITE flag is ignored (2.7.5.3.2). */
-    set_desc(DESC, 2, RAM_GPA + t, 48, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_WRITE, 0);
+    set_desc(DESC, 2, RAM_GPA + t, 48, VQ_DESC_F_INDIRECT | VQ_DESC_F_WRITE, 0);
     offer(2);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.head, 2);
     assert_int_equal(chain.nout, 2);
     assert_int_equal(chain.nin, 1);
@@ -158,11 +158,11 @@ static void test_direct_then_indirect(void **state)
     (void)state;
     q.indirect = true;
     enable();
-    set_desc(INDIRECT, 0, RAM_GPA + BUF + 16, 1, VIRTQ_DESC_F_WRITE, 0);
-    set_desc(DESC, 0, RAM_GPA + BUF, 16, VIRTQ_DESC_F_NEXT, 1);
-    set_desc(DESC, 1, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(INDIRECT, 0, RAM_GPA + BUF + 16, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 16, VQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 1, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT, 0);
     offer(0);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.nout, 1);
     assert_int_equal(chain.nin, 1);
 }
@@ -180,16 +180,16 @@ static void test_full_ring_and_wrap(void **state)
         for (unsigned i = 0; i < QSIZE; i++)
             offer((uint16_t)i);
         for (unsigned i = 0; i < QSIZE; i++) {
-            assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+            assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
             assert_int_equal(chain.head, i);
-            virtq_push(&q, chain.head, 0);
+            vq_push(&q, chain.head, 0);
         }
-        assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_EMPTY);
+        assert_int_equal(vq_pop(&q, &chain, &why), VQ_EMPTY);
     }
     assert_int_equal(used()[1], (uint16_t)(0xfffc + 3 * QSIZE));
 }
 
-/* ---- the queue's setup (virtq_enable) ---- */
+/* ---- the queue's setup (vq_enable) ---- */
 
 static void test_enable_refuses_bad_sizes(void **state)
 {
@@ -198,7 +198,7 @@ static void test_enable_refuses_bad_sizes(void **state)
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         q.num = (uint16_t)sizes[i];
         why = NULL;
-        assert_int_equal(virtq_enable(&q, &mem, VIRTQ_MAX_SIZE, &why), VIRTQ_BROKEN);
+        assert_int_equal(vq_enable(&q, &mem, VQ_MAX_SIZE, &why), VQ_BROKEN);
         assert_non_null(strstr(why, "power of 2"));
         assert_false(q.ready);
     }
@@ -208,21 +208,21 @@ static void test_enable_refuses_bad_sizes(void **state)
     enable();
     /* Above a smaller maximum. */
     q.num = 16;
-    assert_int_equal(virtq_enable(&q, &mem, 8, &why), VIRTQ_BROKEN);
+    assert_int_equal(vq_enable(&q, &mem, 8, &why), VQ_BROKEN);
 }
 
 static void test_enable_refuses_unaligned_rings(void **state)
 {
     (void)state;
     q.desc_gpa += 8;
-    assert_int_equal(virtq_enable(&q, &mem, VIRTQ_MAX_SIZE, &why), VIRTQ_BROKEN);
+    assert_int_equal(vq_enable(&q, &mem, VQ_MAX_SIZE, &why), VQ_BROKEN);
     assert_non_null(strstr(why, "aligned"));
     q.desc_gpa -= 8;
     q.avail_gpa += 1;
-    assert_int_equal(virtq_enable(&q, &mem, VIRTQ_MAX_SIZE, &why), VIRTQ_BROKEN);
+    assert_int_equal(vq_enable(&q, &mem, VQ_MAX_SIZE, &why), VQ_BROKEN);
     q.avail_gpa -= 1;
     q.used_gpa += 2;
-    assert_int_equal(virtq_enable(&q, &mem, VIRTQ_MAX_SIZE, &why), VIRTQ_BROKEN);
+    assert_int_equal(vq_enable(&q, &mem, VQ_MAX_SIZE, &why), VQ_BROKEN);
     q.used_gpa -= 2;
     enable();
 }
@@ -245,7 +245,7 @@ static void test_enable_refuses_rings_outside_ram(void **state)
             q.used_gpa = RAM_GPA + USED;
             uint64_t *addr = which == 0 ? &q.desc_gpa : which == 1 ? &q.avail_gpa : &q.used_gpa;
             *addr = bad[i];
-            assert_int_equal(virtq_enable(&q, &mem, VIRTQ_MAX_SIZE, &why), VIRTQ_BROKEN);
+            assert_int_equal(vq_enable(&q, &mem, VQ_MAX_SIZE, &why), VQ_BROKEN);
             assert_non_null(strstr(why, "RAM"));
         }
     /* The used ring ending exactly at RAM's end is fine. */
@@ -254,7 +254,7 @@ static void test_enable_refuses_rings_outside_ram(void **state)
     enable();
 }
 
-/* ---- what a driver MUST NOT put in the rings (virtq_pop) ---- */
+/* ---- what a driver MUST NOT put in the rings (vq_pop) ---- */
 
 static void test_avail_idx_jump(void **state)
 {
@@ -265,7 +265,7 @@ static void test_avail_idx_jump(void **state)
     expect_broken("queue size");
     /* Exactly the queue size is fine. */
     avail()[1] = QSIZE;
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
 }
 
 static void test_head_outside_table(void **state)
@@ -280,7 +280,7 @@ static void test_next_outside_table(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0xffff);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0xffff);
     offer(0);
     expect_broken("next index");
 }
@@ -289,13 +289,13 @@ static void test_loop(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 1);
-    set_desc(DESC, 1, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 1, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0);
     offer(0);
     expect_broken("loops");
     /* A self-loop too; and the queue stays where it was (not advanced). */
     assert_int_equal(q.last_avail, 0);
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0);
     expect_broken("loops");
 }
 
@@ -304,9 +304,9 @@ static void test_chain_of_the_whole_table(void **state)
     (void)state;
     enable();
     for (unsigned i = 0; i < QSIZE; i++)
-        set_desc(DESC, i, RAM_GPA + BUF, 1, i + 1 < QSIZE ? VIRTQ_DESC_F_NEXT : 0, i + 1);
+        set_desc(DESC, i, RAM_GPA + BUF, 1, i + 1 < QSIZE ? VQ_DESC_F_NEXT : 0, i + 1);
     offer(0);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.nout, QSIZE);
 }
 
@@ -315,9 +315,9 @@ static void test_indirect_loop(void **state)
     (void)state;
     q.indirect = true;
     enable();
-    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 1);
-    set_desc(INDIRECT, 1, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 1);
+    set_desc(INDIRECT, 1, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("loops");
 }
@@ -328,9 +328,9 @@ static void test_indirect_next_past_its_length(void **state)
     q.indirect = true;
     enable();
     /* Entry 2 exists in memory but the table is 2 long: bounded by len/16. */
-    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 2);
+    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 2);
     set_desc(INDIRECT, 2, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("next index");
 }
@@ -341,8 +341,8 @@ static void test_nested_indirect(void **state)
     q.indirect = true;
     enable();
     set_desc(INDIRECT + 0x100, 0, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(INDIRECT, 0, RAM_GPA + INDIRECT + 0x100, 16, VIRTQ_DESC_F_INDIRECT, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(INDIRECT, 0, RAM_GPA + INDIRECT + 0x100, 16, VQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("inside an indirect table");
 }
@@ -352,7 +352,7 @@ static void test_indirect_not_negotiated(void **state)
     (void)state;
     enable();
     set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("without VIRTIO_F_INDIRECT_DESC");
 }
@@ -363,7 +363,7 @@ static void test_indirect_with_next(void **state)
     q.indirect = true;
     enable();
     set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT | VQ_DESC_F_NEXT, 1);
     set_desc(DESC, 1, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
     expect_broken("with NEXT");
@@ -374,11 +374,11 @@ static void test_indirect_bad_lengths(void **state)
     (void)state;
     q.indirect = true;
     enable();
-    static const uint32_t lens[] = { 0, 8, 17, 16 * (VIRTQ_MAX_SEGS + 1), 0xfffffff0u };
+    static const uint32_t lens[] = { 0, 8, 17, 16 * (VQ_MAX_SEGS + 1), 0xfffffff0u };
     set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
     for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-        set_desc(DESC, 0, RAM_GPA + INDIRECT, lens[i], VIRTQ_DESC_F_INDIRECT, 0);
+        set_desc(DESC, 0, RAM_GPA + INDIRECT, lens[i], VQ_DESC_F_INDIRECT, 0);
         expect_broken("length");
     }
 }
@@ -389,11 +389,11 @@ static void test_indirect_table_outside_ram(void **state)
     q.indirect = true;
     enable();
     offer(0);
-    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 16, 32, VQ_DESC_F_INDIRECT, 0);
     expect_broken("not inside the VM's RAM");
-    set_desc(DESC, 0, 0xfffffffffffffff0ull, 32, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, 0xfffffffffffffff0ull, 32, VQ_DESC_F_INDIRECT, 0);
     expect_broken("not inside the VM's RAM");
-    set_desc(DESC, 0, 0x10001000, 16, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, 0x10001000, 16, VQ_DESC_F_INDIRECT, 0);
     expect_broken("not inside the VM's RAM");
 }
 
@@ -413,19 +413,19 @@ static void test_buffers_outside_ram(void **state)
     };
     for (unsigned w = 0; w < 2; w++)
         for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            set_desc(DESC, 0, bad[i].gpa, bad[i].len, w ? VIRTQ_DESC_F_WRITE : 0, 0);
+            set_desc(DESC, 0, bad[i].gpa, bad[i].len, w ? VQ_DESC_F_WRITE : 0, 0);
             expect_broken("buffer is not inside");
         }
     /* The last byte of RAM is fine. */
-    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 1, 1, VIRTQ_DESC_F_WRITE, 0);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
+    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 1, 1, VQ_DESC_F_WRITE, 0);
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
 }
 
 static void test_readable_after_writable(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 1);
     set_desc(DESC, 1, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
     expect_broken("readable descriptor after");
@@ -435,9 +435,9 @@ static void test_not_ready_takes_nothing(void **state)
 {
     (void)state;
     offer(0);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_EMPTY);
-    assert_false(virtq_has_work(&q));
-    assert_false(virtq_rearm(&q));
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_EMPTY);
+    assert_false(vq_has_work(&q));
+    assert_false(vq_rearm(&q));
 }
 
 /* ---- notifications (2.7.7, 2.7.10) ---- */
@@ -446,14 +446,14 @@ static void test_interrupt_flags(void **state)
 {
     (void)state;
     enable();
-    virtq_push(&q, 0, 0);
-    assert_true(virtq_should_interrupt(&q));
-    avail()[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
-    virtq_push(&q, 0, 0);
-    assert_false(virtq_should_interrupt(&q));
+    vq_push(&q, 0, 0);
+    assert_true(vq_should_interrupt(&q));
+    avail()[0] = VQ_AVAIL_F_NO_INTERRUPT;
+    vq_push(&q, 0, 0);
+    assert_false(vq_should_interrupt(&q));
     /* rearm clears NO_NOTIFY (lodger always wants notifications). */
-    used()[0] = VIRTQ_USED_F_NO_NOTIFY;
-    assert_false(virtq_rearm(&q));
+    used()[0] = VQ_USED_F_NO_NOTIFY;
+    assert_false(vq_rearm(&q));
     assert_int_equal(used()[0], 0);
 }
 
@@ -465,47 +465,47 @@ static void test_event_idx(void **state)
     uint16_t *used_event = &avail()[2 + QSIZE];
     uint16_t *avail_event = &used()[2 + 4 * QSIZE];
     /* The first interrupt always goes. */
-    virtq_push(&q, 0, 0);
-    assert_true(virtq_should_interrupt(&q));           /* used.idx 1 */
+    vq_push(&q, 0, 0);
+    assert_true(vq_should_interrupt(&q));           /* used.idx 1 */
     /* The driver wants one when used.idx passes 3 (used_event 3: after the
      * element at index 3 is used, i.e. used.idx becomes 4). */
     *used_event = 3;
-    virtq_push(&q, 0, 0);
-    assert_false(virtq_should_interrupt(&q));          /* 2 */
-    virtq_push(&q, 0, 0);
-    assert_false(virtq_should_interrupt(&q));          /* 3 */
-    virtq_push(&q, 0, 0);
-    assert_true(virtq_should_interrupt(&q));           /* 4 */
+    vq_push(&q, 0, 0);
+    assert_false(vq_should_interrupt(&q));          /* 2 */
+    vq_push(&q, 0, 0);
+    assert_false(vq_should_interrupt(&q));          /* 3 */
+    vq_push(&q, 0, 0);
+    assert_true(vq_should_interrupt(&q));           /* 4 */
     /* Several at once passing it. */
     *used_event = 5;
-    virtq_push(&q, 0, 0);
-    virtq_push(&q, 0, 0);
-    virtq_push(&q, 0, 0);
-    assert_true(virtq_should_interrupt(&q));           /* 7 */
+    vq_push(&q, 0, 0);
+    vq_push(&q, 0, 0);
+    vq_push(&q, 0, 0);
+    assert_true(vq_should_interrupt(&q));           /* 7 */
     /* A used_event behind: no interrupt until it wraps round. */
     *used_event = 2;
-    virtq_push(&q, 0, 0);
-    assert_false(virtq_should_interrupt(&q));
+    vq_push(&q, 0, 0);
+    assert_false(vq_should_interrupt(&q));
     /* avail_event tells the driver where to notify from, and a chain that
      * came meanwhile is reported. */
     set_desc(DESC, 0, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
-    assert_true(virtq_rearm(&q));
+    assert_true(vq_rearm(&q));
     assert_int_equal(*avail_event, 0);
-    assert_int_equal(virtq_pop(&q, &chain, &why), VIRTQ_OK);
-    assert_false(virtq_rearm(&q));
+    assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
+    assert_false(vq_rearm(&q));
     assert_int_equal(*avail_event, 1);
 }
 
 static void test_gpa_to_hpa(void **state)
 {
     (void)state;
-    assert_int_equal(virtq_gpa_to_hpa(&mem, RAM_GPA, RAM_SIZE), (uintptr_t)ram);
-    assert_int_equal(virtq_gpa_to_hpa(&mem, RAM_GPA + RAM_SIZE, 0), (uintptr_t)ram + RAM_SIZE);
-    assert_int_equal(virtq_gpa_to_hpa(&mem, RAM_GPA + RAM_SIZE, 1), 0);
-    assert_int_equal(virtq_gpa_to_hpa(&mem, RAM_GPA + 1, UINT64_MAX), 0);
-    assert_int_equal(virtq_gpa_to_hpa(&mem, UINT64_MAX, 2), 0);
-    assert_int_equal(virtq_gpa_to_hpa(&mem, RAM_GPA - 1, 1), 0);
+    assert_int_equal(vq_gpa_to_hpa(&mem, RAM_GPA, RAM_SIZE), (uintptr_t)ram);
+    assert_int_equal(vq_gpa_to_hpa(&mem, RAM_GPA + RAM_SIZE, 0), (uintptr_t)ram + RAM_SIZE);
+    assert_int_equal(vq_gpa_to_hpa(&mem, RAM_GPA + RAM_SIZE, 1), 0);
+    assert_int_equal(vq_gpa_to_hpa(&mem, RAM_GPA + 1, UINT64_MAX), 0);
+    assert_int_equal(vq_gpa_to_hpa(&mem, UINT64_MAX, 2), 0);
+    assert_int_equal(vq_gpa_to_hpa(&mem, RAM_GPA - 1, 1), 0);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

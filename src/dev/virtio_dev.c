@@ -1,7 +1,7 @@
-/* The virtio-mmio transport (dev/virtio_mmio.h; virtio 1.x 4.2.2, version 2). */
+/* The virtio-mmio transport (dev/virtio_dev.h; virtio 1.x 4.2.2, version 2). */
 #include <string.h>
 #include <libfdt.h>
-#include "dev/virtio_mmio.h"
+#include "dev/virtio_dev.h"
 #include "dev/board.h"
 #include "core/vm.h"
 #include "core/console.h"
@@ -24,61 +24,61 @@ enum {
 #define VIRTIO_MMIO_MAGIC 0x74726976u       /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x474f444cu      /* "LDOG" */
 
-static const struct virtio_ops *ops_of(const struct device *d)
+static const struct virtio_dev_ops *ops_of(const struct device *d)
 {
     return d->model->impl;
 }
 
-static uint64_t offered(const struct virtio_mmio *vio)
+static uint64_t offered(const struct virtio_dev *vio)
 {
     return vio->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_INDIRECT_DESC |
            1ull << VIRTIO_F_RING_EVENT_IDX;
 }
 
-static uint32_t status_of(const struct virtio_mmio *vio)
+static uint32_t status_of(const struct virtio_dev *vio)
 {
     return __atomic_load_n(&vio->status, __ATOMIC_ACQUIRE);
 }
 
-bool virtio_mmio_live(const struct virtio_mmio *vio)
+bool virtio_dev_live(const struct virtio_dev *vio)
 {
     return (status_of(vio) & VIRTIO_STATUS_DRIVER_OK) && !vio->broken;
 }
 
-void virtio_mmio_lock(struct device *d)
+void virtio_dev_lock(struct device *d)
 {
-    spin_lock(&virtio_mmio_of(d)->lock);
+    spin_lock(&virtio_dev_of(d)->lock);
 }
 
-void virtio_mmio_unlock(struct device *d)
+void virtio_dev_unlock(struct device *d)
 {
-    spin_unlock(&virtio_mmio_of(d)->lock);
+    spin_unlock(&virtio_dev_of(d)->lock);
 }
 
-static bool line_level(const struct virtio_mmio *vio)
+static bool line_level(const struct virtio_dev *vio)
 {
     return __atomic_load_n(&vio->interrupt_status, __ATOMIC_ACQUIRE) != 0;
 }
 
-void virtio_mmio_update_irq(struct device *d)
+void virtio_dev_update_irq(struct device *d)
 {
     struct board *b = &d->vm->board;
     spin_lock(&b->lock);
-    board_set_irq(d->vm, d->irq, line_level(virtio_mmio_of(d)));
+    board_set_irq(d->vm, d->irq, line_level(virtio_dev_of(d)));
     spin_unlock(&b->lock);
 }
 
-void virtio_mmio_used(struct device *d, unsigned q, uint16_t head, uint32_t written)
+void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t written)
 {
-    struct virtio_mmio *vio = virtio_mmio_of(d);
-    virtq_push(&vio->q[q], head, written);
-    if (virtq_should_interrupt(&vio->q[q]))
+    struct virtio_dev *vio = virtio_dev_of(d);
+    vq_push(&vio->q[q], head, written);
+    if (vq_should_interrupt(&vio->q[q]))
         __atomic_fetch_or(&vio->interrupt_status, VIRTIO_INT_USED, __ATOMIC_RELEASE);
 }
 
-void virtio_mmio_broken(struct device *d, unsigned q, const char *why)
+void virtio_dev_broken(struct device *d, unsigned q, const char *why)
 {
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     if (vio->broken)
         return;
     vio->broken = true;
@@ -95,7 +95,7 @@ void virtio_mmio_broken(struct device *d, unsigned q, const char *why)
  * space stay. */
 static void reset_locked(struct device *d)
 {
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     spin_lock(&vio->lock);
     __atomic_store_n(&vio->status, 0, __ATOMIC_RELEASE);
     vio->device_features_sel = vio->driver_features_sel = vio->queue_sel = 0;
@@ -110,22 +110,22 @@ static void reset_locked(struct device *d)
     board_set_irq(d->vm, d->irq, false);
 }
 
-void virtio_mmio_reset(struct device *d)
+void virtio_dev_reset(struct device *d)
 {
     reset_locked(d);
 }
 
-static struct virtq *selected(struct device *d)
+static struct vq *selected(struct device *d)
 {
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     return vio->queue_sel < ops_of(d)->queues ? &vio->q[vio->queue_sel] : NULL;
 }
 
-enum dev_status virtio_mmio_read(struct device *d, struct vcpu *v, uint64_t offset,
+enum dev_status virtio_dev_read(struct device *d, struct vcpu *v, uint64_t offset,
                                  unsigned width, uint64_t *value)
 {
     (void)v;
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     *value = 0;
     if (offset >= REG_CONFIG) {
         /* The device's own layout, read with its fields' widths. */
@@ -137,7 +137,7 @@ enum dev_status virtio_mmio_read(struct device *d, struct vcpu *v, uint64_t offs
     /* 4.2.2.2: the driver uses 32-bit accesses only; others read 0, as QEMU's do. */
     if (width != 4)
         return DEV_DONE;
-    struct virtq *q = selected(d);
+    struct vq *q = selected(d);
     switch (offset) {
     case REG_MAGIC: *value = VIRTIO_MMIO_MAGIC; break;
     case REG_VERSION: *value = 2; break;
@@ -147,7 +147,7 @@ enum dev_status virtio_mmio_read(struct device *d, struct vcpu *v, uint64_t offs
         if (vio->device_features_sel < 2)
             *value = (uint32_t)(offered(vio) >> (32 * vio->device_features_sel));
         break;
-    case REG_QUEUE_NUM_MAX: *value = q ? VIRTQ_MAX_SIZE : 0; break;
+    case REG_QUEUE_NUM_MAX: *value = q ? VQ_MAX_SIZE : 0; break;
     case REG_QUEUE_READY: *value = q && q->ready; break;
     case REG_INTERRUPT_STATUS:
         *value = __atomic_load_n(&vio->interrupt_status, __ATOMIC_ACQUIRE);
@@ -165,7 +165,7 @@ enum dev_status virtio_mmio_read(struct device *d, struct vcpu *v, uint64_t offs
 /* 3.1.1 step 5: FEATURES_OK only for a subset of what was offered that has
  * VERSION_1 (no legacy interface); otherwise the bit does not stick and the
  * driver sees so when it reads the status back. */
-static bool features_acceptable(const struct virtio_mmio *vio)
+static bool features_acceptable(const struct virtio_dev *vio)
 {
     return !(vio->driver_features & ~offered(vio)) &&
            (vio->driver_features >> VIRTIO_F_VERSION_1 & 1);
@@ -181,7 +181,7 @@ static void set_half(uint64_t *v, uint32_t sel, uint64_t value)
 
 static enum dev_status write_status(struct device *d, uint32_t value)
 {
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     if (value == 0) {
         reset_locked(d);
         return DEV_DONE;
@@ -202,35 +202,35 @@ static enum dev_status write_status(struct device *d, uint32_t value)
     return DEV_DONE;
 }
 
-static void queue_ready(struct device *d, struct virtq *q, bool ready)
+static void queue_ready(struct device *d, struct vq *q, bool ready)
 {
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     const struct vm *vm = d->vm;
     spin_lock(&vio->lock);
     if (!ready) {
         q->ready = false;
     } else if (!q->ready && !vio->broken) {
-        struct virtq_mem mem = { .gpa = vm->ram_gpa, .size = vm->ram_size, .hpa = vm->ram_hpa };
+        struct vq_mem mem = { .gpa = vm->ram_gpa, .size = vm->ram_size, .hpa = vm->ram_hpa };
         const char *why;
-        q->event_idx = virtio_mmio_has(vio, VIRTIO_F_RING_EVENT_IDX);
-        q->indirect = virtio_mmio_has(vio, VIRTIO_F_RING_INDIRECT_DESC);
-        if (virtq_enable(q, &mem, VIRTQ_MAX_SIZE, &why) != VIRTQ_OK)
-            virtio_mmio_broken(d, (unsigned)(q - vio->q), why);
+        q->event_idx = virtio_dev_has(vio, VIRTIO_F_RING_EVENT_IDX);
+        q->indirect = virtio_dev_has(vio, VIRTIO_F_RING_INDIRECT_DESC);
+        if (vq_enable(q, &mem, VQ_MAX_SIZE, &why) != VQ_OK)
+            virtio_dev_broken(d, (unsigned)(q - vio->q), why);
     }
     spin_unlock(&vio->lock);
     board_set_irq(d->vm, d->irq, line_level(vio));
 }
 
-enum dev_status virtio_mmio_write(struct device *d, struct vcpu *v, uint64_t offset,
+enum dev_status virtio_dev_write(struct device *d, struct vcpu *v, uint64_t offset,
                                   unsigned width, uint64_t value)
 {
     (void)v;
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     /* Config space writes: none of lodger's devices has a writable field. */
     if (offset >= REG_CONFIG || width != 4)
         return DEV_DONE;
     uint32_t val = (uint32_t)value;
-    struct virtq *q = selected(d);
+    struct vq *q = selected(d);
     /* 4.2.2.3: a queue's registers are the driver's to set while it is not
      * ready; writes to a ready queue's are ignored. */
     bool q_settable = q && !q->ready;
@@ -274,21 +274,21 @@ enum dev_status virtio_mmio_write(struct device *d, struct vcpu *v, uint64_t off
     return DEV_DONE;
 }
 
-enum dev_status virtio_mmio_deferred(struct device *d, struct vcpu *v)
+enum dev_status virtio_dev_deferred(struct device *d, struct vcpu *v)
 {
     (void)v;
-    struct virtio_mmio *vio = virtio_mmio_of(d);
+    struct virtio_dev *vio = virtio_dev_of(d);
     spin_lock(&vio->lock);
     uint32_t pending = __atomic_exchange_n(&vio->notify_pending, 0, __ATOMIC_ACQ_REL);
     for (unsigned i = 0; i < ops_of(d)->queues; i++)
-        if ((pending >> i & 1) && virtio_mmio_live(vio) && vio->q[i].ready)
+        if ((pending >> i & 1) && virtio_dev_live(vio) && vio->q[i].ready)
             ops_of(d)->notify(d, i);
     spin_unlock(&vio->lock);
-    virtio_mmio_update_irq(d);
+    virtio_dev_update_irq(d);
     return DEV_DONE;
 }
 
-int virtio_mmio_dt_node(const struct device *d, void *fdt, const struct dev_dt_ctx *ctx)
+int virtio_dev_dt_node(const struct device *d, void *fdt, const struct dev_dt_ctx *ctx)
 {
     int rc = dev_dt_begin(fdt, d);
     if (!rc)
