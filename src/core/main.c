@@ -13,6 +13,7 @@
 #include "core/image.h"
 #include "core/random.h"
 #include "core/spinlock.h"
+#include "drivers/drivers.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -231,6 +232,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
     __atomic_store_n(&boot_done, 1, __ATOMIC_RELEASE);
     print_banner(hartid, &opts);
     start_secondary_harts(hartid);
+    /* The board's disks and NICs, registered as backends before any VM. */
+    drivers_init();
 
     if (host.initrd_end <= host.initrd_start)
         fail_boot("no VM image", "pass one as the initrd (tools/lodger-run builds it)");

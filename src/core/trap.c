@@ -226,14 +226,15 @@ static const exception_handler exception_handlers[CAUSE_COUNT] = {
 };
 
 /* Another hart wants this one's attention (requests are served and
- * pending virtual interrupts delivered on resume), or the host timer fired
- * (deadlines and the input poll are checked on resume): acknowledged on
- * this hart (core/hart.c). */
+ * pending virtual interrupts delivered on resume), the host timer fired
+ * (deadlines and the input poll are checked on resume), or one of the
+ * board's devices lodger drives interrupted (its driver is served):
+ * acknowledged on this hart (core/hart.c). */
 static enum trap_result on_interrupt(struct vcpu *v, uint64_t irq)
 {
     if (irq < 16)
         v->count.interrupts[irq]++;
-    if (irq != IRQ_S_SOFT && irq != IRQ_S_TIMER)
+    if (irq != IRQ_S_SOFT && irq != IRQ_S_TIMER && irq != IRQ_S_EXT)
         return trap_exit(v, VCPU_EXIT_END_VM, true, "unexpected host interrupt %lu",
                          (unsigned long)irq);
     hart_ack_interrupt(irq);

@@ -47,6 +47,8 @@ $(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
 $(B)/host/test_switch: src/io/switch.c
 $(B)/host/test_virtio_net: src/dev/virtio_net_frame.c src/dev/vq.c
+$(B)/host/test_virtq: src/drivers/virtq.c
+$(B)/host/test_blk_split: src/drivers/blk_split.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
 $(B)/host/test_string: tests/host/test_string.c src/arch/riscv/string.c $(HOST_HEADERS) tests/host/host.mk
