@@ -196,6 +196,12 @@ static int net_setup(struct device *d, char *err, unsigned long errlen)
     return n->port ? DEV_SETUP_PRESENT : DEV_SETUP_ERROR;
 }
 
+static void net_print(const struct device *d)
+{
+    char who[8] = { 'v', 'm', (char)('0' + d->vm->id % 10), 0 };
+    network_print_port(who, net_of(d)->port);
+}
+
 static const struct virtio_dev_ops virtio_net_ops = {
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
@@ -216,5 +222,6 @@ const struct device_model virtio_net_device = {
     .reset = virtio_dev_reset,
     .dt_node = virtio_dev_dt_node,
     .setup = net_setup,
+    .print = net_print,
     .impl = &virtio_net_ops,
 };
