@@ -41,7 +41,10 @@
 #include "core/vm.h"
 #include "io/network.h"
 
-#define NET_SLOT 1                  /* 0x10002000, PLIC line 2 */
+/* 0x10007000, PLIC line 7: where QEMU virt puts a card given after a disk
+ * (QEMU fills its slots from the last), so a VM with both sees the same
+ * board under lodger as natively. */
+#define NET_SLOT 6
 #define NET_RXQ 0
 #define NET_TXQ 1
 #define VIRTIO_NET_F_MAC 5
