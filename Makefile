@@ -78,6 +78,15 @@ LINUX_APPEND := console=ttyS0 earlycon=sbi
 $(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh
 	scripts/mkinitramfs $@ tests/linux/test.sh
 
+# VMs with network cards (tests/run-tests.py net): the test script, and
+# the modules Debian's kernel needs for a virtio-net card on virtio-mmio.
+NET_MODULES := failover net_failover virtio_mmio virtio_net
+$(B)/net/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-modules tests/net/test.sh
+	@mkdir -p $(B)/net/mod
+	scripts/kernel-modules $(B)/net/mod $(NET_MODULES)
+	cp tests/net/test.sh $(B)/net/test.sh
+	scripts/mkinitramfs $@ $(B)/net/test.sh $(NET_MODULES:%=$(B)/net/mod/%.ko)
+
 # Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
 run: deps all $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --kernel $(LINUX_IMAGE) \
@@ -110,7 +119,7 @@ soak-multi: deps all $(B)/soak/initrd.gz
 run-hello: deps all
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
-test: deps all test-host-bins fuzz-bins $(B)/initrd.gz check-build
+test: deps all test-host-bins fuzz-bins $(B)/initrd.gz $(B)/net/initrd.gz check-build
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
 
 # The checking lodger (fast paths against their C twins) that make test runs.

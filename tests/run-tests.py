@@ -57,7 +57,13 @@
    and it reads it again, natively and under lodger, on a whole disk and on
    an MBR partition (the bytes where the partition puts them, none outside);
    start-up refusals of overlapping writable slices and missing partitions.
-16. The board's devices lodger drives (board): lodger.selftest=disk reads a
+16. Networks (net): two net_link bare-metal VMs (ping/pong, on -smp 2 and
+   -smp 1) exchange 64 checked frames through lodger's switch, the one too
+   long dropped and counted; two Linux VMs (tests/net/test.sh) ping each
+   other and echo 168894 bytes over TCP; a Linux VM leases 10.0.2.15 by DHCP
+   through the board's card and sends a line to a listener this runner
+   opens on the host's loopback (10.0.2.2 in QEMU's user network).
+17. The board's devices lodger drives (board): lodger.selftest=disk reads a
    virtio-blk disk image's bytes, writes and flushes a pattern the host then
    finds in the file, and reads it back after QEMU restarts; a read-only
    disk is not written; a legacy (version 1) virtio-mmio device is named and
@@ -1622,6 +1628,112 @@ def board_tests():
                f"status {ns}/{ls}:\n{lodger[-2000:]}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+NET_LINK = os.path.join(BUILD, "guests", "net_link.bin")
+NET_INITRD = os.path.join(BUILD, "net", "initrd.gz")
+NET_PAIR_MAC = "02:00:00:00:00:0b"     # vm1's, given; vm0 has the default
+
+
+def net_pair(smp):
+    """Two bare-metal VMs (net_link ping and pong) exchange checked frames
+    through lodger's switch: each sees the other's MAC, 64 frames go and come
+    back intact, the one too long is dropped (vm0's port counts it bad)."""
+    vm = f"kernel={NET_LINK},mem=16,net"
+    status, out = run([RUN, "--smp", smp, "--net", "--vm", f"{vm},append=vm.tag=a net.role=ping",
+                       "--vm", f"{vm},mac={NET_PAIR_MAC},append=vm.tag=b net.role=pong"], 300)
+    sections, lines = tagged_sections(out)
+    a, b = lines.get("a", []), lines.get("b", [])
+    ok = (status == 0 and len(sections.get("a", [])) == 1 and len(sections.get("b", [])) == 1 and
+          sections["a"][0].rstrip().endswith("=== end: PASS ===") and
+          sections["b"][0].rstrip().endswith("=== end: PASS ===") and
+          "mac 52:54:00:4c:44:00" in a and f"peer {NET_PAIR_MAC}" in a and
+          f"mac {NET_PAIR_MAC}" in b and "peer 52:54:00:4c:44:00" in b and
+          "case exchange: 64 of 64 frames echoed, contents checked" in a and
+          "case exchange: 64 frames checked and echoed, bye 1" in b and
+          re.search(r"lodger: vm0 network: sent 67, received 65, .* bad frames 1, spoofed 0", out)
+          is not None)
+    result(f"net: two bare-metal VMs on -smp {smp} exchange 64 checked frames through the switch; "
+           "the one too long is dropped", ok, f"status {status}\n{out[-4000:]}")
+
+
+def net_linux_pair():
+    """Two Linux VMs with static addresses: ping, then a TCP echo (busybox nc)."""
+    vm = f"kernel={LINUX_IMAGE},initrd={NET_INITRD},mem=192,net,append=console=ttyS0 lodger.test=1"
+    status, out = run([RUN, "--smp", "2", "--net", "--vm", f"{vm} net.tag=la net.role=a",
+                       "--vm", f"{vm} net.tag=lb net.role=b"], 1200)
+    sections, lines = tagged_sections(out)
+    a, b = lines.get("la", []), lines.get("lb", [])
+    import hashlib
+    data = "".join(f"{i}\n" for i in range(1, 30001)).encode()
+    md5 = hashlib.md5(data).hexdigest()
+    ok = (status == 0 and all(len(sections.get(t, [])) == 1 and
+                              sections[t][0].rstrip().endswith("=== end: PASS ===") for t in ("la", "lb")) and
+          "case eth0: 52:54:00:4c:44:00" in a and "case eth0: 52:54:00:4c:44:01" in b and
+          "case reach: 1" in a and "case ping: 5 packets received" in a and
+          f"case tcp_sent: {md5}  -" in a and
+          f"case tcp_echoed: {len(data)} bytes, {md5}  -" in a and
+          f"case tcp_received: {len(data)} bytes, {md5}  -" in b)
+    result("net: two Linux VMs ping each other and echo 168894 bytes over TCP through the switch",
+           ok, f"status {status}\n" + "\n".join(a + b) + f"\n{out[-3000:]}")
+
+
+def net_linux_dhcp():
+    """A Linux VM leases an address from QEMU's user network through the
+    board's card and reaches a listener on the host's loopback (10.0.2.2)."""
+    import socket, threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(1200)
+    port = listener.getsockname()[1]
+    got = []
+
+    def serve():
+        try:
+            conn, _ = listener.accept()
+            conn.settimeout(60)
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = conn.recv(100)
+                if not chunk:
+                    break
+                line += chunk
+            got.append(line.decode(errors="replace").strip())
+            conn.sendall(b"host saw: " + line.strip() + b"\n")
+            conn.close()
+        except OSError:
+            pass
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    status, out = run([RUN, "--mem", "192", "--net", "--kernel", LINUX_IMAGE, "--initrd", NET_INITRD,
+                       "--append", f"console=ttyS0 lodger.test=1 net.tag=dh net.role=dhcp "
+                       f"net.port={port}"], 1200)
+    listener.close()
+    sections, lines = tagged_sections(out)
+    d = lines.get("dh", [])
+    ok = (status == 0 and len(sections.get("dh", [])) == 1 and
+          sections["dh"][0].rstrip().endswith("=== end: PASS ===") and
+          "case lease: inet 10.0.2.15" in d and "case route: default via 10.0.2.2" in d and
+          "case host: host saw: hello from dh" in d and got == ["hello from dh"])
+    result("net: a Linux VM leases 10.0.2.15 by DHCP through the board's card and reaches the "
+           "host's loopback", ok, f"status {status}, listener got {got}\n" + "\n".join(d) +
+           f"\n{out[-3000:]}")
+
+
+def net_tests():
+    """VMs' network cards (dev/virtio_net.c) and lodger's switch (io/switch.c).
+    The net_link guest's arp mode runs natively and under lodger in the guests
+    step (its run-options give the board a card)."""
+    for path in (NET_LINK, NET_INITRD):
+        if not os.path.exists(path):
+            result("net", False, f"no {path}")
+            return
+    net_pair("2")
+    net_pair("1")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        pair = pool.submit(net_linux_pair)
+        dhcp = pool.submit(net_linux_dhcp)
+        pair.result()
+        dhcp.result()
 
 
 def main():
@@ -1631,7 +1743,7 @@ def main():
              "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests,
              "qemu10": qemu10_tests, "multivm": multivm_tests, "console": console_tests,
              "isolation": isolation_tests, "fairness": fairness_tests, "disk": disk_tests,
-             "board": board_tests}
+             "net": net_tests, "board": board_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

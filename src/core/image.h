@@ -28,6 +28,16 @@
  *                             does not have
  *       lodger,console-input  empty: this VM has the console's input at
  *                             start (at most one VM; default: vm0)
+ *       lodger,net            empty: the VM gets a network card
+ *                             (dev/virtio_net.c) on lodger's switch
+ *       lodger,mac            6 bytes: its MAC address (only with
+ *                             lodger,net); an individual address, not all
+ *                             zeros, no two VMs' alike. Default
+ *                             52:54:00:4c:44:<vm number> (IMAGE_DEFAULT_MAC):
+ *                             QEMU's prefix, "LD", then the VM's number, so
+ *                             neither QEMU's guest default 52:54:00:12:34:56
+ *                             (the board's own card) nor its user network's
+ *                             52:55:0a:00:02:02
  *       lodger,disk           string: the VM's virtio-blk disk, a slice of a
  *                             board disk (dev/disk_slice.h: "0", "0p2:ro",
  *                             "1@1M+64M"); checked against the disks at VM
@@ -50,6 +60,8 @@
  * image says lodger,patch = <1> (tools/lodger-run --patch): it halves a
  * system call's cost but doubles fork's for now (docs/BENCHMARKS.md). */
 #define IMAGE_DEFAULT_PATCH false
+/* A network card's default MAC address: these five bytes, then the VM's number. */
+#define IMAGE_DEFAULT_MAC 0x52, 0x54, 0x00, 0x4c, 0x44
 
 struct image_blob {
     const uint8_t *data;
@@ -68,6 +80,8 @@ struct vm_image {
     unsigned hart_count;                    /* 0: any hart */
     uint32_t harts[LODGER_MAX_HARTS];       /* hart ids, as the board's DT numbers them */
     bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
+    bool net;                   /* a network card on lodger's switch */
+    uint8_t mac[6];             /* its address (set when net: given or the default) */
     char disk[IMAGE_DISK_MAX];  /* lodger,disk ("": no disk) */
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/console.h"
+#include "io/network.h"
 #include "core/hart.h"
 #include "core/hostdt.h"
 #include "core/mem.h"
@@ -244,6 +245,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
     if (image_parse((const void *)(uintptr_t)host.initrd_start,
                     host.initrd_end - host.initrd_start, &images, err, sizeof(err)))
         fail_boot("VM image", err);
+    /* The switch VMs' network cards plug into, before any VM is made. */
+    network_init();
     /* Every VM is made before any runs: a configuration lodger cannot
      * honour refuses the whole image, as a wrong one does. */
     struct vm *vms[LODGER_MAX_VMS];

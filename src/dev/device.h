@@ -74,6 +74,9 @@ struct device_model {
      * is removed again) or DEV_SETUP_ERROR with err set to one line (the VM,
      * and so the image, is refused). */
     int (*setup)(struct device *d, char *err, unsigned long errlen);
+    /* Optional: prints the device's counters on lodger's console, one
+     * line each starting "lodger: vmN ", with the VM's (at its end). */
+    void (*print)(const struct device *d);
     /* Constant data of the model's own kind (virtio: struct virtio_ops). */
     const void *impl;
 };

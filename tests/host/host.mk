@@ -5,7 +5,7 @@ HOST_CC := gcc
 # UBSan stops at its first finding (by default it only prints), so UB fails the test.
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-HOST_LIBS := -lcmocka -lfdt
+HOST_LIBS := -lcmocka -lfdt -lpthread
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
 HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
 
@@ -48,6 +48,8 @@ $(B)/host/test_sbi: $(TRAP_SRCS)
 # writes' exits, its tree nodes), on test_trap's fakes.
 $(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
+$(B)/host/test_switch: src/io/switch.c
+$(B)/host/test_virtio_net: src/dev/virtio_net_frame.c src/dev/vq.c
 $(B)/host/test_virtq: src/drivers/virtq.c
 $(B)/host/test_blk_split: src/drivers/blk_split.c
 
