@@ -25,9 +25,11 @@
 #include "core/spinlock.h"
 #include "core/mem.h"
 #include "arch/riscv/encoding.h"
+#include "arch/riscv/csr.h"
 #include "core/console.h"
 
 #define BLK_QUEUE_MAX 256
+#define BLK_TIMEOUT_S 60u
 
 struct vblk {
     struct blk_backend backend;
@@ -64,8 +66,16 @@ static enum io_status submit(struct vblk *d, uint32_t type, uint64_t sector,
     uint16_t head = virtq_chain_publish(&d->q, &c);
     if (virtq_kick_needed(&d->q))
         virtio_mmio_notify(&d->mmio, 0);
-    while (!virtq_has_used(&d->q))
-        ;
+    /* A disk that has not answered in BLK_TIMEOUT_S is dead: the request's
+     * buffers stay its own (the device is never given another). */
+    uint64_t start = csr_read(CSR_TIME);
+    for (unsigned spins = 1; !virtq_has_used(&d->q); spins++)
+        if (!(spins % 4096) && csr_read(CSR_TIME) - start > BLK_TIMEOUT_S * host.timebase_hz) {
+            d->broken = true;
+            console_printf("lodger: %s: no answer in %u s; no more requests\n", d->backend.name,
+                           BLK_TIMEOUT_S);
+            return IO_ERROR;
+        }
     uint16_t got;
     uint32_t len;
     /* One request in flight: what comes back must be it, with its status. */

@@ -71,30 +71,34 @@ static void post_rx(struct vnet *d)
 static unsigned net_poll(struct net_backend *n)
 {
     struct vnet *d = n->priv;
-    /* A try-lock: another hart polling delivers these frames. */
-    if (!n->receive || !virtq_has_used(&d->rx) ||
-        __atomic_exchange_n(&d->rx_lock.locked, 1, __ATOMIC_ACQUIRE))
-        return 0;
     unsigned frames = 0;
-    uint16_t head;
-    uint32_t len;
-    enum virtq_used_status st;
-    while (!d->broken && (st = virtq_get_used(&d->rx, &head, &len)) != VIRTQ_NONE) {
-        if (st != VIRTQ_GOT || len < NET_HDR) {
-            broken(d);
-            break;
+    /* A try-lock: a hart that finds another polling leaves the frames to
+     * it, and the holder looks again after it unlocks, so a frame that came
+     * just before is not left waiting for the next one. */
+    while (n->receive && !d->broken && virtq_has_used(&d->rx) &&
+           !__atomic_exchange_n(&d->rx_lock.locked, 1, __ATOMIC_ACQUIRE)) {
+        unsigned posted = 0;
+        uint16_t head;
+        uint32_t len;
+        enum virtq_used_status st;
+        while (!d->broken && (st = virtq_get_used(&d->rx, &head, &len)) != VIRTQ_NONE) {
+            if (st != VIRTQ_GOT || len < NET_HDR) {
+                broken(d);
+                break;
+            }
+            /* A frame longer than any sent here is the device's mistake: dropped. */
+            if (len - NET_HDR <= NET_FRAME_MAX && len > NET_HDR) {
+                n->receive(n->receive_ctx, d->rx_buf + (uint64_t)head * NET_BUF_SIZE + NET_HDR,
+                           len - (uint32_t)NET_HDR);
+                frames++;
+            }
+            post_rx(d);
+            posted++;
         }
-        /* A frame longer than any sent here is the device's mistake: dropped. */
-        if (len - NET_HDR <= NET_FRAME_MAX && len > NET_HDR) {
-            n->receive(n->receive_ctx, d->rx_buf + (uint64_t)head * NET_BUF_SIZE + NET_HDR,
-                       len - (uint32_t)NET_HDR);
-            frames++;
-        }
-        post_rx(d);
+        if (posted && virtq_kick_needed(&d->rx))
+            virtio_mmio_notify(&d->mmio, VIRTIO_NET_RX_QUEUE);
+        spin_unlock(&d->rx_lock);
     }
-    if (frames && virtq_kick_needed(&d->rx))
-        virtio_mmio_notify(&d->mmio, VIRTIO_NET_RX_QUEUE);
-    spin_unlock(&d->rx_lock);
     return frames;
 }
 
