@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../lib/guest.h"
+#include "../shared/tagged.h"
 
 /* virtio-mmio registers (virtio spec 4.2.2), version 2 (non-legacy). */
 #define MMIO_MAGIC 0x000
@@ -84,20 +85,6 @@ static uint8_t txbuf[2][BUF] __attribute__((aligned(64)));
 static uint16_t rx_seen, tx_seen;
 static unsigned long base;
 static uint8_t mac[6];
-static char tag[16];
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    char line[256];
-    int n = tag[0] ? snprintf(line, sizeof(line), "[%s] ", tag) : 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    va_end(ap);
-    putstr(line);
-}
-
 #define NCHECK(cond) do { if (!(cond)) { say("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
                                          failures++; } } while (0)
 
@@ -291,9 +278,9 @@ static void arp(void)
     wr(MMIO_INTERRUPT_ACK, isr);
 }
 
-/* Frame `seq` of the exchange: its length and its pattern byte at i. */
+/* Frame `seq` of the exchange: its length and its byte at i. */
 static unsigned length_of(unsigned seq) { return 60 + (seq * 1454) / (NET_ROUNDS - 1); }
-static uint8_t pattern(unsigned seq, unsigned i) { return (uint8_t)(seq * 31 + i * 7 + (i >> 8)); }
+static uint8_t frame_byte(unsigned seq, unsigned i) { return (uint8_t)(seq * 31 + i * 7 + (i >> 8)); }
 
 static void fill(uint8_t *f, const uint8_t *dst, unsigned seq, unsigned len, bool inverted)
 {
@@ -301,7 +288,7 @@ static void fill(uint8_t *f, const uint8_t *dst, unsigned seq, unsigned len, boo
     f[14] = 'D';
     f[15] = (uint8_t)seq;
     for (unsigned i = 16; i < len; i++)
-        f[i] = pattern(seq, i) ^ (inverted ? 0xff : 0);
+        f[i] = frame_byte(seq, i) ^ (inverted ? 0xff : 0);
 }
 
 static bool holds(const uint8_t *f, unsigned len, unsigned seq, unsigned want_len, bool inverted)
@@ -310,7 +297,7 @@ static bool holds(const uint8_t *f, unsigned len, unsigned seq, unsigned want_le
         f[15] != (uint8_t)seq || memcmp(f, mac, 6))
         return false;
     for (unsigned i = 16; i < len; i++)
-        if (f[i] != (uint8_t)(pattern(seq, i) ^ (inverted ? 0xff : 0)))
+        if (f[i] != (uint8_t)(frame_byte(seq, i) ^ (inverted ? 0xff : 0)))
             return false;
     return true;
 }
