@@ -50,7 +50,14 @@
    spinner beside a VM waiting in wfi counts as much as alone (within 10%,
    under -icount: instruction-proportional time, so the host's load does
    not enter the comparison).
-15. Networks (net): two net_link bare-metal VMs (ping/pong, on -smp 2 and
+15. VMs' disks (disk): the vblk_hostile guest (every malformed virtio queue
+   and request; the spec's answers, QEMU's departures named) natively and
+   under lodger, and beside a victim VM that must not notice; vblk_persist
+   writes a pattern, reboots and reads it back, then QEMU and lodger restart
+   and it reads it again, natively and under lodger, on a whole disk and on
+   an MBR partition (the bytes where the partition puts them, none outside);
+   start-up refusals of overlapping writable slices and missing partitions.
+16. Networks (net): two net_link bare-metal VMs (ping/pong, on -smp 2 and
    -smp 1) exchange 64 checked frames through lodger's switch, the one too
    long dropped and counted; two Linux VMs (tests/net/test.sh) ping each
    other and echo 168894 bytes over TCP; a Linux VM leases 10.0.2.15 by DHCP
@@ -258,7 +265,8 @@ def compare(name, native, lodger):
 
 
 def guest_tests():
-    guests = sorted(glob.glob(os.path.join(BUILD, "guests", "*.bin")))
+    guests = sorted(g for g in glob.glob(os.path.join(BUILD, "guests", "*.bin"))
+                    if os.path.splitext(os.path.basename(g))[0] not in DISK_GUESTS)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for name, native, lodger in pool.map(guest_pair, guests):
             compare(name, native, lodger)
@@ -1373,6 +1381,173 @@ def console_focus_test():
         child.close(force=True)
 
 
+VBLK_HOSTILE = os.path.join(BUILD, "guests", "vblk_hostile.bin")
+VBLK_PERSIST = os.path.join(BUILD, "guests", "vblk_persist.bin")
+# Guests that need a disk: the disk step runs them, not the guests step.
+DISK_GUESTS = {"vblk_hostile", "vblk_persist"}
+DISK_MIB = 4
+
+
+def make_disk(path, partition=None):
+    """A zeroed raw disk of DISK_MIB MiB; partition (first sector, sectors):
+    an MBR with that as partition 1."""
+    with open(path, "wb") as f:
+        f.truncate(DISK_MIB << 20)
+        if partition:
+            mbr = bytearray(512)
+            mbr[446 + 4] = 0x83
+            mbr[446 + 8:446 + 12] = partition[0].to_bytes(4, "little")
+            mbr[446 + 12:446 + 16] = partition[1].to_bytes(4, "little")
+            mbr[510:512] = b"\x55\xaa"
+            f.write(bytes(mbr))
+    return path
+
+
+def persist_pattern():
+    """What vblk_persist writes at sector 2048 of its disk (its pattern())."""
+    return bytes((((i // 4 + 1) * 2654435761) & 0xffffffff) >> (8 * (i % 4)) & 0xff
+                 for i in range(64 << 10))
+
+
+def persist_lines(out):
+    """vblk_persist's own lines (its stage, cases, begin/end, reboot) from a run's output."""
+    return [l for l in out.replace("\r", "").split("\n")
+            if re.match(r"(vm\d\| )?(=== |stage |case |disk: |FAIL)", l)]
+
+
+def disk_persist_tests(tmp):
+    """A VM writes, reboots and reads back; QEMU and lodger restart and it reads again."""
+    native_disk, lodger_disk = make_disk(os.path.join(tmp, "pn.img")), make_disk(os.path.join(tmp, "pl.img"))
+    native = [run([RUN, "--native", "--kernel", VBLK_PERSIST, "--disk", native_disk]) for _ in range(3)]
+    lodger = [run([RUN, "--kernel", VBLK_PERSIST, "--disk", lodger_disk]) for _ in range(2)]
+    n_lines = [persist_lines(o) for _, o in native]
+    l_lines = [persist_lines(o) for _, o in lodger]
+    wrote = "case wrote 64 KiB: status 0"
+    after_reboot = "case read back after reboot: status 0, 0 bytes differ"
+    after_restart = "case read back after restart: status 0, 0 bytes differ"
+    # Natively QEMU has -no-reboot: the reboot ends the first run.
+    result("disk: vblk_persist natively: written, read back after a reboot and after a restart",
+           wrote in n_lines[0] and after_reboot in n_lines[1] and after_restart in n_lines[2] and
+           all(s == 0 for s, _ in native),
+           "\n--\n".join(f"status {s}:\n" + "\n".join(l) for (s, _), l in zip(native, n_lines)))
+    result("disk: vblk_persist under lodger: read back after the VM's reboot (same run)",
+           lodger[0][0] == 0 and wrote in l_lines[0] and after_reboot in l_lines[0] and
+           "=== end: PASS ===" in l_lines[0] and "lodger: vm0: boot 2" in lodger[0][1],
+           f"status {lodger[0][0]}:\n" + "\n".join(l_lines[0]) + "\n" + lodger[0][1][-2000:])
+    result("disk: vblk_persist under lodger: read back after lodger and QEMU restart",
+           lodger[1][0] == 0 and after_restart in l_lines[1] and "=== end: PASS ===" in l_lines[1],
+           f"status {lodger[1][0]}:\n" + "\n".join(l_lines[1]) + "\n" + lodger[1][1][-2000:])
+    result("disk: vblk_persist prints the same lines natively and under lodger",
+           [l for ls in n_lines for l in ls] == [l for ls in l_lines for l in ls],
+           "native:\n" + "\n".join(l for ls in n_lines for l in ls) +
+           "\nlodger:\n" + "\n".join(l for ls in l_lines for l in ls))
+    for name, img in (("native", native_disk), ("lodger", lodger_disk)):
+        data = open(img, "rb").read()
+        result(f"disk: vblk_persist's pattern is in the {name} image file at 1 MiB",
+               data[1 << 20:(1 << 20) + (64 << 10)] == persist_pattern())
+
+    # A partition: the VM's sector 0 is the partition's first; the VM has
+    # only it (the rest of the disk stays as it was).
+    part = (2048, 4096)     # the pattern lands at disk sector 4096, the marker at 2056
+    img = make_disk(os.path.join(tmp, "pp.img"), part)
+    vm = f"kernel={VBLK_PERSIST},disk=0p1"
+    runs = [run([RUN, "--disk", img, "--vm", vm]) for _ in range(2)]
+    lines = [persist_lines(o) for _, o in runs]
+    result("disk: vblk_persist on partition 1 under lodger: capacity, reboot, restart",
+           all(s == 0 for s, _ in runs) and "disk: 4096 sectors" in lines[0] and
+           after_reboot in lines[0] and after_restart in lines[1],
+           "\n--\n".join(f"status {s}:\n" + "\n".join(l) + o[-1500:] for (s, o), l in zip(runs, lines)))
+    data = open(img, "rb").read()
+    start = (part[0] + 2048) * 512
+    outside = data[512:part[0] * 512] + data[(part[0] + part[1]) * 512:]
+    result("disk: partition 1's VM wrote where the partition puts it, nothing outside it",
+           data[start:start + (64 << 10)] == persist_pattern() and not any(outside) and
+           data[:512] == open(make_disk(os.path.join(tmp, "pq.img"), part), "rb").read(512))
+
+
+def disk_beside_victim_test(tmp, alone):
+    """vblk_hostile as vm1 beside a victim (vm_victim): the victim's memory
+    and interrupts as alone, the hostile VM's answers as alone, exit 0."""
+    rounds = "vm.rounds=12"
+    victim_native = native_tagged(VM_VICTIM, "victim", 32, rounds)
+    status, out = run([RUN, "--smp", "2", "--disk", make_disk(os.path.join(tmp, "hv.img")),
+                       "--vm", f"kernel={VM_VICTIM},mem=32,append=vm.tag=victim {rounds}",
+                       "--vm", f"kernel={VBLK_HOSTILE},mem=64,disk=0"], timeout=400)
+    sections, _ = tagged_sections(out)
+    name = "disk: vblk_hostile beside a victim VM"
+    compare_vm(f"{name}: the victim's memory intact, no stray interrupt (its output as alone)",
+               "victim", victim_native, sections)
+    streams, _ = vm_streams(out)
+    got = guest_section(streams.get(1, ""))
+    result(f"{name}: the hostile VM's answers as alone under lodger",
+           got is not None and got == alone and got.rstrip().endswith("=== end: PASS ==="),
+           f"alone:\n{alone}\nbeside:\n{got}\n{out[-2000:]}")
+    result(f"{name}: each VM ended as it asked, lodger exits 0",
+           status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
+                               for i in range(2)), f"status {status}\n{out[-3000:]}")
+
+
+def disk_refusal_tests(tmp):
+    hello = os.path.join(BUILD, "guests", "hello.bin")
+    img = make_disk(os.path.join(tmp, "r.img"))
+    part = make_disk(os.path.join(tmp, "rp.img"), (2048, 2048))
+    expect_refusal("disk: two VMs' writable slices overlap",
+                   [RUN, "--disk", img, "--vm", f"kernel={hello},disk=0@1M+1M",
+                    "--vm", f"kernel={hello},disk=0@1536K+1M"],
+                   r"vm1: lodger,disk 0@1536K\+1M: sectors 3072\.\.5119 of board disk 0 overlap "
+                   r"vm0's writable slice \(sectors 2048\.\.4095\)")
+    expect_refusal("disk: a read-only slice over another VM's writable one",
+                   [RUN, "--disk", part, "--vm", f"kernel={hello},disk=0p1",
+                    "--vm", f"kernel={hello},disk=0@1M+4K:ro"],
+                   r"vm1: lodger,disk 0@1M\+4K:ro: .* overlap vm0's writable slice")
+    expect_refusal("disk: a partition the disk does not have",
+                   [RUN, "--disk", part, "--vm", f"kernel={hello},disk=0p2"],
+                   r"vm0: lodger,disk 0p2: board disk 0 \(disk0\): its partition 2 is unused")
+    expect_refusal("disk: a partition on a disk without a partition table",
+                   [RUN, "--disk", img, "--vm", f"kernel={hello},disk=0p1"],
+                   r"vm0: lodger,disk 0p1: board disk 0 \(disk0\): it has no partition table")
+    expect_refusal("disk: a range past the disk's end",
+                   [RUN, "--disk", img, "--vm", f"kernel={hello},disk=0@3M+2M"],
+                   r"vm0: lodger,disk 0@3M\+2M: .*bytes 3145728\+2097152 do not fit the disk")
+    status, out = run([RUN, "--disk", img, "--vm", f"kernel={hello},disk=0:ro",
+                       "--vm", f"kernel={hello},disk=0@1M+1M:ro"])
+    result("disk: read-only slices may overlap (both VMs run)",
+           status == 0 and "lodger: no VM left; shutting down (ok)" in out, out[-2000:])
+
+
+def without_device_errors(result_):
+    """A run's output without the lines QEMU's device (natively) and lodger
+    (under it) print about each driver error (a case's verdict is the
+    guest's own line)."""
+    status, out = result_
+    return status, re.sub(r"(?m)^(qemu-system-riscv64: .*|lodger: vm\d: virtio-blk@\w+ queue .*)\n",
+                          "", out.replace("\r", ""))
+
+
+def disk_tests():
+    for path in (VBLK_HOSTILE, VBLK_PERSIST, VM_VICTIM):
+        if not os.path.exists(path):
+            result("disk", False, f"no {path}")
+            return
+    tmp = tempfile.mkdtemp(prefix="lodger-disk-")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            native = pool.submit(run, [RUN, "--native", "--kernel", VBLK_HOSTILE, "--mem", "64",
+                                       "--disk", make_disk(os.path.join(tmp, "hn.img"))])
+            lodger = pool.submit(run, [RUN, "--kernel", VBLK_HOSTILE, "--mem", "64",
+                                       "--disk", make_disk(os.path.join(tmp, "hl.img"))])
+            native, lodger = without_device_errors(native.result()), without_device_errors(lodger.result())
+            compare("vblk_hostile", native, lodger)
+        alone = guest_section(lodger[1])
+        result("disk: vblk_hostile tried 38 cases or more", len(cases_of(alone)) >= 38,
+               f"{len(cases_of(alone))} cases")
+        disk_beside_victim_test(tmp, alone)
+        disk_persist_tests(tmp)
+        disk_refusal_tests(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def console_tests():
     if not os.path.exists(CONSOLE_MUX):
         result("console", False, f"no {CONSOLE_MUX}")
@@ -1495,7 +1670,8 @@ def main():
              "sifive_u": sifive_u_test, "linux": linux_tests, "check": check_tests,
              "interactive": interactive_tests, "u74": u74_tests, "fuzz": fuzz_tests,
              "qemu10": qemu10_tests, "multivm": multivm_tests, "console": console_tests,
-             "isolation": isolation_tests, "fairness": fairness_tests, "net": net_tests}
+             "isolation": isolation_tests, "fairness": fairness_tests, "disk": disk_tests,
+             "net": net_tests}
     for name, step in steps.items():
         if not only or name in only:
             step()

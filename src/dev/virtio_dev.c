@@ -86,8 +86,12 @@ void virtio_dev_broken(struct device *d, unsigned q, const char *why)
     /* 2.1.2: with DRIVER_OK set, a configuration change notification follows. */
     if (old & VIRTIO_STATUS_DRIVER_OK)
         __atomic_fetch_or(&vio->interrupt_status, VIRTIO_INT_CONFIG, __ATOMIC_RELEASE);
-    console_printf("lodger: vm%d: %s@%lx queue %u: %s; the device needs reset\n", d->vm->id,
-                   ops_of(d)->name, (unsigned long)d->base, q, why);
+    /* A driver may break and reset its device in a loop: a few lines tell. */
+    if (vio->broken_reports < VIRTIO_DEV_BROKEN_REPORTS)
+        console_printf("lodger: vm%d: %s@%lx queue %u: %s; the device needs reset%s\n",
+                       d->vm->id, ops_of(d)->name, (unsigned long)d->base, q, why,
+                       ++vio->broken_reports == VIRTIO_DEV_BROKEN_REPORTS
+                           ? " (further ones not reported)" : "");
 }
 
 /* With the board lock held: every register and queue as at power-on (the

@@ -57,6 +57,8 @@
 #define VIRTIO_INT_CONFIG 2u
 
 #define VIRTIO_DEV_MAX_QUEUES 2
+/* Driver errors reported on lodger's console per device and VM. */
+#define VIRTIO_DEV_BROKEN_REPORTS 64
 
 struct device;
 
@@ -92,6 +94,7 @@ struct virtio_dev {
     uint32_t config_generation;
     uint32_t notify_pending;        /* queues noted by QueueNotify, one bit each */
     bool broken;                    /* a driver error: nothing processed until reset */
+    unsigned broken_reports;        /* lines said about it (not reset with the device) */
     struct vq q[VIRTIO_DEV_MAX_QUEUES];
 };
 

@@ -32,6 +32,9 @@ $(B)/host/test_first_layout: src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
 $(B)/host/test_vq: src/dev/vq.c
 $(B)/host/test_disk_slice: src/dev/disk_slice.c
+# The virtio-blk device on the virtio-mmio transport, over a disk in memory.
+$(B)/host/test_virtio_blk: src/dev/virtio_blk.c src/dev/virtio_dev.c src/dev/vq.c src/dev/disk_slice.c \
+	src/dev/devtable.c src/io/backend.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
