@@ -222,6 +222,7 @@ bool hostdt_options(const char *bootargs, struct host_options *opts, char *err, 
 {
     opts->max_levels = 5;
     opts->max_asid_bits = 16;
+    opts->selftest_disk = false;
     const char *w = bootargs;
     size_t len;
     for (; next_word(&w, &len); w += len) {
@@ -253,8 +254,12 @@ bool hostdt_options(const char *bootargs, struct host_options *opts, char *err, 
                 return false;
             }
             opts->max_asid_bits = n;
+        } else if (word_is(w, len, "lodger.selftest", &v) && len - (size_t)(v - w) == 4 &&
+                   !strncmp(v, "disk", 4)) {
+            opts->selftest_disk = true;
         } else {
-            snprintf(err, errlen, "%.*s: unknown (lodger.mmu=MODE, lodger.asid-bits=N)",
+            snprintf(err, errlen, "%.*s: unknown (lodger.mmu=MODE, lodger.asid-bits=N, "
+                     "lodger.selftest=disk)",
                      len > 60 ? 60 : (int)len, w);
             return false;
         }

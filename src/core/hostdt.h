@@ -57,12 +57,16 @@ struct host_info {
  *   lodger.mmu=sv39|sv48|sv57   the widest paging mode lodger uses (for itself,
  *                               its shadows, and offered to guests)
  *   lodger.asid-bits=N          at most N (0..16) hardware ASID bits; 0: none
- * Both only narrow what the hart has, to behave as on a smaller core (a
- * SiFive U74: lodger.mmu=sv39 lodger.asid-bits=0). Words not starting with
- * "lodger." are left to others. */
+ *   lodger.selftest=disk        check board disk 0 end to end instead of
+ *                               running VMs (drivers/selftest.c): it
+ *                               overwrites the disk's first MiB
+ * The first two only narrow what the hart has, to behave as on a smaller
+ * core (a SiFive U74: lodger.mmu=sv39 lodger.asid-bits=0). Words not
+ * starting with "lodger." are left to others. */
 struct host_options {
     int max_levels;             /* 3 (Sv39), 4 (Sv48) or 5 (Sv57, no cap) */
     unsigned max_asid_bits;     /* 16: no cap */
+    bool selftest_disk;
 };
 
 /* Returns false with err set to a one-line reason for an unknown lodger.*

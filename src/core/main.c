@@ -234,6 +234,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
     start_secondary_harts(hartid);
     /* The board's disks and NICs, registered as backends before any VM. */
     drivers_init();
+    if (opts.selftest_disk)
+        drivers_selftest_disk();
 
     if (host.initrd_end <= host.initrd_start)
         fail_boot("no VM image", "pass one as the initrd (tools/lodger-run builds it)");

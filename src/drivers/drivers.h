@@ -9,6 +9,8 @@
 /* Probes every virtio-mmio transport of the host DT, attaches the drivers
  * below and registers their backends, one console line each. */
 void drivers_init(void);
+/* lodger.selftest=disk: board disk 0 end to end (selftest.c); powers off. */
+void __attribute__((noreturn)) drivers_selftest_disk(void);
 
 /* Each returns false (with why) if the device cannot be used. */
 bool virtio_blk_attach(const struct virtio_mmio *m, const char **why);

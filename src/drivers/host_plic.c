@@ -14,7 +14,6 @@
 #define CLAIM(ctx) (0x200004u + 0x1000u * (ctx))
 
 #define ROUTED_PRIORITY 1u
-#define WAITED_PRIORITY 2u
 #define MAX_ROUTED 4
 
 static int context_of[HOST_MAX_HARTS];      /* per lodger hart index; -1: none */
@@ -95,39 +94,4 @@ void host_plic_serve(void)
                 routed[i].handler(routed[i].ctx);
         write_reg(CLAIM(ctx), irq);
     }
-}
-
-/* sstatus.SIE is 0 in lodger: wfi wakes on a pending enabled interrupt
- * (privileged spec 3.3.3) without taking it. A timer or IPI wakes it too,
- * and stays pending for the trap path after. Claims are made only while
- * SEIP is up (the PLIC raises it only above the threshold): a claim is
- * not bound by the threshold, and a routed source claimed here would not
- * be served; if one is all the same, its completion leaves its device's
- * line high, so it comes again once the threshold drops. */
-void host_plic_wait(uint32_t irq, bool (*done)(void *ctx), void (*ack)(void *ctx), void *ctx)
-{
-    int context = this_context();
-    if (context < 0 || !host_plic_usable(irq)) {
-        while (!done(ctx))
-            ;
-        return;
-    }
-    unsigned long sie = csr_read(CSR_SIE);
-    csr_set(CSR_SIE, SIP_SEIP);
-    write_reg(PRIORITY(irq), WAITED_PRIORITY);
-    write_reg(THRESHOLD(context), ROUTED_PRIORITY);
-    enable(context, irq, true);
-    while (!done(ctx)) {
-        wait_for_interrupt();
-        if (!(csr_read(CSR_SIP) & SIP_SEIP))
-            continue;
-        uint32_t got = read_reg(CLAIM(context));
-        if (got == irq)
-            ack(ctx);
-        if (got)
-            write_reg(CLAIM(context), got);
-    }
-    enable(context, irq, false);
-    write_reg(THRESHOLD(context), 0);
-    csr_write(CSR_SIE, sie);
 }

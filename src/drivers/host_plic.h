@@ -3,12 +3,12 @@
  * an S-mode context (hostdt: interrupts-extended); a context's enables and
  * threshold are written only by its own hart (and at boot).
  *
- * Two kinds of source: a *routed* one (a NIC: frames may come while every
- * hart is idle) is enabled, priority 1, on the boot hart's context and
- * served by host_plic_serve on a supervisor external interrupt, in the
- * trap path (core/trap.c) or when the hart idles (core/hart.c); a *waited*
- * one (a disk) is priority 2 and enabled only on the context of the hart
- * that waits for it, only while it waits (host_plic_wait). */
+ * A device whose events must be noticed while every hart idles (a NIC:
+ * frames for a VM waiting in wfi) is routed: enabled, priority 1, on the
+ * boot hart's context, and served by host_plic_serve on a supervisor
+ * external interrupt, in the trap path (core/trap.c, core/hart.c's
+ * hart_ack_interrupt) or when the hart idles (core/hart.c). Disks are
+ * polled (drivers/virtio_blk_drv.c says why). */
 #ifndef LODGER_DRIVERS_HOST_PLIC_H
 #define LODGER_DRIVERS_HOST_PLIC_H
 
@@ -24,9 +24,5 @@ bool host_plic_usable(uint32_t irq);
 bool host_plic_route(uint32_t irq, void (*handler)(void *ctx), void *ctx);
 /* Serves this hart's pending routed sources: claim, handler, complete. */
 void host_plic_serve(void);
-/* Waits (wfi) until done(ctx) holds, with irq enabled on this hart only
- * and sources below priority 2 masked; ack(ctx) quiets the device's line
- * at each of its interrupts. Polls instead on a hart without a context. */
-void host_plic_wait(uint32_t irq, bool (*done)(void *ctx), void (*ack)(void *ctx), void *ctx);
 
 #endif

@@ -71,30 +71,34 @@ static void post_rx(struct vnet *d)
 static unsigned net_poll(struct net_backend *n)
 {
     struct vnet *d = n->priv;
-    /* A try-lock: another hart polling delivers these frames. */
-    if (!n->receive || !virtq_has_used(&d->rx) ||
-        __atomic_exchange_n(&d->rx_lock.locked, 1, __ATOMIC_ACQUIRE))
-        return 0;
     unsigned frames = 0;
-    uint16_t head;
-    uint32_t len;
-    enum virtq_used_status st;
-    while (!d->broken && (st = virtq_get_used(&d->rx, &head, &len)) != VIRTQ_NONE) {
-        if (st != VIRTQ_GOT || len < NET_HDR) {
-            broken(d);
-            break;
+    /* A try-lock: a hart that finds another polling leaves the frames to
+     * it, and the holder looks again after it unlocks, so a frame that came
+     * just before is not left waiting for the next one. */
+    while (n->receive && !d->broken && virtq_has_used(&d->rx) &&
+           !__atomic_exchange_n(&d->rx_lock.locked, 1, __ATOMIC_ACQUIRE)) {
+        unsigned posted = 0;
+        uint16_t head;
+        uint32_t len;
+        enum virtq_used_status st;
+        while (!d->broken && (st = virtq_get_used(&d->rx, &head, &len)) != VIRTQ_NONE) {
+            if (st != VIRTQ_GOT || len < NET_HDR) {
+                broken(d);
+                break;
+            }
+            /* A frame longer than any sent here is the device's mistake: dropped. */
+            if (len - NET_HDR <= NET_FRAME_MAX && len > NET_HDR) {
+                n->receive(n->receive_ctx, d->rx_buf + (uint64_t)head * NET_BUF_SIZE + NET_HDR,
+                           len - (uint32_t)NET_HDR);
+                frames++;
+            }
+            post_rx(d);
+            posted++;
         }
-        /* A frame longer than any sent here is the device's mistake: dropped. */
-        if (len - NET_HDR <= NET_FRAME_MAX && len > NET_HDR) {
-            n->receive(n->receive_ctx, d->rx_buf + (uint64_t)head * NET_BUF_SIZE + NET_HDR,
-                       len - (uint32_t)NET_HDR);
-            frames++;
-        }
-        post_rx(d);
+        if (posted && virtq_kick_needed(&d->rx))
+            virtio_mmio_notify(&d->mmio, VIRTIO_NET_RX_QUEUE);
+        spin_unlock(&d->rx_lock);
     }
-    if (frames && virtq_kick_needed(&d->rx))
-        virtio_mmio_notify(&d->mmio, VIRTIO_NET_RX_QUEUE);
-    spin_unlock(&d->rx_lock);
     return frames;
 }
 
@@ -168,12 +172,13 @@ bool virtio_net_attach(const struct virtio_mmio *m, const char **why)
     d->tx_buf = (uint8_t *)(uintptr_t)tx;
     struct net_backend *n = &d->backend;
     snprintf(n->name, sizeof(n->name), "net%u", nic_count);
-    /* The device's address, or a stable one of lodger's own (locally administered). */
+    /* The device's address, or a stable one of lodger's own (VMs' defaults
+     * are 52:54:00:4c:44:N, core/image.h). */
     if (features & (1ull << VIRTIO_NET_F_MAC))
         for (unsigned i = 0; i < 6; i++)
             n->mac[i] = (uint8_t)virtio_mmio_config(m, VIRTIO_NET_CFG_MAC + i, 1);
     else
-        memcpy(n->mac, (const uint8_t[6]){ 0x52, 0x54, 0x00, 0x4c, 0x44, (uint8_t)nic_count }, 6);
+        memcpy(n->mac, (const uint8_t[6]){ 0x52, 0x54, 0x00, 0x4c, 0x48, (uint8_t)nic_count }, 6);
     n->mtu = 1500;
     n->send = net_send;
     n->poll = net_poll;

@@ -368,7 +368,7 @@ static void bootargs_are_read(void **state)
 
 static void options_parse(const char *args, bool ok, int levels, unsigned asid_bits)
 {
-    struct host_options o = { 0, 99 };
+    struct host_options o = { 0, 99, true };
     char err[96] = "";
     assert_int_equal(hostdt_options(args, &o, err, sizeof(err)), ok);
     if (ok) {
@@ -397,13 +397,23 @@ static void boot_options(void **state)
     options_parse("lodger.asid-bits=", false, 0, 0);
     options_parse("lodger.noasid", false, 0, 0);
     options_parse("lodger.", false, 0, 0);
+    options_parse("lodger.selftest=net", false, 0, 0);
+    options_parse("lodger.selftest=disks", false, 0, 0);
+    options_parse("lodger.selftest", false, 0, 0);
+    struct host_options o;
+    char err[96];
+    assert_true(hostdt_options("lodger.mmu=sv48", &o, err, sizeof(err)));
+    assert_false(o.selftest_disk);
+    assert_true(hostdt_options("quiet lodger.selftest=disk", &o, err, sizeof(err)));
+    assert_true(o.selftest_disk);
+    assert_int_equal(o.max_levels, 5);
 }
 
 static void mmu_caps(void **state)
 {
     (void)state;
     const unsigned long bare = 1UL << 0, sv39 = 1UL << 8, sv48 = 1UL << 9, sv57 = 1UL << 10;
-    struct host_options none = { 5, 16 }, u74 = { 3, 0 }, sv48_cap = { 4, 16 };
+    struct host_options none = { 5, 16, false }, u74 = { 3, 0, false }, sv48_cap = { 4, 16, false };
     unsigned long modes = bare | sv39 | sv48 | sv57;
     unsigned asid_bits = 16;
     assert_int_equal(hostdt_cap_mmu(&none, &modes, &asid_bits), 5);
