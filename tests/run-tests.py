@@ -1396,11 +1396,11 @@ DISK_GUESTS = {"vblk_hostile", "vblk_persist"}
 DISK_MIB = 4
 
 
-def make_disk(path, partition=None):
-    """A zeroed raw disk of DISK_MIB MiB; partition (first sector, sectors):
-    an MBR with that as partition 1."""
+def make_disk(path, partition=None, mib=DISK_MIB):
+    """A zeroed raw disk of mib MiB; partition (first sector, sectors): an
+    MBR with that as partition 1."""
     with open(path, "wb") as f:
-        f.truncate(DISK_MIB << 20)
+        f.truncate(mib << 20)
         if partition:
             mbr = bytearray(512)
             mbr[446 + 4] = 0x83
@@ -1543,8 +1543,9 @@ def disk_linux_test(tmp):
         if not os.path.exists(path):
             result("disk: Linux", False, f"no {path} (make {DISK_INITRD})")
             return
-    native_img = make_disk(os.path.join(tmp, "ln.img"))
-    lodger_img = make_disk(os.path.join(tmp, "ll.img"))
+    # tests/linux/disk.sh: data at 2 MiB, its marker at 4 MiB.
+    native_img = make_disk(os.path.join(tmp, "ln.img"), mib=16)
+    lodger_img = make_disk(os.path.join(tmp, "ll.img"), mib=16)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         native_f = pool.submit(linux_disk_runs, native_img, True, 3)
         lodger_f = pool.submit(linux_disk_runs, lodger_img, False, 2)

@@ -153,7 +153,8 @@ static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
  * there do it (dev/board.c), write back the result. Anything but a
  * naturally aligned integer load/store wholly inside one device gets the
  * access fault a bus error would give; a device may also end or restart
- * the VM (DEV_EXIT: the vCPU's exit is set). */
+ * the VM (DEV_EXIT: the vCPU's exit is set), or ask for the access again
+ * (DEV_RETRY: pc stays, the rest of its work is done then). */
 static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access_type access,
                                      uint64_t gpa)
 {
@@ -176,6 +177,8 @@ static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access
     v->count.mmio++;
     if (status == DEV_EXIT)
         return TRAP_EXIT;
+    if (status == DEV_RETRY)    /* a device's work continues when the access runs again */
+        return TRAP_RETRY;
     if (is_load) {
         if (d.width < 8) {
             int shift = 64 - 8 * (int)d.width;

@@ -25,6 +25,10 @@ enum dev_status {
     DEV_DEFER,      /* done so far: the model's `deferred` op finishes it once the
                      * board lock is dropped (work too long to hold the VM's other
                      * vCPUs' device accesses up: a virtio queue notify doing disk I/O) */
+    DEV_RETRY,      /* from `deferred` only: part done, the rest when the guest runs
+                     * the same access again (it resumes at it, pc unchanged): a
+                     * guest that keeps a device busy cannot keep its hart from
+                     * the scheduler */
 };
 
 /* What a device's tree node needs to know of the rest of the tree. */
@@ -65,7 +69,7 @@ struct device_model {
     /* DEV_CONSOLE: moves waiting host console input in. */
     void (*input)(struct device *d);
     /* After a write returned DEV_DEFER, called by the same vCPU without the
-     * board lock; returns DEV_DONE or DEV_EXIT. */
+     * board lock; returns DEV_DONE, DEV_EXIT or DEV_RETRY. */
     enum dev_status (*deferred)(struct device *d, struct vcpu *v);
     /* Optional, for a device a VM has only when its configuration asks (a
      * disk): called at VM creation right after registration (d->vm set,

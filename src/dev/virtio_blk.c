@@ -138,8 +138,8 @@ static void blk_notify(struct device *d, unsigned qi)
     struct vq *q = &s->vio.q[qi];
     const char *why;
     do {
-        enum vq_result r;
-        while ((r = vq_pop(q, &s->chain, &why)) == VQ_OK) {
+        enum vq_result r = VQ_EMPTY;
+        while (!virtio_dev_yield(d) && (r = vq_pop(q, &s->chain, &why)) == VQ_OK) {
             struct vq_chain *c = &s->chain;
             struct blk_header h;
             /* A request is a 16-byte header and a status byte at least
@@ -160,7 +160,7 @@ static void blk_notify(struct device *d, unsigned qi)
             virtio_dev_broken(d, qi, why);
             return;
         }
-    } while (vq_rearm(q));
+    } while (!virtio_dev_yield(d) && vq_rearm(q));
 }
 
 /* Sector reads for the partition table, through the backend into a buffer

@@ -68,9 +68,15 @@ void virtio_dev_update_irq(struct device *d)
     spin_unlock(&b->lock);
 }
 
+bool virtio_dev_yield(const struct device *d)
+{
+    return virtio_dev_of(d)->served >= VIRTIO_DEV_BUDGET;
+}
+
 void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t written)
 {
     struct virtio_dev *vio = virtio_dev_of(d);
+    vio->served++;
     vq_push(&vio->q[q], head, written);
     if (vq_should_interrupt(&vio->q[q]))
         __atomic_fetch_or(&vio->interrupt_status, VIRTIO_INT_USED, __ATOMIC_RELEASE);
@@ -282,14 +288,23 @@ enum dev_status virtio_dev_deferred(struct device *d, struct vcpu *v)
 {
     (void)v;
     struct virtio_dev *vio = virtio_dev_of(d);
+    bool more = false;
     spin_lock(&vio->lock);
     uint32_t pending = __atomic_exchange_n(&vio->notify_pending, 0, __ATOMIC_ACQ_REL);
-    for (unsigned i = 0; i < ops_of(d)->queues; i++)
-        if ((pending >> i & 1) && virtio_dev_live(vio) && vio->q[i].ready)
-            ops_of(d)->notify(d, i);
+    for (unsigned i = 0; i < ops_of(d)->queues; i++) {
+        if (!(pending >> i & 1) || !virtio_dev_live(vio) || !vio->q[i].ready)
+            continue;
+        vio->served = 0;
+        ops_of(d)->notify(d, i);
+        if (virtio_dev_yield(d) && virtio_dev_live(vio)) {
+            /* Out of budget with chains perhaps left: again at the retry. */
+            __atomic_fetch_or(&vio->notify_pending, 1u << i, __ATOMIC_RELEASE);
+            more = true;
+        }
+    }
     spin_unlock(&vio->lock);
     virtio_dev_update_irq(d);
-    return DEV_DONE;
+    return more ? DEV_RETRY : DEV_DONE;
 }
 
 int virtio_dev_dt_node(const struct device *d, void *fdt, const struct dev_dt_ctx *ctx)

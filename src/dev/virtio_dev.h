@@ -58,6 +58,10 @@
 #define VIRTIO_INT_CONFIG 2u
 
 #define VIRTIO_DEV_MAX_QUEUES 2
+/* Chains one deferred notify serves before it hands the hart back (the
+ * guest runs the notify again for the rest: DEV_RETRY), so a driver that
+ * keeps its queue full cannot hold its hart in lodger. */
+#define VIRTIO_DEV_BUDGET 512
 /* Driver errors reported on lodger's console per device and VM. */
 #define VIRTIO_DEV_BROKEN_REPORTS 64
 
@@ -94,6 +98,7 @@ struct virtio_dev {
     uint32_t interrupt_status;      /* VIRTIO_INT_*, set and cleared atomically */
     uint32_t config_generation;
     uint32_t notify_pending;        /* queues noted by QueueNotify, one bit each */
+    unsigned served;                /* chains used in this deferred call (under lock) */
     bool broken;                    /* a driver error: nothing processed until reset */
     unsigned broken_reports;        /* lines said about it (not reset with the device) */
     struct vq q[VIRTIO_DEV_MAX_QUEUES];
@@ -129,6 +134,11 @@ void virtio_dev_unlock(struct device *d);
  * notes a used-buffer interrupt if the driver wants one now (2.7.7). Call
  * virtio_dev_update_irq after unlocking. */
 void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t written);
+/* With the device lock held, in `notify`: whether this call has used its
+ * budget (VIRTIO_DEV_BUDGET chains): the device then stops taking chains
+ * and returns without rearming; the transport has the rest served when the
+ * guest's notify runs again. */
+bool virtio_dev_yield(const struct device *d);
 /* With the device lock held: the driver broke a rule (`why`): the device
  * needs reset (2.1.2: DEVICE_NEEDS_RESET, and a configuration change
  * interrupt, 4.2.2.1), processes nothing more until then, and lodger says

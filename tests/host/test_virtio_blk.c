@@ -71,7 +71,20 @@ static enum io_status disk_rw(struct blk_backend *b, bool write, uint64_t sector
     }
     return IO_OK;
 }
-static enum io_status disk_flush(struct blk_backend *b) { (void)b; flushes++; return IO_OK; }
+/* A driver that keeps its queue full (another vCPU adding a request each
+ * time one is served): disk_flush makes the next FLUSH available again. */
+static unsigned refills;
+static void refill(void);
+static enum io_status disk_flush(struct blk_backend *b)
+{
+    (void)b;
+    flushes++;
+    if (refills) {
+        refills--;
+        refill();
+    }
+    return IO_OK;
+}
 static struct blk_backend disk0 = { .name = "disk0", .sectors = DISK_SECTORS, .rw = disk_rw,
                                     .flush = disk_flush };
 
@@ -194,6 +207,13 @@ static struct vq_used_elem used_elem(unsigned i)
 #define S_OK 0
 #define S_IOERR 1
 #define S_UNSUPP 2
+
+static void refill(void)
+{
+    uint16_t idx = avail()[1];
+    avail()[2 + idx % QSIZE] = 0;
+    avail()[1] = idx + 1;
+}
 
 static void offer_and_notify(uint16_t head)
 {
@@ -392,6 +412,30 @@ static void indirect_and_event_idx(void **state)
     assert_false(line_level);
 }
 
+/* A notify serves VIRTIO_DEV_BUDGET chains at most, then asks for the
+ * access again (DEV_RETRY: the vCPU goes back through the scheduler); the
+ * retry serves the rest. */
+static void busy_queue_hands_the_hart_back(void **state)
+{
+    (void)state;
+    driver_init(F_V1, true);
+    uint32_t hdr[4] = { T_FLUSH, 0, 0, 0 };
+    memcpy(ram + HDR, hdr, sizeof(hdr));
+    set_desc(0, HDR, 16, VQ_DESC_F_NEXT, 1);
+    set_desc(1, STATUS, 1, VQ_DESC_F_WRITE, 0);
+    refills = VIRTIO_DEV_BUDGET + 100;
+    refill();
+    assert_int_equal(virtio_dev_write(dev, NULL, 0x050, 4, 0), DEV_DEFER);
+    assert_int_equal(virtio_dev_deferred(dev, NULL), DEV_RETRY);
+    assert_int_equal(used_idx(), VIRTIO_DEV_BUDGET);
+    assert_true(line_level);                    /* what was used is signalled */
+    /* The guest's notify again: the rest. */
+    assert_int_equal(virtio_dev_write(dev, NULL, 0x050, 4, 0), DEV_DEFER);
+    assert_int_equal(virtio_dev_deferred(dev, NULL), DEV_DONE);
+    assert_int_equal(used_idx(), VIRTIO_DEV_BUDGET + 101);
+    assert_int_equal(refills, 0);
+}
+
 static void notify_before_driver_ok_waits(void **state)
 {
     (void)state;
@@ -551,6 +595,7 @@ int main(void)
         cmocka_unit_test_setup(other_requests, setup_whole),
         cmocka_unit_test_setup(indirect_and_event_idx, setup_whole),
         cmocka_unit_test_setup(notify_before_driver_ok_waits, setup_whole),
+        cmocka_unit_test_setup(busy_queue_hands_the_hart_back, setup_whole),
         cmocka_unit_test_setup(missing_header_needs_reset, setup_whole),
         cmocka_unit_test_setup(no_status_byte_needs_reset, setup_whole),
         cmocka_unit_test_setup(broken_ring_needs_reset, setup_whole),

@@ -6,7 +6,8 @@
 # Like the vblk_persist guest it keeps its progress on the disk: stage 0
 # writes 2 MiB with dd (fsync), a marker, and reboots; stage 1 (after the
 # reboot) and stage 2 (after a restart) read it back with the page cache
-# dropped and O_DIRECT. tests/run-tests.py (step "disk") checks the lines.
+# dropped and O_DIRECT. The disk must be 16 MiB or more (data at 2 MiB,
+# the marker at 4 MiB). tests/run-tests.py (step "disk") checks the lines.
 dmesg -n 1
 echo "=== begin: linux disk ==="
 insmod /virtio_mmio.ko && insmod /virtio_blk.ko
@@ -24,7 +25,7 @@ mark() { printf "LODGER-STAGE-$1-" | dd of=/dev/vda bs=4096 seek=1024 conv=sync,
 if [ $stage = 0 ]; then
     dd if=/tmp/data of=/dev/vda bs=65536 seek=32 conv=fsync 2>/dev/null
     echo "case wrote: $(md5sum < /tmp/data)"
-    mark 1
+    mark 1 || { echo "FAIL cannot write the marker"; echo "=== end: FAIL ==="; exit 1; }
     echo "=== rebooting ==="
     reboot -f
     sleep 60
