@@ -87,6 +87,15 @@ $(B)/net/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-m
 	cp tests/net/test.sh $(B)/net/test.sh
 	scripts/mkinitramfs $@ $(B)/net/test.sh $(NET_MODULES:%=$(B)/net/mod/%.ko)
 
+# Linux with a virtio disk (run-tests.py disk): Debian's virtio_mmio and
+# virtio_blk modules, taken from the kernel package scripts/deps keeps.
+$(B)/disk/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-modules \
+		tests/linux/disk.sh
+	@mkdir -p $(B)/disk/mod
+	scripts/kernel-modules $(B)/disk/mod virtio_mmio virtio_blk
+	cp tests/linux/disk.sh $(B)/disk/test.sh
+	scripts/mkinitramfs $@ $(B)/disk/test.sh $(B)/disk/mod/virtio_mmio.ko $(B)/disk/mod/virtio_blk.ko
+
 # Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
 run: deps all $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --kernel $(LINUX_IMAGE) \
@@ -119,7 +128,8 @@ soak-multi: deps all $(B)/soak/initrd.gz
 run-hello: deps all
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
-test: deps all test-host-bins fuzz-bins $(B)/initrd.gz $(B)/net/initrd.gz check-build
+test: deps all test-host-bins fuzz-bins $(B)/initrd.gz $(B)/disk/initrd.gz $(B)/net/initrd.gz \
+		check-build
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
 
 # The checking lodger (fast paths against their C twins) that make test runs.

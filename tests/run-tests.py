@@ -56,14 +56,17 @@
    writes a pattern, reboots and reads it back, then QEMU and lodger restart
    and it reads it again, natively and under lodger, on a whole disk and on
    an MBR partition (the bytes where the partition puts them, none outside);
-   start-up refusals of overlapping writable slices and missing partitions.
+   start-up refusals of overlapping writable slices and missing partitions;
+   Linux (its own virtio-blk driver) writes with dd, reboots, reads back,
+   natively and under lodger, the disk images ending identical.
 16. Networks (net): two net_link bare-metal VMs (ping/pong, on -smp 2 and
    -smp 1) exchange 64 checked frames through lodger's switch, the one too
    long dropped and counted, also after one VM broke its queues twice (a
-   buffer outside its RAM, a looping chain: NEEDS_RESET, then a reset); two Linux VMs (tests/net/test.sh) ping each
-   other and echo 168894 bytes over TCP; a Linux VM leases 10.0.2.15 by DHCP
-   through the board's card and sends a line to a listener this runner
-   opens on the host's loopback (10.0.2.2 in QEMU's user network).
+   buffer outside its RAM, a looping chain: NEEDS_RESET, then a reset); two
+   Linux VMs (tests/net/test.sh) ping each other and echo 168894 bytes over
+   TCP; a Linux VM leases 10.0.2.15 by DHCP through the board's card and
+   sends a line to a listener this runner opens on the host's loopback
+   (10.0.2.2 in QEMU's user network).
 17. The board's devices lodger drives (board): lodger.selftest=disk reads a
    virtio-blk disk image's bytes, writes and flushes a pattern the host then
    finds in the file, and reads it back after QEMU restarts; a read-only
@@ -1522,6 +1525,61 @@ def disk_refusal_tests(tmp):
            status == 0 and "lodger: no VM left; shutting down (ok)" in out, out[-2000:])
 
 
+DISK_INITRD = os.path.join(BUILD, "disk", "initrd.gz")
+
+
+def linux_disk_runs(img, native, runs):
+    """Linux with tests/linux/disk.sh on disk image img, `runs` times in a row."""
+    args = (["--native"] if native else []) + [
+        "--kernel", LINUX_IMAGE, "--initrd", DISK_INITRD, "--mem", "256", "--disk", img,
+        "--append", "console=ttyS0 lodger.test=1"]
+    return [run([RUN] + args, timeout=900) for _ in range(runs)]
+
+
+def disk_linux_test(tmp):
+    """Linux's own virtio-blk driver (interrupts, indirect descriptors, event
+    index, FLUSH) on lodger's device: written with dd and fsync, read back
+    after a reboot and after a restart, as natively; the two disk images
+    end identical."""
+    for path in (DISK_INITRD, LINUX_IMAGE):
+        if not os.path.exists(path):
+            result("disk: Linux", False, f"no {path} (make {DISK_INITRD})")
+            return
+    native_img = make_disk(os.path.join(tmp, "ln.img"))
+    lodger_img = make_disk(os.path.join(tmp, "ll.img"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        native_f = pool.submit(linux_disk_runs, native_img, True, 3)
+        lodger_f = pool.submit(linux_disk_runs, lodger_img, False, 2)
+        native, lodger = native_f.result(), lodger_f.result()
+
+    def lines(out):
+        return [l for l in out.replace("\r", "").split("\n") if re.match(r"(=== |case )", l)]
+
+    def read_back_ok(ls):
+        c = dict(re.findall(r"^case ([^:]+): (.*)$", "\n".join(ls), re.M))
+        want = c.get("expected")
+        return want is not None and c.get("read back (page cache)") == want and \
+            c.get("read back (O_DIRECT)") == want and c.get("dmesg_clean") == "0"
+    n, l = [lines(o) for _, o in native], [lines(o) for _, o in lodger]
+    detail = "native:\n" + "\n--\n".join("\n".join(x) for x in n) + \
+             "\nlodger:\n" + "\n--\n".join("\n".join(x) for x in l) + "\n" + lodger[0][1][-2000:]
+    result("disk: Linux natively: written, read back after a reboot and after a restart",
+           "case stage: 0" in n[0] and "=== rebooting ===" in n[0] and
+           "case stage: 1" in n[1] and read_back_ok(n[1]) and
+           "case stage: 2" in n[2] and read_back_ok(n[2]), detail)
+    split = l[0].index("=== rebooting ===") + 1 if "=== rebooting ===" in l[0] else len(l[0])
+    result("disk: Linux under lodger: read back after the VM's reboot (same run)",
+           lodger[0][0] == 0 and "case stage: 0" in l[0][:split] and
+           "case stage: 1" in l[0][split:] and read_back_ok(l[0][split:]) and
+           "lodger: vm0: boot 2" in lodger[0][1], detail)
+    result("disk: Linux under lodger: read back after lodger and QEMU restart",
+           lodger[1][0] == 0 and "case stage: 2" in l[1] and read_back_ok(l[1]), detail)
+    result("disk: Linux prints the same lines natively and under lodger",
+           [x for ls in n for x in ls] == [x for ls in l for x in ls], detail)
+    result("disk: Linux's disk image the same natively and under lodger",
+           open(native_img, "rb").read() == open(lodger_img, "rb").read())
+
+
 def without_device_errors(result_):
     """A run's output without the lines QEMU's device (natively) and lodger
     (under it) print about each driver error (a case's verdict is the
@@ -1551,6 +1609,7 @@ def disk_tests():
         disk_beside_victim_test(tmp, alone)
         disk_persist_tests(tmp)
         disk_refusal_tests(tmp)
+        disk_linux_test(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

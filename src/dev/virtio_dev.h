@@ -1,5 +1,6 @@
-/* The virtio-mmio transport (virtio 1.x, 4.2; version 2, no legacy) of a
- * VM's virtio devices, the device side (lodger's driver of the board's own
+/* The virtio-mmio transport (virtio 1.2 4.2, whose section numbers the
+ * virtio files cite; version 2, no legacy) of a VM's virtio devices, the
+ * device side (lodger's driver of the board's own
  * virtio devices is drivers/virtio_mmio.h; prefixes virtio_dev_ and vq_
  * here keep the two apart): the register file, feature negotiation, the device
  * status machine (2.1), the queues' setup and the interrupt. A virtio device

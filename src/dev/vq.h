@@ -1,4 +1,4 @@
-/* A guest's split virtqueue (virtio 1.x, 2.7) as a device sees it: taking
+/* A guest's split virtqueue (virtio 1.2 2.7; 1.0: 2.4) as a device sees it: taking
  * the chains the driver made available, turning their descriptors into
  * host-physical segments (io/backend.h struct io_seg) and returning them
  * through the used ring, with notification suppression (2.7.7, 2.7.10).
