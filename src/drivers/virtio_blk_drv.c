@@ -13,8 +13,8 @@
  * 3.4 M; the board PLIC's interrupt and wfi, with a 1 ms timer as a safety
  * net, 1.4 M to 92 M -- at each wfi icount warps virtual time to the timer,
  * so the hart wakes and sleeps over and over while QEMU's block layer works
- * in real time; and without a timer a flush never completed (the hart
- * slept forever in wfi under icount). The hart is held by the synchronous
+ * in real time; and without a timer flushes and reads never completed (the
+ * hart slept forever in wfi under icount). The hart is held by the synchronous
  * call either way; polling costs least of the two here. */
 #include <stdio.h>
 #include <string.h>
