@@ -87,20 +87,16 @@ $(B)/net/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-m
 	cp tests/net/test.sh $(B)/net/test.sh
 	scripts/mkinitramfs $@ $(B)/net/test.sh $(NET_MODULES:%=$(B)/net/mod/%.ko)
 
-# Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
 # Linux with a virtio disk (run-tests.py disk): Debian's virtio_mmio and
 # virtio_blk modules, taken from the kernel package scripts/deps keeps.
-LINUX_DEB = $(firstword $(wildcard $(CACHE)/debs/linux-image-*.deb))
-$(B)/disk/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/disk.sh $(LINUX_DEB)
+$(B)/disk/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-modules \
+		tests/linux/disk.sh
 	@mkdir -p $(B)/disk/mod
-	@test -n "$(LINUX_DEB)" || { echo "no linux-image .deb in $(CACHE)/debs: make deps" >&2; exit 1; }
-	dpkg-deb --fsys-tarfile $(LINUX_DEB) | tar -x -C $(B)/disk/mod --wildcards \
-		'*/drivers/virtio/virtio_mmio.ko*' '*/drivers/block/virtio_blk.ko*'
-	for m in virtio_mmio virtio_blk; do f=$$(find $(B)/disk/mod -name "$$m.ko*"); \
-		case $$f in *.xz) xz -dc $$f;; *) cat $$f;; esac > $(B)/disk/$$m.ko; done
+	scripts/kernel-modules $(B)/disk/mod virtio_mmio virtio_blk
 	cp tests/linux/disk.sh $(B)/disk/test.sh
-	scripts/mkinitramfs $@ $(B)/disk/test.sh $(B)/disk/virtio_mmio.ko $(B)/disk/virtio_blk.ko
+	scripts/mkinitramfs $@ $(B)/disk/test.sh $(B)/disk/mod/virtio_mmio.ko $(B)/disk/mod/virtio_blk.ko
 
+# Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
 run: deps all $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --kernel $(LINUX_IMAGE) \
 		--initrd $(B)/initrd.gz --append "$(LINUX_APPEND)"

@@ -13,6 +13,10 @@
  *         one too long, 1515, that the switch must drop), each unicast with
  *         a sequence number and a pattern; pong checks each and sends it
  *         back with the pattern inverted; ping checks the echo. Then "bye".
+ *   breaker  as pong, after breaking its card twice (a transmit buffer
+ *         outside its RAM, a receive chain that loops): each must set
+ *         DEVICE_NEEDS_RESET with a configuration interrupt, and after a
+ *         reset the card works again; ping, the other VM, must not notice.
  *
  * vm.tag=NAME prefixes each line ("[NAME] ", one console write a line, so
  * VMs' lines stay whole). Nothing it prints depends on which card it has
@@ -137,9 +141,17 @@ static void set_queue(unsigned q, struct queue *vq)
 /* Receive buffers start at the odd descriptor slots. Half of them are one
  * descriptor; the other half two (the header and a little of the frame,
  * then the rest in the even slot below), so the device's scatter is used. */
+static bool loop_next_rx;      /* breaker: the next buffer given is a chain that loops */
+
 static void give_rx(unsigned head)
 {
-    if ((head / 2) % 2 == 0) {
+    if (loop_next_rx) {
+        loop_next_rx = false;
+        rxq.desc[head] = (struct desc){(uintptr_t)rxbuf[head], HDR, DESC_F_WRITE | DESC_F_NEXT,
+                                       (uint16_t)(head - 1)};
+        rxq.desc[head - 1] = (struct desc){(uintptr_t)rxbuf[head] + HDR, 100,
+                                           DESC_F_WRITE | DESC_F_NEXT, (uint16_t)head};
+    } else if ((head / 2) % 2 == 0) {
         rxq.desc[head] = (struct desc){(uintptr_t)rxbuf[head], BUF, DESC_F_WRITE, 0};
     } else {
         rxq.desc[head] = (struct desc){(uintptr_t)rxbuf[head], HDR + 20, DESC_F_WRITE | DESC_F_NEXT,
@@ -156,6 +168,9 @@ static void give_rx(unsigned head)
 
 static bool init_card(void)
 {
+    memset(&rxq, 0, sizeof(rxq));
+    memset(&txq, 0, sizeof(txq));
+    rx_seen = tx_seen = 0;
     base = find_card();
     if (!base) {
         say("case card: no virtio-net card\n");
@@ -352,6 +367,42 @@ static void ping(void)
     send(frame, 60);
 }
 
+/* Breaks the card twice the ways virtio 2.7 forbids, each noticed by the
+ * device (DEVICE_NEEDS_RESET, 2.1.2, and a configuration change interrupt),
+ * then resets and sets it up again: a transmit buffer outside the VM's RAM,
+ * then a receive chain that loops (taken when ping's hello arrives). */
+static bool needs_reset_within(unsigned ms)
+{
+    uint64_t end = now() + ms * TICKS_PER_MS;
+    while (!(rd(MMIO_STATUS) & 64) && now() < end)
+        ;
+    bool broken = rd(MMIO_STATUS) & 64;
+    uint32_t isr = rd(MMIO_INTERRUPT_STATUS);
+    wr(MMIO_INTERRUPT_ACK, isr);
+    return broken && (isr & 2);
+}
+
+static void breaker(void)
+{
+    unsigned d = 0;
+    txq.desc[d] = (struct desc){(uintptr_t)txbuf[0], HDR, DESC_F_NEXT, 1};
+    txq.desc[1] = (struct desc){0x1000, 60, 0, 0};          /* below RAM (0x80000000) */
+    txq.avail.ring[txq.avail.idx % QSIZE] = (uint16_t)d;
+    __asm__ volatile("fence w, w" ::: "memory");
+    txq.avail.idx++;
+    __asm__ volatile("fence w, w" ::: "memory");
+    wr(MMIO_QUEUE_NOTIFY, 1);
+    bool broken = needs_reset_within(2000);
+    say("case tx_outside_ram: needs reset %d\n", broken);
+    NCHECK(broken);
+    loop_next_rx = true;
+    NCHECK(init_card());
+    broken = needs_reset_within(30000);
+    say("case rx_loop: needs reset %d\n", broken);
+    NCHECK(broken);
+    NCHECK(init_card());
+}
+
 static void pong(void)
 {
     uint8_t peer[6];
@@ -403,12 +454,16 @@ int guest_main(void)
     guest_arg("net.role=", role, sizeof(role), "arp");
     say("=== begin: net_link %s ===\n", role);
     if (init_card()) {
-        if (!strcmp(role, "ping") || !strcmp(role, "pong"))
+        if (strcmp(role, "arp"))
             say("mac %02x:%02x:%02x:%02x:%02x:%02x\n", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
         if (!strcmp(role, "ping"))
             ping();
         else if (!strcmp(role, "pong"))
             pong();
+        else if (!strcmp(role, "breaker")) {
+            breaker();
+            pong();
+        }
         else
             arp();
     }
