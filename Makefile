@@ -87,6 +87,24 @@ $(B)/linux-modules/md4.ko: $(LINUX_DEB)
 $(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh $(B)/linux-modules/md4.ko
 	scripts/mkinitramfs $@ tests/linux/test.sh $(B)/linux-modules/md4.ko
 
+# VMs with network cards (tests/run-tests.py net): the test script, and
+# the modules Debian's kernel needs for a virtio-net card on virtio-mmio.
+NET_MODULES := failover net_failover virtio_mmio virtio_net
+$(B)/net/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-modules tests/net/test.sh
+	@mkdir -p $(B)/net/mod
+	scripts/kernel-modules $(B)/net/mod $(NET_MODULES)
+	cp tests/net/test.sh $(B)/net/test.sh
+	scripts/mkinitramfs $@ $(B)/net/test.sh $(NET_MODULES:%=$(B)/net/mod/%.ko)
+
+# Linux with a virtio disk (run-tests.py disk): Debian's virtio_mmio and
+# virtio_blk modules, taken from the kernel package scripts/deps keeps.
+$(B)/disk/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-modules \
+		tests/linux/disk.sh
+	@mkdir -p $(B)/disk/mod
+	scripts/kernel-modules $(B)/disk/mod virtio_mmio virtio_blk
+	cp tests/linux/disk.sh $(B)/disk/test.sh
+	scripts/mkinitramfs $@ $(B)/disk/test.sh $(B)/disk/mod/virtio_mmio.ko $(B)/disk/mod/virtio_blk.ko
+
 # Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
 run: deps all $(B)/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --mem 256 --kernel $(LINUX_IMAGE) \
@@ -119,7 +137,8 @@ soak-multi: deps all $(B)/soak/initrd.gz
 run-hello: deps all
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run --kernel $(B)/guests/hello.bin
 
-test: deps all test-host-bins fuzz-bins $(B)/initrd.gz check-build
+test: deps all test-host-bins fuzz-bins $(B)/initrd.gz $(B)/disk/initrd.gz $(B)/net/initrd.gz \
+		check-build
 	LODGER_BUILD=$(abspath $(B)) python3 tests/run-tests.py
 
 # The checking lodger (fast paths against their C twins) that make test runs.

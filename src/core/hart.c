@@ -14,9 +14,13 @@
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
+#include "drivers/host_plic.h"
 
 void hart_ack_interrupt(uint64_t irq)
 {
+    /* The board's devices lodger drives (a NIC's frames: drivers/host_plic.h). */
+    if (irq == IRQ_S_EXT)
+        host_plic_serve();
     if (irq == IRQ_S_SOFT)
         csr_clear(CSR_SIP, SIP_SSIP);
     /* Firmware timers can raise STIP again after being reprogrammed
@@ -173,6 +177,9 @@ static void idle(struct hart *h, uint64_t now)
     vcpu_timer_idle(h, now);
     csr_write(CSR_SIE, SIP_STIP | SIP_SSIP | SIP_SEIP);
     wait_for_interrupt();
+    /* A frame for a VM waiting in wfi: to the switch now, not at a tick. */
+    if (csr_read(CSR_SIP) & SIP_SEIP)
+        host_plic_serve();
 }
 
 /* The vCPU this hart runs next: cur (the one that trapped, or NULL) until

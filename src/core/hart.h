@@ -42,7 +42,8 @@ struct hart {
 extern struct hart harts[HOST_MAX_HARTS];
 extern int hart_count;
 
-/* Acknowledges a host IRQ_S_SOFT or IRQ_S_TIMER on this hart. */
+/* Acknowledges a host IRQ_S_SOFT, IRQ_S_TIMER or IRQ_S_EXT (serving the
+ * board's devices lodger drives) on this hart. */
 void hart_ack_interrupt(uint64_t irq);
 /* Makes another hart trap into lodger soon (a host IPI). */
 void hart_kick(const struct hart *h);

@@ -63,10 +63,93 @@ static void parse_cpus(const void *fdt, struct host_info *info)
         if (!fdt_getprop(fdt, node, "mmu-type", NULL) || info->hart_count == HOST_MAX_HARTS)
             continue;
         struct host_hart *h = &info->harts[info->hart_count++];
+        h->plic_context = -1;
         struct mem_range reg;
         h->hartid = read_reg(fdt, node, cpus, &reg, 1) ? reg.base : 0;
         copy_string_prop(fdt, node, "riscv,isa", h->isa, sizeof(h->isa));
         copy_string_prop(fdt, node, "mmu-type", h->mmu_type, sizeof(h->mmu_type));
+    }
+}
+
+static bool node_okay(const void *fdt, int node)
+{
+    const char *status = fdt_getprop(fdt, node, "status", NULL);
+    return !status || !strcmp(status, "okay") || !strcmp(status, "ok");
+}
+
+/* The PLIC and its S-mode contexts: interrupts-extended lists the contexts
+ * in order, each a (hart's interrupt controller, cause) pair; cause 9 is
+ * the supervisor external interrupt (privileged spec 4.1.3, the PLIC
+ * binding), and the controller's parent is its hart. */
+static void parse_plic(const void *fdt, struct host_info *info)
+{
+    int plic = fdt_node_offset_by_compatible(fdt, -1, "riscv,plic0");
+    if (plic < 0)
+        plic = fdt_node_offset_by_compatible(fdt, -1, "sifive,plic-1.0.0");
+    struct mem_range reg;
+    if (plic < 0 || !node_okay(fdt, plic) || !read_reg(fdt, plic, fdt_parent_offset(fdt, plic), &reg, 1))
+        return;
+    info->plic.base = reg.base;
+    info->plic.size = reg.size;
+    info->plic.ndev = (uint32_t)read_u32_or_u64(fdt, plic, "riscv,ndev");
+    info->plic.phandle = fdt_get_phandle(fdt, plic);
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, plic, "interrupts-extended", &len);
+    int cells = p ? len / 4 : 0, context = 0;
+    for (int i = 0; i < cells; context++) {
+        int intc = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(p[i++]));
+        if (intc < 0)
+            return;     /* the list cannot be followed past an unknown controller */
+        const fdt32_t *ic = fdt_getprop(fdt, intc, "#interrupt-cells", NULL);
+        int n = ic ? (int)fdt32_to_cpu(*ic) : 1;
+        if (n < 1 || i + n > cells)
+            return;
+        uint32_t cause = fdt32_to_cpu(p[i]);
+        i += n;
+        int cpu = fdt_parent_offset(fdt, intc);
+        struct mem_range hart;
+        if (cause != IRQ_S_EXT || cpu < 0 || !read_reg(fdt, cpu, fdt_parent_offset(fdt, cpu), &hart, 1))
+            continue;
+        for (int h = 0; h < info->hart_count; h++)
+            if (info->harts[h].hartid == hart.base && info->harts[h].plic_context < 0)
+                info->harts[h].plic_context = context;
+    }
+}
+
+/* The node's interrupt parent's phandle (its own or an ancestor's), 0 if none. */
+static uint32_t interrupt_parent(const void *fdt, int node)
+{
+    for (; node >= 0; node = fdt_parent_offset(fdt, node)) {
+        const fdt32_t *p = fdt_getprop(fdt, node, "interrupt-parent", NULL);
+        if (p)
+            return fdt32_to_cpu(*p);
+    }
+    return 0;
+}
+
+/* Every virtio-mmio transport, in the tree's order (QEMU virt lists its
+ * last one first, the one its first -device takes). */
+static void parse_virtio(const void *fdt, struct host_info *info)
+{
+    int node = -1;
+    while ((node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) >= 0 &&
+           info->virtio_count < HOST_MAX_VIRTIO) {
+        struct mem_range reg;
+        if (!node_okay(fdt, node) || !read_reg(fdt, node, fdt_parent_offset(fdt, node), &reg, 1) ||
+            !reg.size)
+            continue;
+        struct host_virtio *v = &info->virtio[info->virtio_count++];
+        v->base = reg.base;
+        v->size = reg.size;
+        int len;
+        const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
+        /* Only a source on the PLIC lodger knows is usable; else lodger polls. */
+        if (irq && len >= 4 && info->plic.size && info->plic.phandle &&
+            interrupt_parent(fdt, node) == info->plic.phandle) {
+            uint32_t source = fdt32_to_cpu(irq[0]);
+            if (source >= 1 && source <= info->plic.ndev)
+                v->irq = source;
+        }
     }
 }
 
@@ -108,6 +191,8 @@ int hostdt_parse(const void *fdt, struct host_info *info)
         copy_string_prop(fdt, chosen, "bootargs", info->bootargs, sizeof(info->bootargs));
     }
     parse_cpus(fdt, info);
+    parse_plic(fdt, info);
+    parse_virtio(fdt, info);
     int test = fdt_node_offset_by_compatible(fdt, -1, "sifive,test0");
     struct mem_range reg;
     if (test >= 0 && read_reg(fdt, test, fdt_parent_offset(fdt, test), &reg, 1))
@@ -137,6 +222,7 @@ bool hostdt_options(const char *bootargs, struct host_options *opts, char *err, 
 {
     opts->max_levels = 5;
     opts->max_asid_bits = 16;
+    opts->selftest_disk = false;
     const char *w = bootargs;
     size_t len;
     for (; next_word(&w, &len); w += len) {
@@ -168,8 +254,12 @@ bool hostdt_options(const char *bootargs, struct host_options *opts, char *err, 
                 return false;
             }
             opts->max_asid_bits = n;
+        } else if (word_is(w, len, "lodger.selftest", &v) && len - (size_t)(v - w) == 4 &&
+                   !strncmp(v, "disk", 4)) {
+            opts->selftest_disk = true;
         } else {
-            snprintf(err, errlen, "%.*s: unknown (lodger.mmu=MODE, lodger.asid-bits=N)",
+            snprintf(err, errlen, "%.*s: unknown (lodger.mmu=MODE, lodger.asid-bits=N, "
+                     "lodger.selftest=disk)",
                      len > 60 ? 60 : (int)len, w);
             return false;
         }

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <libfdt.h>
 #include "core/image.h"
+#include "dev/disk_slice.h"
 #include "core/sha256.h"
 #include "core/shadow_pool.h"
 
@@ -125,6 +126,17 @@ static int parse_vm(const void *blob, int conf, struct vm_image *img, char *err,
              (unsigned long long)shadow_pages, SHADOW_POOL_MIN_PAGES, SHADOW_POOL_MAX_PAGES);
     img->shadow_pages = found ? shadow_pages : 0;
 
+    const char *disk = fdt_getprop(blob, conf, "lodger,disk", &len);
+    if (disk) {
+        struct disk_spec spec;
+        char why[128];
+        if (len < 2 || len > IMAGE_DISK_MAX || disk[len - 1])
+            FAIL("lodger,disk: not a string of at most %d bytes", IMAGE_DISK_MAX - 1);
+        if (!disk_spec_parse(disk, &spec, why, sizeof(why)))
+            FAIL("lodger,disk %s", why);
+        memcpy(img->disk, disk, (size_t)len);
+    }
+
     const fdt32_t *harts = fdt_getprop(blob, conf, "lodger,harts", &len);
     if (harts) {
         if (len <= 0 || len % 4 || len / 4 > LODGER_MAX_HARTS)
@@ -136,6 +148,22 @@ static int parse_vm(const void *blob, int conf, struct vm_image *img, char *err,
                 if (img->harts[k] == img->harts[i])
                     FAIL("lodger,harts: hart %u is listed twice", (unsigned)img->harts[i]);
         }
+    }
+
+    img->net = fdt_getprop(blob, conf, "lodger,net", NULL) != NULL;
+    const uint8_t *mac = fdt_getprop(blob, conf, "lodger,mac", &len);
+    if (mac) {
+        static const uint8_t zero[6];
+        if (!img->net)
+            FAIL("lodger,mac without lodger,net: the VM has no network card");
+        if (len != 6)
+            FAIL("lodger,mac: must be 6 bytes");
+        if (mac[0] & 1)     /* IEEE 802 I/G bit: a group address is no card's */
+            FAIL("lodger,mac: %02x:%02x:%02x:%02x:%02x:%02x is a multicast address", mac[0],
+                 mac[1], mac[2], mac[3], mac[4], mac[5]);
+        if (!memcmp(mac, zero, 6))
+            FAIL("lodger,mac: 00:00:00:00:00:00 is no card's address");
+        memcpy(img->mac, mac, 6);
     }
     return 0;
 }
@@ -170,6 +198,15 @@ int image_parse(const void *blob, size_t size, struct image_set *set, char *err,
         char why[160];
         if (parse_vm(blob, conf, &set->vm[i], why, sizeof(why)))
             FAIL("vm%u: %s", i, why);
+        const uint8_t *mac = set->vm[i].mac;
+        if (set->vm[i].net && !fdt_getprop(blob, conf, "lodger,mac", NULL)) {
+            const uint8_t def[6] = {IMAGE_DEFAULT_MAC, (uint8_t)i};
+            memcpy(set->vm[i].mac, def, 6);
+        }
+        for (unsigned k = 0; set->vm[i].net && k < i; k++)
+            if (set->vm[k].net && !memcmp(set->vm[k].mac, mac, 6))
+                FAIL("vm%u: lodger,mac: %02x:%02x:%02x:%02x:%02x:%02x is vm%u's already", i,
+                     mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], k);
         if (fdt_getprop(blob, conf, "lodger,console-input", NULL)) {
             if (console_claimed)
                 FAIL("vm%u: lodger,console-input: vm%u has the console input already", i,

@@ -32,6 +32,20 @@
  *                             the VM's shadow page budget, host pages
  *                             reserved for its shadow tables (default from
  *                             its memory and vCPUs, core/shadow_pool.h)
+ *       lodger,net            empty: the VM gets a network card
+ *                             (dev/virtio_net.c) on lodger's switch
+ *       lodger,mac            6 bytes: its MAC address (only with
+ *                             lodger,net); an individual address, not all
+ *                             zeros, no two VMs' alike. Default
+ *                             52:54:00:4c:44:<vm number> (IMAGE_DEFAULT_MAC):
+ *                             QEMU's prefix, "LD", then the VM's number, so
+ *                             neither QEMU's guest default 52:54:00:12:34:56
+ *                             (the board's own card) nor its user network's
+ *                             52:55:0a:00:02:02
+ *       lodger,disk           string: the VM's virtio-blk disk, a slice of a
+ *                             board disk (dev/disk_slice.h: "0", "0p2:ro",
+ *                             "1@1M+64M"); checked against the disks at VM
+ *                             creation (dev/virtio_blk.c)
  *
  * A configuration that breaks a rule is refused with one line naming the VM
  * and the property ("vm1: lodger,vcpus 15 is out of range (1..14)"). */
@@ -44,11 +58,14 @@
 #include "core/limits.h"
 
 #define IMAGE_BOOTARGS_MAX 1024
+#define IMAGE_DISK_MAX 64
 #define IMAGE_DEFAULT_MEM_MIB 128
 /* Patching of the guest kernel's trapping code (core/patch.h) only if the
  * image says lodger,patch = <1> (tools/lodger-run --patch): it halves a
  * system call's cost but doubles fork's for now (docs/BENCHMARKS.md). */
 #define IMAGE_DEFAULT_PATCH false
+/* A network card's default MAC address: these five bytes, then the VM's number. */
+#define IMAGE_DEFAULT_MAC 0x52, 0x54, 0x00, 0x4c, 0x44
 
 struct image_blob {
     const uint8_t *data;
@@ -68,6 +85,9 @@ struct vm_image {
     uint32_t harts[LODGER_MAX_HARTS];       /* hart ids, as the board's DT numbers them */
     bool patch;                 /* patch the guest kernel's trapping code (core/patch.h) */
     uint64_t shadow_pages;      /* its shadow page budget (core/shadow_pool.h); 0: the default */
+    bool net;                   /* a network card on lodger's switch */
+    uint8_t mac[6];             /* its address (set when net: given or the default) */
+    char disk[IMAGE_DISK_MAX];  /* lodger,disk ("": no disk) */
 };
 
 struct image_set {

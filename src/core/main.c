@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/console.h"
+#include "io/network.h"
 #include "core/hart.h"
 #include "core/hostdt.h"
 #include "core/mem.h"
@@ -12,6 +13,7 @@
 #include "core/image.h"
 #include "core/random.h"
 #include "core/spinlock.h"
+#include "drivers/drivers.h"
 #include "sbi/firmware.h"
 #include "sbi/sbi_defs.h"
 #include "arch/riscv/csr.h"
@@ -230,6 +232,10 @@ void lodger_main(unsigned long hartid, const void *fdt)
     __atomic_store_n(&boot_done, 1, __ATOMIC_RELEASE);
     print_banner(hartid, &opts);
     start_secondary_harts(hartid);
+    /* The board's disks and NICs, registered as backends before any VM. */
+    drivers_init();
+    if (opts.selftest_disk)
+        drivers_selftest_disk();
 
     if (host.initrd_end <= host.initrd_start)
         fail_boot("no VM image", "pass one as the initrd (tools/lodger-run builds it)");
@@ -239,6 +245,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
     if (image_parse((const void *)(uintptr_t)host.initrd_start,
                     host.initrd_end - host.initrd_start, &images, err, sizeof(err)))
         fail_boot("VM image", err);
+    /* The switch VMs' network cards plug into, before any VM is made. */
+    network_init();
     /* Every VM is made before any runs: a configuration lodger cannot
      * honour refuses the whole image, as a wrong one does. */
     struct vm *vms[LODGER_MAX_VMS];

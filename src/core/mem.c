@@ -141,6 +141,16 @@ void mem_build_own_table(void)
         map_own(page, page + PAGE_SIZE, PTE_R | PTE_W);
         firmware_set_test_device(host.test_device);
     }
+    /* The board's devices lodger drives (drivers/): its PLIC and its
+     * virtio-mmio transports. Device pages: no PMA-less memory type exists
+     * without Svpbmt, the board's PMAs make them I/O. */
+    if (host.plic.size)
+        map_own(host.plic.base & ~(PAGE_SIZE - 1),
+                (host.plic.base + host.plic.size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), PTE_R | PTE_W);
+    for (int i = 0; i < host.virtio_count; i++)
+        map_own(host.virtio[i].base & ~(PAGE_SIZE - 1),
+                (host.virtio[i].base + host.virtio[i].size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1),
+                PTE_R | PTE_W);
     host_mmu.own_satp = pt_mode_of_levels(host_mmu.levels) << SATP_MODE_SHIFT |
                         host_mmu.own.root >> PAGE_SHIFT;
 }

@@ -165,7 +165,8 @@ static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
  * there do it (dev/board.c), write back the result. Anything but a
  * naturally aligned integer load/store wholly inside one device gets the
  * access fault a bus error would give; a device may also end or restart
- * the VM (DEV_EXIT: the vCPU's exit is set). */
+ * the VM (DEV_EXIT: the vCPU's exit is set), or ask for the access again
+ * (DEV_RETRY: pc stays, the rest of its work is done then). */
 static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access_type access,
                                      uint64_t gpa)
 {
@@ -188,6 +189,8 @@ static enum trap_result emulate_mmio(struct vcpu *v, struct trap *t, enum access
     v->count.mmio++;
     if (status == DEV_EXIT)
         return TRAP_EXIT;
+    if (status == DEV_RETRY)    /* a device's work continues when the access runs again */
+        return TRAP_RETRY;
     if (is_load) {
         if (d.width < 8) {
             int shift = 64 - 8 * (int)d.width;
@@ -249,14 +252,15 @@ static const exception_handler exception_handlers[CAUSE_COUNT] = {
 };
 
 /* Another hart wants this one's attention (requests are served and
- * pending virtual interrupts delivered on resume), or the host timer fired
- * (deadlines and the input poll are checked on resume): acknowledged on
- * this hart (core/hart.c). */
+ * pending virtual interrupts delivered on resume), the host timer fired
+ * (deadlines and the input poll are checked on resume), or one of the
+ * board's devices lodger drives interrupted (its driver is served):
+ * acknowledged on this hart (core/hart.c). */
 static enum trap_result on_interrupt(struct vcpu *v, uint64_t irq)
 {
     if (irq < 16)
         v->count.interrupts[irq]++;
-    if (irq != IRQ_S_SOFT && irq != IRQ_S_TIMER)
+    if (irq != IRQ_S_SOFT && irq != IRQ_S_TIMER && irq != IRQ_S_EXT)
         return trap_exit(v, VCPU_EXIT_END_VM, true, "unexpected host interrupt %lu",
                          (unsigned long)irq);
     hart_ack_interrupt(irq);

@@ -354,6 +354,12 @@ void vm_print_counters(const struct vm *vm)
                        (unsigned long)c->fast_checked[1], (unsigned long)c->fast_checked[0]);
 #endif
     }
+    /* The devices' own (a network card's frames, ...). */
+    for (unsigned i = 0; i < vm->board.devices.count; i++) {
+        const struct device *d = &vm->board.devices.dev[i];
+        if (d->model->print)
+            d->model->print(d);
+    }
 }
 
 /* Waits until every other vCPU has stopped and left its hart (they stop on

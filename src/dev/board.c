@@ -3,6 +3,7 @@
 #include "core/vm.h"
 #include "core/console.h"
 #include "core/mem.h"
+#include "io/network.h"
 #include "arch/riscv/csr.h"
 
 #define DEVICE(model) extern const struct device_model model;
@@ -98,6 +99,8 @@ enum dev_status board_mmio(struct vcpu *v, uint64_t gpa, unsigned width, bool wr
     enum dev_status s = write ? m->write(d, v, offset, width, *value)
                               : m->read(d, v, offset, width, value);
     spin_unlock(&b->lock);
+    if (s == DEV_DEFER)
+        s = m->deferred ? m->deferred(d, v) : DEV_DONE;
     return s;
 }
 
@@ -132,6 +135,15 @@ bool board_init(struct vm *vm, char *err, unsigned long errlen)
             return false;
         }
         d->vm = vm;
+        if (m->setup) {
+            int present = m->setup(d, err, errlen);
+            if (present == DEV_SETUP_ERROR)
+                return false;
+            if (present == DEV_SETUP_ABSENT) {
+                dev_table_drop_last(&b->devices);
+                continue;
+            }
+        }
         if ((m->flags & DEV_IRQCHIP) && !b->irqchip)
             b->irqchip = d;
         if ((m->flags & DEV_CONSOLE) && !b->console)
@@ -145,6 +157,9 @@ void board_poll_input(struct vm *vm)
 {
     struct board *b = &vm->board;
     console_poll();     /* typed input, partial lines due (core/console.h) */
+    /* Frames the board's card received, if its interrupt does not bring
+     * them (drivers/virtio_net_drv.c: no PLIC route); cheap otherwise. */
+    network_poll();
     if (!b->console || !b->console->model->input)
         return;
     spin_lock(&b->lock);

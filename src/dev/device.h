@@ -22,6 +22,13 @@ enum dev_status {
     DEV_FAULT,      /* not allowed: the guest takes an access fault, as from a bus error */
     DEV_EXIT,       /* done, and the accessing vCPU's exit is set (trap_exit): the
                      * VM ends, restarts or the vCPU stops at the top of the trap path */
+    DEV_DEFER,      /* done so far: the model's `deferred` op finishes it once the
+                     * board lock is dropped (work too long to hold the VM's other
+                     * vCPUs' device accesses up: a virtio queue notify doing disk I/O) */
+    DEV_RETRY,      /* from `deferred` only: part done, the rest when the guest runs
+                     * the same access again (it resumes at it, pc unchanged): a
+                     * guest that keeps a device busy cannot keep its hart from
+                     * the scheduler */
 };
 
 /* What a device's tree node needs to know of the rest of the tree. */
@@ -61,7 +68,26 @@ struct device_model {
     bool (*pending)(const struct device *d, unsigned ctx);
     /* DEV_CONSOLE: moves waiting host console input in. */
     void (*input)(struct device *d);
+    /* After a write returned DEV_DEFER, called by the same vCPU without the
+     * board lock; returns DEV_DONE, DEV_EXIT or DEV_RETRY. */
+    enum dev_status (*deferred)(struct device *d, struct vcpu *v);
+    /* Optional, for a device a VM has only when its configuration asks (a
+     * disk): called at VM creation right after registration (d->vm set,
+     * state zeroed, before the first reset) to read the configuration
+     * (d->vm->image). Returns DEV_SETUP_PRESENT, DEV_SETUP_ABSENT (the entry
+     * is removed again) or DEV_SETUP_ERROR with err set to one line (the VM,
+     * and so the image, is refused). */
+    int (*setup)(struct device *d, char *err, unsigned long errlen);
+    /* Optional: prints the device's counters on lodger's console, one
+     * line each starting "lodger: vmN ", with the VM's (at its end). */
+    void (*print)(const struct device *d);
+    /* Constant data of the model's own kind (virtio: struct virtio_ops). */
+    const void *impl;
 };
+
+#define DEV_SETUP_PRESENT 1
+#define DEV_SETUP_ABSENT 0
+#define DEV_SETUP_ERROR (-1)
 
 /* A device in one VM's table. */
 struct device {
@@ -73,8 +99,10 @@ struct device {
     struct vm *vm;
 };
 
-#define DEV_MAX 8
-#define DEV_STATE_SPACE 2048
+/* Per VM: the board's three, up to 8 virtio-mmio slots, room to spare;
+ * virtio devices hold a descriptor chain's segments (dev/vq.h). */
+#define DEV_MAX 16
+#define DEV_STATE_SPACE 32768
 
 struct dev_table {
     struct device dev[DEV_MAX];
@@ -96,6 +124,9 @@ void dev_table_clear(struct dev_table *t);
  * success *out (if not NULL) is its entry, state zeroed. */
 enum dev_add_error dev_table_add(struct dev_table *t, const struct device_model *m, uint64_t base,
                                  uint64_t size, unsigned irq, struct device **out);
+/* Removes the entry added last (a device its VM does not have after all:
+ * DEV_SETUP_ABSENT), its state space with it. */
+void dev_table_drop_last(struct dev_table *t);
 /* The device whose range holds gpa (NULL: none). */
 struct device *dev_table_find(const struct dev_table *t, uint64_t gpa);
 /* The device that holds all of [gpa, gpa + width), with *offset its offset

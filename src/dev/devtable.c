@@ -42,6 +42,15 @@ enum dev_add_error dev_table_add(struct dev_table *t, const struct device_model 
     return DEV_ADD_OK;
 }
 
+void dev_table_drop_last(struct dev_table *t)
+{
+    if (!t->count)
+        return;
+    struct device *d = &t->dev[--t->count];
+    t->state_used -= (d->model->state_size + 15) & ~(size_t)15;
+    *d = (struct device){ 0 };
+}
+
 struct device *dev_table_find(const struct dev_table *t, uint64_t gpa)
 {
     for (unsigned i = 0; i < t->count; i++)

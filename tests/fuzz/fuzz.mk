@@ -23,12 +23,14 @@ $(B)/fuzz/fuzz_insn: src/core/insn.c
 $(B)/fuzz/fuzz_emulate: src/core/emulate.c src/core/insn.c
 $(B)/fuzz/fuzz_vcsr: src/core/vcsr.c
 $(B)/fuzz/fuzz_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
-$(B)/fuzz/fuzz_image: src/core/image.c src/core/sha256.c
+$(B)/fuzz/fuzz_image: src/core/image.c src/core/sha256.c src/dev/disk_slice.c
 $(B)/fuzz/fuzz_hostdt: src/core/hostdt.c
 $(B)/fuzz/fuzz_guest_dt: src/core/guest_dt.c src/dev/devtable.c
 $(B)/fuzz/fuzz_uart: src/dev/uart.c
 $(B)/fuzz/fuzz_console_mux: src/core/console_mux.c
 $(B)/fuzz/fuzz_plic: src/dev/plic.c
+$(B)/fuzz/fuzz_vq: src/dev/vq.c
+$(B)/fuzz/fuzz_switch: src/io/switch.c
 $(B)/fuzz/fuzz_guest_panic: src/core/guest_panic.c
 $(B)/fuzz/fuzz_fast_path: src/first/fast_path.c src/core/guest_walk.c src/arch/riscv/pagetable.c
 # The trap dispatcher and the SBI on the fakes test_trap shares (tests/host/host.mk).

@@ -5,7 +5,7 @@ HOST_CC := gcc
 # UBSan stops at its first finding (by default it only prints), so UB fails the test.
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-HOST_LIBS := -lcmocka -lfdt
+HOST_LIBS := -lcmocka -lfdt -lpthread
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
 HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
 
@@ -15,7 +15,7 @@ $(B)/host/test_shadow_pool: src/core/shadow_pool.c
 $(B)/host/test_pagetable: src/arch/riscv/pagetable.c
 $(B)/host/test_sha256: src/core/sha256.c
 $(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
-$(B)/host/test_image: src/core/image.c src/core/sha256.c
+$(B)/host/test_image: src/core/image.c src/core/sha256.c src/dev/disk_slice.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_plain_csr: src/core/plain_csr.c src/core/insn.c
@@ -32,6 +32,11 @@ $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_w
 $(B)/host/test_reloc: src/core/reloc.c src/arch/riscv/pagetable.c
 $(B)/host/test_first_layout: src/arch/riscv/pagetable.c
 $(B)/host/test_emulate: src/core/emulate.c src/core/insn.c
+$(B)/host/test_vq: src/dev/vq.c
+$(B)/host/test_disk_slice: src/dev/disk_slice.c
+# The virtio-blk device on the virtio-mmio transport, over a disk in memory.
+$(B)/host/test_virtio_blk: src/dev/virtio_blk.c src/dev/virtio_dev.c src/dev/vq.c src/dev/disk_slice.c \
+	src/dev/devtable.c src/io/backend.c
 # The trap dispatcher and every SBI extension lodger offers, on the fakes
 # that tests/fuzz/fuzz_trap.c shares.
 TRAP_SRCS := src/core/trap.c src/core/vcpu_state.c src/core/vcpu_irq.c src/core/insn.c src/core/vcsr.c \
@@ -45,6 +50,10 @@ $(B)/host/test_sbi: $(TRAP_SRCS)
 # writes' exits, its tree nodes), on test_trap's fakes.
 $(B)/host/test_devtable: src/core/guest_dt.c $(TRAP_SRCS)
 $(B)/host/test_sbi_dbcn: src/sbi/dbcn.c
+$(B)/host/test_switch: src/io/switch.c
+$(B)/host/test_virtio_net: src/dev/virtio_net_frame.c src/dev/vq.c
+$(B)/host/test_virtq: src/drivers/virtq.c
+$(B)/host/test_blk_split: src/drivers/blk_split.c
 
 # lodger's own memset/memcpy/memmove, renamed so as not to replace the host's.
 $(B)/host/test_string: tests/host/test_string.c src/arch/riscv/string.c $(HOST_HEADERS) tests/host/host.mk

@@ -136,6 +136,30 @@ static void full_and_no_space(void **state)
     assert_null(d->state);
 }
 
+/* A device its VM turns out not to have (DEV_SETUP_ABSENT): dropped with
+ * its state space, so the next one takes its place and its room. */
+static void drop_last(void **state)
+{
+    (void)state;
+    struct device *a, *b, *c;
+    assert_int_equal(dev_table_add(&t, &small, 0x1000, 0x100, 0, &a), DEV_ADD_OK);
+    assert_int_equal(dev_table_add(&t, &small, 0x2000, 0x100, 0, &b), DEV_ADD_OK);
+    size_t used = t.state_used;
+    dev_table_drop_last(&t);
+    assert_int_equal(t.count, 1);
+    assert_int_equal(t.state_used, used - 32);
+    assert_null(dev_table_find(&t, 0x2000));
+    assert_ptr_equal(dev_table_find(&t, 0x1000), a);
+    assert_int_equal(dev_table_add(&t, &small, 0x2000, 0x100, 0, &c), DEV_ADD_OK);
+    assert_ptr_equal(c, b);
+    assert_ptr_equal(c->state, b->state);
+    dev_table_drop_last(&t);
+    dev_table_drop_last(&t);
+    dev_table_drop_last(&t);        /* empty: nothing happens */
+    assert_int_equal(t.count, 0);
+    assert_int_equal(t.state_used, 0);
+}
+
 static void access_inside_only(void **state)
 {
     (void)state;
@@ -310,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup(overlap_refused, clear),
         cmocka_unit_test_setup(bad_ranges_refused, clear),
         cmocka_unit_test_setup(full_and_no_space, clear),
+        cmocka_unit_test_setup(drop_last, clear),
         cmocka_unit_test_setup(access_inside_only, clear),
         cmocka_unit_test_setup(with_flag, clear),
         cmocka_unit_test_setup(trap_reaches_device, setup_vm),

@@ -368,7 +368,7 @@ static void bootargs_are_read(void **state)
 
 static void options_parse(const char *args, bool ok, int levels, unsigned asid_bits)
 {
-    struct host_options o = { 0, 99 };
+    struct host_options o = { 0, 99, true };
     char err[96] = "";
     assert_int_equal(hostdt_options(args, &o, err, sizeof(err)), ok);
     if (ok) {
@@ -397,13 +397,23 @@ static void boot_options(void **state)
     options_parse("lodger.asid-bits=", false, 0, 0);
     options_parse("lodger.noasid", false, 0, 0);
     options_parse("lodger.", false, 0, 0);
+    options_parse("lodger.selftest=net", false, 0, 0);
+    options_parse("lodger.selftest=disks", false, 0, 0);
+    options_parse("lodger.selftest", false, 0, 0);
+    struct host_options o;
+    char err[96];
+    assert_true(hostdt_options("lodger.mmu=sv48", &o, err, sizeof(err)));
+    assert_false(o.selftest_disk);
+    assert_true(hostdt_options("quiet lodger.selftest=disk", &o, err, sizeof(err)));
+    assert_true(o.selftest_disk);
+    assert_int_equal(o.max_levels, 5);
 }
 
 static void mmu_caps(void **state)
 {
     (void)state;
     const unsigned long bare = 1UL << 0, sv39 = 1UL << 8, sv48 = 1UL << 9, sv57 = 1UL << 10;
-    struct host_options none = { 5, 16 }, u74 = { 3, 0 }, sv48_cap = { 4, 16 };
+    struct host_options none = { 5, 16, false }, u74 = { 3, 0, false }, sv48_cap = { 4, 16, false };
     unsigned long modes = bare | sv39 | sv48 | sv57;
     unsigned asid_bits = 16;
     assert_int_equal(hostdt_cap_mmu(&none, &modes, &asid_bits), 5);
@@ -425,6 +435,160 @@ static void mmu_caps(void **state)
     assert_int_equal(modes, bare);
 }
 
+/* A hart with its interrupt controller (phandle intc) under it. */
+static void cpu_with_intc(void *dt, unsigned id, uint32_t intc)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "cpu@%u", id);
+    begin_node(dt, name);
+    prop_string(dt, "device_type", "cpu");
+    prop_u32(dt, "reg", id);
+    prop_string(dt, "riscv,isa", "rv64gc");
+    prop_string(dt, "mmu-type", "riscv,sv48");
+    begin_node(dt, "interrupt-controller");
+    prop_u32(dt, "#interrupt-cells", 1);
+    prop_string(dt, "compatible", "riscv,cpu-intc");
+    prop_u32(dt, "phandle", intc);
+    end_node(dt);
+    end_node(dt);
+}
+
+static void cells(void *dt, const char *name, const uint32_t *v, int n)
+{
+    fdt32_t c[16];
+    assert_true(n <= 16);
+    for (int i = 0; i < n; i++)
+        c[i] = cpu_to_fdt32(v[i]);
+    assert_int_equal(fdt_property(dt, name, c, 4 * n), 0);
+}
+
+static void virtio_node(void *dt, uint64_t base, uint32_t irq, uint32_t parent, const char *status)
+{
+    char name[40];
+    snprintf(name, sizeof(name), "virtio_mmio@%lx", (unsigned long)base);
+    begin_node(dt, name);
+    cells(dt, "interrupts", &irq, 1);
+    if (parent)
+        prop_u32(dt, "interrupt-parent", parent);
+    prop_reg64(dt, (const uint64_t[]){ base, 0x1000 }, 1);
+    prop_string(dt, "compatible", "virtio,mmio");
+    if (status)
+        prop_string(dt, "status", status);
+    end_node(dt);
+}
+
+/* QEMU virt's shape: two harts, a PLIC whose contexts are (hart 0 M, hart 0
+ * S, hart 1 M, hart 1 S) -- or, with monitor_first, sifive_u's (hart 0 M
+ * only, then hart 1 M and S) -- and virtio-mmio transports listed from the
+ * last one down. ext_cells: how many cells of interrupts-extended to keep. */
+static void *virt_tree(bool monitor_first, int ext_cells)
+{
+    void *dt = dt_begin();
+    assert_int_equal(fdt_finish_reservemap(dt), 0);
+    begin_node(dt, "");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    begin_node(dt, "cpus");
+    prop_u32(dt, "#address-cells", 1);
+    prop_u32(dt, "#size-cells", 0);
+    cpu_with_intc(dt, 0, 1);
+    cpu_with_intc(dt, 1, 2);
+    end_node(dt);
+    begin_node(dt, "soc");
+    prop_u32(dt, "#address-cells", 2);
+    prop_u32(dt, "#size-cells", 2);
+    virtio_node(dt, 0x10008000, 8, 3, NULL);
+    virtio_node(dt, 0x10007000, 7, 3, "disabled");
+    virtio_node(dt, 0x10006000, 6, 3, "okay");
+    virtio_node(dt, 0x10005000, 5, 9, NULL);       /* another controller's line */
+    virtio_node(dt, 0x10004000, 200, 3, NULL);     /* past riscv,ndev */
+    begin_node(dt, "plic@c000000");
+    prop_u32(dt, "phandle", 3);
+    prop_u32(dt, "riscv,ndev", 0x60);
+    prop_reg64(dt, (const uint64_t[]){ 0xc000000, 0x600000 }, 1);
+    static const uint32_t virt_ext[] = { 1, 11, 1, 9, 2, 11, 2, 9 };
+    static const uint32_t sifive_ext[] = { 1, 11, 2, 11, 2, 9 };
+    const uint32_t *ext = monitor_first ? sifive_ext : virt_ext;
+    int n = monitor_first ? 6 : 8;
+    cells(dt, "interrupts-extended", ext, ext_cells < n ? ext_cells : n);
+    assert_int_equal(fdt_property(dt, "interrupt-controller", NULL, 0), 0);
+    static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
+    assert_int_equal(fdt_property(dt, "compatible", compat, sizeof(compat)), 0);
+    prop_u32(dt, "#interrupt-cells", 1);
+    end_node(dt);
+    end_node(dt);
+    dt_finish(dt);
+    return dt;
+}
+
+static void plic_contexts_and_virtio_transports(void **state)
+{
+    (void)state;
+    void *dt = virt_tree(false, 99);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.plic.base, 0xc000000);
+    assert_int_equal(info.plic.size, 0x600000);
+    assert_int_equal(info.plic.ndev, 0x60);
+    assert_int_equal(info.hart_count, 2);
+    assert_int_equal(info.harts[0].plic_context, 1);
+    assert_int_equal(info.harts[1].plic_context, 3);
+    /* In the tree's order; the disabled one left out; lines that are not
+     * the PLIC's, or past its sources, are none (polled). */
+    assert_int_equal(info.virtio_count, 4);
+    assert_int_equal(info.virtio[0].base, 0x10008000);
+    assert_int_equal(info.virtio[0].size, 0x1000);
+    assert_int_equal(info.virtio[0].irq, 8);
+    assert_int_equal(info.virtio[1].base, 0x10006000);
+    assert_int_equal(info.virtio[1].irq, 6);
+    assert_int_equal(info.virtio[2].base, 0x10005000);
+    assert_int_equal(info.virtio[2].irq, 0);
+    assert_int_equal(info.virtio[3].base, 0x10004000);
+    assert_int_equal(info.virtio[3].irq, 0);
+    free(dt);
+}
+
+static void monitor_hart_has_no_s_context(void **state)
+{
+    (void)state;
+    void *dt = virt_tree(true, 99);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.harts[0].plic_context, -1);
+    assert_int_equal(info.harts[1].plic_context, 2);
+    free(dt);
+}
+
+static void truncated_interrupts_extended(void **state)
+{
+    (void)state;
+    /* Cut inside hart 1's S pair: hart 0's context stands, hart 1 has none. */
+    void *dt = virt_tree(false, 7);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.harts[0].plic_context, 1);
+    assert_int_equal(info.harts[1].plic_context, -1);
+    free(dt);
+    dt = virt_tree(false, 0);
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.harts[0].plic_context, -1);
+    assert_int_equal(info.plic.base, 0xc000000);
+    free(dt);
+}
+
+static void no_plic_no_irqs(void **state)
+{
+    (void)state;
+    void *dt = full_tree(2);
+    struct host_info info;
+    assert_int_equal(hostdt_parse(dt, &info), 0);
+    assert_int_equal(info.plic.size, 0);
+    assert_int_equal(info.virtio_count, 0);
+    for (int i = 0; i < info.hart_count; i++)
+        assert_int_equal(info.harts[i].plic_context, -1);
+    free(dt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +603,10 @@ int main(void)
         cmocka_unit_test(bootargs_are_read),
         cmocka_unit_test(boot_options),
         cmocka_unit_test(mmu_caps),
+        cmocka_unit_test(plic_contexts_and_virtio_transports),
+        cmocka_unit_test(monitor_hart_has_no_s_context),
+        cmocka_unit_test(truncated_interrupts_extended),
+        cmocka_unit_test(no_plic_no_irqs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

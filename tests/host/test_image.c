@@ -725,6 +725,30 @@ static void errors_name_the_vm_and_field(void **state)
     refused_fit(fit, "vm1: lodger,bootargs: bootargs longer than 1023 bytes or not terminated");
 }
 
+/* lodger,disk: kept as written when well formed, refused naming the VM when not. */
+static void disk_specs(void **state)
+{
+    (void)state;
+    char err[256];
+    uint8_t *fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,disk", "0p2:ro"), 0);
+    if (parse_fit(fit, err, sizeof(err)))
+        fail_msg("refused: %s", err);
+    assert_string_equal(parsed.vm[0].disk, "");
+    assert_string_equal(parsed.vm[1].disk, "0p2:ro");
+    free(fit);
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,disk", "0@1000+4K"), 0);
+    refused_fit(fit, "vm1: lodger,disk \"0@1000+4K\": START and LEN are whole 512-byte sectors");
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop_string(fit, conf_of(fit, "vm1"), "lodger,disk", "0q1"), 0);
+    refused_fit(fit, "vm1: lodger,disk \"0q1\": unexpected \"q1\"");
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,disk", "0", 1), 0);
+    refused_fit(fit, "vm1: lodger,disk: not a string");
+}
+
 static void hart_lists(void **state)
 {
     (void)state;
@@ -761,10 +785,63 @@ static void hart_lists(void **state)
     refused_fit(fit, "vm0: lodger,harts: hart 1 is listed twice");
 }
 
+static void set_net(uint8_t *fit, const char *conf, const uint8_t *mac, int len)
+{
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, conf), "lodger,net", NULL, 0), 0);
+    if (mac)
+        assert_int_equal(fdt_setprop(fit, conf_of(fit, conf), "lodger,mac", mac, len), 0);
+}
+
+/* lodger,net gives a VM a network card, with lodger,mac or the default
+ * 52:54:00:4c:44:<vm number>; addresses no card can have, and two VMs
+ * with one address, are refused. */
+static void network_cards(void **state)
+{
+    (void)state;
+    char err[256];
+    const uint8_t mine[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x07};
+    uint8_t *fit = fit_of_vms(3);
+    set_net(fit, "vm", NULL, 0);
+    set_net(fit, "vm2", mine, 6);
+    if (parse_fit(fit, err, sizeof(err)))
+        fail_msg("refused: %s", err);
+    const uint8_t def0[6] = {0x52, 0x54, 0x00, 0x4c, 0x44, 0x00};
+    assert_true(parsed.vm[0].net);
+    assert_memory_equal(parsed.vm[0].mac, def0, 6);
+    assert_false(parsed.vm[1].net);
+    assert_true(parsed.vm[2].net);
+    assert_memory_equal(parsed.vm[2].mac, mine, 6);
+    free(fit);
+
+    /* The default of vm2 is ...:02; vm0 may not take it. */
+    fit = fit_of_vms(3);
+    const uint8_t vm2s[6] = {0x52, 0x54, 0x00, 0x4c, 0x44, 0x02};
+    set_net(fit, "vm", vm2s, 6);
+    set_net(fit, "vm2", NULL, 0);
+    refused_fit(fit, "vm2: lodger,mac: 52:54:00:4c:44:02 is vm0's already");
+
+    fit = fit_of_vms(2);
+    assert_int_equal(fdt_setprop(fit, conf_of(fit, "vm1"), "lodger,mac", mine, 6), 0);
+    refused_fit(fit, "vm1: lodger,mac without lodger,net");
+
+    fit = fit_of_vms(1);
+    set_net(fit, "vm", mine, 5);
+    refused_fit(fit, "vm0: lodger,mac: must be 6 bytes");
+
+    const uint8_t group[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}, zero[6] = {0};
+    fit = fit_of_vms(1);
+    set_net(fit, "vm", group, 6);
+    refused_fit(fit, "vm0: lodger,mac: 01:00:5e:00:00:01 is a multicast address");
+    fit = fit_of_vms(1);
+    set_net(fit, "vm", zero, 6);
+    refused_fit(fit, "vm0: lodger,mac: 00:00:00:00:00:00 is no card's address");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_image_has_every_field),
+        cmocka_unit_test(network_cards),
         cmocka_unit_test(optional_fields_have_defaults),
         cmocka_unit_test(blob_in_a_larger_buffer),
         cmocka_unit_test(kernel_hash_mismatch),
@@ -794,6 +871,7 @@ int main(void)
         cmocka_unit_test(two_vms_claim_the_console),
         cmocka_unit_test(errors_name_the_vm_and_field),
         cmocka_unit_test(hart_lists),
+        cmocka_unit_test(disk_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
