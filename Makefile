@@ -114,7 +114,9 @@ soak-multi: deps all $(B)/soak/initrd.gz
 # rebuilds it only when its inputs change. NATIVE=1: QEMU's devices, no lodger.
 ROOTFS := $(CACHE)/rootfs
 NATIVE ?=
-DEBIAN_MEM ?= 1024
+# 768 MiB: apt is comfortable, and lodger-run's QEMU has room for it and lodger
+# (1024 is refused: lodger finds 1242 MiB free, not enough for 1 GiB and its tables).
+DEBIAN_MEM ?= 768
 rootfs: deps
 	@LODGER_CACHE=$(CACHE) scripts/mkrootfs
 
