@@ -117,13 +117,16 @@ NATIVE ?=
 # 768 MiB: apt is comfortable, and lodger-run's QEMU has room for it and lodger
 # (1024 is refused: lodger finds 1242 MiB free, not enough for 1 GiB and its tables).
 DEBIAN_MEM ?= 768
+# systemd waits 90 s for a device by default (the UART's getty waits for
+# /dev/ttyS0): too little for udev's first pass on a loaded machine.
+DEBIAN_APPEND := console=ttyS0 root=/dev/vda rw systemd.default_device_timeout_sec=900
 rootfs: deps
 	@LODGER_CACHE=$(CACHE) scripts/mkrootfs
 
 run-debian: rootfs $(if $(NATIVE),,all)
 	LODGER_BUILD=$(abspath $(B)) tools/lodger-run $(if $(NATIVE),--native) --mem $(DEBIAN_MEM) \
 		--kernel $(ROOTFS)/Image --initrd $(ROOTFS)/initrd.gz \
-		--disk $(ROOTFS)/debian-stable.img --net --append "console=ttyS0 root=/dev/vda rw"
+		--disk $(ROOTFS)/debian-stable.img --net --append "$(DEBIAN_APPEND)"
 
 # Not part of make test: it needs the Debian archive and takes minutes.
 test-debian: rootfs $(if $(NATIVE),,all)
