@@ -78,8 +78,17 @@ include tests/fuzz/fuzz.mk
 LINUX_IMAGE := $(CACHE)/riscv64/Image
 LINUX_APPEND := console=ttyS0 earlycon=sbi
 
-$(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh
-	scripts/mkinitramfs $@ tests/linux/test.sh
+# A kernel module for tests/linux/test.sh to load and unload (issue 15:
+# module loading writes kernel code): md4, which depends on no other
+# module, from the kernel package the Image came from (scripts/deps keeps it).
+LINUX_DEB = $(firstword $(wildcard $(CACHE)/debs/linux-image-*.deb))
+$(B)/linux-modules/md4.ko: $(LINUX_DEB)
+	@mkdir -p $(dir $@)
+	dpkg-deb --fsys-tarfile $< | tar -xO --wildcards './usr/lib/modules/*/kernel/crypto/md4.ko.xz' \
+		| xz -dc > $@.tmp && mv $@.tmp $@
+
+$(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh $(B)/linux-modules/md4.ko
+	scripts/mkinitramfs $@ tests/linux/test.sh $(B)/linux-modules/md4.ko
 
 # Debian's kernel under lodger, to a shell (quit: poweroff, or Ctrl-A X).
 run: deps all $(B)/initrd.gz

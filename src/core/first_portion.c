@@ -247,30 +247,42 @@ static void record_latency(struct vm *vm, uint64_t ticks)
     st->latency_count++;
 }
 
-/* The emulator's view of this vCPU: its registers and its translation. */
+/* The emulator's view of this vCPU: its registers and its translation,
+ * and the guest memory it stores to (at most two pieces: misaligned). */
+struct emulate_ctx {
+    struct vcpu *v;
+    int stores;
+    uint64_t gpa[2], len[2];
+};
+
 static void *emulate_translate(void *ctx, uint64_t va, uint64_t len, enum access_type access,
                                uint64_t *cause)
 {
-    struct vcpu *v = ctx;
+    struct emulate_ctx *e = ctx;
+    struct vcpu *v = e->v;
     uint64_t gpa;
     if (!vcpu_guest_physical(v, va, access, true, &gpa, cause))
         return NULL;
     void *host_ptr = vm_gpa_to_host(v->vm, gpa, len);
-    if (!host_ptr)
+    if (!host_ptr) {
         *cause = walk_access_fault_cause(access);
-    else if (access == ACCESS_STORE)
-        patch_guest_wrote(v->vm, gpa, len);     /* a patched page's copy goes */
+    } else if (access == ACCESS_STORE && e->stores < 2) {
+        e->gpa[e->stores] = gpa;
+        e->len[e->stores++] = len;
+    }
     return host_ptr;
 }
 
 static uint64_t emulate_read_reg(void *ctx, unsigned reg, bool fp)
 {
-    return fp ? fpr_read(reg) : vcpu_reg(ctx, reg);
+    struct emulate_ctx *e = ctx;
+    return fp ? fpr_read(reg) : vcpu_reg(e->v, reg);
 }
 
 static void emulate_write_reg(void *ctx, unsigned reg, bool fp, uint64_t value)
 {
-    struct vcpu *v = ctx;
+    struct emulate_ctx *e = ctx;
+    struct vcpu *v = e->v;
     if (!fp) {
         vcpu_set_reg(v, reg, value);
         return;
@@ -294,9 +306,15 @@ static enum trap_result emulate_displaced(struct vcpu *v, struct trap *t)
     struct insn d;
     insn_decode(t->insn, &d);
     t->insn_length = d.length;
-    struct emulate_ops ops = { emulate_translate, emulate_read_reg, emulate_write_reg, v };
+    struct emulate_ctx ctx = { .v = v };
+    struct emulate_ops ops = { emulate_translate, emulate_read_reg, emulate_write_reg, &ctx };
     uint64_t tval = 0;
-    switch (emulate_access(&d, &ops, &v->reservation, &cause, &tval)) {
+    enum emulate_result done = emulate_access(&d, &ops, &v->reservation, &cause, &tval);
+    /* A patched page's copy goes (core/patch.c), after the store: a copy
+     * made meanwhile holds what was stored. */
+    for (int i = 0; i < ctx.stores; i++)
+        patch_guest_wrote(v, ctx.gpa[i], ctx.len[i]);
+    switch (done) {
     case EMULATE_DONE:
         break;
     case EMULATE_FAULT:

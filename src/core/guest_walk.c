@@ -37,6 +37,7 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
     if (!levels || !pt_is_canonical(req->va, levels))
         return WALK_PAGE_FAULT;
     uint64_t table = (req->satp & SATP_PPN_MASK) << PAGE_SHIFT;
+    res->ad_gpa = 0;
     for (int level = levels - 1; level >= 0; level--) {
         uint64_t index = (req->va >> (PAGE_SHIFT + 9 * level)) & 511;
         uint64_t *slot = mem->gpa_to_host(mem->ctx, table + index * 8, 8);
@@ -70,6 +71,7 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
                                              __ATOMIC_ACQUIRE))
                 return guest_walk(mem, req, res);   /* the PTE changed: walk again */
             pte = want;
+            res->ad_gpa = table + index * 8;
         }
         uint64_t offset_mask = pt_level_size(level) - 1;
         res->gpa = (pte_to_pa(pte) & ~offset_mask) | (req->va & offset_mask);

@@ -30,6 +30,8 @@ struct walk_result {
     uint64_t pte;           /* the leaf PTE (after any A/D update) */
     int level;              /* 0: 4 KiB leaf, 1: 2 MiB, ... */
     uint64_t table_gpa;     /* guest-physical address of the table holding the leaf */
+    uint64_t ad_gpa;        /* guest-physical address of the leaf PTE if this walk set its
+                             * A or D (update_ad), else 0: lodger wrote guest memory there */
 };
 
 enum walk_status {

@@ -4,6 +4,7 @@
 #include "core/vm.h"
 #include "core/mem.h"
 #include "core/console.h"
+#include "arch/riscv/csr.h"
 
 /* An instruction that traps when the guest kernel runs it in U-mode and
  * that the fast paths or the second portion serve: sret, wfi, sfence.vma,
@@ -75,12 +76,18 @@ static bool table_insert(uint64_t *table, uint64_t pc, uint32_t insn)
     return false;
 }
 
+/* A generation or version that patch_frame_sync reads without the lock. */
+static void bump(uint64_t *counter)
+{
+    __atomic_store_n(counter, *counter + 1, __ATOMIC_RELEASE);
+}
+
 static void table_rebuild(struct patch_state *ps)
 {
     memset(ps->table, 0, sizeof(ps->table));
     for (int i = 0; i < ps->site_count; i++)
         table_insert(ps->table, ps->sites[i].pc, ps->sites[i].insn);
-    ps->version++;
+    bump(&ps->version);
 }
 
 void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f)
@@ -92,15 +99,41 @@ void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f)
     }
     if (!f->patch_learn)
         f->patch_learn = PATCH_LEARN_PERIOD;
-    if (ps->synced[id] == ps->version)
+    /* Unlocked first look (after vcpu_resume's rendezvous check): every
+     * change is made with this vCPU held out of guest mode, so one that
+     * comes after this look waits for it to leave the guest, and it takes
+     * the change at its next resume. */
+    if (__atomic_load_n(&ps->version, __ATOMIC_ACQUIRE) == ps->synced[id] &&
+        __atomic_load_n(&ps->unmap_gen, __ATOMIC_ACQUIRE) == ps->unmap_seen[id] &&
+        __atomic_load_n(&ps->code_gen, __ATOMIC_ACQUIRE) == ps->code_seen[id])
         return;
-    memcpy(f->sites, ps->table, sizeof(f->sites));
-    f->site_high = ps->high;
-    ps->synced[id] = ps->version;
+    spin_lock(&ps->lock);
+    /* A copy made or dropped while this vCPU was out of guest mode: its
+     * hart may still hold translations to the old pages, or lines of a
+     * copy's code from before its ebreaks were written (unprivileged spec,
+     * Zifencei: a hart sees another's stores to instruction memory only
+     * after it executes fence.i itself). */
+    if (ps->unmap_seen[id] != ps->unmap_gen) {
+        sfence_vma_all();
+        ps->unmap_seen[id] = ps->unmap_gen;
+    }
+    if (ps->code_seen[id] != ps->code_gen) {
+        __asm__ volatile("fence.i" ::: "memory");
+        ps->code_seen[id] = ps->code_gen;
+    }
+    if (ps->synced[id] != ps->version) {
+        memcpy(f->sites, ps->table, sizeof(f->sites));
+        f->site_high = ps->high;
+        ps->synced[id] = ps->version;
+    }
+    spin_unlock(&ps->lock);
 }
 
 /* The copy's page is the guest's again: its sites go, and every shadow
- * (one of which may map it) is cleared before it runs again. */
+ * (one of which may map it) drops it. With ps->lock held and the VM's
+ * other vCPUs held out of guest mode (hold_others): each flushes its TLB
+ * before it runs again (patch_frame_sync), so none runs the copy after
+ * this, and its page can be freed at once. */
 static void drop_copy(struct vm *vm, int c)
 {
     struct patch_state *ps = &vm->patch;
@@ -111,14 +144,25 @@ static void drop_copy(struct vm *vm, int c)
             ps->sites[kept++] = ps->sites[i];
     ps->site_count = kept;
     table_rebuild(ps);
-    for (int i = 0; i < vm->vcpu_count; i++)
-        patch_frame_sync(vm, i, vm->vcpus[i].frame);
     set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
     /* Only its own place maps it (patch_fill), as 4 KiB pages. */
     shadow_drop_page(vm, copy->va, copy->hpa);
+    bump(&ps->unmap_gen);
     mem_free(copy->hpa, PAGE_SIZE);
     copy->hpa = 0;
     ps->copy_count--;
+}
+
+/* Holds the VM's other vCPUs out of guest mode (as a first-portion move
+ * does), waiting for another holder to finish first; false if the VM
+ * ends meanwhile. Never with ps->lock held: the holder before us may be
+ * waiting for it. */
+static bool hold_others(struct vcpu *v)
+{
+    while (!vm_hold_others(v))
+        if (__atomic_load_n(&v->vm->ended, __ATOMIC_ACQUIRE))
+            return false;
+    return true;
 }
 
 void patch_reset(struct vm *vm, bool on)
@@ -127,11 +171,12 @@ void patch_reset(struct vm *vm, bool on)
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa)
             mem_free(ps->copies[i].hpa, PAGE_SIZE);
-    uint64_t version = ps->version + 1;
+    uint64_t version = ps->version + 1, unmap_gen = ps->unmap_gen + 1, code_gen = ps->code_gen + 1;
     memset(ps, 0, sizeof(*ps));
     ps->version = version;
-    /* One vCPU only: making or dropping a copy does not reach other harts. */
-    ps->on = on && vm->vcpu_count == 1;
+    ps->unmap_gen = unmap_gen;
+    ps->code_gen = code_gen;
+    ps->on = on;
     for (int i = 0; i < vm->vcpu_count; i++)
         if (vm->vcpus[i].frame)
             patch_frame_sync(vm, i, vm->vcpus[i].frame);
@@ -154,10 +199,11 @@ static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn)
     if (ps->site_count == PATCH_MAX_SITES || !table_insert(ps->table, pc, insn))
         return false;
     ps->sites[ps->site_count++] = (struct patch_site){ pc, insn, c };
-    ps->version++;
+    bump(&ps->version);
     uint8_t *at = (uint8_t *)(uintptr_t)ps->copies[c].hpa + (pc & (PAGE_SIZE - 1));
     uint32_t ebreak = PATCH_EBREAK;
     memcpy(at, &ebreak, 4);
+    bump(&ps->code_gen);
     ps->stats.sites++;
     return true;
 }
@@ -184,31 +230,17 @@ static bool kernel_code_page(struct vcpu *v, uint64_t pc, uint64_t *gpa)
            ((*gpa - vm->ram_gpa) >> PAGE_SHIFT) < PATCH_RAM_PAGES;
 }
 
-void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint32_t insn)
+/* patch_learn's work on a site not patched yet, with ps->lock held and
+ * the VM's other vCPUs out of guest mode: no hart runs a copy while its
+ * bytes change (a site's ebreak, a 4-byte store that another hart could
+ * see half done: neither instruction) or while a copy is made. */
+static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
-    if (!ps->on || !patchable(insn))
-        return;
-    int known = find_site(ps, pc);
-    if (known >= 0) {
-        /* Its ebreak, which the first portion took for it: nothing to do. */
-        uint64_t copy = ps->copies[ps->sites[known].copy].hpa;
-        int level;
-        pte_t pte = ran_on ? pt_lookup(&ran_on->pt, pc & ~(PAGE_SIZE - 1), &level) : 0;
-        if ((pte & PTE_V) && level == 0 && pte_to_pa(pte) == copy)
-            return;
-        /* Known, yet it trapped: this view maps the original page (a load
-         * from it was filled since). Dropped, the next fetch maps the copy. */
-        shadow_drop_page(vm, pc, 0);
-        ps->stats.remapped++;
-        return;
-    }
-    uint64_t gpa, page_va = pc & ~(PAGE_SIZE - 1);
-    if ((pc & (PAGE_SIZE - 1)) > PAGE_SIZE - 4 || !(uint32_t)pc || !kernel_code_page(v, pc, &gpa)) {
-        ps->stats.refused++;
-        return;
-    }
+    uint64_t page_va = pc & ~(PAGE_SIZE - 1);
+    if (find_site(ps, pc) >= 0)
+        return;     /* another vCPU patched it meanwhile */
     /* Every site shares the upper half of its pc (the table holds the
      * lower): a kernel that moved on (from its physical addresses to its
      * virtual ones at boot) has its new places patched, the old ones go. */
@@ -260,15 +292,16 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
         if (!patchable(insn) || !add_site(vm, c, at, insn))
             break;
     }
-    patch_frame_sync(vm, v->id, v->frame);
-    /* This hart runs the copy next: its new ebreaks, not what its
-     * instruction cache may hold (unprivileged spec, Zifencei). */
-    __asm__ volatile("fence.i" ::: "memory");
+    /* Every vCPU's hart (this one's too) executes fence.i before it runs
+     * guest code again (patch_frame_sync: code_gen): the copy's new
+     * ebreaks, not what an instruction cache may hold (unprivileged spec,
+     * Zifencei: fence.i orders only the executing hart's own fetches). */
     /* A new copy: no shadow may keep the page writable, nor another page
      * executable at its place (patch_fill sees every fill from now on), and
      * what maps the original there (a superpage, often) goes so that the
      * copy runs. If a shadow may map the page writable (since the last time
-     * they were all flushed), they all go. */
+     * they were all flushed), they all go; so do the other harts' TLB
+     * entries (unmap_gen) before their vCPUs run again. */
     if (made) {
         shadow_drop_page(vm, page_va, 0);
         uint64_t page = (gpa - vm->ram_gpa) >> PAGE_SHIFT;
@@ -277,7 +310,49 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
             memset(ps->writable, 0, sizeof(ps->writable));
             ps->stats.flushes++;
         }
+        bump(&ps->unmap_gen);
     }
+}
+
+void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint32_t insn)
+{
+    struct vm *vm = v->vm;
+    struct patch_state *ps = &vm->patch;
+    if (!ps->on || !patchable(insn))
+        return;
+    spin_lock(&ps->lock);
+    int known = find_site(ps, pc);
+    if (known >= 0) {
+        /* Its ebreak, which the first portion took for it: nothing to do. */
+        uint64_t copy = ps->copies[ps->sites[known].copy].hpa;
+        int level = -1;
+        spin_lock(&vm->lock);
+        pte_t pte = ran_on ? pt_lookup(&ran_on->pt, pc & ~(PAGE_SIZE - 1), &level) : 0;
+        spin_unlock(&vm->lock);
+        /* Known, yet it trapped: this view maps the original page (a load
+         * from it was filled since). Dropped, the next fetch maps the copy
+         * (another hart that still has the original in its TLB runs it as
+         * before: it traps). */
+        if (!(pte & PTE_V) || level != 0 || pte_to_pa(pte) != copy) {
+            shadow_drop_page(vm, pc, 0);
+            ps->stats.remapped++;
+        }
+        spin_unlock(&ps->lock);
+        return;
+    }
+    spin_unlock(&ps->lock);
+    uint64_t gpa;
+    if ((pc & (PAGE_SIZE - 1)) > PAGE_SIZE - 4 || !(uint32_t)pc || !kernel_code_page(v, pc, &gpa)) {
+        __atomic_fetch_add(&ps->stats.refused, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    /* Learning can wait: if another vCPU holds the VM, it is for later. */
+    if (!vm_hold_others(v))
+        return;
+    spin_lock(&ps->lock);
+    learn_held(v, pc, insn, gpa);
+    spin_unlock(&ps->lock);
+    vm_release_others(vm);
 }
 
 /* A fill maps [gpa, gpa+size) writable: a copy made there later must
@@ -298,48 +373,49 @@ static void note_writable(struct vm *vm, uint64_t gpa, uint64_t size)
         ps->writable[p / 64] |= 1UL << (p % 64);
 }
 
-static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
-                                 uint64_t gpa, uint64_t *size, pte_t *flags);
-
-uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
-                    uint64_t *size, pte_t *flags)
+/* The copies a fill must drop before it installs anything: that of the
+ * page a store reaches (the guest rewrites its code: text_poke, modules,
+ * ftrace, kprobes...), and any whose place an executable S-mode mapping of
+ * another page covers. Dropped if drop (ps->lock held, the others held
+ * out of guest mode), else only counted. */
+static int fill_drops(struct vm *vm, int view, uint64_t va, enum access_type access, uint64_t gpa,
+                      uint64_t size, pte_t flags, bool drop)
 {
-    struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
-    if (!ps->on)
-        return 0;
-    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags);
-    if (*flags & PTE_W)
-        note_writable(vm, gpa & ~(*size - 1), *size);
-    return copy;
+    int count = 0, c = copy_of_gpa(vm, gpa);
+    if (c >= 0 && access == ACCESS_STORE) {
+        count++;
+        if (drop) {
+            drop_copy(vm, c);
+            ps->stats.dropped_write++;
+        }
+    }
+    uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
+    if ((view & SHADOW_VIEW_S) && (flags & PTE_X)) {
+        for (int i = 0; i < PATCH_MAX_COPIES; i++) {
+            struct patch_copy *k = &ps->copies[i];
+            if (k->hpa && k->va - base_va < size && k->gpa != base_gpa + (k->va - base_va)) {
+                count++;
+                if (drop) {
+                    drop_copy(vm, i);   /* another page runs at its place */
+                    ps->stats.dropped_alias++;
+                }
+            }
+        }
+    }
+    return count;
 }
 
+/* What the fill may install, the copies being what they are (ps->lock). */
 static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
                                  uint64_t gpa, uint64_t *size, pte_t *flags)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
+    int view = v->shadow->view, c;
     if (!ps->copy_count)
         return 0;
-    int view = v->shadow->view;
-    int c = copy_of_gpa(vm, gpa);
-    if (c >= 0 && access == ACCESS_STORE) {
-        drop_copy(vm, c);   /* the guest rewrites its code (text_poke, modules...) */
-        ps->stats.dropped_write++;
-        c = -1;
-    }
-    uint64_t base_va = va & ~(*size - 1), base_gpa = gpa & ~(*size - 1);
-    if ((view & SHADOW_VIEW_S) && (*flags & PTE_X)) {
-        for (int i = 0; i < PATCH_MAX_COPIES; i++) {
-            struct patch_copy *k = &ps->copies[i];
-            if (k->hpa && k->va - base_va < *size && k->gpa != base_gpa + (k->va - base_va)) {
-                drop_copy(vm, i);   /* another page runs at its place */
-                ps->stats.dropped_alias++;
-            }
-        }
-    }
-    if (!ps->copy_count)
-        return 0;
+    uint64_t base_gpa = gpa & ~(*size - 1);
     if (*size > PAGE_SIZE && range_has_copy(vm, base_gpa, *size))
         *size = PAGE_SIZE;
     if (*size != PAGE_SIZE || (c = copy_of_gpa(vm, gpa)) < 0)
@@ -353,16 +429,122 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     return 0;
 }
 
-void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)
+uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
+                    uint64_t *size, pte_t *flags)
 {
+    struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
-    if (!len || !range_has_copy(vm, gpa, len))
+    if (!ps->on)
+        return 0;
+    spin_lock(&ps->lock);
+    if (ps->copy_count && fill_drops(vm, v->shadow->view, va, access, gpa, *size, *flags, false)) {
+        /* Dropped with the other vCPUs out of guest mode (drop_copy); then
+         * the access runs again, and its fill finds nothing to drop. */
+        spin_unlock(&ps->lock);
+        if (!hold_others(v))
+            return PATCH_FILL_RETRY;    /* the VM ends */
+        spin_lock(&ps->lock);
+        fill_drops(vm, v->shadow->view, va, access, gpa, *size, *flags, true);
+        spin_unlock(&ps->lock);
+        vm_release_others(vm);
+        return PATCH_FILL_RETRY;
+    }
+    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags);
+    if (*flags & PTE_W)
+        note_writable(vm, gpa & ~(*size - 1), *size);
+    spin_unlock(&ps->lock);
+    return copy;
+}
+
+/* Drops the copies of the pages in [gpa, gpa+len) that lodger has written,
+ * counting each in *dropped. */
+static void drop_written(struct vcpu *v, uint64_t gpa, uint64_t len, uint64_t *dropped)
+{
+    struct vm *vm = v->vm;
+    struct patch_state *ps = &vm->patch;
+    if (!ps->on || !len)
         return;
+    /* Under the lock, after the write: a copy made before this look is
+     * dropped; one made after it copies what was written. */
+    spin_lock(&ps->lock);
+    bool any = range_has_copy(vm, gpa, len);
+    spin_unlock(&ps->lock);
+    if (!any || !hold_others(v))
+        return;
+    spin_lock(&ps->lock);
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa && ps->copies[i].gpa < gpa + len && gpa < ps->copies[i].gpa + PAGE_SIZE) {
             drop_copy(vm, i);
-            ps->stats.dropped_write++;
+            (*dropped)++;
         }
+    spin_unlock(&ps->lock);
+    vm_release_others(vm);
+}
+
+void patch_guest_wrote(struct vcpu *v, uint64_t gpa, uint64_t len)
+{
+    drop_written(v, gpa, len, &v->vm->patch.stats.dropped_write);
+}
+
+void patch_pte_updated(struct vcpu *v, uint64_t gpa)
+{
+    drop_written(v, gpa, 8, &v->vm->patch.stats.dropped_lodger);
+}
+
+/* The instruction at pc in guest-physical page gpa's bytes: an ebreak or
+ * c.ebreak (IALIGN 16: a c.ebreak may end a page). */
+static bool ebreak_at(const struct vm *vm, uint64_t gpa)
+{
+    uint64_t left = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+    const uint8_t *p = vm_gpa_to_host(vm, gpa, left < 4 ? left : 4);
+    if (!p)
+        return false;
+    uint16_t low;
+    memcpy(&low, p, 2);
+    if (low == 0x9002)
+        return true;        /* c.ebreak */
+    uint32_t word;
+    if (left < 4)
+        return false;
+    memcpy(&word, p, 4);
+    return word == PATCH_EBREAK;
+}
+
+bool patch_breakpoint_retry(struct vcpu *v, uint64_t pc)
+{
+    struct vm *vm = v->vm;
+    struct patch_state *ps = &vm->patch;
+    if (!ps->on || !v->shadow)
+        return false;
+    /* The page the hart ran pc from, as the shadow maps it now. Guest RAM
+     * itself: the ebreak is the guest's own. */
+    int level = -1;
+    spin_lock(&ps->lock);
+    spin_lock(&vm->lock);
+    pte_t pte = pt_lookup(&v->shadow->pt, pc & ~(PAGE_SIZE - 1), &level);
+    spin_unlock(&vm->lock);
+    uint64_t hpa = (pte & PTE_V) ? pte_to_pa(pte) : 0;
+    if (hpa && level > 0)
+        hpa += pc & (pt_level_size(level) - 1) & ~(PAGE_SIZE - 1);
+    if (hpa >= vm->ram_hpa && hpa - vm->ram_hpa < vm->ram_size) {
+        spin_unlock(&ps->lock);
+        return false;
+    }
+    /* A copy, or nothing any more (dropped since the hart fetched it):
+     * what the guest has at pc decides. */
+    uint64_t gpa = 0, cause;
+    for (int i = 0; i < PATCH_MAX_COPIES && !gpa; i++)
+        if (hpa && ps->copies[i].hpa == hpa)
+            gpa = ps->copies[i].gpa | (pc & (PAGE_SIZE - 1));
+    bool own = gpa ? ebreak_at(vm, gpa)
+                   : vcpu_guest_physical(v, pc, ACCESS_FETCH, false, &gpa, &cause) &&
+                         ebreak_at(vm, gpa);
+    if (!own)
+        ps->stats.retried++;
+    spin_unlock(&ps->lock);
+    if (!own)   /* this hart's stale entry, if that is where the copy came from */
+        __asm__ volatile("sfence.vma %0, zero" :: "r"(pc) : "memory");
+    return !own;
 }
 
 void patch_print_stats(const struct vm *vm)
@@ -375,10 +557,12 @@ void patch_print_stats(const struct vm *vm)
         served += vm->vcpus[i].frame->fast_hits[FAST_PATCHED];
     console_printf("lodger: vm%d patched sites %lu (now %d in %d copies), patched traps %lu, "
                    "copies %lu, dropped by guest writes %lu, dropped by other code at their place "
-                   "%lu, sites refused %lu, restarts %lu, flushes %lu, remapped %lu\n", vm->id, (unsigned long)ps->stats.sites,
+                   "%lu, sites refused %lu, restarts %lu, flushes %lu, remapped %lu, dropped by lodger's "
+                   "writes %lu, stale ebreaks retried %lu\n", vm->id, (unsigned long)ps->stats.sites,
                    ps->site_count, ps->copy_count, (unsigned long)served,
                    (unsigned long)ps->stats.copies, (unsigned long)ps->stats.dropped_write,
                    (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused,
                    (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.flushes,
-                   (unsigned long)ps->stats.remapped);
+                   (unsigned long)ps->stats.remapped, (unsigned long)ps->stats.dropped_lodger,
+                   (unsigned long)ps->stats.retried);
 }

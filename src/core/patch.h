@@ -16,8 +16,12 @@
  *  - a trap at a site is its original instruction's (pc, stval = its bits).
  * Sites are learned from traps that really happened (the instruction start
  * is then known), and the run of trapping instructions right after one.
- * Only VMs with one vCPU patch for now: creating or dropping a copy flushes
- * every shadow of the VM on this hart only. */
+ * Several vCPUs: a copy is made or dropped with the VM's other vCPUs held
+ * out of guest mode (vm_hold_others), and each flushes its hart's TLB and
+ * instruction cache and takes the new site table before it runs guest code
+ * again (patch_frame_sync); an ebreak of a copy that a vCPU's table lacks
+ * (a site added since, or a copy dropped since) runs again instead of
+ * reaching the guest (patch_breakpoint_retry). */
 #ifndef LODGER_CORE_PATCH_H
 #define LODGER_CORE_PATCH_H
 
@@ -27,6 +31,7 @@
 #include "core/guest_walk.h"
 #include "first/frame.h"
 #include "core/first_portion.h"
+#include "core/spinlock.h"
 
 #define PATCH_MAX_SITES 96          /* under 3/4 of the FRAME_SITES slots */
 #define PATCH_MAX_COPIES 64
@@ -52,10 +57,15 @@ struct patch_stats {
     uint64_t flushes;           /* every shadow flushed: a new copy's page was writable */
     uint64_t remapped;          /* known sites that trapped: their place mapped the original */
     uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
+    uint64_t dropped_lodger;    /* copies dropped by lodger's own writes (A/D, SBI, emulation) */
+    uint64_t retried;           /* ebreaks of a copy a vCPU's table lacked: run again */
 };
 
 struct patch_state {
     bool on;
+    /* Everything below; taken before vm->lock, never held while waiting
+     * for another vCPU (vm_hold_others). */
+    struct spinlock lock;
     int site_count, copy_count;
     uint64_t high;              /* the upper half of every site's pc */
     struct patch_site sites[PATCH_MAX_SITES];
@@ -65,6 +75,11 @@ struct patch_state {
     uint64_t table[FRAME_SITES];                /* as every vCPU's frame holds it */
     uint64_t version;                           /* bumped when table or high change */
     uint64_t synced[FIRST_MAX_VCPUS];           /* the version each vCPU's frame has */
+    /* What each vCPU's hart must do before it runs guest code again:
+     * sfence.vma (a copy dropped or made: mappings gone) and fence.i
+     * (copies' code written), counted as generations. */
+    uint64_t unmap_gen, code_gen;
+    uint64_t unmap_seen[FIRST_MAX_VCPUS], code_seen[FIRST_MAX_VCPUS];
     struct patch_stats stats;
 };
 
@@ -85,10 +100,27 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
  * instead of the original (a copy), else 0. */
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
                     uint64_t *size, pte_t *flags);
-/* lodger wrote [gpa, gpa+len) of guest memory for the guest. */
-void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len);
-/* The frame fields of patching, for vCPU id about to run on frame f. */
+/* patch_fill's answer when a copy had to go and another vCPU was holding
+ * the VM: install nothing, the access retries. */
+#define PATCH_FILL_RETRY 1UL
+/* lodger has written [gpa, gpa+len) of guest memory (for the guest, on
+ * v's behalf: an emulated store, an SBI console read, an A/D update of a
+ * guest PTE): a copy of a page in it goes before the guest runs there
+ * again. Called after the write (a copy made meanwhile holds it then). */
+void patch_guest_wrote(struct vcpu *v, uint64_t gpa, uint64_t len);
+/* The same for the guest PTE at gpa, whose A/D bits lodger has just set
+ * (a guest page table may share its page with code: unused entries may
+ * hold anything). */
+void patch_pte_updated(struct vcpu *v, uint64_t gpa);
+/* The frame fields of patching, for vCPU id about to run on frame f, and
+ * the TLB and instruction-cache flushes its hart owes the copies (at each
+ * resume, after the rendezvous: nothing changes until it runs). */
 void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f);
+/* A breakpoint from virtual S at pc that the first portion did not find
+ * in v's site table: true if it is an ebreak of a copy (the original has
+ * no ebreak there), which the guest must not see: the vCPU runs pc again
+ * (its table and TLB up to date by then). False: the guest's own. */
+bool patch_breakpoint_retry(struct vcpu *v, uint64_t pc);
 void patch_print_stats(const struct vm *vm);
 
 #endif

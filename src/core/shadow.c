@@ -500,6 +500,8 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     uint64_t size = pt_level_size(1);
     pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D;
     uint64_t copy = patch_fill(v, va, access, va, &size, &flags);
+    if (copy == PATCH_FILL_RETRY)
+        return SHADOW_RACED;    /* a copy went first: the access retries */
     return install(v, seq, va, va, size, flags, copy);
 }
 
@@ -649,6 +651,8 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
     pte_t flags = view_flags(res.pte, view);
     uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags);
+    if (copy == PATCH_FILL_RETRY)
+        return SHADOW_RACED;    /* a copy went first: the access retries */
     enum shadow_fill_result r = install(v, seq, va, res.gpa, size, flags, copy);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code

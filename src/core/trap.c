@@ -140,6 +140,17 @@ static enum trap_result on_illegal_instruction(struct vcpu *v, struct trap *t)
     }
 }
 
+/* A breakpoint the first portion left to the second: from virtual S with
+ * patched code (core/patch.c), not a site of the vCPU's table. An ebreak
+ * of a copy (a site added or dropped since the vCPU last took the table)
+ * is not the guest's: pc runs again, its original instruction. */
+static enum trap_result on_breakpoint(struct vcpu *v, struct trap *t)
+{
+    if (v->mode == VMODE_S && patch_breakpoint_retry(v, t->epc))
+        return TRAP_RETRY;
+    return reflect(v, t);
+}
+
 static enum trap_result on_ecall(struct vcpu *v, struct trap *t)
 {
     t->insn_length = 4;
@@ -214,7 +225,7 @@ static const exception_handler exception_handlers[CAUSE_COUNT] = {
     [CAUSE_MISALIGNED_FETCH] = reflect,
     [CAUSE_FETCH_ACCESS] = reflect,
     [CAUSE_ILLEGAL_INSTRUCTION] = on_illegal_instruction,
-    [CAUSE_BREAKPOINT] = reflect,
+    [CAUSE_BREAKPOINT] = on_breakpoint,
     [CAUSE_MISALIGNED_LOAD] = reflect,
     [CAUSE_LOAD_ACCESS] = reflect,
     [CAUSE_MISALIGNED_STORE] = reflect,

@@ -54,7 +54,11 @@ enum walk_status vcpu_translate(struct vcpu *v, uint64_t va, enum access_type ac
         .sum = v->csr->sstatus & SSTATUS_SUM, .mxr = v->csr->sstatus & SSTATUS_MXR,
         .update_ad = update_ad,
     };
-    return guest_walk(&mem, &req, res);
+    enum walk_status st = guest_walk(&mem, &req, res);
+    /* lodger wrote the guest's PTE: a patched copy of its page goes. */
+    if (st == WALK_OK && res->ad_gpa)
+        patch_pte_updated(v, res->ad_gpa);
+    return st;
 }
 
 /* The interrupt the guest takes now, or 0. Privileged spec 4.1.3: enabled

@@ -519,7 +519,7 @@ first_trap_entry:
     ld t0, FRAME_VMODE(sp)
     beqz t0, 1f                     /* from virtual U: the guest's own */
     ld t0, FRAME_PC(sp)
-    site_lookup t0, 1f
+    site_lookup t0, 2f
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     sd t1, FRAME_CAUSE(sp)
     sd a0, FRAME_TVAL(sp)
@@ -527,6 +527,11 @@ first_trap_entry:
     count_hit t3
     li s2, FAST_CHAIN_MAX
     j .Lfast_insn
+    /* Not in this table, from virtual S, patching on: an ebreak of a copy
+     * that this table does not know yet (or any more) must not reach the
+     * guest; the second portion tells (core/patch.c). */
+2:  ld t0, FRAME_PATCH_LEARN(sp)
+    bnez t0, .Lslow_path
 1:  li a4, CAUSE_BREAKPOINT
     ld a5, FRAME_TVAL(sp)
     li a7, FAST_REFLECT

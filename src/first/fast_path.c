@@ -232,6 +232,8 @@ static bool fast_trap(struct trap_frame *f, bool chained)
     if (f->cause == CAUSE_BREAKPOINT) {
         /* The ebreak of a patched site: its original instruction trapped. */
         uint32_t insn = f->vmode ? fast_site_lookup(f, f->pc) : 0;
+        if (!insn && f->vmode && f->patch_learn)
+            return false;   /* perhaps a copy's ebreak this table lacks: core/patch.c */
         if (!insn)
             return fast_reflect(f, CAUSE_BREAKPOINT, f->tval, FAST_REFLECT);
         f->cause = CAUSE_ILLEGAL_INSTRUCTION;

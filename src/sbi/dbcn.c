@@ -34,11 +34,13 @@ static struct sbiret dbcn_call(struct vcpu *v, const struct sbi_call *call)
         char *buf = vm_gpa_to_host(v->vm, gpa, len);
         if (!buf && len)
             return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-        patch_guest_wrote(v->vm, gpa, len);
         unsigned long n = 0;
         int c;
         while (n < len && (c = console_vm_getchar(v->vm->id)) >= 0)
             buf[n++] = (char)c;
+        /* A patched page's copy goes (core/patch.c), after the write: a
+         * copy made meanwhile holds what was written. */
+        patch_guest_wrote(v, gpa, n);
         return (struct sbiret){ SBI_SUCCESS, (long)n };
     }
     case SBI_DBCN_CONSOLE_WRITE_BYTE: {

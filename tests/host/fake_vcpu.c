@@ -69,9 +69,16 @@ static uint64_t target_bit(const struct vm *vm, const struct vcpu *t)
 }
 
 /* The dbcn read's note to core/patch.c: nothing is patched here. */
-void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)
+void patch_guest_wrote(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
-    (void)vm; (void)gpa; (void)len;
+    (void)v; (void)gpa; (void)len;
+}
+
+/* No copies here: every breakpoint is the guest's own. */
+bool patch_breakpoint_retry(struct vcpu *v, uint64_t pc)
+{
+    (void)v; (void)pc;
+    return false;
 }
 
 void *vm_gpa_to_host(const struct vm *m, uint64_t gpa, uint64_t len)

@@ -1172,6 +1172,27 @@ static void own_breakpoints_are_reflected(void **state)
     assert_int_equal(f.pc, GUEST_PC);
 }
 
+/* With patching on (patch_learn counting), a breakpoint from virtual S at
+ * no site of this vCPU's table may be an ebreak of a copy whose site the
+ * table lacks (added or dropped by another vCPU since it was taken): the
+ * second portion decides, the trap untouched. From virtual U it is the
+ * guest's own, reflected as before. */
+static void unknown_breakpoints_from_s_go_to_the_second_portion(void **state)
+{
+    (void)state;
+    uint32_t insn = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    struct trap_frame f = breakpoint_at(GUEST_PC + 4);
+    add_site(&f, GUEST_PC, insn);
+    f.patch_learn = 5;
+    struct trap_frame want = f;
+    assert_false(fast_path_trap(&f));
+    assert_false(frames_differ(&f, &want));
+    f.vmode = VMODE_U;
+    assert_true(fast_path_trap(&f));
+    assert_int_equal(f.csr.scause, CAUSE_BREAKPOINT);
+    assert_int_equal(f.csr.sepc, GUEST_PC + 4);
+}
+
 /* Chaining reads the copy: an ebreak at a site is chained as its original
  * instruction, an ebreak that is no site ends the chain. */
 static void chains_through_patched_sites(void **state)
@@ -1426,6 +1447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chains_linux_trap_entry),
         cmocka_unit_test(patched_site_served_as_its_instruction),
+        cmocka_unit_test(unknown_breakpoints_from_s_go_to_the_second_portion),
         cmocka_unit_test(own_breakpoints_are_reflected),
         cmocka_unit_test(chains_through_patched_sites),
         cmocka_unit_test(learning_declines_one_trap_in_a_period),

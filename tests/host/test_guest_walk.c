@@ -596,6 +596,32 @@ static void update_ad_sets_accessed_and_dirty(void **state)
     guest_free(g);
 }
 
+/* The walk names the PTE whose A/D it wrote (lodger's own write into
+ * guest memory: a patched copy of that page must go), and only then. */
+static void update_ad_names_the_pte_written(void **state)
+{
+    (void)state;
+    struct guest *g = guest_new();
+    struct space s = space_new(g, 3);
+    uint64_t *pte = map(&s, 0x1000, 0x90001000, 0, PTE_R | PTE_W);
+    uint64_t pte_gpa = RAM_BASE + (uint64_t)((char *)pte - (char *)g->ram);
+    struct walk_result res;
+    struct walk_request req = request(&s, 0x1000, ACCESS_LOAD);
+    assert_int_equal(walk_req(&s, &req, &res), WALK_OK);
+    assert_int_equal(res.ad_gpa, 0);            /* no update asked */
+    req.update_ad = true;
+    assert_int_equal(walk_req(&s, &req, &res), WALK_OK);
+    assert_int_equal(res.ad_gpa, pte_gpa);      /* A set */
+    assert_int_equal(walk_req(&s, &req, &res), WALK_OK);
+    assert_int_equal(res.ad_gpa, 0);            /* A already there: nothing written */
+    req.access = ACCESS_STORE;
+    assert_int_equal(walk_req(&s, &req, &res), WALK_OK);
+    assert_int_equal(res.ad_gpa, pte_gpa);      /* D set */
+    assert_int_equal(walk_req(&s, &req, &res), WALK_OK);
+    assert_int_equal(res.ad_gpa, 0);
+    guest_free(g);
+}
+
 static void update_ad_superpage_leaf(void **state)
 {
     (void)state;
@@ -715,6 +741,7 @@ int main(void)
         cmocka_unit_test(mxr_makes_execute_only_pages_readable),
         cmocka_unit_test(update_ad_sets_accessed_and_dirty),
         cmocka_unit_test(update_ad_superpage_leaf),
+        cmocka_unit_test(update_ad_names_the_pte_written),
         cmocka_unit_test(without_update_ad_the_pte_is_left_alone),
         cmocka_unit_test(faulting_access_sets_no_ad),
         cmocka_unit_test(fault_causes),

@@ -22,10 +22,17 @@ static const char *written_from;
 static unsigned long console_takes = ~0UL;
 static bool last_may_refuse;
 
-/* The dbcn read's note to core/patch.c: nothing is patched here. */
-void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)
+/* The dbcn read's note to core/patch.c: what it named, and what the
+ * guest's memory held there by then (the copy of a patched page must go
+ * after the write: a copy made meanwhile holds what was written). */
+static uint64_t noted_gpa, noted_len;
+static char noted_bytes[16];
+void patch_guest_wrote(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
-    (void)vm; (void)gpa; (void)len;
+    (void)v;
+    noted_gpa = gpa;
+    noted_len = len;
+    memcpy(noted_bytes, ram + (gpa - RAM_GPA), len < 16 ? len : 16);
 }
 
 void *vm_gpa_to_host(const struct vm *vm, uint64_t gpa, uint64_t len)
@@ -168,6 +175,10 @@ static void test_read_input(void **state)
     assert_int_equal(r.error, SBI_SUCCESS);
     assert_int_equal(r.value, 3);
     assert_memory_equal(ram + 64, "hel", 3);
+    /* core/patch.c heard of the bytes written, once they were there. */
+    assert_int_equal(noted_gpa, RAM_GPA + 64);
+    assert_int_equal(noted_len, 3);
+    assert_memory_equal(noted_bytes, "hel", 3);
     call.arg[0] = 16;
     r = sbi_ext_dbcn.call(&vcpu, &call);
     assert_int_equal(r.value, 2);
