@@ -109,7 +109,7 @@ static void any_trap(struct fuzz_input *in, struct trap_frame *f)
         f->tval = 0x10200073;       /* sret */
     for (int r = 1; r < 32; r++)
         f->x[r] = fuzz_u64(in);
-    uint64_t *csr = &f->csr.sstatus;
+    uint64_t *csr = (uint64_t *)&f->csr;     /* every virtual CSR, whatever comes first */
     for (size_t i = 0; i < sizeof(f->csr) / 8; i++)
         csr[i] = fuzz_u64(in);
     f->status = fuzz_u64(in);
