@@ -640,7 +640,7 @@ def qemu10_tests():
         result("qemu10: QEMU 10 present", False, f"no {QEMU10}: run scripts/deps (make deps)")
         return
     items = [(name, extra, []) for name, extra in QEMU10_GUESTS.items()]
-    # A hart with 2 ASID bits (3 ASIDs for 16 shadows) and the few-ASID
+    # A hart with 2 ASID bits (3 ASIDs for 32 shadows) and the few-ASID
     # view-switch flush; and bookworm's OpenSBI 1.1 on QEMU 10.
     items.append(("fp_many_spaces", [], ["--host-asid-bits", "2"]))
     items.append(("entry_state", ["--", "-bios", "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"], []))

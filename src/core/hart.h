@@ -10,7 +10,7 @@
 #include "core/limits.h"
 
 #define HART_STACK_SIZE 16384
-#define HART_ASID_SLOTS (LODGER_MAX_VMS * 16)   /* VMs * SHADOW_CACHE_SIZE (checked in vm.c) */
+#define HART_ASID_SLOTS (LODGER_MAX_VMS * 32)   /* VMs * SHADOW_CACHE_SIZE (checked in vm.c) */
 #define HART_QUEUE_MAX (LODGER_MAX_VMS * LODGER_MAX_VCPUS)
 #define HART_SLICE_MS 10         /* time slice when vCPUs share a hart */
 

@@ -10,7 +10,7 @@
 #include "core/guest_walk.h"
 #include "core/shadow_pool.h"
 
-#define SHADOW_CACHE_SIZE 16
+#define SHADOW_CACHE_SIZE 32   /* at most 32: vcpu.frame_slots is a bit per slot */
 
 /* A view: what the guest can reach depends on its mode, SUM and MXR. */
 #define SHADOW_VIEW_S 1         /* virtual S-mode (else virtual U) */
