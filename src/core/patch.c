@@ -52,10 +52,18 @@ static bool range_has_copy(const struct vm *vm, uint64_t gpa, uint64_t len)
     return false;
 }
 
+/* A filter of the 2 MiB blocks some copy runs in (patch_state.va_blocks). */
+static uint64_t va_block_bit(uint64_t va)
+{
+    return 1UL << ((va >> 21) % 64);
+}
+
 static int copy_of_gpa(const struct vm *vm, uint64_t gpa)
 {
     const struct patch_state *ps = &vm->patch;
     uint64_t page = gpa & ~(PAGE_SIZE - 1);
+    if (gpa < vm->ram_gpa || !page_has_copy(ps, (gpa - vm->ram_gpa) >> PAGE_SHIFT))
+        return -1;      /* most fills: no copy, no search */
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa && ps->copies[i].gpa == page)
             return i;
@@ -114,16 +122,24 @@ static void drop_copy(struct vm *vm, int c)
     for (int i = 0; i < vm->vcpu_count; i++)
         patch_frame_sync(vm, i, vm->vcpus[i].frame);
     set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
-    /* Only its own place maps it (patch_fill), as 4 KiB pages. */
+    /* Only its own place maps it (patch_fill), as 4 KiB pages, or a block
+     * table of its block (whose leaves change with it). */
+    shadow_blocks_drop(vm, copy->gpa, copy->va);
     shadow_drop_page(vm, copy->va, copy->hpa);
     mem_free(copy->hpa, PAGE_SIZE);
     copy->hpa = 0;
     ps->copy_count--;
+    ps->va_blocks = 0;
+    for (int i = 0; i < PATCH_MAX_COPIES; i++)
+        if (ps->copies[i].hpa)
+            ps->va_blocks |= va_block_bit(ps->copies[i].va);
 }
 
 void patch_reset(struct vm *vm, bool on)
 {
     struct patch_state *ps = &vm->patch;
+    if (ps->copy_count)
+        shadow_blocks_drop_all(vm);     /* their leaves may name the copies */
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa)
             mem_free(ps->copies[i].hpa, PAGE_SIZE);
@@ -242,6 +258,7 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
         }
         memcpy((void *)(uintptr_t)hpa, original, PAGE_SIZE);
         ps->copies[c] = (struct patch_copy){ gpa & ~(PAGE_SIZE - 1), page_va, hpa };
+        ps->va_blocks |= va_block_bit(page_va);
         ps->copy_count++;
         set_has_copy(ps, (gpa - vm->ram_gpa) >> PAGE_SHIFT, true);
         ps->stats.copies++;
@@ -270,6 +287,7 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
      * copy runs. If a shadow may map the page writable (since the last time
      * they were all flushed), they all go. */
     if (made) {
+        shadow_blocks_drop(vm, gpa, page_va);
         shadow_drop_page(vm, page_va, 0);
         uint64_t page = (gpa - vm->ram_gpa) >> PAGE_SHIFT;
         if (ps->writable[page / 64] >> (page % 64) & 1) {
@@ -299,23 +317,56 @@ static void note_writable(struct vm *vm, uint64_t gpa, uint64_t size)
 }
 
 static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
-                                 uint64_t gpa, uint64_t *size, pte_t *flags);
+                                 uint64_t gpa, uint64_t *size, pte_t *flags, bool *block);
 
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
-                    uint64_t *size, pte_t *flags)
+                    uint64_t *size, pte_t *flags, bool *block)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
+    *block = false;
     if (!ps->on)
         return 0;
-    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags);
-    if (*flags & PTE_W)
+    pte_t asked = *flags;
+    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags, block);
+    if (*block && (asked & PTE_W))     /* the block table maps the others writable */
+        note_writable(vm, gpa & ~(pt_level_size(1) - 1), pt_level_size(1));
+    else if (*flags & PTE_W)
         note_writable(vm, gpa & ~(*size - 1), *size);
     return copy;
 }
 
+/* Whether a fill of the copy's page at va, in view with flags, maps the
+ * copy (execute only): a fetch there would run it. */
+static bool runs_copy(const struct patch_copy *copy, uint64_t va, int view, pte_t flags)
+{
+    return (flags & PTE_X) && (view & SHADOW_VIEW_S) && !(view & SHADOW_VIEW_MXR) &&
+           copy->va == (va & ~(PAGE_SIZE - 1));
+}
+
+void patch_block_leaves(const struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags,
+                        pte_t *table)
+{
+    const struct patch_state *ps = &vm->patch;
+    uint64_t host = (uint64_t)(uintptr_t)vm_gpa_to_host(vm, gpa, pt_level_size(1));
+    uint64_t page = (gpa - vm->ram_gpa) >> PAGE_SHIFT;
+    for (unsigned i = 0; i < 512; i++) {
+        uint64_t pa = host + i * PAGE_SIZE;
+        pte_t f = flags;
+        int c = page_has_copy(ps, page + i) ? copy_of_gpa(vm, gpa + i * PAGE_SIZE) : -1;
+        if (c >= 0) {
+            f &= ~(pte_t)(PTE_W | PTE_D);
+            if (runs_copy(&ps->copies[c], va + i * PAGE_SIZE, view, f)) {
+                f = PTE_X;
+                pa = ps->copies[c].hpa;
+            }
+        }
+        table[i] = pa_to_pte(pa) | f | PTE_U | PTE_A | PTE_V;
+    }
+}
+
 static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
-                                 uint64_t gpa, uint64_t *size, pte_t *flags)
+                                 uint64_t gpa, uint64_t *size, pte_t *flags, bool *block)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
@@ -329,7 +380,8 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
         c = -1;
     }
     uint64_t base_va = va & ~(*size - 1), base_gpa = gpa & ~(*size - 1);
-    if ((view & SHADOW_VIEW_S) && (*flags & PTE_X)) {
+    /* Fills are of 2 MiB at most: one block to look for copies in. */
+    if ((view & SHADOW_VIEW_S) && (*flags & PTE_X) && (ps->va_blocks & va_block_bit(base_va))) {
         for (int i = 0; i < PATCH_MAX_COPIES; i++) {
             struct patch_copy *k = &ps->copies[i];
             if (k->hpa && k->va - base_va < *size && k->gpa != base_gpa + (k->va - base_va)) {
@@ -340,17 +392,34 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     }
     if (!ps->copy_count)
         return 0;
-    if (*size > PAGE_SIZE && range_has_copy(vm, base_gpa, *size))
+    if (*size > PAGE_SIZE && range_has_copy(vm, base_gpa, *size)) {
+        /* A block table may serve the whole 2 MiB (patch_block_leaves). */
+        *block = *size == pt_level_size(1);
         *size = PAGE_SIZE;
+    }
     if (*size != PAGE_SIZE || (c = copy_of_gpa(vm, gpa)) < 0)
         return 0;
     *flags &= ~(pte_t)(PTE_W | PTE_D);
-    if (access == ACCESS_FETCH && (*flags & PTE_X) && (view & SHADOW_VIEW_S) &&
-        !(view & SHADOW_VIEW_MXR) && ps->copies[c].va == (va & ~(PAGE_SIZE - 1))) {
-        *flags = PTE_X;     /* execute only: a load maps the original instead */
-        return ps->copies[c].hpa;
+    if (runs_copy(&ps->copies[c], va, view, *flags)) {
+        if (access == ACCESS_FETCH) {
+            *flags = PTE_X;     /* execute only: a load maps the original instead */
+            return ps->copies[c].hpa;
+        }
+        *block = false;         /* the block table would map the copy, which no load reaches */
     }
     return 0;
+}
+
+bool patch_may_map(struct vm *vm, uint64_t gpa, pte_t flags)
+{
+    struct patch_state *ps = &vm->patch;
+    if (!ps->on)
+        return true;
+    if (range_has_copy(vm, gpa, PAGE_SIZE))
+        return false;
+    if (flags & PTE_W)
+        note_writable(vm, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+    return true;
 }
 
 void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len)

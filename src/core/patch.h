@@ -61,6 +61,7 @@ struct patch_state {
     struct patch_site sites[PATCH_MAX_SITES];
     struct patch_copy copies[PATCH_MAX_COPIES];
     uint64_t has_copy[PATCH_RAM_PAGES / 64];    /* by guest RAM page */
+    uint64_t va_blocks;                         /* bit (va >> 21) % 64 of each copy's va */
     uint64_t writable[PATCH_RAM_PAGES / 64];    /* mapped writable since the last flush */
     uint64_t table[FRAME_SITES];                /* as every vCPU's frame holds it */
     uint64_t version;                           /* bumped when table or high change */
@@ -84,7 +85,22 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
  * size and flags what copies allow, and returns the host page to map
  * instead of the original (a copy), else 0. */
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
-                    uint64_t *size, pte_t *flags);
+                    uint64_t *size, pte_t *flags, bool *block);
+/* *block (from patch_fill): the fill was of a 2 MiB guest leaf that holds
+ * a copy, shrunk to 4 KiB; instead the shadow may link the block's shared
+ * table (shadow.h, struct shadow_block), whose leaves this builds: for
+ * each page of [va, va+2 MiB) -> [gpa, ...) with flags (view_flags), what
+ * patch_fill would give a fill of that page: its copy execute-only where a
+ * fetch would run it, else the original, never writable with a copy. The
+ * accessed page's leaf allows the access (*block is false otherwise). */
+struct vm;
+void patch_block_leaves(const struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags,
+                        pte_t *table);
+/* Whether a shadow fill that no guest access asked for (beside a fill,
+ * at a fence: shadow.c) may map the 4 KiB page at gpa with flags in a
+ * virtual-U view: not a page with a copy (its fills go through
+ * patch_fill); a writable one is noted as a fill's is. */
+bool patch_may_map(struct vm *vm, uint64_t gpa, pte_t flags);
 /* lodger wrote [gpa, gpa+len) of guest memory for the guest. */
 void patch_guest_wrote(struct vm *vm, uint64_t gpa, uint64_t len);
 /* The frame fields of patching, for vCPU id about to run on frame f. */

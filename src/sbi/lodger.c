@@ -43,7 +43,9 @@ enum {
 #define ID_PATCH_DROPPED 62     /* per VM: copies dropped by guest writes */
 #define ID_NEIGHBOUR_FILLS 63  /* shadow entries filled beside a fill */
 #define ID_FENCE_FILLS 64      /* shadow entries filled at the guest's fence of a page */
-#define ID_COUNT 65
+#define ID_BLOCK_LINKS 65      /* fills that linked a shared block table (patched code) */
+#define ID_BLOCKS_BUILT 66     /* per VM: shared block tables built */
+#define ID_COUNT 67
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -71,6 +73,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_MMIO: *out = c->mmio; return true;
     case ID_NEIGHBOUR_FILLS: *out = c->shadow_neighbour_fills; return true;
     case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
+    case ID_BLOCK_LINKS: *out = c->shadow_block_links; return true;
+    case ID_BLOCKS_BUILT: *out = v->vm->shadows.blocks_built; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;
