@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "../lib/guest.h"
+#define TAGGED_OWN_SAY
+#include "../shared/tagged.h"
 
 #define UART ((volatile uint8_t *)0x10000000UL)
 #define UART_RBR_THR 0
@@ -28,7 +30,6 @@
 #define LSR_THRE 0x20
 #define SBI_EXT_DBCN 0x4442434E
 
-static char tag[16];
 static unsigned long dbcn_short, lsr_busy;
 static int has_dbcn;
 
@@ -82,10 +83,9 @@ static void say(bool uart, const char *fmt, ...) __attribute__((format(printf, 2
 static void say(bool uart, const char *fmt, ...)
 {
     char line[200];
-    int n = tag[0] ? snprintf(line, sizeof(line), "[%s] ", tag) : 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    tag_vformat(line, sizeof(line), fmt, ap);
     va_end(ap);
     if (uart)
         uart_put(line);

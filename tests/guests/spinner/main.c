@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "../lib/guest.h"
+#include "../shared/tagged.h"
 
 #define TICKS_PER_MS 10000UL    /* QEMU virt's timebase, 10 MHz */
 #define INNER 1000              /* loop iterations between two reads of time */
@@ -30,20 +31,6 @@
 void other_entry(void);
 void other_main(unsigned long hartid, unsigned long slot);
 static volatile unsigned long window_end, counts[MAX_HARTS], finished;
-
-static char tag[16];
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    char line[160];
-    int n = tag[0] ? snprintf(line, sizeof(line), "[%s] ", tag) : 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    va_end(ap);
-    putstr(line);
-}
 
 /* Iterations of INNER loop turns until the timer reaches end: the loop
  * body is an empty asm, which the compiler must keep. */

@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/guest.h"
+#define TAGGED_OWN_SAY
+#include "../shared/tagged.h"
 #include "../lib/counters.h"
 #define PT_POOL_PAGES 16
 #include "../lib/pagetable.h"
@@ -49,7 +51,6 @@
 #define SBI_LEGACY_REMOTE_FENCE_I 5
 #define SBI_LEGACY_REMOTE_SFENCE_VMA 6
 
-static char tag[16];
 /* Passes after the first (vm.passes=N) print nothing but their verdict:
  * what they would print is hashed and compared with the first's. */
 static int quiet;
@@ -59,10 +60,9 @@ static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
     char line[256];
-    int n = tag[0] ? snprintf(line, sizeof(line), "[%s] ", tag) : 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    int n = tag_vformat(line, sizeof(line), fmt, ap);
     va_end(ap);
     for (const char *c = line; *c; c++)
         said = (said ^ (unsigned char)*c) * 0x100000001b3UL;
@@ -589,10 +589,7 @@ static void legacy_tests(void)
 int guest_main(void)
 {
     const char *args = guest_bootargs();
-    const char *at = args ? strstr(args, "vm.tag=") : NULL;
-    if (at)
-        for (size_t n = 0; at[7 + n] && at[7 + n] != ' ' && n + 1 < sizeof(tag); n++)
-            tag[n] = at[7 + n];
+    guest_arg("vm.tag=", tag, sizeof(tag), "");
     const char *p = args ? strstr(args, "vm.passes=") : NULL;
     int passes = p ? atoi(p + 10) : 1;
     say("=== begin: vm_hostile ===\n");

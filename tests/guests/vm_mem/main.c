@@ -25,35 +25,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "../lib/guest.h"
+#include "../shared/tagged.h"
 #include "../lib/counters.h"
 
 #define REGION ((volatile uint64_t *)0x80400000UL)
 #define REGION_WORDS ((2UL << 20) / 8)
 #define LC_BOOTS 58     /* docs/COUNTERS.md: this boot's number (VM) */
-
-static char tag[16];
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    char line[256];
-    int n = tag[0] ? snprintf(line, sizeof(line), "[%s] ", tag) : 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    va_end(ap);
-    putstr(line);
-}
-
-/* The value of word i of the pattern seeded by s (xorshift-mixed). */
-static uint64_t pattern(uint64_t s, uint64_t i)
-{
-    uint64_t x = (s ^ (i * 0x9e3779b97f4a7c15UL)) | 1;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-}
 
 int guest_main(void)
 {
