@@ -46,7 +46,9 @@ enum {
 #define ID_PLAIN_SITES 65       /* per VM: sites patched trap-free */
 #define ID_PLAIN_TRAPPED 66     /* per VM: trap-free sites that faulted, served */
 #define ID_PLAIN_FALLBACKS 67   /* per VM: trap-free sites turned into ebreaks */
-#define ID_COUNT 68
+#define ID_BLOCK_LINKS 68      /* fills that linked a shared block table (patched code) */
+#define ID_BLOCKS_BUILT 69     /* per VM: shared block tables built */
+#define ID_COUNT 70
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -74,6 +76,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_MMIO: *out = c->mmio; return true;
     case ID_NEIGHBOUR_FILLS: *out = c->shadow_neighbour_fills; return true;
     case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
+    case ID_BLOCK_LINKS: *out = c->shadow_block_links; return true;
+    case ID_BLOCKS_BUILT: *out = v->vm->shadows.blocks_built; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;
