@@ -83,8 +83,10 @@ void shadow_use(struct vm *vm, struct shadow *s);
 void shadow_destroy_all(struct vm *vm);
 /* The block tables whose guest-physical 2 MiB block holds gpa or whose
  * virtual one holds va are unlinked from every shadow and freed: a copy
- * there was made or dropped (core/patch.c). The hart's TLB is flushed; the
- * shadows that linked one are re-flushed by every hart (generation). */
+ * there was made or dropped (core/patch.c, with the VM's other vCPUs held
+ * out of guest mode). The hart's TLB is flushed; the shadows that linked
+ * one are re-flushed by every hart (generation), and the caller bumps
+ * patching's unmap_gen (every vCPU's hart flushes at its next resume). */
 void shadow_blocks_drop(struct vm *vm, uint64_t gpa, uint64_t va);
 /* Every block table (patching switched on or off). */
 void shadow_blocks_drop_all(struct vm *vm);
