@@ -445,7 +445,8 @@ def linux_tests():
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
 CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
-                "patch_code", "patch_plain"]
+                "patch_code", "patch_plain",
+                "patch_blocks"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check: also that every
 # satp the fast paths may load is a shadow the vCPU holds); few fast-path hits.

@@ -56,10 +56,18 @@ static bool range_has_copy(const struct vm *vm, uint64_t gpa, uint64_t len)
     return false;
 }
 
+/* A filter of the 2 MiB blocks some copy runs in (patch_state.va_blocks). */
+static uint64_t va_block_bit(uint64_t va)
+{
+    return 1UL << ((va >> 21) % 64);
+}
+
 static int copy_of_gpa(const struct vm *vm, uint64_t gpa)
 {
     const struct patch_state *ps = &vm->patch;
     uint64_t page = gpa & ~(PAGE_SIZE - 1);
+    if (gpa < vm->ram_gpa || !page_has_copy(ps, (gpa - vm->ram_gpa) >> PAGE_SHIFT))
+        return -1;      /* most fills: no copy, no search */
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa && ps->copies[i].gpa == page)
             return i;
@@ -148,12 +156,18 @@ static void drop_copy(struct vm *vm, int c)
     ps->site_count = kept;
     table_rebuild(ps);
     set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
-    /* Only its own place maps it (patch_fill), as 4 KiB pages. */
+    /* Only its own place maps it (patch_fill), as 4 KiB pages, or a block
+     * table of its block (whose leaves change with it). */
+    shadow_blocks_drop(vm, copy->gpa, copy->va);
     shadow_drop_page(vm, copy->va, copy->hpa);
     bump(&ps->unmap_gen);
     mem_free(copy->hpa, PAGE_SIZE);
     copy->hpa = 0;
     ps->copy_count--;
+    ps->va_blocks = 0;
+    for (int i = 0; i < PATCH_MAX_COPIES; i++)
+        if (ps->copies[i].hpa)
+            ps->va_blocks |= va_block_bit(ps->copies[i].va);
 }
 
 /* Holds the VM's other vCPUs out of guest mode (as a first-portion move
@@ -171,6 +185,8 @@ static bool hold_others(struct vcpu *v)
 void patch_reset(struct vm *vm, bool on)
 {
     struct patch_state *ps = &vm->patch;
+    if (ps->copy_count)
+        shadow_blocks_drop_all(vm);     /* their leaves may name the copies */
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa)
             mem_free(ps->copies[i].hpa, PAGE_SIZE);
@@ -285,6 +301,7 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
         }
         memcpy((void *)(uintptr_t)hpa, original, PAGE_SIZE);
         ps->copies[c] = (struct patch_copy){ gpa & ~(PAGE_SIZE - 1), page_va, hpa };
+        ps->va_blocks |= va_block_bit(page_va);
         ps->copy_count++;
         set_has_copy(ps, (gpa - vm->ram_gpa) >> PAGE_SHIFT, true);
         ps->stats.copies++;
@@ -317,6 +334,7 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
      * they were all flushed), they all go; so do the other harts' TLB
      * entries (unmap_gen) before their vCPUs run again. */
     if (made) {
+        shadow_blocks_drop(vm, gpa, page_va);
         shadow_drop_page(vm, page_va, 0);
         uint64_t page = (gpa - vm->ram_gpa) >> PAGE_SHIFT;
         if (ps->writable[page / 64] >> (page % 64) & 1) {
@@ -507,7 +525,8 @@ static int fill_drops(struct vm *vm, int view, uint64_t va, enum access_type acc
         }
     }
     uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
-    if ((view & SHADOW_VIEW_S) && (flags & PTE_X)) {
+    /* Fills are of 2 MiB at most: one block to look for copies in. */
+    if ((view & SHADOW_VIEW_S) && (flags & PTE_X) && (ps->va_blocks & va_block_bit(base_va))) {
         for (int i = 0; i < PATCH_MAX_COPIES; i++) {
             struct patch_copy *k = &ps->copies[i];
             if (k->hpa && k->va - base_va < size && k->gpa != base_gpa + (k->va - base_va)) {
@@ -522,9 +541,39 @@ static int fill_drops(struct vm *vm, int view, uint64_t va, enum access_type acc
     return count;
 }
 
+/* Whether a fill of the copy's page at va, in view with flags, maps the
+ * copy (execute only): a fetch there would run it. */
+static bool runs_copy(const struct patch_copy *copy, uint64_t va, int view, pte_t flags)
+{
+    return (flags & PTE_X) && (view & SHADOW_VIEW_S) && !(view & SHADOW_VIEW_MXR) &&
+           copy->va == (va & ~(PAGE_SIZE - 1));
+}
+
+/* With ps->lock held (link_block in shadow.c takes it). */
+void patch_block_leaves(const struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags,
+                        pte_t *table)
+{
+    const struct patch_state *ps = &vm->patch;
+    uint64_t host = (uint64_t)(uintptr_t)vm_gpa_to_host(vm, gpa, pt_level_size(1));
+    uint64_t page = (gpa - vm->ram_gpa) >> PAGE_SHIFT;
+    for (unsigned i = 0; i < 512; i++) {
+        uint64_t pa = host + i * PAGE_SIZE;
+        pte_t f = flags;
+        int c = page_has_copy(ps, page + i) ? copy_of_gpa(vm, gpa + i * PAGE_SIZE) : -1;
+        if (c >= 0) {
+            f &= ~(pte_t)(PTE_W | PTE_D);
+            if (runs_copy(&ps->copies[c], va + i * PAGE_SIZE, view, f)) {
+                f = PTE_X;
+                pa = ps->copies[c].hpa;
+            }
+        }
+        table[i] = pa_to_pte(pa) | f | PTE_U | PTE_A | PTE_V;
+    }
+}
+
 /* What the fill may install, the copies being what they are (ps->lock). */
 static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type access,
-                                 uint64_t gpa, uint64_t *size, pte_t *flags)
+                                 uint64_t gpa, uint64_t *size, pte_t *flags, bool *block)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
@@ -532,24 +581,30 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     if (!ps->copy_count)
         return 0;
     uint64_t base_gpa = gpa & ~(*size - 1);
-    if (*size > PAGE_SIZE && range_has_copy(vm, base_gpa, *size))
+    if (*size > PAGE_SIZE && range_has_copy(vm, base_gpa, *size)) {
+        /* A block table may serve the whole 2 MiB (patch_block_leaves). */
+        *block = *size == pt_level_size(1);
         *size = PAGE_SIZE;
+    }
     if (*size != PAGE_SIZE || (c = copy_of_gpa(vm, gpa)) < 0)
         return 0;
     *flags &= ~(pte_t)(PTE_W | PTE_D);
-    if (access == ACCESS_FETCH && (*flags & PTE_X) && (view & SHADOW_VIEW_S) &&
-        !(view & SHADOW_VIEW_MXR) && ps->copies[c].va == (va & ~(PAGE_SIZE - 1))) {
-        *flags = PTE_X;     /* execute only: a load maps the original instead */
-        return ps->copies[c].hpa;
+    if (runs_copy(&ps->copies[c], va, view, *flags)) {
+        if (access == ACCESS_FETCH) {
+            *flags = PTE_X;     /* execute only: a load maps the original instead */
+            return ps->copies[c].hpa;
+        }
+        *block = false;         /* the block table would map the copy, which no load reaches */
     }
     return 0;
 }
 
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
-                    uint64_t *size, pte_t *flags)
+                    uint64_t *size, pte_t *flags, bool *block)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
+    *block = false;
     if (!ps->on)
         return 0;
     /* The guest maps FRAME_PLAIN_VA (this fill is of its translation). */
@@ -558,7 +613,8 @@ uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64
     spin_lock(&ps->lock);
     if (ps->copy_count && fill_drops(vm, v->shadow->view, va, access, gpa, *size, *flags, false)) {
         /* Dropped with the other vCPUs out of guest mode (drop_copy); then
-         * the access runs again, and its fill finds nothing to drop. */
+         * the access runs again, and its fill finds nothing to drop (nor
+         * installs or links anything now: *block stays false). */
         spin_unlock(&ps->lock);
         if (!hold_others(v))
             return PATCH_FILL_RETRY;    /* the VM ends */
@@ -568,11 +624,34 @@ uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64
         vm_release_others(vm);
         return PATCH_FILL_RETRY;
     }
-    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags);
-    if (*flags & PTE_W)
+    pte_t asked = *flags;
+    uint64_t copy = fill_with_copies(v, va, access, gpa, size, flags, block);
+    if (*block && (asked & PTE_W))     /* the block table maps the others writable */
+        note_writable(vm, gpa & ~(pt_level_size(1) - 1), pt_level_size(1));
+    else if (*flags & PTE_W)
         note_writable(vm, gpa & ~(*size - 1), *size);
     spin_unlock(&ps->lock);
     return copy;
+}
+
+bool patch_may_map(struct vm *vm, uint64_t gpa, pte_t flags)
+{
+    struct patch_state *ps = &vm->patch;
+    if (!ps->on)
+        return true;
+    if (range_has_copy(vm, gpa, PAGE_SIZE))
+        return false;
+    if (flags & PTE_W)
+        note_writable(vm, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
+    return true;
+}
+
+void patch_unmapped(struct vm *vm)
+{
+    struct patch_state *ps = &vm->patch;
+    spin_lock(&ps->lock);
+    bump(&ps->unmap_gen);
+    spin_unlock(&ps->lock);
 }
 
 /* Drops the copies of the pages in [gpa, gpa+len) that lodger has written,

@@ -84,6 +84,7 @@ struct patch_state {
     struct patch_site sites[PATCH_MAX_SITES];
     struct patch_copy copies[PATCH_MAX_COPIES];
     uint64_t has_copy[PATCH_RAM_PAGES / 64];    /* by guest RAM page */
+    uint64_t va_blocks;                         /* bit (va >> 21) % 64 of each copy's va */
     uint64_t writable[PATCH_RAM_PAGES / 64];    /* mapped writable since the last flush */
     uint64_t table[FRAME_SITES];                /* as every vCPU's frame holds it */
     uint64_t version;                           /* bumped when table or high change */
@@ -112,10 +113,32 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
  * size and flags what copies allow, and returns the host page to map
  * instead of the original (a copy), else 0. */
 uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
-                    uint64_t *size, pte_t *flags);
-/* patch_fill's answer when a copy had to go and another vCPU was holding
- * the VM: install nothing, the access retries. */
+                    uint64_t *size, pte_t *flags, bool *block);
+/* patch_fill's answer when a copy had to go first (dropped with the other
+ * vCPUs held out of guest mode) or the VM ends: install nothing, link no
+ * block table, the access retries. */
 #define PATCH_FILL_RETRY 1UL
+/* *block (from patch_fill): the fill was of a 2 MiB guest leaf that holds
+ * a copy, shrunk to 4 KiB; instead the shadow may link the block's shared
+ * table (shadow.h, struct shadow_block), whose leaves this builds (with
+ * ps->lock held, then vm->lock): for each page of [va, va+2 MiB) ->
+ * [gpa, ...) with flags (view_flags), what patch_fill would give a fill of
+ * that page: its copy execute-only where a fetch would run it, else the
+ * original, never writable with a copy. The accessed page's leaf allows
+ * the access (*block is false otherwise). */
+struct vm;
+void patch_block_leaves(const struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags,
+                        pte_t *table);
+/* Whether a shadow fill that no guest access asked for (beside a fill,
+ * at a fence: shadow.c) may map the 4 KiB page at gpa with flags in a
+ * virtual-U view: not a page with a copy (its fills go through
+ * patch_fill); a writable one is noted as a fill's is. With ps->lock
+ * held (before vm->lock). */
+bool patch_may_map(struct vm *vm, uint64_t gpa, pte_t flags);
+/* shadow.c freed a block table (its eviction, under vm_hold_others):
+ * every vCPU's hart flushes its TLB before it runs again (unmap_gen).
+ * Without ps->lock or vm->lock held. */
+void patch_unmapped(struct vm *vm);
 /* lodger has written [gpa, gpa+len) of guest memory (for the guest, on
  * v's behalf: an emulated store, an SBI console read, an A/D update of a
  * guest PTE): a copy of a page in it goes before the guest runs there

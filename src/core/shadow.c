@@ -461,14 +461,103 @@ void shadow_use(struct vm *vm, struct shadow *s)
     }
 }
 
+/* With vm->lock held, and every vCPU of the VM out of guest mode: the VM
+ * stopped, or the caller holding the others (vm_hold_others: a copy made
+ * or dropped, core/patch.c; block_evict). A hart running a shadow that
+ * linked it is on it only for a vCPU of this VM, so no hart walks the
+ * table once it is unlinked. The generation bump makes every hart flush
+ * those shadows' ASIDs before it runs them again (vcpu.c,
+ * flush_if_stale); the caller also bumps patching's unmap_gen (every
+ * vCPU's hart flushes its whole TLB at its next resume, as for a copy). */
+static void block_free(struct vm *vm, struct shadow_block *b)
+{
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        if ((b->linked & (1u << i)) && s->in_use && pt_unlink(&s->pt, b->va, 1, b->table))
+            s->generation++;
+    }
+    sfence_vma_all();
+    pool_give(&vm->shadows.pool, b->table);
+    b->table = 0;
+    b->linked = 0;
+}
+
+static void blocks_drop(struct vm *vm, bool all, uint64_t gpa, uint64_t va)
+{
+    uint64_t size = pt_level_size(1);
+    for (int i = 0; i < SHADOW_BLOCKS; i++) {
+        struct shadow_block *b = &vm->shadows.blocks[i];
+        if (b->table && (all || b->gpa == (gpa & ~(size - 1)) || b->va == (va & ~(size - 1))))
+            block_free(vm, b);
+    }
+}
+
+void shadow_blocks_drop(struct vm *vm, uint64_t gpa, uint64_t va)
+{
+    spin_lock(&vm->lock);
+    blocks_drop(vm, false, gpa, va);
+    spin_unlock(&vm->lock);
+}
+
+void shadow_blocks_drop_all(struct vm *vm)
+{
+    spin_lock(&vm->lock);
+    blocks_drop(vm, true, 0, 0);
+    spin_unlock(&vm->lock);
+}
+
 void shadow_destroy_all(struct vm *vm)
 {
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         shadow_release(vm, &vm->shadows.entries[i]);
+    blocks_drop(vm, true, 0, 0);
     /* A reboot's counters start again (its budget stays). */
     struct shadow_pool *p = &vm->shadows.pool;
     p->peak = p->used;
     p->evictions = p->clears = 0;
+}
+
+/* The least recently used block table slot, a free one first. */
+static struct shadow_block *block_pick(struct vm *vm)
+{
+    struct shadow_block *pick = NULL;
+    for (int i = 0; i < SHADOW_BLOCKS; i++) {
+        struct shadow_block *b = &vm->shadows.blocks[i];
+        if (!pick || (pick->table && (!b->table || b->last_used < pick->last_used)))
+            pick = b;
+    }
+    return pick;
+}
+
+/* The block table for a key, found or built (with vm->lock held); NULL
+ * if the VM's shadow budget is spent, or (*full) if every slot holds a table: freeing
+ * one needs the other vCPUs out of guest mode (block_evict). */
+static struct shadow_block *block_get(struct vm *vm, uint64_t va, uint64_t gpa, pte_t flags,
+                                      int view, bool *full)
+{
+    struct shadow_cache *cache = &vm->shadows;
+    *full = false;
+    for (int i = 0; i < SHADOW_BLOCKS; i++) {
+        struct shadow_block *b = &cache->blocks[i];
+        if (b->table && b->va == va && b->gpa == gpa && b->flags == flags && b->view == view) {
+            b->last_used = cache->clock;
+            return b;
+        }
+    }
+    struct shadow_block *pick = block_pick(vm);
+    if (pick->table) {
+        *full = true;
+        return NULL;
+    }
+    /* From the VM's shadow budget, as its shadows' tables are: 0 when it
+     * is spent, and the fill then goes the ordinary way (which reclaims). */
+    uint64_t table = shadow_pool_take(&cache->pool);
+    if (!table)
+        return NULL;
+    patch_block_leaves(vm, view, va, gpa, flags, (pte_t *)(uintptr_t)table);
+    *pick = (struct shadow_block){ table, va, gpa, flags, view, 0, cache->clock };
+    cache->blocks_built++;
+    return pick;
 }
 
 /* The guest mode a shadow's entries come from: a translation it holds is
@@ -571,6 +660,80 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
     return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
 
+/* Every block table slot is taken: the least recently used table goes,
+ * with the VM's other vCPUs held out of guest mode (vm_hold_others), as a
+ * copy's drop is: with several vCPUs another hart may be running a shadow
+ * that links it. Nothing done if another vCPU held the VM first (it has
+ * waited for it; the access retries). */
+static void block_evict(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    if (!vm_hold_others(v))
+        return;
+    spin_lock(&vm->lock);
+    struct shadow_block *b = block_pick(vm);
+    bool freed = b->table != 0;
+    if (freed)
+        block_free(vm, b);
+    spin_unlock(&vm->lock);
+    if (freed)
+        patch_unmapped(vm);     /* after vm->lock: ps->lock comes first */
+    vm_release_others(vm);
+}
+
+/* A fill of va in a guest 2 MiB leaf (gpa, flags as view_flags gives
+ * them) that patch_fill let link a shared block table: links it into
+ * v's shadow. False, nothing done, where a superpage could not go either
+ * (the block leaves RAM, holds the first portion) or the shadow has a
+ * table of its own there (freeing it is not safe while other harts may
+ * walk it), or out of memory for the table: the caller fills 4 KiB. */
+static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, pte_t flags,
+                       enum shadow_fill_result *r)
+{
+    struct vm *vm = v->vm;
+    struct shadow *s = v->shadow;
+    uint64_t size = pt_level_size(1), base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
+    /* The patch lock too (before vm->lock, its order): a table is built
+     * from the copies as they are, not half way through another vCPU's
+     * making or dropping one (which then frees it: shadow_blocks_drop). */
+    spin_lock(&vm->patch.lock);
+    spin_lock(&vm->lock);
+    uint64_t first = first_portion_place(&vm->first);
+    if (!vm_gpa_to_host(vm, base_gpa, size) || first_place_overlaps(first, base_va, size) ||
+        pt_has_table(&s->pt, base_va, 1)) {
+        spin_unlock(&vm->lock);
+        spin_unlock(&vm->patch.lock);
+        return false;
+    }
+    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size, first)) {
+        spin_unlock(&vm->lock);
+        spin_unlock(&vm->patch.lock);
+        v->count.shadow_fill_races++;
+        *r = SHADOW_RACED;
+        return true;
+    }
+    bool full;
+    struct shadow_block *b = block_get(vm, base_va, base_gpa, flags, s->view, &full);
+    if (!b) {
+        spin_unlock(&vm->lock);
+        spin_unlock(&vm->patch.lock);
+        if (!full)
+            return false;
+        block_evict(v);
+        *r = SHADOW_RACED;      /* the access retries, with a free slot */
+        return true;
+    }
+    b->linked |= 1u << (s - vm->shadows.entries);
+    bool linked = pt_link(&s->pt, base_va, 1, b->table);
+    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
+    s->roots_used[root / 64] |= 1UL << (root % 64);
+    spin_unlock(&vm->lock);
+    spin_unlock(&vm->patch.lock);
+    v->count.shadow_block_links += linked;
+    *r = linked ? SHADOW_FILLED : SHADOW_NO_MEMORY;
+    return true;
+}
+
 /* Translation off (satp.MODE = Bare): guest-virtual is guest-physical. */
 /* A guest-physical address outside RAM: a device, or nothing (access fault).
  * Instruction fetches from devices are not supported: access fault. */
@@ -592,10 +755,14 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     if (!vm_gpa_to_host(vm, va, 1))
         return not_ram(v->vm, access, va, cause, gpa);
     uint64_t size = pt_level_size(1);
-    pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D;
-    uint64_t copy = patch_fill(v, va, access, va, &size, &flags);
+    pte_t flags = PTE_R | PTE_W | PTE_X | PTE_D, asked = flags;
+    bool block;
+    uint64_t copy = patch_fill(v, va, access, va, &size, &flags, &block);
     if (copy == PATCH_FILL_RETRY)
-        return SHADOW_RACED;    /* a copy went first: the access retries */
+        return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
+    enum shadow_fill_result r;
+    if (block && link_block(v, seq, va, va, asked, &r))
+        return r;
     return install(v, seq, va, va, size, flags, copy);
 }
 
@@ -702,6 +869,7 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
     unsigned first = index & ~(SHADOW_NEIGHBOURS - 1u);
     uint64_t base = va & ~((uint64_t)511 << PAGE_SHIFT | (PAGE_SIZE - 1));
     unsigned done = 0;
+    spin_lock(&vm->patch.lock);     /* for patch_may_map, before vm->lock */
     spin_lock(&vm->lock);
     /* The shadow's own leaf table, written in place (the fill just put va
      * there): only entries it does not hold yet. No fence: they were
@@ -718,12 +886,14 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
         uint64_t nva = base | (uint64_t)i << PAGE_SHIFT;
         void *host = vm_gpa_to_host(vm, pte_to_pa(g), PAGE_SIZE);
         if (!flags || !host ||     /* a device page: its own fault, emulated */
+            !patch_may_map(vm, pte_to_pa(g), flags) ||
             !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, first_portion_place(&vm->first)))
             continue;
         shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
         done++;
     }
     spin_unlock(&vm->lock);
+    spin_unlock(&vm->patch.lock);
     v->count.shadow_neighbour_fills += done;
 }
 
@@ -743,16 +913,22 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     if (!vm_gpa_to_host(v->vm, res.gpa, 1))
         return not_ram(v->vm, access, res.gpa, cause, gpa);
     uint64_t size = pt_level_size(res.level < 1 ? res.level : 1);
-    pte_t flags = view_flags(res.pte, view);
-    uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags);
+    pte_t flags = view_flags(res.pte, view), asked = flags;
+    bool block;
+    uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags, &block);
     if (copy == PATCH_FILL_RETRY)
-        return SHADOW_RACED;    /* a copy went first: the access retries */
-    enum shadow_fill_result r = install(v, seq, va, res.gpa, size, flags, copy);
+        return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
+    enum shadow_fill_result r;
+    if (!block || !link_block(v, seq, va, res.gpa, asked, &r))
+        r = install(v, seq, va, res.gpa, size, flags, copy);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code
-     * pages are used in runs. Not with patched code (core/patch.c): its
-     * copies' pages must never be mapped writable behind its back. */
-    if (r == SHADOW_FILLED && !v->vm->patch.on && res.level == 0 && access == ACCESS_FETCH)
+     * pages are used in runs. With patched code (core/patch.c) only in the
+     * U view, where no copy runs (an S view's executable neighbour could be
+     * another page at a copy's place), and never a page with a copy
+     * (patch_may_map: nor one mapped writable unnoticed). */
+    if (r == SHADOW_FILLED && res.level == 0 && access == ACCESS_FETCH &&
+        (!v->vm->patch.on || !(v->shadow->view & SHADOW_VIEW_S)))
         fill_neighbours(v, seq, va, &res);
     return r;
 }
@@ -771,8 +947,6 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
     uint64_t satp = v->csr->satp;
     if ((satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE ||
         (asid != SHADOW_ALL_ASIDS && asid != shadow_key_asid(satp)))
-        return;
-    if (vm->patch.on)       /* as fill_neighbours */
         return;
     uint64_t seq = fence_seq_now(vm);
     if (first_place_contains(first_portion_place(&vm->first), va))
@@ -818,7 +992,15 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
         if (!found[i] || !usable_in_view(res.pte, &req))
             continue;
         struct small_fill e = { va, pte_to_pa(res.pte), view_flags(res.pte, views[i]) };
-        if (e.flags)
+        /* Only the U view (views[2]) is filled: no copy runs there. */
+        if (!e.flags)
+            continue;
+        /* A copy made after this look drops the page with a fence (seq):
+         * install_small then installs nothing. */
+        spin_lock(&vm->patch.lock);
+        bool may = patch_may_map(vm, e.gpa, e.flags);
+        spin_unlock(&vm->patch.lock);
+        if (may)
             v->count.shadow_fence_fills += install_small(vm, found[i], generation[i], seq, &e, 1);
     }
 }

@@ -33,9 +33,31 @@ struct shadow {
                                  * may run on it (shadow_frames_follow) */
 };
 
+/* Issue 15, fork under patched code: a guest 2 MiB leaf that holds a
+ * patched copy (core/patch.c) cannot be a shadow superpage (the copy's
+ * page maps elsewhere, execute-only); each shadow would fill it page by
+ * page, again in every new process. Instead its 512 shadow leaves are
+ * built once into a table of their own, which every shadow whose guest
+ * translation is the same (va, gpa, flags, view: the key) links at level
+ * 1 (pt_link): one fill per block and process, as for a superpage. A
+ * link is edited as a superpage leaf is (every guest fence drops it
+ * whole); the table's content depends on its key and the VM's copies
+ * only, so it is freed when a copy in its block is made or dropped. */
+#define SHADOW_BLOCKS 32
+
+struct shadow_block {
+    uint64_t table;             /* host pa of its 512 leaves (0: slot free) */
+    uint64_t va, gpa;           /* the 2 MiB block, as the guest maps it */
+    uint64_t flags;             /* the leaves' flags where no copy is (view_flags) */
+    int view;
+    uint32_t linked;            /* cache slots whose shadow may link it */
+    uint64_t last_used;
+};
 
 struct shadow_cache {
     struct shadow entries[SHADOW_CACHE_SIZE];
+    struct shadow_block blocks[SHADOW_BLOCKS];
+    uint64_t blocks_built;      /* block tables built (ID 69) */
     uint64_t clock;
     uint64_t epoch;             /* bumped when an entry is made or dropped */
     uint64_t fence_seq;         /* bumped under vm->lock by every flush of guest mappings:
@@ -60,7 +82,7 @@ void shadow_flush_all(struct vm *vm);
 void shadow_flush_asid(struct vm *vm, uint64_t asid);
 /* A vCPU is about to run on s: clears it if stale. Called with vm->lock held. */
 void shadow_use(struct vm *vm, struct shadow *s);
-/* Frees every shadow of a VM that no longer runs. */
+/* Frees every shadow of a VM that no longer runs (and the block tables). */
 void shadow_destroy_all(struct vm *vm);
 /* The VM's shadow budget: reserves pages host pages for its shadow tables
  * (vm_create); false if the host has not that much free. */
@@ -76,6 +98,15 @@ bool shadow_budget_init(struct vm *vm, uint64_t pages);
 bool shadow_reclaim(struct vm *vm, struct vcpu *self, const struct shadow *keep, bool others_held);
 /* Prints the VM's shadow pages: in use, peak, budget, evictions. */
 void shadow_print_stats(const struct vm *vm);
+/* The block tables whose guest-physical 2 MiB block holds gpa or whose
+ * virtual one holds va are unlinked from every shadow and freed: a copy
+ * there was made or dropped (core/patch.c, with the VM's other vCPUs held
+ * out of guest mode). The hart's TLB is flushed; the shadows that linked
+ * one are re-flushed by every hart (generation), and the caller bumps
+ * patching's unmap_gen (every vCPU's hart flushes at its next resume). */
+void shadow_blocks_drop(struct vm *vm, uint64_t gpa, uint64_t va);
+/* Every block table (patching switched on or off). */
+void shadow_blocks_drop_all(struct vm *vm);
 /* Drops the shadow mappings of the page at va (sfence.vma with an address):
  * in every shadow (asid SHADOW_ALL_ASIDS), or in those of one guest ASID. */
 #define SHADOW_ALL_ASIDS (~0UL)

@@ -30,6 +30,7 @@ struct vcpu_counters {
     uint64_t csr_emulated, sret, wfi, sfence, sbi_calls, shadow_fills, mmio;
     uint64_t shadow_fill_races;         /* fills dropped: a fence ran since their walk */
     uint64_t shadow_neighbour_fills;    /* entries filled beside a fill (shadow.c) */
+    uint64_t shadow_block_links;        /* fills that linked a shared block table (shadow.c) */
     uint64_t shadow_fence_fills;        /* entries filled at the guest's fence of a page */
     uint64_t fast_checked[2];           /* checking builds: traps checked, [1] served */
 };

@@ -346,6 +346,10 @@ void vm_print_counters(const struct vm *vm)
         console_printf("lodger:   shadow fills beside a fill %lu, at a page fence %lu\n",
                        (unsigned long)c->shadow_neighbour_fills,
                        (unsigned long)c->shadow_fence_fills);
+        if (c->shadow_block_links)
+            console_printf("lodger:   shadow fills that linked a block table %lu (tables built %lu)\n",
+                           (unsigned long)c->shadow_block_links,
+                           (unsigned long)vm->shadows.blocks_built);
         if (c->shadow_fill_races)
             console_printf("lodger:   shadow fills dropped (a fence ran during the walk) %lu\n",
                            (unsigned long)c->shadow_fill_races);

@@ -46,7 +46,8 @@ enum {
 #define ID_PLAIN_SITES 65       /* per VM: sites patched trap-free */
 #define ID_PLAIN_TRAPPED 66     /* per VM: trap-free sites that faulted, served */
 #define ID_PLAIN_FALLBACKS 67   /* per VM: trap-free sites turned into ebreaks */
-/* 68-69: the patched code's shared block tables (branch patchfork). */
+#define ID_BLOCK_LINKS 68      /* fills that linked a shared block table (patched code) */
+#define ID_BLOCKS_BUILT 69     /* per VM: shared block tables built */
 #define ID_SHADOW_PAGES 70      /* per VM: shadow table pages in use (core/shadow_pool.h) */
 #define ID_SHADOW_BUDGET 71     /* per VM: its shadow page budget */
 #define ID_SHADOW_EVICTIONS 72  /* per VM: shadows released to keep within it */
@@ -79,6 +80,8 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_MMIO: *out = c->mmio; return true;
     case ID_NEIGHBOUR_FILLS: *out = c->shadow_neighbour_fills; return true;
     case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
+    case ID_BLOCK_LINKS: *out = c->shadow_block_links; return true;
+    case ID_BLOCKS_BUILT: *out = v->vm->shadows.blocks_built; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;

@@ -420,6 +420,55 @@ static void destroy_frees_every_table(void **state)
     }
 }
 
+/* A linked table (pt_link) is walked through by lookups, but edits treat
+ * the link as a superpage leaf and nothing frees the table it names:
+ * two tables link the same leaf table, and each unmap, map, prune and
+ * destroy of theirs leaves it (and the other's link) alone. */
+static void linked_tables_are_shared_not_owned(void **state)
+{
+    (void)state;
+    struct fixture *a = fixture_new(3), *b = fixture_new(3);
+    uint64_t shared = alloc_page(&a->count);
+    pte_t *leaves = (pte_t *)(uintptr_t)shared;
+    leaves[3] = pa_to_pte(0x80003000) | PTE_X | PTE_A | PTE_V;
+    uint64_t va = 0x40200000;
+    assert_true(pt_link(&a->pt, va, 1, shared));
+    assert_true(pt_link(&b->pt, va, 1, shared));
+    int level = -1;
+    pte_t pte = pt_lookup(&a->pt, va + 0x3abc, &level);
+    assert_int_equal(level, 0);
+    assert_int_equal(pte_to_pa(pte), 0x80003000);
+    assert_false(pt_has_table(&a->pt, va, 1));      /* a superpage may replace a link */
+    assert_false(pt_range_empty(&a->pt, va, 4096));
+    assert_null(pt_leaf_table(&a->pt, va));         /* never filled in place */
+    /* A one-page unmap drops a's link whole; the shared table keeps its entry. */
+    assert_int_equal(pt_unmap(&a->pt, va + 0x5000, 4096), 1);
+    assert_int_equal(pt_lookup(&a->pt, va + 0x3000, NULL), 0);
+    assert_int_equal(pte_to_pa(pt_lookup(&b->pt, va + 0x3000, NULL)), 0x80003000);
+    /* A 4 KiB map under b's link gives b a table of its own. */
+    assert_true(pt_link(&a->pt, va, 1, shared));
+    int before = live_pages(b);
+    assert_true(pt_map(&b->pt, va + 0x7000, 0x90000000, 4096, PTE_R | PTE_A, 0));
+    assert_int_equal(live_pages(b), before + 1);
+    assert_int_equal(pt_lookup(&b->pt, va + 0x3000, NULL), 0);
+    assert_int_equal(leaves[7], 0);
+    assert_int_equal(pte_to_pa(pt_lookup(&a->pt, va + 0x3000, NULL)), 0x80003000);
+    /* Links: refused over an owned table, unlinked only by their own table. */
+    assert_false(pt_link(&b->pt, va, 1, shared));
+    assert_false(pt_unlink(&a->pt, va, 1, shared + 4096));
+    assert_true(pt_unlink(&a->pt, va, 1, shared));
+    assert_false(pt_unlink(&a->pt, va, 1, shared));
+    /* Prune and destroy never free it. */
+    assert_true(pt_link(&a->pt, va, 1, shared));
+    pt_unmap_prune(&a->pt, 1UL << 30, 1UL << 30);
+    assert_int_equal(pt_lookup(&a->pt, va + 0x3000, NULL), 0);
+    assert_true(pt_link(&a->pt, va, 1, shared));
+    assert_int_equal(leaves[3] & PTE_V, PTE_V);
+    free_page(&a->count, shared);       /* its owner's to free (counted in a's fixture) */
+    fixture_done(a);
+    fixture_done(b);
+}
+
 static void map_fails_cleanly_without_memory(void **state)
 {
     (void)state;
@@ -671,6 +720,7 @@ int main(void)
         cmocka_unit_test(unmap_high_half_address),
         cmocka_unit_test(range_empty_checks_the_range_only),
         cmocka_unit_test(destroy_frees_every_table),
+        cmocka_unit_test(linked_tables_are_shared_not_owned),
         cmocka_unit_test(map_fails_cleanly_without_memory),
         cmocka_unit_test(range_canonical),
         cmocka_unit_test(map_and_unmap_refuse_non_canonical),

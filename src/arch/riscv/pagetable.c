@@ -7,6 +7,12 @@
 static pte_t *table_at(uint64_t pa) { return (pte_t *)(uintptr_t)pa; }
 static bool pte_is_leaf(pte_t pte) { return (pte & (PTE_R | PTE_W | PTE_X)) != 0; }
 static unsigned index_at(uint64_t va, int level) { return (va >> (12 + 9 * level)) & 511; }
+static bool pte_is_link(pte_t pte) { return (pte & PTE_V) && !pte_is_leaf(pte) && (pte & PT_LINK); }
+/* A table this one owns: freed with it. A linked table is someone else's. */
+static bool pte_is_owned_table(pte_t pte)
+{
+    return (pte & PTE_V) && !pte_is_leaf(pte) && !(pte & PT_LINK);
+}
 
 int pt_levels_of_mode(unsigned long satp_mode)
 {
@@ -79,7 +85,7 @@ static pte_t *walk_create(struct page_table *pt, uint64_t va, int leaf_level)
     pte_t *table = table_at(pt->root);
     for (int level = pt->levels - 1; level > leaf_level; level--) {
         pte_t *slot = &table[index_at(va, level)];
-        if (!(*slot & PTE_V) || pte_is_leaf(*slot)) {
+        if (!pte_is_owned_table(*slot)) {  /* nothing, a leaf, or a link: replaced */
             uint64_t page = pt->alloc->alloc_page(pt->alloc->ctx);
             if (!page)
                 return 0;
@@ -94,7 +100,7 @@ static void free_subtree(struct page_table *pt, uint64_t table_pa, int level)
 {
     pte_t *table = table_at(table_pa);
     for (int i = 0; level > 0 && i < ENTRIES; i++)
-        if ((table[i] & PTE_V) && !pte_is_leaf(table[i]))
+        if (pte_is_owned_table(table[i]))
             free_subtree(pt, pte_to_pa(table[i]), level - 1);
     pt->alloc->free_page(pt->alloc->ctx, table_pa);
 }
@@ -116,7 +122,7 @@ bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
         pte_t *slot = walk_create(pt, va, level);
         if (!slot)
             return false;
-        if ((*slot & PTE_V) && !pte_is_leaf(*slot) && level > 0)
+        if (pte_is_owned_table(*slot) && level > 0)
             free_subtree(pt, pte_to_pa(*slot), level - 1);
         *slot = pa_to_pte(pa) | flags | PTE_V;
         va += pt_level_size(level);
@@ -140,8 +146,8 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
         uint64_t lo = base + i * step, hi = lo + step;
         if (!(table[i] & PTE_V))
             continue;
-        if (pte_is_leaf(table[i])) {
-            table[i] = 0;
+        if (pte_is_leaf(table[i]) || pte_is_link(table[i])) {
+            table[i] = 0;   /* a link goes whole, as a superpage does */
             cleared++;
         } else if (level > 0 && prune && lo >= va && hi <= end) {
             /* A table wholly inside the range goes at once, leaves uncounted. */
@@ -164,16 +170,16 @@ static int unmap(struct page_table *pt, uint64_t va, uint64_t size, bool prune)
     return unmap_in(pt, pt->root, top, 0, va & mask, (va & mask) + size, prune);
 }
 
-/* The valid entry a walk for va ends at: a leaf, or whatever level 0 holds;
- * NULL if the walk meets an invalid entry first. */
-static pte_t *walk_to_end(const struct page_table *pt, uint64_t va, int *level_out)
+/* The valid entry a walk for va ends at: a leaf, or whatever level 0 holds,
+ * or (at_link) a link; NULL if the walk meets an invalid entry first. */
+static pte_t *walk_to_end(const struct page_table *pt, uint64_t va, int *level_out, bool at_link)
 {
     pte_t *table = table_at(pt->root);
     for (int level = pt->levels - 1; level >= 0; level--) {
         pte_t *slot = &table[index_at(va, level)];
         if (!(*slot & PTE_V))
             return NULL;
-        if (pte_is_leaf(*slot) || level == 0) {
+        if (pte_is_leaf(*slot) || level == 0 || (at_link && pte_is_link(*slot))) {
             if (level_out)
                 *level_out = level;
             return slot;
@@ -184,11 +190,11 @@ static pte_t *walk_to_end(const struct page_table *pt, uint64_t va, int *level_o
 }
 
 /* One page (an sfence.vma of one address, the common case): a plain walk;
- * a superpage holding the page goes whole. */
+ * a superpage or a link holding the page goes whole. */
 static int unmap_page(struct page_table *pt, uint64_t va)
 {
-    pte_t *slot = walk_to_end(pt, va, NULL);
-    if (!slot || !pte_is_leaf(*slot))
+    pte_t *slot = walk_to_end(pt, va, NULL, true);
+    if (!slot || !(pte_is_leaf(*slot) || pte_is_link(*slot)))
         return 0;
     *slot = 0;
     return 1;
@@ -214,7 +220,7 @@ void pt_unmap_prune(struct page_table *pt, uint64_t va, uint64_t size)
 
 pte_t pt_lookup(const struct page_table *pt, uint64_t va, int *level_out)
 {
-    const pte_t *slot = walk_to_end(pt, va, level_out);
+    const pte_t *slot = walk_to_end(pt, va, level_out, false);
     return slot ? *slot : 0;
 }
 
@@ -223,8 +229,8 @@ pte_t *pt_leaf_table(struct page_table *pt, uint64_t va)
     if (!pt_is_canonical(va, pt->levels))
         return NULL;
     int level = -1;
-    pte_t *slot = walk_to_end(pt, va, &level);
-    if (!slot || level != 0)
+    pte_t *slot = walk_to_end(pt, va, &level, true);
+    if (!slot || level != 0)   /* never a linked table: not this table's to fill */
         return NULL;
     return slot - ((va >> 12) & (ENTRIES - 1));
 }
@@ -238,7 +244,7 @@ static bool empty_in(const struct page_table *pt, uint64_t table_pa, int level,
         uint64_t lo = base + i * step, hi = lo + step;
         if (hi <= va || lo >= end || !(table[i] & PTE_V))
             continue;
-        if (pte_is_leaf(table[i]) || level == 0)
+        if (pte_is_leaf(table[i]) || pte_is_link(table[i]) || level == 0)
             return false;
         if (!empty_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end))
             return false;
@@ -264,11 +270,40 @@ bool pt_has_table(const struct page_table *pt, uint64_t va, int level)
     pte_t *table = table_at(pt->root);
     for (int l = pt->levels - 1; l >= level; l--) {
         pte_t e = table[index_at(va, l)];
-        if (!(e & PTE_V) || pte_is_leaf(e))
+        if (!pte_is_owned_table(e))
             return false;
         if (l == level)
             return true;
         table = table_at(pte_to_pa(e));
     }
     return false;
+}
+
+bool pt_link(struct page_table *pt, uint64_t va, int level, uint64_t table_pa)
+{
+    if (level < 1 || level >= pt->levels || !pt_is_canonical(va, pt->levels))
+        return false;
+    pte_t *slot = walk_create(pt, va, level);
+    if (!slot || pte_is_owned_table(*slot))
+        return false;
+    *slot = pa_to_pte(table_pa) | PT_LINK | PTE_V;
+    return true;
+}
+
+bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa)
+{
+    if (!pt->root || level < 1 || level >= pt->levels || !pt_is_canonical(va, pt->levels))
+        return false;
+    pte_t *table = table_at(pt->root);
+    for (int l = pt->levels - 1; l > level; l--) {
+        pte_t e = table[index_at(va, l)];
+        if (!pte_is_owned_table(e))
+            return false;
+        table = table_at(pte_to_pa(e));
+    }
+    pte_t *slot = &table[index_at(va, level)];
+    if (!pte_is_link(*slot) || pte_to_pa(*slot) != table_pa)
+        return false;
+    *slot = 0;
+    return true;
 }

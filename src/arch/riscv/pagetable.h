@@ -10,6 +10,13 @@
 
 typedef uint64_t pte_t;
 
+/* A non-leaf entry with this bit (one of the two RSW bits, which hardware
+ * ignores: privileged spec 4.3.1) links a table that this table does not
+ * own (pt_link): walks go through it, but every edit treats it as a
+ * superpage leaf (an unmap that touches it drops the link whole, a map
+ * under it replaces it by a table of its own) and no free follows it. */
+#define PT_LINK (1UL << 8)
+
 struct pt_allocator {
     /* Returns the physical address of a zeroed page, or 0. */
     uint64_t (*alloc_page)(void *ctx);
@@ -63,5 +70,13 @@ bool pt_range_empty(const struct page_table *pt, uint64_t va, uint64_t size);
  * mapping a leaf there would free that table (pt_map), which is only safe
  * when no other hart can be walking it. */
 bool pt_has_table(const struct page_table *pt, uint64_t va, int level);
+
+/* Makes the entry for va at level (>= 1) a link to table_pa, a table
+ * (of the level below) that the caller owns and keeps alive while any
+ * table links it; replaces a leaf or a link there, but refuses (false) a
+ * table of this one's own, or a range that is not canonical. */
+bool pt_link(struct page_table *pt, uint64_t va, int level, uint64_t table_pa);
+/* Clears the entry for va at level if it links table_pa; whether it did. */
+bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa);
 
 #endif
