@@ -140,6 +140,8 @@ void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f)
     spin_unlock(&ps->lock);
 }
 
+static uint64_t plain_page(const struct vm *vm);
+
 /* The copy's page is the guest's again: its sites go, and every shadow
  * (one of which may map it) drops it. With ps->lock held and the VM's
  * other vCPUs held out of guest mode (hold_others): each flushes its TLB
@@ -149,12 +151,19 @@ static void drop_copy(struct vm *vm, int c)
 {
     struct patch_state *ps = &vm->patch;
     struct patch_copy *copy = &ps->copies[c];
-    int kept = 0;
+    int kept = 0, plain = 0;
     for (int i = 0; i < ps->site_count; i++)
-        if (ps->sites[i].copy != c)
+        if (ps->sites[i].copy != c) {
+            plain += ps->sites[i].plain;
             ps->sites[kept++] = ps->sites[i];
+        }
     ps->site_count = kept;
     table_rebuild(ps);
+    /* The last trap-free site went: the guest's own top page is unmapped
+     * again for its loads and stores from virtual S (patch_plain_follow). */
+    if (ps->plain_count && !plain)
+        shadow_drop_page(vm, FRAME_PLAIN_VA, plain_page(vm));
+    ps->plain_count = plain;
     set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
     /* Only its own place maps it (patch_fill), as 4 KiB pages, or a block
      * table of its block (whose leaves change with it). */
@@ -225,6 +234,7 @@ static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn, bool bare
      * (plain_fallback). */
     uint32_t plain = ps->plain_on && !bare ? plain_csr_form(insn) : 0;
     ps->sites[ps->site_count++] = (struct patch_site){ pc, insn, c, plain != 0 };
+    ps->plain_count += plain != 0;
     bump(&ps->version);
     uint8_t *at = (uint8_t *)(uintptr_t)ps->copies[c].hpa + (pc & (PAGE_SIZE - 1));
     uint32_t word = plain ? plain : PATCH_EBREAK;
@@ -419,6 +429,7 @@ static void plain_fallback(struct vm *vm, bool locked)
                &ebreak, 4);
         site->plain = false;
     }
+    ps->plain_count = 0;
     bump(&ps->code_gen);
     __asm__ volatile("fence.i" ::: "memory");
     if (locked)
@@ -442,7 +453,11 @@ void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
-    if (!ps->plain_on || !first_frame_has_plain(v->id))
+    /* Only while some trap-free site needs them: otherwise a load or store
+     * of virtual S there must reach the guest's own mapping, or fault as
+     * the guest's table says (while the page is mapped it cannot: the one
+     * way a guest can tell trap-free sites, docs/ARCHITECTURE.md). */
+    if (!ps->plain_on || !ps->plain_count || !first_frame_has_plain(v->id))
         return;
     uint64_t page = plain_page(vm);
     bool mapped_one = false;
@@ -634,13 +649,20 @@ uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64
     return copy;
 }
 
-bool patch_may_map(struct vm *vm, uint64_t gpa, pte_t flags)
+bool patch_may_map(struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags)
 {
     struct patch_state *ps = &vm->patch;
     if (!ps->on)
         return true;
     if (range_has_copy(vm, gpa, PAGE_SIZE))
         return false;
+    /* Another page executable in an S view where a copy runs: the copy
+     * must go first (fill_drops, with the others held), which only a fill
+     * of the guest's own access does. */
+    if ((view & SHADOW_VIEW_S) && (flags & PTE_X) && (ps->va_blocks & va_block_bit(va)))
+        for (int i = 0; i < PATCH_MAX_COPIES; i++)
+            if (ps->copies[i].hpa && ps->copies[i].va == (va & ~(PAGE_SIZE - 1)))
+                return false;
     if (flags & PTE_W)
         note_writable(vm, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
     return true;

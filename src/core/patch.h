@@ -79,6 +79,7 @@ struct patch_state {
      * for another vCPU (vm_hold_others). */
     struct spinlock lock;
     bool plain_on;              /* trap-free sites: one vCPU, no guest mapping at FRAME_PLAIN_VA seen */
+    int plain_count;            /* trap-free sites now: the shadows map the plain CSRs only while any */
     int site_count, copy_count;
     uint64_t high;              /* the upper half of every site's pc */
     struct patch_site sites[PATCH_MAX_SITES];
@@ -130,11 +131,12 @@ struct vm;
 void patch_block_leaves(const struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags,
                         pte_t *table);
 /* Whether a shadow fill that no guest access asked for (beside a fill,
- * at a fence: shadow.c) may map the 4 KiB page at gpa with flags in a
- * virtual-U view: not a page with a copy (its fills go through
- * patch_fill); a writable one is noted as a fill's is. With ps->lock
- * held (before vm->lock). */
-bool patch_may_map(struct vm *vm, uint64_t gpa, pte_t flags);
+ * at a fence: shadow.c) may map the 4 KiB page at gpa with flags at va in
+ * a view: not a page with a copy (its fills go through patch_fill), nor
+ * another page executable in an S view at a copy's place (that fill would
+ * have to drop the copy); a writable one is noted as a fill's is. With
+ * ps->lock held (before vm->lock). */
+bool patch_may_map(struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags);
 /* shadow.c freed a block table (its eviction, under vm_hold_others):
  * every vCPU's hart flushes its TLB before it runs again (unmap_gen).
  * Without ps->lock or vm->lock held. */

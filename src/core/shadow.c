@@ -886,7 +886,7 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
         uint64_t nva = base | (uint64_t)i << PAGE_SHIFT;
         void *host = vm_gpa_to_host(vm, pte_to_pa(g), PAGE_SIZE);
         if (!flags || !host ||     /* a device page: its own fault, emulated */
-            !patch_may_map(vm, pte_to_pa(g), flags) ||
+            !patch_may_map(vm, s->view, nva, pte_to_pa(g), flags) ||
             !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, first_portion_place(&vm->first)))
             continue;
         shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
@@ -923,12 +923,10 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         r = install(v, seq, va, res.gpa, size, flags, copy);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code
-     * pages are used in runs. With patched code (core/patch.c) only in the
-     * U view, where no copy runs (an S view's executable neighbour could be
-     * another page at a copy's place), and never a page with a copy
-     * (patch_may_map: nor one mapped writable unnoticed). */
-    if (r == SHADOW_FILLED && res.level == 0 && access == ACCESS_FETCH &&
-        (!v->vm->patch.on || !(v->shadow->view & SHADOW_VIEW_S)))
+     * pages are used in runs. With patched code (core/patch.c) never a
+     * page with a copy, nor another page executable at a copy's place in
+     * an S view (patch_may_map: nor one mapped writable unnoticed). */
+    if (r == SHADOW_FILLED && res.level == 0 && access == ACCESS_FETCH)
         fill_neighbours(v, seq, va, &res);
     return r;
 }
@@ -998,7 +996,7 @@ void shadow_refill_page(struct vcpu *v, uint64_t va, uint64_t asid)
         /* A copy made after this look drops the page with a fence (seq):
          * install_small then installs nothing. */
         spin_lock(&vm->patch.lock);
-        bool may = patch_may_map(vm, e.gpa, e.flags);
+        bool may = patch_may_map(vm, views[i], va, e.gpa, e.flags);
         spin_unlock(&vm->patch.lock);
         if (may)
             v->count.shadow_fence_fills += install_small(vm, found[i], generation[i], seq, &e, 1);
