@@ -11,7 +11,8 @@
 4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
 5. Linux: tests/linux/test.sh natively and under lodger (1 vCPU, 2 vCPUs on 2
    harts, 3 vCPUs on 2 harts, the first portion forced onto Linux's own
-   mappings); a reboot at the shell; a kernel panic reported by lodger.
+   mappings; patched kernel code, the default, and once --no-patch); a
+   reboot at the shell; a kernel panic reported by lodger.
 6. Interactive: U-Boot's prompt and Linux's shell typed at (pexpect).
 7. A checking lodger (make CHECK_FAST=1, in BUILD-check): CSR-heavy guests
    and a Linux boot, each trap's fast path compared with its C twin.
@@ -228,7 +229,11 @@ def guest_pair(guest):
         extra = open(opts).read().split()
     native = run([RUN, "--native", "--kernel", guest] + extra)
     lodger = run([RUN, "--kernel", guest] + extra)
-    return name, native, lodger
+    # The guests that rewrite patched code (issue 15) also without patching
+    # (--no-patch, which keeps lodger's behaviour from before it was the
+    # default): both modes must answer as natively.
+    unpatched = run([RUN, "--kernel", guest, "--no-patch"] + extra) if name.startswith("patch_") else None
+    return name, native, lodger, unpatched
 
 
 def compare(name, native, lodger):
@@ -282,8 +287,13 @@ def guest_tests():
     guests = sorted(g for g in glob.glob(os.path.join(BUILD, "guests", "*.bin"))
                     if os.path.splitext(os.path.basename(g))[0] not in DISK_GUESTS)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        for name, native, lodger in pool.map(guest_pair, guests):
+        for name, native, lodger, unpatched in pool.map(guest_pair, guests):
             compare(name, native, lodger)
+            if unpatched is not None:
+                compare(f"{name} --no-patch", native, unpatched)
+                result(f"guest {name} --no-patch: no patched code",
+                       "patched sites" not in unpatched[1] and "patched traps" in lodger[1],
+                       unpatched[1][-1500:])
             if name == "finisher_fail":    # the code reaches QEMU natively, lodger's message
                 (n_status, _), (l_status, l_out) = native, lodger
                 result(f"guest {name}: native exit 3, lodger non-zero naming code 3",
@@ -358,6 +368,12 @@ def linux_reboot_session(extra, append=""):
         return f"{type(e).__name__}: {(child.before or '')[-2000:]}"
 
 
+def patched_served(name, out):
+    """A run with patched kernel code (the default): lodger served sites."""
+    m = re.search(r"patched traps (\d+)", out)
+    result(f"{name}: patched sites served", bool(m) and int(m.group(1)) > 0, out[-2000:])
+
+
 def linux_tests():
     """Debian's kernel with the busybox initramfs runs tests/linux/test.sh."""
     args = ["--mem", "256", "--kernel", LINUX_IMAGE, "--initrd", os.path.join(BUILD, "initrd.gz"),
@@ -371,17 +387,14 @@ def linux_tests():
         lodger = pool.submit(run, [RUN] + args, 600)
         runs = {name: pool.submit(run, [RUN, "--first-portion", va] + args, 600)
                 for name, va in forced.items()}
-        # Patched guest-kernel code (issue 15), forced on (it is off by
-        # default), and with the first portion on the kernel image too.
-        patched = {"linux, patched kernel code": pool.submit(run, [RUN, "--patch"] + args, 600),
-                   "linux, patched kernel code, first portion on the kernel image": pool.submit(
-                       run, [RUN, "--patch", "--first-portion", "0xffffffff80000000"] + args, 600)}
+        # Patched guest-kernel code (issue 15) is the default: lodger's
+        # behaviour without it (--no-patch) is checked too.
+        unpatched = pool.submit(run, [RUN, "--no-patch"] + args, 600)
         compare("linux", native.result(), lodger.result())
-        for name, future in patched.items():
-            status, out = future.result()
-            compare(name, native.result(), (status, out))
-            m = re.search(r"patched traps (\d+)", out)
-            result(f"{name}: patched sites served", bool(m) and int(m.group(1)) > 0, out[-2000:])
+        patched_served("linux", lodger.result()[1])
+        compare("linux --no-patch", native.result(), unpatched.result())
+        result("linux --no-patch: no patched code", "patched sites" not in unpatched.result()[1],
+               unpatched.result()[1][-2000:])
         smp = ["--vcpus", "2", "--smp", "2"]
         native_smp = pool.submit(run, [RUN, "--native", "--vcpus", "2"] + args, 300)
         lodger_smp = pool.submit(run, [RUN] + smp + args, 900)
@@ -410,22 +423,17 @@ def linux_tests():
         # More vCPUs than harts: lodger's scheduler runs them in turn.
         native_smp3 = pool.submit(run, [RUN, "--native", "--vcpus", "3"] + args, 300)
         lodger_smp3 = pool.submit(run, [RUN, "--vcpus", "3", "--smp", "2"] + args, 900)
-        # Patched kernel code with several vCPUs (issue 15): copies made
-        # and dropped (ftrace, kprobes, modules in test.sh) reach every vCPU.
-        patched_smp = {"linux smp, patched kernel code (2 vCPUs on 2 harts)": (native_smp, pool.submit(
-                           run, [RUN, "--patch"] + smp + args, 900)),
-                       "linux smp, patched kernel code (3 vCPUs on 2 harts)": (native_smp3, pool.submit(
-                           run, [RUN, "--patch", "--vcpus", "3", "--smp", "2"] + args, 900))}
+        # Patched kernel code with several vCPUs (issue 15; the default):
+        # copies made and dropped (ftrace, kprobes, modules in test.sh)
+        # reach every vCPU.
         compare("linux smp (2 vCPUs on 2 harts)", native_smp.result(), lodger_smp.result())
+        patched_served("linux smp (2 vCPUs on 2 harts)", lodger_smp.result()[1])
         compare("linux smp (3 vCPUs on 2 harts)", native_smp3.result(), lodger_smp3.result())
-        for name, (native_run, future) in patched_smp.items():
-            status, out = future.result()
-            compare(name, native_run.result(), (status, out))
-            m = re.search(r"patched traps (\d+)", out)
-            result(f"{name}: patched sites served", bool(m) and int(m.group(1)) > 0, out[-2000:])
+        patched_served("linux smp (3 vCPUs on 2 harts)", lodger_smp3.result()[1])
         for name, future in runs.items():
             status, out = future.result()
             compare(name, (native_smp if "smp" in name else native).result(), (status, out))
+            patched_served(name, out)
             m = re.search(r"conflicts (\d+), relocations: to unused (\d+)", out)
             result(f"{name}: conflict detected and relocated",
                    bool(m) and int(m.group(1)) >= 1 and int(m.group(2)) >= 1, out[-2000:])
@@ -493,14 +501,12 @@ def check_tests():
                 os.path.join(BUILD, "initrd.gz"), "--append",
                 "console=ttyS0 earlycon=sbi lodger.test=1"]
         native = pool.submit(run, [RUN, "--native"] + args, 300)
-        # With patched kernel code (issue 15): the breakpoint fast path and
-        # chaining through patched sites against the twin too.
-        checked = pool.submit(run, [RUN, "--patch"] + args, 900, None, CHECK_BUILD)
-        compare("linux --patch (checking lodger)", native.result(), checked.result())
-        check_counts("linux --patch", checked.result()[1])
-        m = re.search(r"patched traps (\d+)", checked.result()[1])
-        result("linux --patch (checking lodger): patched sites served",
-               bool(m) and int(m.group(1)) > 0, checked.result()[1][-2000:])
+        # With patched kernel code (issue 15; the default): the breakpoint
+        # fast path and chaining through patched sites against the twin too.
+        checked = pool.submit(run, [RUN] + args, 900, None, CHECK_BUILD)
+        compare("linux (checking lodger)", native.result(), checked.result())
+        check_counts("linux", checked.result()[1])
+        patched_served("linux (checking lodger)", checked.result()[1])
         # Sv48 on lodger's Sv57: guest-user page faults are reflected by
         # the first portion, walking the guest's tables through the window.
         sv48 = args[:-1] + [args[-1] + " no5lvl"]
@@ -767,6 +773,8 @@ def multivm_image_tests(tmp, hello):
             ("missing hart", ["--smp", "2", "--vm", vm, "--vm", vm + ",harts=0:2"],
              r"--vm 2 \(vm1\): harts=0:2: hart 2 is not on the machine \(--smp 2: harts 0\.\.1\)"),
             ("unknown field", ["--vm", vm + ",cpus=2"], r"--vm 1 \(vm0\): unknown field 'cpus'"),
+            ("patch and no-patch", ["--vm", vm + ",patch,no-patch"],
+             r"--vm 1 \(vm0\): patch and no-patch both given"),
             ("--kernel with --vm", ["--kernel", hello, "--vm", vm], r"--kernel describes the one VM"),
             ("--mem with --vm", ["--mem", "64", "--vm", vm], r"--mem describes the one VM")):
         expect_refusal(f"lodger-run --vm: {name}", [RUN] + args,
@@ -1007,9 +1015,10 @@ def multivm_tests():
                "lodger: no VM left; shutting down (failure)" in out,
                f"status {status}\n{out[-3000:]}")
 
-        # Three VMs of different sizes, all passing: lodger exits 0.
+        # Three VMs of different sizes, all passing: lodger exits 0. The
+        # second without patched code (its no-patch field), the others with.
         status, out = run([RUN, "--smp", "2", "--vm", vm_mem_args("a", mem=16),
-                           "--vm", vm_mem_args("b", mem=24, extra=",vcpus=2"),
+                           "--vm", vm_mem_args("b", mem=24, extra=",vcpus=2,no-patch"),
                            "--vm", vm_mem_args("c", mem=40, extra=",console")], timeout=300)
         sections, _ = tagged_sections(out)
         name = "multivm: 3 VMs on -smp 2"
@@ -1018,6 +1027,9 @@ def multivm_tests():
         result(f"{name}: console input to the VM that claims it; exit 0",
                status == 0 and "lodger: console input goes to vm2 (Ctrl-]" in out and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+        result(f"{name}: patched code in vm0 and vm2, not in vm1 (no-patch)",
+               "lodger: vm0 patched sites" in out and "lodger: vm2 patched sites" in out and
+               "lodger: vm1 patched sites" not in out, out[-3000:])
 
         # Eight VMs on eight harts; the last three pinned.
         pins = {5: "5", 6: "6:7", 7: "7"}
