@@ -956,10 +956,14 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         r = install(v, seq, va, res.gpa, size, flags, copy, res.level);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code
-     * pages are used in runs. With patched code (core/patch.c) never a
-     * page with a copy, nor another page executable at a copy's place in
-     * an S view (patch_may_map: nor one mapped writable unnoticed). */
-    if (r == SHADOW_FILLED && res.level == 0 && access == ACCESS_FETCH)
+     * pages are used in runs. With patched code (core/patch.c) only in the
+     * U view, where no copy runs, and never a page with a copy
+     * (patch_may_map: nor one mapped writable unnoticed). Filling S views
+     * too (patch_may_map refuses another page executable at a copy's
+     * place) was tried; 2-vCPU Linux boots then stalled at the function
+     * tracer's code changes on a loaded machine, cause not found: off. */
+    if (r == SHADOW_FILLED && res.level == 0 && access == ACCESS_FETCH &&
+        (!v->vm->patch.on || !(v->shadow->view & SHADOW_VIEW_S)))
         fill_neighbours(v, seq, va, &res);
     return r;
 }

@@ -5,7 +5,9 @@
  * group of 16 pages is mapped in every state that matters - never touched
  * (A=0), read only (A=1 D=0), read-only pages, U pages, execute-only pages,
  * reserved encodings, invalid entries - then one page of the group is
- * executed (under lodger: a fetch fill, with the neighbours). Each other page is
+ * executed (under lodger: a fetch fill, with the neighbours; run-options
+ * --no-patch: with patched code, the default, an S view gets no neighbour
+ * fills, shadow.c). Each other page is
  * then used as the case says and the guest's PTE printed: a page never
  * touched must keep A=0, a page only read D=0, and every access must fault
  * or not as natively, with the same cause and stval. Then pages mapped or
