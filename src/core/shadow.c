@@ -580,7 +580,6 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     /* Nor the guest-RAM window, in the shadows that have it (their guest
      * cannot map there); a guest of the host's mode may use that place. */
     bool in_window = first_window_contains(&vm->first, va);
-    bool split = false;
     spin_lock(&vm->lock);
     fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
@@ -589,39 +588,13 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
             (in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels)) ||
             !shadow_may_hold(s, va))
             continue;
-        /* The guest's leaf of va may have been a superpage this shadow
-         * holds as smaller leaves (install): the fence covers every
-         * translation from that leaf (privileged spec 4.2.1), so all of
-         * them go, but the first portion's own place. */
-        int level = pt_split_level(&s->pt, va);
-        if (!level) {
-            pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
-            continue;
-        }
-        uint64_t size = pt_level_size(level), lo = va & ~(size - 1);
-        uint64_t first = first_portion_place(&vm->first), first_end = first_place_end(first);
-        if (!first_place_overlaps(first, lo, size)) {
-            pt_unmap(&s->pt, lo, size);
-        } else {
-            if (first > lo)
-                pt_unmap(&s->pt, lo, first - lo);
-            uint64_t hi = lo + size;    /* 0: the top of the address space */
-            if (hi == 0 || hi > first_end)
-                pt_unmap(&s->pt, first_end, hi - first_end);
-        }
-        split = true;
+        pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
     }
     spin_unlock(&vm->lock);
     /* This hart's TLB, always: another hart may have removed the shadow
      * entry already (its fence flushed its own TLB, not this one's). All
-     * host ASIDs: this hart may have cached the page under any shadow; all
-     * addresses if the leaves of a split superpage went (each its own
-     * TLB entry). The mark stays until the table goes, so another hart's
-     * fence of the same address (the guest's remote fence) flushes all too. */
-    if (split)
-        sfence_vma_all();
-    else
-        __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+     * host ASIDs: this hart may have cached the page under any shadow. */
+    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
 void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
@@ -657,8 +630,7 @@ void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
  * (shadow_fill_may_install). SHADOW_NO_MEMORY if the tables could not
  * grow (the top of the trap path ends the VM). */
 static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa,
-                                       uint64_t size, pte_t flags, uint64_t copy_hpa,
-                                       int guest_level)
+                                       uint64_t size, pte_t flags, uint64_t copy_hpa)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -682,11 +654,6 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
     uint64_t hpa = copy_hpa ? copy_hpa : (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
     bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
-    /* Smaller than the guest's leaf (level guest_level): a guest fence of
-     * any address in that leaf must drop all of them (shadow_flush_page). */
-    if (mapped && guest_level > 0 && size < pt_level_size(guest_level) &&
-        guest_level < s->pt.levels)
-        pt_mark_split(&s->pt, base_va, guest_level);
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
     s->roots_used[root / 64] |= 1UL << (root % 64);
     spin_unlock(&vm->lock);
@@ -796,7 +763,7 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     enum shadow_fill_result r;
     if (block && link_block(v, seq, va, va, asked, &r))
         return r;
-    return install(v, seq, va, va, size, flags, copy, 0);
+    return install(v, seq, va, va, size, flags, copy);
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -953,7 +920,7 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
     enum shadow_fill_result r;
     if (!block || !link_block(v, seq, va, res.gpa, asked, &r))
-        r = install(v, seq, va, res.gpa, size, flags, copy, res.level);
+        r = install(v, seq, va, res.gpa, size, flags, copy);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code
      * pages are used in runs. With patched code (core/patch.c) only in the

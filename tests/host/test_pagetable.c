@@ -696,40 +696,6 @@ static void has_table_tells_tables_from_leaves(void **state)
     fixture_done(f);
 }
 
-/* A table of smaller leaves split from one larger one (shadow.c: a guest
- * superpage shadowed page by page) carries its mark until it goes. */
-static void split_marks(void **state)
-{
-    (void)state;
-    struct fixture *f = fixture_new(4);
-    uint64_t va = 0x40000000;
-    assert_int_equal(pt_split_level(&f->pt, va + 0x1f000), 0);
-    assert_false(pt_mark_split(&f->pt, va, 1));         /* no table there */
-    assert_true(pt_map(&f->pt, va + 0x1f000, 0x8001f000, 4096, RW, 0));
-    assert_int_equal(pt_split_level(&f->pt, va + 0x1f000), 0);
-    assert_true(pt_mark_split(&f->pt, va + 0x1f000, 1));
-    /* Every address of the 2 MiB region finds it, mapped or not... */
-    assert_int_equal(pt_split_level(&f->pt, va), 1);
-    assert_int_equal(pt_split_level(&f->pt, va + 0x1ff000), 1);
-    assert_int_equal(pt_split_level(&f->pt, va + 0x200000), 0);
-    /* ...and walks still go through the marked entry. */
-    int level = -1;
-    assert_int_equal(pte_to_pa(pt_lookup(&f->pt, va + 0x1f000, &level)), 0x8001f000);
-    assert_int_equal(level, 0);
-    /* A higher mark (a gigapage split into 2 MiB leaves) is found first. */
-    assert_true(pt_mark_split(&f->pt, va, 2));
-    assert_int_equal(pt_split_level(&f->pt, va + 0x3ff000), 2);
-    /* A 2 MiB leaf is no table to mark; nor is level 0 or the root's level. */
-    assert_true(pt_map(&f->pt, va + 0x400000, 0x80400000, 0x200000, RW, 1));
-    assert_false(pt_mark_split(&f->pt, va + 0x400000, 1));
-    assert_false(pt_mark_split(&f->pt, va, 0));
-    assert_false(pt_mark_split(&f->pt, va, 4));
-    /* Pruned, the table and its mark go. */
-    pt_unmap_prune(&f->pt, va, 0x40000000);
-    assert_int_equal(pt_split_level(&f->pt, va + 0x1f000), 0);
-    fixture_done(f);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,7 +726,6 @@ int main(void)
         cmocka_unit_test(map_and_unmap_refuse_non_canonical),
         cmocka_unit_test(fence_va_validity),
         cmocka_unit_test(has_table_tells_tables_from_leaves),
-        cmocka_unit_test(split_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

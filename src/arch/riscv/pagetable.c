@@ -307,37 +307,3 @@ bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa)
     *slot = 0;
     return true;
 }
-
-bool pt_mark_split(struct page_table *pt, uint64_t va, int level)
-{
-    if (!pt->root || level < 1 || level >= pt->levels || !pt_is_canonical(va, pt->levels))
-        return false;
-    pte_t *table = table_at(pt->root);
-    for (int l = pt->levels - 1; l >= level; l--) {
-        pte_t *slot = &table[index_at(va, l)];
-        if (!pte_is_owned_table(*slot))
-            return false;
-        if (l == level) {
-            *slot |= PT_SPLIT;
-            return true;
-        }
-        table = table_at(pte_to_pa(*slot));
-    }
-    return false;
-}
-
-int pt_split_level(const struct page_table *pt, uint64_t va)
-{
-    if (!pt->root || !pt_is_canonical(va, pt->levels))
-        return 0;
-    const pte_t *table = table_at(pt->root);
-    for (int l = pt->levels - 1; l >= 1; l--) {
-        pte_t e = table[index_at(va, l)];
-        if (!pte_is_owned_table(e))
-            return 0;
-        if (e & PT_SPLIT)
-            return l;
-        table = table_at(pte_to_pa(e));
-    }
-    return 0;
-}

@@ -16,10 +16,6 @@ typedef uint64_t pte_t;
  * superpage leaf (an unmap that touches it drops the link whole, a map
  * under it replaces it by a table of its own) and no free follows it. */
 #define PT_LINK (1UL << 8)
-/* The other RSW bit, on an entry that points to a table of this one's own:
- * the table holds smaller leaves split from one leaf of that entry's size
- * (pt_mark_split), which a fence of any address in it must all drop. */
-#define PT_SPLIT (1UL << 9)
 
 struct pt_allocator {
     /* Returns the physical address of a zeroed page, or 0. */
@@ -82,11 +78,5 @@ bool pt_has_table(const struct page_table *pt, uint64_t va, int level);
 bool pt_link(struct page_table *pt, uint64_t va, int level, uint64_t table_pa);
 /* Clears the entry for va at level if it links table_pa; whether it did. */
 bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa);
-/* Marks the entry for va at level (>= 1), a table of this one's own, as
- * holding leaves split from one larger leaf (PT_SPLIT); false, nothing
- * marked, if that entry is no table of its own. */
-bool pt_mark_split(struct page_table *pt, uint64_t va, int level);
-/* The highest level whose entry on va's walk is marked split, 0 if none. */
-int pt_split_level(const struct page_table *pt, uint64_t va);
 
 #endif
