@@ -51,11 +51,11 @@ $(B)/gen/offsets.inc: src/first/offsets.c src/first/frame.h
 
 $(B)/obj/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
-	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/obj/%.S.o: src/%.S $(B)/gen/offsets.inc
 	@mkdir -p $(dir $@)
-	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/lodger.elf: $(LODGER_OBJS) src/arch/riscv/lodger.ld tools/check-first-portion
 	@echo "  CC  $@"; $(CC) $(LDFLAGS) -T src/arch/riscv/lodger.ld -o $@ $(LODGER_OBJS) \
