@@ -33,6 +33,7 @@
 #include "core/spinlock.h"
 #include "dev/device.h"
 #include "dev/vq.h"
+#include "io/virtio_spec.h"
 
 /* QEMU virt's eight virtio-mmio slots (hw/riscv/virt.c): 0x1000 apart from
  * 0x10001000, PLIC lines 1..8. */
@@ -40,22 +41,6 @@
 #define VIRTIO_MMIO_BASE(slot) (0x10001000ul + 0x1000ul * (slot))
 #define VIRTIO_MMIO_SIZE 0x1000ul
 #define VIRTIO_MMIO_IRQ(slot) (1u + (slot))
-
-/* Device types (5), status bits (2.1), feature bits (6). */
-#define VIRTIO_ID_NET 1u
-#define VIRTIO_ID_BLOCK 2u
-#define VIRTIO_STATUS_ACKNOWLEDGE 1u
-#define VIRTIO_STATUS_DRIVER 2u
-#define VIRTIO_STATUS_DRIVER_OK 4u
-#define VIRTIO_STATUS_FEATURES_OK 8u
-#define VIRTIO_STATUS_NEEDS_RESET 64u
-#define VIRTIO_STATUS_FAILED 128u
-#define VIRTIO_F_RING_INDIRECT_DESC 28
-#define VIRTIO_F_RING_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
-/* InterruptStatus bits (4.2.2). */
-#define VIRTIO_INT_USED 1u
-#define VIRTIO_INT_CONFIG 2u
 
 #define VIRTIO_DEV_MAX_QUEUES 2
 /* Chains one deferred notify serves before it hands the hart back (the
@@ -95,7 +80,7 @@ struct virtio_dev {
     uint32_t status;                /* 2.1 device status; NEEDS_RESET set atomically */
     uint32_t device_features_sel, driver_features_sel, queue_sel;
     uint64_t driver_features;
-    uint32_t interrupt_status;      /* VIRTIO_INT_*, set and cleared atomically */
+    uint32_t interrupt_status;      /* VIRTIO_INT_* (io/virtio_spec.h), set and cleared atomically */
     uint32_t config_generation;
     uint32_t notify_pending;        /* queues noted by QueueNotify, one bit each */
     unsigned served;                /* chains used in this deferred call (under lock) */
