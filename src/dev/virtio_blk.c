@@ -101,32 +101,23 @@ static uint8_t serve(struct blk_state *s, struct vq_chain *c, const struct virti
 static void blk_notify(struct device *d, unsigned qi)
 {
     struct blk_state *s = d->state;
-    struct vq *q = &s->vio.q[qi];
-    const char *why;
-    do {
-        enum vq_result r = VQ_EMPTY;
-        while (!virtio_dev_yield(d) && (r = vq_pop(q, &s->chain, &why)) == VQ_OK) {
-            struct vq_chain *c = &s->chain;
-            struct virtio_blk_req_header h;
-            /* A request is a 16-byte header and a status byte at least
-             * (5.2.6); without them there is nowhere to say it failed, so
-             * the device needs reset (QEMU's "missing headers" does so). */
-            if (c->out_len < sizeof(h) || c->in_len < 1) {
-                virtio_dev_broken(d, qi, "a request without its header or status byte");
-                return;
-            }
-            vq_read_out(c, 0, &h, sizeof(h));
-            const struct io_seg *last = &c->seg[c->nout + c->nin - 1];
-            volatile uint8_t *status = (volatile uint8_t *)(uintptr_t)(last->pa + last->len - 1);
-            uint32_t written;
-            *status = serve(s, c, &h, &written);
-            virtio_dev_used(d, qi, c->head, written);
-        }
-        if (r == VQ_BROKEN) {
-            virtio_dev_broken(d, qi, why);
+    struct vq_chain *c = &s->chain;
+    while (!virtio_dev_yield(d) && virtio_dev_take(d, qi, c)) {
+        struct virtio_blk_req_header h;
+        /* A request is a 16-byte header and a status byte at least
+         * (5.2.6); without them there is nowhere to say it failed, so
+         * the device needs reset (QEMU's "missing headers" does so). */
+        if (c->out_len < sizeof(h) || c->in_len < 1) {
+            virtio_dev_broken(d, qi, "a request without its header or status byte");
             return;
         }
-    } while (!virtio_dev_yield(d) && vq_rearm(q));
+        vq_read_out(c, 0, &h, sizeof(h));
+        const struct io_seg *last = &c->seg[c->nout + c->nin - 1];
+        volatile uint8_t *status = (volatile uint8_t *)(uintptr_t)(last->pa + last->len - 1);
+        uint32_t written;
+        *status = serve(s, c, &h, &written);
+        virtio_dev_used(d, qi, c->head, written);
+    }
 }
 
 /* Sector reads for the partition table, through the backend into a buffer

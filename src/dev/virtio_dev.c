@@ -66,6 +66,23 @@ void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t writt
         __atomic_fetch_or(&vio->interrupt_status, VIRTIO_INT_USED, __ATOMIC_RELEASE);
 }
 
+bool virtio_dev_take(struct device *d, unsigned qi, struct vq_chain *c)
+{
+    struct vq *q = &virtio_dev_of(d)->q[qi];
+    for (;;) {
+        const char *why;
+        enum vq_result r = vq_pop(q, c, &why);
+        if (r == VQ_OK)
+            return true;
+        if (r == VQ_BROKEN) {
+            virtio_dev_broken(d, qi, why);
+            return false;
+        }
+        if (!vq_rearm(q))    /* 2.7.10: nothing came in between */
+            return false;
+    }
+}
+
 void virtio_dev_broken(struct device *d, unsigned q, const char *why)
 {
     struct virtio_dev *vio = virtio_dev_of(d);

@@ -63,8 +63,8 @@ struct virtio_dev_ops {
                                      * VM through virtio_dev.features */
     /* The driver notified queue q, or the device should look at it again:
      * called with the device lock held, never the board lock. Take chains
-     * with vq_pop, return them with virtio_dev_used; on VQ_BROKEN
-     * call virtio_dev_broken and return. */
+     * with virtio_dev_take (until virtio_dev_yield), return them with
+     * virtio_dev_used. */
     void (*notify)(struct device *d, unsigned q);
     /* Optional: the device's own reset (2.1: status 0 or power-on), with
      * the board lock and the device lock held. */
@@ -119,6 +119,12 @@ void virtio_dev_unlock(struct device *d);
  * notes a used-buffer interrupt if the driver wants one now (2.7.7). Call
  * virtio_dev_update_irq after unlocking. */
 void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t written);
+/* With the device lock held: takes the next chain the driver made
+ * available on queue q into c. None left: rearms the driver's notify
+ * (2.7.10) and looks once more, since a chain may have come in between.
+ * False when there is none, or the driver broke a rule (then the device is
+ * broken: virtio_dev_broken). */
+bool virtio_dev_take(struct device *d, unsigned q, struct vq_chain *c);
 /* With the device lock held, in `notify`: whether this call has used its
  * budget (VIRTIO_DEV_BUDGET chains): the device then stops taking chains
  * and returns without rearming; the transport has the rest served when the

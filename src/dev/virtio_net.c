@@ -101,22 +101,9 @@ static bool take_tx(struct device *d, uint32_t *epoch)
 {
     struct virtio_net *n = net_of(d);
     struct vq *q = &n->vio.q[VIRTIO_NET_TX_QUEUE];
-    bool took = false;
     virtio_dev_lock(d);
-    while (virtio_dev_live(&n->vio) && q->ready) {
-        const char *why;
-        enum vq_result r = vq_pop(q, &n->tx, &why);
-        if (r == VQ_OK) {
-            took = true;
-            break;
-        }
-        if (r == VQ_BROKEN) {
-            virtio_dev_broken(d, VIRTIO_NET_TX_QUEUE, why);
-            break;
-        }
-        if (!vq_rearm(q))    /* 2.7.10: nothing came in between */
-            break;
-    }
+    bool took = virtio_dev_live(&n->vio) && q->ready &&
+                virtio_dev_take(d, VIRTIO_NET_TX_QUEUE, &n->tx);
     *epoch = n->epoch;
     virtio_dev_unlock(d);
     return took;
