@@ -1832,7 +1832,11 @@ def net_linux_pair():
     vm = f"kernel={LINUX_IMAGE},initrd={NET_INITRD},mem=192,net,append=console=ttyS0 lodger.test=1"
     status, out = run([RUN, "--smp", "2", "--net", "--vm", f"{vm} net.tag=la net.role=a",
                        "--vm", f"{vm} net.tag=lb net.role=b"], 1200)
-    sections, lines = tagged_sections(out)
+    # Linux writes its console a byte at a time: a line of one VM may be
+    # cut by the other's or by lodger's (a "vmN+ " line goes on with it),
+    # so the sections come from each VM's stream rebuilt.
+    streams, _ = vm_streams(out)
+    sections, lines = tagged_sections("\n".join(streams.values()))
     a, b = lines.get("la", []), lines.get("lb", [])
     import hashlib
     data = "".join(f"{i}\n" for i in range(1, 30001)).encode()
