@@ -30,7 +30,8 @@ void wallclock_set(struct wallclock *c, uint64_t ns, uint64_t ticks, uint64_t hz
  * base_ticks in whole nanoseconds (rounded down), modulo 2^64. */
 uint64_t wallclock_ns(const struct wallclock *c, uint64_t ticks);
 /* A time-CSR value at or after `now` at which wallclock_ns is at least ns
- * (the first such, or one tick later; now itself when ns is not after
+ * (the first such, or one tick later, or a nanosecond's worth of ticks
+ * with a timebase above 1 GHz; now itself when ns is not after
  * wallclock_ns(now)); UINT64_MAX when that is further than the counter
  * can count. */
 uint64_t wallclock_ticks_until(const struct wallclock *c, uint64_t now, uint64_t ns);
