@@ -12,12 +12,17 @@
  * - firing disarms it and makes the interrupt pending; IRQ_ENABLED gates
  *   the line, CLEAR_INTERRUPT ends the pending state, CLEAR_ALARM disarms
  *   without touching a pending interrupt.
+ * QEMU's region is 0x24 bytes (virt's tree says 0x1000): past it an access
+ * is a bus error. Its ops take 4-byte accesses (.valid); an aligned 8-byte
+ * one arrives as two, low address first (seen on QEMU 7.2 and 10: a
+ * 64-bit store to ALARM_LOW arms with the old high half, then stores the
+ * new one), and 1- or 2-byte ones are bus errors.
  * Pure: the caller says what time it is. */
 #include "dev/goldfish_rtc.h"
 
 void goldfish_rtc_reset(struct goldfish_rtc *r)
 {
-    *r = (struct goldfish_rtc){ 0 };
+    *r = (struct goldfish_rtc){ .offset = r->offset };
 }
 
 static uint64_t count(const struct goldfish_rtc *r, uint64_t now)
@@ -94,6 +99,34 @@ void goldfish_rtc_write(struct goldfish_rtc *r, uint64_t now, uint64_t offset, u
     default:
         break;
     }
+}
+
+static bool access_ok(uint64_t offset, unsigned width)
+{
+    return (width == 4 || width == 8) && offset < GOLDFISH_RTC_REGS_SIZE &&
+           width <= GOLDFISH_RTC_REGS_SIZE - offset;
+}
+
+bool goldfish_rtc_load(struct goldfish_rtc *r, uint64_t now, uint64_t offset, unsigned width,
+                       uint64_t *value)
+{
+    if (!access_ok(offset, width))
+        return false;
+    *value = goldfish_rtc_read(r, now, offset);
+    if (width == 8)
+        *value |= (uint64_t)goldfish_rtc_read(r, now, offset + 4) << 32;
+    return true;
+}
+
+bool goldfish_rtc_store(struct goldfish_rtc *r, uint64_t now, uint64_t offset, unsigned width,
+                        uint64_t value)
+{
+    if (!access_ok(offset, width))
+        return false;
+    goldfish_rtc_write(r, now, offset, (uint32_t)value);
+    if (width == 8)
+        goldfish_rtc_write(r, now, offset + 4, (uint32_t)(value >> 32));
+    return true;
 }
 
 void goldfish_rtc_expire(struct goldfish_rtc *r, uint64_t now)

@@ -17,7 +17,8 @@
 #define GOLDFISH_RTC_CLEAR_ALARM     0x14  /* W: disarms (a pending interrupt stays) */
 #define GOLDFISH_RTC_ALARM_STATUS    0x18  /* R: 1 while armed */
 #define GOLDFISH_RTC_CLEAR_INTERRUPT 0x1c  /* W: the interrupt is no longer pending */
-#define GOLDFISH_RTC_MMIO_SIZE       0x1000
+#define GOLDFISH_RTC_MMIO_SIZE       0x1000  /* its place in the map (QEMU virt's tree) */
+#define GOLDFISH_RTC_REGS_SIZE       0x24    /* QEMU's device: beyond, nothing answers */
 
 /* One VM's RTC. Its count is lodger's clock plus offset, modulo 2^64, as
  * QEMU's is its host clock plus tick_offset. */
@@ -29,10 +30,22 @@ struct goldfish_rtc {
     bool alarm_running, irq_pending, irq_enabled;
 };
 
-/* As at power-on (and a VM's reboot): the count is the clock's. */
+/* As at a reset (a VM's reboot): alarm and interrupt off; the count keeps
+ * its offset, as a battery-backed RTC (and QEMU since 10.0, which sets it
+ * once at realize) keeps its time. The state starts zeroed: the clock's. */
 void goldfish_rtc_reset(struct goldfish_rtc *r);
+/* An access of width bytes at offset, as QEMU's device takes them:
+ * 4-byte ones; an 8-byte one as two, the low address first (so a 64-bit
+ * load of TIME_LOW reads one instant); none reaching past the registers
+ * (a bus error there); 1- and 2-byte ones refused. false: refused, nothing
+ * done (the guest's access fault). */
+bool goldfish_rtc_load(struct goldfish_rtc *r, uint64_t now, uint64_t offset, unsigned width,
+                       uint64_t *value);
+bool goldfish_rtc_store(struct goldfish_rtc *r, uint64_t now, uint64_t offset, unsigned width,
+                        uint64_t value);
 /* A 32-bit register read or write at clock time now (ns); offsets with no
- * register read 0 and ignore writes, as on QEMU. */
+ * register read 0 and ignore writes, as on QEMU (0x20 is the one inside
+ * its region). */
 uint32_t goldfish_rtc_read(struct goldfish_rtc *r, uint64_t now, uint64_t offset);
 void goldfish_rtc_write(struct goldfish_rtc *r, uint64_t now, uint64_t offset, uint32_t value);
 /* The armed alarm's time came (now at or after alarm_at): it fires. */

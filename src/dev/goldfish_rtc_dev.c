@@ -1,8 +1,8 @@
 /* Each VM's real-time clock: the Goldfish RTC (dev/goldfish_rtc.c's
  * registers) where QEMU virt has it, 0x101000 on line 11, counting from
  * lodger's clock (core/wallclock.h) with the VM's own offset, so a guest
- * that sets its clock moves only its own. A reboot resets it to lodger's
- * time, as QEMU's reset does to the host's. The armed alarm is a board
+ * that sets its clock moves only its own, and keeps it across the VM's
+ * reboots (not across lodger's: lodger keeps no state). The armed alarm is a board
  * deadline (board_set_deadline): the hart that serves the VM takes a host
  * timer interrupt then, and the line rises on the VM's PLIC. */
 #include <libfdt.h>
@@ -25,26 +25,23 @@ static void update(struct device *d, uint64_t ticks)
                                            : UINT64_MAX);
 }
 
-/* QEMU's device takes 4-byte accesses only (.valid min = max = 4): others
- * are bus errors there, access faults for the guest. */
+/* What QEMU's device refuses (goldfish_rtc_load) is a bus error there, an
+ * access fault for the guest. */
 static enum dev_status read(struct device *d, struct vcpu *v, uint64_t offset, unsigned width,
                             uint64_t *value)
 {
     (void)v;
-    if (width != 4)
-        return DEV_FAULT;
-    *value = goldfish_rtc_read(d->state, wallclock_ns(&wallclock, csr_read(CSR_TIME)), offset);
-    return DEV_DONE;
+    uint64_t now = wallclock_ns(&wallclock, csr_read(CSR_TIME));
+    return goldfish_rtc_load(d->state, now, offset, width, value) ? DEV_DONE : DEV_FAULT;
 }
 
 static enum dev_status write(struct device *d, struct vcpu *v, uint64_t offset, unsigned width,
                              uint64_t value)
 {
     (void)v;
-    if (width != 4)
-        return DEV_FAULT;
     uint64_t ticks = csr_read(CSR_TIME);
-    goldfish_rtc_write(d->state, wallclock_ns(&wallclock, ticks), offset, (uint32_t)value);
+    if (!goldfish_rtc_store(d->state, wallclock_ns(&wallclock, ticks), offset, width, value))
+        return DEV_FAULT;
     update(d, ticks);
     return DEV_DONE;
 }

@@ -18,7 +18,9 @@
 
 static void rtc_new(struct goldfish_rtc *r)
 {
-    memset(r, 0x5a, sizeof(*r));    /* reset must not depend on the old state */
+    /* The device table zeroes the state; a reset clears all but the offset. */
+    memset(r, 0x5a, sizeof(*r));
+    r->offset = 0;
     goldfish_rtc_reset(r);
 }
 
@@ -94,9 +96,13 @@ static void set_time_moves_only_this_rtc(void **state)
     assert_int_equal(read_time(&a, NOW), (want & ~0xffffffffULL) | 7);
     goldfish_rtc_write(&a, NOW, GOLDFISH_RTC_TIME_HIGH, 0x12345678);
     assert_int_equal(read_time(&a, NOW), 0x1234567800000007ULL);
-    /* A reset forgets what the guest set. */
+    /* A reset (the VM's reboot) keeps the time it set, nothing else. */
+    arm(&a, NOW, 0);
+    assert_true(goldfish_rtc_irq(&a));
     goldfish_rtc_reset(&a);
-    assert_int_equal(read_time(&a, NOW), NOW);
+    assert_int_equal(read_time(&a, NOW), 0x1234567800000007ULL);
+    assert_false(goldfish_rtc_irq(&a));
+    assert_int_equal(goldfish_rtc_read(&a, NOW, GOLDFISH_RTC_IRQ_ENABLED), 0);
 }
 
 /* The count is 64 bits and wraps, as QEMU's tick_offset arithmetic does. */
@@ -247,7 +253,7 @@ static void other_offsets_read_zero(void **state)
     struct goldfish_rtc r;
     rtc_new(&r);
     set_time(&r, NOW, 42 * SEC);
-    for (uint64_t off = 0x20; off < GOLDFISH_RTC_MMIO_SIZE; off += 4) {
+    for (uint64_t off = 0x20; off < 0x100; off += 4) {
         goldfish_rtc_write(&r, NOW, off, 0xffffffff);
         assert_int_equal(goldfish_rtc_read(&r, NOW, off), 0);
     }
@@ -256,6 +262,48 @@ static void other_offsets_read_zero(void **state)
     assert_int_equal(read_time(&r, NOW), 42 * SEC);
     assert_int_equal(status(&r), 0);
     assert_false(goldfish_rtc_irq(&r));
+}
+
+/* Widths as QEMU takes them: 4 bytes, 8 as two (low address first), no
+ * 1 or 2, nothing past the 0x24-byte region; a refused access does nothing. */
+static void access_widths_and_region(void **state)
+{
+    (void)state;
+    struct goldfish_rtc r;
+    rtc_new(&r);
+    uint64_t v = 0x77;
+    for (unsigned width = 1; width <= 2; width++) {
+        assert_false(goldfish_rtc_load(&r, NOW, 0, width, &v));
+        assert_false(goldfish_rtc_store(&r, NOW, GOLDFISH_RTC_IRQ_ENABLED, width, 1));
+    }
+    assert_int_equal(v, 0x77);
+    assert_false(goldfish_rtc_load(&r, NOW, 0x24, 4, &v));
+    assert_false(goldfish_rtc_load(&r, NOW, 0xffc, 4, &v));
+    assert_false(goldfish_rtc_load(&r, NOW, 0x20, 8, &v));       /* its high half is past it */
+    assert_false(goldfish_rtc_store(&r, NOW, 0x20, 8, 0));
+    assert_true(goldfish_rtc_load(&r, NOW, 0x20, 4, &v));
+    assert_int_equal(v, 0);
+    assert_int_equal(goldfish_rtc_read(&r, NOW, GOLDFISH_RTC_IRQ_ENABLED), 0);
+    /* A 64-bit load of TIME_LOW: one instant, the low half latching the high. */
+    assert_true(goldfish_rtc_load(&r, NOW, GOLDFISH_RTC_TIME_LOW, 8, &v));
+    assert_int_equal(v, NOW);
+    /* A 64-bit store to TIME_LOW sets the whole count. */
+    assert_true(goldfish_rtc_store(&r, NOW, GOLDFISH_RTC_TIME_LOW, 8, 0x0000000700000005ULL));
+    assert_int_equal(read_time(&r, NOW), 0x0000000700000005ULL);
+    /* A 64-bit store to ALARM_LOW arms with the old high half (0: in the
+     * past, it fires), then stores the new one, arming nothing. */
+    assert_true(goldfish_rtc_store(&r, NOW, GOLDFISH_RTC_IRQ_ENABLED, 4, 1));
+    assert_true(goldfish_rtc_store(&r, NOW, GOLDFISH_RTC_ALARM_LOW, 8, 0x4444444433333333ULL));
+    assert_true(goldfish_rtc_irq(&r));
+    assert_int_equal(status(&r), 0);
+    assert_true(goldfish_rtc_load(&r, NOW, GOLDFISH_RTC_ALARM_LOW, 8, &v));
+    assert_int_equal(v, 0x4444444433333333ULL);
+    /* IRQ_ENABLED and CLEAR_ALARM in one store. */
+    arm(&r, NOW, 0x4444444433333333ULL);
+    assert_int_equal(status(&r), 1);
+    assert_true(goldfish_rtc_store(&r, NOW, GOLDFISH_RTC_IRQ_ENABLED, 8, 0x100000000ULL));
+    assert_int_equal(goldfish_rtc_read(&r, NOW, GOLDFISH_RTC_IRQ_ENABLED), 0);
+    assert_int_equal(status(&r), 0);
 }
 
 static void wallclock_counts_from_its_base(void **state)
@@ -354,6 +402,7 @@ int main(void)
         cmocka_unit_test(alarm_beyond_the_signed_clock_fires_next),
         cmocka_unit_test(clear_alarm_keeps_a_pending_interrupt),
         cmocka_unit_test(other_offsets_read_zero),
+        cmocka_unit_test(access_widths_and_region),
         cmocka_unit_test(wallclock_counts_from_its_base),
         cmocka_unit_test(wallclock_deadlines_are_never_early),
         cmocka_unit_test(wallclock_formats_dates),
