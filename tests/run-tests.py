@@ -816,6 +816,10 @@ def sifive_u_test():
     ok = "lodger 0." in out and guest_section(out) is not None and \
         guest_section(out) == guest_section(native)
     result("sifive_u -smp 2: banner and guest", ok, out[-3000:])
+    # sifive_u has no Goldfish RTC: lodger's clock starts at 1970, said so.
+    result("sifive_u: no board RTC, the clock starts at 0 (boot line)",
+           "lodger: clock: the board has no RTC lodger reads (google,goldfish-rtc): it starts at 0, "
+           "1970-01-01 00:00:" in out, out[-3000:])
 
 
 def uboot_session(native):
