@@ -1059,6 +1059,9 @@ def multivm_rtc_test():
     name = "multivm: 3 rtc VMs on -smp 1, each its own clock"
     for i in range(3):
         compare(f"{name}: vm{i} as alone", native, (status, streams.get(i, "")))
+    result("lodger's clock read from QEMU virt's RTC at boot (boot line)",
+           re.search(r"lodger: clock: 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC, from the board's RTC "
+                     r"\(google,goldfish-rtc at 0x101000\)", out) is not None, out[-3000:])
 
 
 VM_HOSTILE = os.path.join(BUILD, "guests", "vm_hostile.bin")
