@@ -167,46 +167,50 @@ static void dt_checks(void)
 
 static void time_checks(void)
 {
-    uint64_t t1 = rtc_now(), c1 = csr_read(time);
+    /* Each RTC read between two time-CSR reads: a host that stalls the
+     * guest anywhere only widens the window the RTC's elapsed time must
+     * fall in. */
+    uint64_t c1a = csr_read(time), t1 = rtc_now(), c1b = csr_read(time);
     wait_ns(200 * MS);
-    uint64_t t2 = rtc_now(), c2 = csr_read(time);
-    uint64_t rtc_elapsed = t2 - t1, csr_elapsed = ticks_to_ns(c2 - c1);
+    uint64_t c2a = csr_read(time), t2 = rtc_now(), c2b = csr_read(time);
+    uint64_t rtc_elapsed = t2 - t1, shortest = ticks_to_ns(c2a - c1b), longest = ticks_to_ns(c2b - c1a);
     gprintf("case time_plausible: after 2024 %d before 2100 %d\n", t1 >= Y2024, t1 < Y2100);
     CHECK(t1 >= Y2024 && t1 < Y2100);
     /* Natively the RTC follows the host's clock, the time CSR QEMU's
-     * virtual one: close, not equal. */
-    bool forward = t2 > t1, rate = rtc_elapsed * 4 >= csr_elapsed * 3 && rtc_elapsed * 3 <= csr_elapsed * 4;
-    gprintf("case time_forward: %d at the time CSR's rate (within 25%%) %d\n", forward, rate);
+     * virtual one: close, not equal (10%, and 1 ms for the RTC's reads). */
+    bool forward = t2 > t1;
+    bool rate = rtc_elapsed + MS >= shortest - shortest / 10 && rtc_elapsed <= longest + longest / 10 + MS;
+    gprintf("case time_forward: %d at the time CSR's rate %d\n", forward, rate);
     CHECK(forward && rate);
 
-    /* The low half carries 100 ms after this: TIME_LOW latches the high
+    /* The low half carries 1 s after this: TIME_LOW latches the high
      * half of its instant, TIME_HIGH returns it even after the carry. */
-    rtc_set(0x500000000ULL - 100 * MS);
+    rtc_set(0x500000000ULL - 1000 * MS);
     uint32_t low = rd(TIME_LOW);
-    wait_ns(200 * MS);
+    wait_ns(1200 * MS);
     uint32_t high = rd(TIME_HIGH), high_again = rd(TIME_HIGH);
     uint32_t low2 = rd(TIME_LOW), high2 = rd(TIME_HIGH);
     gprintf("case latch: low before the carry %d, high %u %u; after it low small %d high %u\n",
-            low >= 0xffffffffu - 100 * MS, high, high_again, low2 < 1000 * MS, high2);
+            low >= 0xffffffffu - 1000 * MS, high, high_again, low2 < 4000 * MS, high2);
     CHECK(high == 4 && high_again == 4 && high2 == 5);
 
     /* Set (high half, then low: Linux's order) and read back. */
     rtc_set(Y2030);
     uint64_t back = rtc_now();
-    gprintf("case set_readback: within 1 s of what was set %d\n", back >= Y2030 && back < Y2030 + SEC);
-    CHECK(back >= Y2030 && back < Y2030 + SEC);
+    gprintf("case set_readback: within 5 s of what was set %d\n", back >= Y2030 && back < Y2030 + 5 * SEC);
+    CHECK(back >= Y2030 && back < Y2030 + 5 * SEC);
     /* Only the low half. */
     wr(TIME_LOW, 0);
     back = rtc_now();
-    bool kept = back >> 32 == Y2030 >> 32 && (uint32_t)back < 1000 * MS;
+    bool kept = back >> 32 == Y2030 >> 32 && (uint32_t)back < 4000 * MS;
     gprintf("case set_low_half: high half kept %d\n", kept);
     CHECK(kept);
     /* 64 bits, modulo 2^64. */
     rtc_set(~0ULL - 50 * MS);
     wait_ns(100 * MS);
     back = rtc_now();
-    gprintf("case wrap: past 2^64 to a small count %d\n", back < SEC);
-    CHECK(back < SEC);
+    gprintf("case wrap: past 2^64 to a small count %d\n", back < 5 * SEC);
+    CHECK(back < 5 * SEC);
     rtc_set(Y2030);
 }
 
@@ -245,7 +249,7 @@ static void access_checks(void)
     CHECK(p4 == CAUSE_STORE_ACCESS && p5 == CAUSE_STORE_ACCESS);
     /* The refused stores changed nothing. */
     uint64_t t = rtc_now();
-    bool kept = t >= Y2030 && t < Y2030 + 10 * SEC;
+    bool kept = t >= Y2030 && t < Y2030 + 20 * SEC;
     gprintf("case refused_stores_ignored: irq_enabled %u status %u time kept %d\n", rd(IRQ_ENABLED),
             rd(ALARM_STATUS), kept);
     CHECK(!rd(IRQ_ENABLED) && kept);
@@ -259,10 +263,10 @@ static void access_checks(void)
     uint64_t t64 = *(volatile uint64_t *)RTC;
     *(volatile uint64_t *)RTC = 0x0000000700000005ULL;
     uint64_t back = *(volatile uint64_t *)RTC;
-    gprintf("case doubleword_time: traps %d, time kept %d, set 0x7_00000005 reads within 1 s %d\n",
-            last_trap.count - before, t64 >= Y2030 && t64 < Y2030 + 10 * SEC,
-            back >= 0x700000005ULL && back < 0x700000005ULL + SEC);
-    CHECK(last_trap.count == before && back >= 0x700000005ULL && back < 0x700000005ULL + SEC);
+    bool near = back >= 0x700000005ULL && back < 0x700000005ULL + 4000 * MS;
+    gprintf("case doubleword_time: traps %d, time kept %d, set 0x7_00000005 reads it %d\n",
+            last_trap.count - before, t64 >= Y2030 && t64 < Y2030 + 20 * SEC, near);
+    CHECK(last_trap.count == before && near);
     /* ALARM_LOW then ALARM_HIGH: the low half arms with the old high half
      * (0: long past, it fires), the high half only stores. */
     wr(ALARM_HIGH, 0);
@@ -351,11 +355,12 @@ static void alarm_checks(void)
             rd(ALARM_STATUS));
     CHECK(armed == 1 && rtc_irqs == 2 && irq_rtc_time >= at && rd(ALARM_STATUS) == 0);
 
-    /* Armed, then cleared: no interrupt. */
-    rtc_alarm(rtc_now() + 30 * MS);
+    /* Armed, then cleared: no interrupt (1 s ahead: a host that stalls
+     * the guest between the two writes must not let it fire first). */
+    rtc_alarm(rtc_now() + SEC);
     wr(CLEAR_ALARM, 1);
     unsigned cleared = rd(ALARM_STATUS);
-    take_irqs(3, 150 * MS);
+    take_irqs(3, 1500 * MS);
     gprintf("case clear_alarm: status %u, interrupts %d\n", cleared, rtc_irqs);
     CHECK(cleared == 0 && rtc_irqs == 2);
 
