@@ -8,7 +8,8 @@
    line a guest prints is also counted as one differential case.
 3. VM image checks: bad input is refused with a clear message and a non-zero
    exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
-4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
+4. The same lodger.bin on QEMU's sifive_u machine (-smp 2); it has no RTC:
+   lodger's clock starts at 1970, as its boot line says.
 5. Linux: tests/linux/test.sh natively and under lodger (1 vCPU, 2 vCPUs on 2
    harts, 3 vCPUs on 2 harts, the first portion forced onto Linux's own
    mappings); a reboot at the shell; a kernel panic reported by lodger.
@@ -30,8 +31,9 @@
    each VM's output (its lines tagged) compared with the same guest alone
    natively; one VM fails, one panics and one reboots while another keeps
    running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
-   first-portion place; console input to one VM. Killing tools/lodger-run
-   (SIGTERM) leaves no QEMU behind.
+   first-portion place; console input to one VM; three VMs of the rtc
+   guest on one hart, each setting its own clock and taking its alarms, as
+   alone natively. Killing tools/lodger-run (SIGTERM) leaves no QEMU behind.
 12. The console shared by several VMs (console): a VM that floods its
    console beside one that prints lines, each VM's stream rebuilt from the
    prefixed lines exactly as it wrote it, the flooder throttled; input typed
