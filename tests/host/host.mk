@@ -27,6 +27,7 @@ $(B)/host/test_console_mux: src/core/console_mux.c
 $(B)/host/test_guest_panic: src/core/guest_panic.c
 $(B)/host/test_sched: src/core/sched.c
 $(B)/host/test_plic: src/dev/plic.c
+$(B)/host/test_goldfish_rtc: src/dev/goldfish_rtc.c src/core/wallclock.c
 $(B)/host/test_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
 $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_walk.c \
 	src/arch/riscv/pagetable.c
