@@ -769,7 +769,7 @@ def big_vm_tests(hello):
         status, out = run([RUN, "--qemu", qemu] + args, timeout=600)
         ok = status == 0 and "lodger: error" not in out and \
             out.count("=== end: PASS ===") == (2 if "two" in name else 1)
-        result(f"image {name} fits the board lodger-run sizes ({qname})", ok,
+        result(f"image the board lodger-run sizes holds {name} ({qname})", ok,
                f"status {status}:\n{out[-2000:]}")
 
 
