@@ -139,9 +139,9 @@ soak-multi: deps all $(B)/soak/initrd.gz
 # rebuilds it only when its inputs change. NATIVE=1: QEMU's devices, no lodger.
 ROOTFS := $(CACHE)/rootfs
 NATIVE ?=
-# 768 MiB: apt is comfortable, and lodger-run's QEMU has room for it and lodger
-# (1024 is refused: lodger finds 1242 MiB free, not enough for 1 GiB and its tables).
-DEBIAN_MEM ?= 768
+# 1 GiB, as a small Debian machine would have (lodger-run sizes QEMU's memory so
+# that one free block holds it beside lodger and what QEMU puts in RAM).
+DEBIAN_MEM ?= 1024
 # systemd waits 90 s for a device by default (the UART's getty waits for
 # /dev/ttyS0): too little for udev's first pass on a loaded machine.
 DEBIAN_APPEND := console=ttyS0 root=/dev/vda rw systemd.default_device_timeout_sec=900

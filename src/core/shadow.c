@@ -155,9 +155,10 @@ void shadow_print_stats(const struct vm *vm)
 {
     const struct shadow_pool *p = &vm->shadows.pool;
     console_printf("lodger: vm%d shadow pages %lu in use, peak %lu of budget %lu, shadows evicted "
-                   "%lu, all emptied %lu\n", vm->id, (unsigned long)p->used,
-                   (unsigned long)p->peak, (unsigned long)p->pages, (unsigned long)p->evictions,
-                   (unsigned long)p->clears);
+                   "%lu, all emptied %lu, replaced %lu (cache of %d)\n", vm->id,
+                   (unsigned long)p->used, (unsigned long)p->peak, (unsigned long)p->pages,
+                   (unsigned long)p->evictions, (unsigned long)p->clears,
+                   (unsigned long)vm->shadows.replacements, SHADOW_CACHE_SIZE);
 }
 
 /* Where vCPU id's frame pages are in the place. */
@@ -354,6 +355,11 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
         return NULL;    /* every shadow is held: the caller ends the VM */
     }
     struct shadow *victim = &cache->entries[slot];
+    /* No free slot was left: a cached shadow makes way (the cache is too
+     * small for the guest's working set of address spaces when this grows
+     * steadily: every switch back to one rebuilds it, fault by fault). */
+    if (victim->in_use)
+        cache->replacements++;
     __atomic_store_n(&v->shadow, NULL, __ATOMIC_RELAXED);
     shadow_release(vm, victim);
     victim->generation++;
@@ -569,6 +575,7 @@ void shadow_destroy_all(struct vm *vm)
     struct shadow_pool *p = &vm->shadows.pool;
     p->peak = p->used;
     p->evictions = p->clears = 0;
+    vm->shadows.replacements = 0;
 }
 
 /* The least recently used block table slot, a free one first. */

@@ -59,6 +59,8 @@ struct shadow_cache {
     struct shadow entries[SHADOW_CACHE_SIZE];
     struct shadow_block blocks[SHADOW_BLOCKS];
     uint64_t blocks_built;      /* block tables built (ID 69) */
+    uint64_t replacements;      /* shadows thrown away for a new one: every slot was in use
+                                 * (ID 74; not budget evictions, shadow_pool.evictions) */
     uint64_t clock;
     uint64_t epoch;             /* bumped when an entry is made or dropped */
     uint64_t fence_seq;         /* bumped under vm->lock by every flush of guest mappings:

@@ -52,7 +52,8 @@ enum {
 #define ID_SHADOW_BUDGET 71     /* per VM: its shadow page budget */
 #define ID_SHADOW_EVICTIONS 72  /* per VM: shadows released to keep within it */
 #define ID_SHADOW_CLEARS 73     /* per VM: times every shadow was emptied to keep within it */
-#define ID_COUNT 74
+#define ID_SHADOW_REPLACED 74   /* per VM: shadows replaced, every cache slot in use */
+#define ID_COUNT 75
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -96,6 +97,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_SHADOW_BUDGET: *out = v->vm->shadows.pool.pages; return true;
     case ID_SHADOW_EVICTIONS: *out = v->vm->shadows.pool.evictions; return true;
     case ID_SHADOW_CLEARS: *out = v->vm->shadows.pool.clears; return true;
+    case ID_SHADOW_REPLACED: *out = v->vm->shadows.replacements; return true;
     default: return false;
     }
 }
