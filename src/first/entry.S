@@ -16,9 +16,29 @@
 #include "arch/riscv/encoding.h"
 #include "offsets.inc"
 
-.macro save_guest_regs
-    .irp n, 1,3,4,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+/* The fast paths work in the registers they save at the trap (t0-t6, a0-a7,
+ * s2: the "fast" registers); the guest's other registers (ra, gp, tp, s0,
+ * s1, s3-s11: the "deferred" ones) stay live in the hart until the trap goes
+ * to the second portion (.Lslow_path saves them) and are read and written in
+ * place by a CSR access that names them (.Lread_x, .Lwrite_x). So a fast
+ * path saves and restores 16 registers, not 30. */
+#define FAST_REGS 5,6,7,10,11,12,13,14,15,16,17,18,28,29,30,31
+#define DEFERRED_REGS 1,3,4,8,9,19,20,21,22,23,24,25,26,27
+.macro save_fast_regs           /* all but t0, which the entry saved first */
+    .irp n, 6,7,10,11,12,13,14,15,16,17,18,28,29,30,31
     sd x\n, FRAME_X\n(sp)
+    .endr
+.endm
+
+.macro save_deferred_regs
+    .irp n, DEFERRED_REGS
+    sd x\n, FRAME_X\n(sp)
+    .endr
+.endm
+
+.macro restore_fast_regs
+    .irp n, FAST_REGS
+    ld x\n, FRAME_X\n(sp)
     .endr
 .endm
 
@@ -26,6 +46,30 @@
     .irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, FRAME_X\n(sp)
     .endr
+.endm
+
+/* Guest register n for a CSR access (.Lread_x, .Lwrite_x): in the frame,
+ * or in the hart for a deferred one. */
+#define IS_DEFERRED(n) ((n == 1) || (n == 3) || (n == 4) || (n == 8) || (n == 9) || \
+                        ((n >= 19) && (n <= 27)))
+.macro read_x n, to
+    .if \n == 0
+    li \to, 0
+    .elseif IS_DEFERRED(\n)
+    mv \to, x\n
+    .else
+    ld \to, FRAME_X\n(sp)
+    .endif
+.endm
+
+.macro write_x n, from
+    .if \n == 0
+    nop
+    .elseif IS_DEFERRED(\n)
+    mv x\n, \from
+    .else
+    sd \from, FRAME_X\n(sp)
+    .endif
 .endm
 
     .section .first.text, "ax"
@@ -42,20 +86,24 @@ first_trap_entry:
     andi t0, t0, SSTATUS_SPP
     bnez t0, .Lfrom_lodger
 
-    /* A guest trapped: everything it had goes into its frame. */
-    save_guest_regs
+    /* A guest trapped: the fast registers and the trap go into its frame
+     * (the deferred registers when it leaves for the second portion). */
+    save_fast_regs
     csrr t0, sscratch
     sd t0, FRAME_X2(sp)
     csrr t0, sepc
     sd t0, FRAME_PC(sp)
-    csrr t0, scause
-    sd t0, FRAME_CAUSE(sp)
     csrr t0, stval
     sd t0, FRAME_TVAL(sp)
     csrr t0, sstatus
     sd t0, FRAME_STATUS(sp)
+    csrr t0, scause                 /* t0: the cause, for .Lfast_paths */
+    sd t0, FRAME_CAUSE(sp)
 #ifdef LODGER_CHECK_FAST
-    /* Checking build: keep the frame as the trap left it for the C twin. */
+    /* Checking build: keep the whole frame as the trap left it for the C
+     * twin (the deferred registers too: saved again, unchanged or as a
+     * fast path wrote them, by .Lslow_path, where every served trap goes). */
+    save_deferred_regs
     li t0, FRAME_CHECK_ENTRY
     add t0, t0, sp
     mv t1, sp
@@ -69,10 +117,14 @@ first_trap_entry:
     li t0, FRAME_CHECK_SERVED
     add t0, t0, sp
     sd zero, 0(t0)
+    ld t0, FRAME_CAUSE(sp)
 #endif
     j .Lfast_paths
 
 .Lslow_path:
+    /* The rest of the guest's registers, as a fast path may have left them
+     * (a CSR access served before a chained one that is declined). */
+    save_deferred_regs
     /* Into the second address space. Load all we need before the switch:
      * the frame is not mapped there. */
     ld t0, FRAME_HOST_SATP(sp)
@@ -218,20 +270,21 @@ first_trap_entry:
 16: srli a0, t6, 32
 .endm
 
-.Lfast_paths:
-    ld t0, FRAME_CAUSE(sp)
-    li t1, CAUSE_USER_ECALL
-    beq t0, t1, .Lfast_ecall
+.Lfast_paths:                       /* t0: the cause; hottest first (patched sites) */
     li t1, CAUSE_BREAKPOINT
     beq t0, t1, .Lfast_breakpoint
+    li t1, CAUSE_ILLEGAL_INSTRUCTION
+    beq t0, t1, .Lfast_illegal
+    li t1, CAUSE_USER_ECALL
+    beq t0, t1, .Lfast_ecall
     li t1, CAUSE_LOAD_PAGE_FAULT
     beq t0, t1, .Lfast_page_fault
     li t1, CAUSE_STORE_PAGE_FAULT
     beq t0, t1, .Lfast_page_fault
     li t1, CAUSE_FETCH_PAGE_FAULT
     beq t0, t1, .Lfast_page_fault
-    li t1, CAUSE_ILLEGAL_INSTRUCTION
-    bne t0, t1, .Lslow_path
+    j .Lslow_path
+.Lfast_illegal:
     ld t0, FRAME_VMODE(sp)
     beqz t0, .Lslow_path            /* from virtual U: the guest kernel's business */
     /* Patching (core/patch.c): one in PATCH_LEARN_PERIOD of these traps goes
@@ -263,16 +316,20 @@ first_trap_entry:
     srli a4, a0, 20                 /* CSR number */
     mv a5, a2                       /* operand: uimm ... */
     andi t0, a1, 4
-    bnez t0, 1f
-    slli t0, a2, 3                  /* ... or x[rs1] (frame x[0] is always 0) */
-    add t0, t0, sp
-    ld a5, FRAME_X0(t0)
-1:  andi t0, a1, 3                  /* a6: does it write? csrrw*, or rs1/uimm != 0 */
+    bnez t0, .Lread_x_done
+    lla t0, .Lread_x                /* ... or x[rs1] */
+    slli t1, a2, 3
+    add t0, t0, t1
+    jr t0
+.Lread_x_done:
+    andi t0, a1, 3                  /* a6: does it write? csrrw*, or rs1/uimm != 0 */
     addi t0, t0, -1
     seqz t0, t0
     snez t1, a2
     or a6, t0, t1
 
+    li t1, CSR_SSTATUS              /* by how often Linux uses them */
+    beq a4, t1, .Lfast_sstatus
     li t1, CSR_SSCRATCH
     li t2, FRAME_CSR_SSCRATCH
     li t3, FAST_SSCRATCH
@@ -287,8 +344,6 @@ first_trap_entry:
     beq a4, t1, .Lfast_plain
     li t1, CSR_SEPC
     beq a4, t1, .Lfast_sepc
-    li t1, CSR_SSTATUS
-    beq a4, t1, .Lfast_sstatus
     li t1, CSR_SIE
     beq a4, t1, .Lfast_sie
     li t1, CSR_SIP
@@ -388,11 +443,12 @@ first_trap_entry:
 5:  sd t4, FRAME_CSR_SSTATUS(sp)
 
 .Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
-    beqz a3, 1f
-    slli t0, a3, 3
-    add t0, t0, sp
-    sd a7, FRAME_X0(t0)
-1:  count_hit t3
+    lla t0, .Lwrite_x               /* x[rd] = a7 */
+    slli t1, a3, 3
+    add t0, t0, t1
+    jr t0
+.Lwrite_x_done:
+    count_hit t3
     ld t0, FRAME_PC(sp)
     addi t0, t0, 4
     /* Chaining (frame.h): the next instruction, if in the same page and a
@@ -458,9 +514,26 @@ first_trap_entry:
 #endif
     csrw sepc, t0
     csrw sscratch, sp
-    restore_guest_regs
+    restore_fast_regs
     ld sp, FRAME_X2(sp)
     sret
+
+/* Reading and writing guest register n for a CSR access: in the frame, or
+ * in the hart for a deferred one. 8 bytes an entry (no compressed forms),
+ * indexed by n. */
+    .option push
+    .option norvc
+.Lread_x:                           /* a5 = x[n] */
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    read_x \n, a5
+    j .Lread_x_done
+    .endr
+.Lwrite_x:                          /* x[n] = a7 */
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    write_x \n, a7
+    j .Lwrite_x_done
+    .endr
+    .option pop
 
 /* sret from virtual S (privileged spec 3.3.2): SIE = SPIE, SPIE = 1, SPP = U,
  * mode = SPP, pc = sepc. To the slow path when an interrupt becomes
