@@ -243,9 +243,10 @@ first_trap_entry:
     sd t1, FRAME_FAST_HITS(t0)
 .endm
 
-/* a0 = the original instruction of the patched site at pc (frame.h: the
- * site table, probed as fast_path.c's fast_site_lookup does); else on to
- * miss. pc is not one of t1, t2, t4, t5, t6, which it uses. */
+/* a0 = the original instruction of the patched site at pc and t6 its
+ * table entry (frame.h: the site table, probed as fast_path.c's
+ * fast_site_entry does); else on to miss. pc is not one of t1, t2, t4, t5,
+ * t6, which it uses. */
 .macro site_lookup pc, miss
     ld t1, FRAME_SITE_HIGH(sp)
     srli t2, \pc, 32
@@ -260,9 +261,10 @@ first_trap_entry:
     add t5, t5, sp
     ld t6, FRAME_SITES_OFF(t5)
     beqz t6, \miss                  /* an empty slot ends the probe */
-    slli t5, t6, 32
-    srli t5, t5, 32
-    beq t5, t1, 16f
+    xor t5, t6, t1
+    slli t5, t5, 32
+    srli t5, t5, 33                 /* the low halves, but for FRAME_SITE_RUN */
+    beqz t5, 16f
     addi t2, t2, 1
     addi t4, t4, -1
     bnez t4, 15b
@@ -479,6 +481,9 @@ first_trap_entry:
     beqz t1, .Lfast_resume_at
     site_lookup t0, .Lfast_resume_at
     li a2, 1
+    andi t1, t6, FRAME_SITE_RUN
+    bnez t1, 3f
+    li s2, 0                        /* served, then no more: no run of sites follows */
 3:  andi t1, a0, 0x7f
     li t2, OPCODE_SYSTEM
     bne t1, t2, .Lfast_resume_at
@@ -597,9 +602,14 @@ first_trap_entry:
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     sd t1, FRAME_CAUSE(sp)
     sd a0, FRAME_TVAL(sp)
-    li t3, FAST_PATCHED
-    count_hit t3
+    ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    /* Chaining after a site only into a run of sites (frame.h). */
     li s2, FAST_CHAIN_MAX
+    andi t1, t6, FRAME_SITE_RUN
+    bnez t1, .Lfast_insn
+    li s2, 0
     j .Lfast_insn
     /* Not in this table, from virtual S, patching on: an ebreak of a copy
      * that this table does not know yet (or any more) must not reach the

@@ -98,6 +98,12 @@ enum fast_kind {
  * slot on a lookup probes (an empty slot ends it earlier). */
 #define FRAME_SITES 128
 #define FRAME_SITE_PROBES 4
+/* Bit 0 of an entry (a pc's bit 0 is always 0): the instruction after the
+ * site, at pc + 4, is a site too (core/patch.c patches runs of trapping
+ * instructions). The fast path chains after a patched site only then: the
+ * next instruction of any other is an instruction of the guest's own, or
+ * trap-free, so reading it would find nothing to serve. */
+#define FRAME_SITE_RUN 1u
 /* One in this many of the guest kernel's illegal-instruction traps goes to
  * the second portion to have its site patched (trap_frame.patch_learn). */
 #define PATCH_LEARN_PERIOD 64
@@ -107,6 +113,11 @@ enum fast_kind {
 static inline unsigned frame_site_slot(uint64_t pc)
 {
     return (unsigned)(pc >> 1) & (FRAME_SITES - 1);
+}
+/* The low half of the pc of a non-empty entry. */
+static inline uint32_t frame_site_low(uint64_t entry)
+{
+    return (uint32_t)entry & ~FRAME_SITE_RUN;
 }
 #endif
 
@@ -141,6 +152,8 @@ struct frame_diff {
 bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, struct frame_diff *d);
 /* The original instruction of the patched site at pc (frame->sites), or 0. */
 uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc);
+/* The table entry of the patched site at pc, or 0. */
+uint64_t fast_site_entry(const struct trap_frame *f, uint64_t pc);
 #endif
 
 /* Checking builds (make CHECK_FAST=1, LODGER_CHECK_FAST): the upper half of

@@ -1103,7 +1103,21 @@ static uint64_t guest_ram[RAM_PAGES][512] __attribute__((aligned(4096)));
 
 /* ---- patched sites (core/patch.c): an ebreak that stands for its original ---- */
 
-/* Puts the site (pc, insn) into f's table as core/patch.c does. */
+/* Sets FRAME_SITE_RUN on the entry of the site at pc (it must be there). */
+static void mark_run(struct trap_frame *f, uint64_t pc)
+{
+    for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
+        uint64_t *e = &f->sites[slot & (FRAME_SITES - 1)];
+        if (*e && frame_site_low(*e) == (uint32_t)pc) {
+            *e |= FRAME_SITE_RUN;
+            return;
+        }
+    }
+    fail();
+}
+
+/* Puts the site (pc, insn) into f's table as core/patch.c does, with
+ * FRAME_SITE_RUN on a site at pc - 4 and on this one if pc + 4 is one. */
 static void add_site(struct trap_frame *f, uint64_t pc, uint32_t insn)
 {
     f->site_high = pc >> 32;
@@ -1111,6 +1125,10 @@ static void add_site(struct trap_frame *f, uint64_t pc, uint32_t insn)
         uint64_t *e = &f->sites[slot & (FRAME_SITES - 1)];
         if (!*e) {
             *e = (uint64_t)insn << 32 | (uint32_t)pc;
+            if (fast_site_entry(f, pc - 4))
+                mark_run(f, pc - 4);
+            if (fast_site_entry(f, pc + 4))
+                mark_run(f, pc);
             return;
         }
     }
@@ -1215,6 +1233,54 @@ static void chains_through_patched_sites(void **state)
     assert_int_equal(f.fast_hits[FAST_PATCHED], 2);
     assert_int_equal(f.fast_hits[FAST_CHAINED], frame_for(0).fast_hits[FAST_CHAINED] + 1);
     assert_int_equal(f.x[REG_A1], f.csr.sscratch);
+}
+
+/* A patched site with no site right after it (no FRAME_SITE_RUN) does not
+ * chain, even into a CSR access: the guest runs it itself (here it would
+ * trap, unpatched; in a copy such an instruction is always a site). A site
+ * reached by chaining ends the chain the same way. An illegal-instruction
+ * trap (unpatched code) still chains. */
+static void patched_sites_chain_only_into_runs(void **state)
+{
+    (void)state;
+    static struct code code;
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    uint32_t first = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    uint32_t second = csr_insn(F3_CSRRS, REG_A1, 0, CSR_SSCRATCH);
+    uint32_t third = csr_insn(F3_CSRRS, REG_A2, 0, CSR_SCAUSE);
+    code.words[at] = PATCH_EBREAK;
+    code.words[at + 1] = second;            /* not patched */
+    struct trap_frame f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC, first);
+    assert_false(fast_site_entry(&f, GUEST_PC) & FRAME_SITE_RUN);
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 4);
+    assert_int_equal(f.fast_hits[FAST_PATCHED], 1);
+    assert_int_equal(f.fast_hits[FAST_CHAINED], frame_for(0).fast_hits[FAST_CHAINED]);
+
+    /* site, site, then an unpatched CSR access: two served, no third. */
+    code.words[at + 1] = PATCH_EBREAK;
+    code.words[at + 2] = third;
+    f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC + 4, second);
+    add_site(&f, GUEST_PC, first);
+    assert_true(fast_site_entry(&f, GUEST_PC) & FRAME_SITE_RUN);
+    assert_false(fast_site_entry(&f, GUEST_PC + 4) & FRAME_SITE_RUN);
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 8);
+    assert_int_equal(f.fast_hits[FAST_PATCHED], 2);
+    assert_int_equal(f.x[REG_A1], f.csr.sscratch);
+
+    /* The same code unpatched, trapping: all three chained. */
+    code.words[at] = first;
+    code.words[at + 1] = second;
+    f = frame_for(first);
+    f.pc = GUEST_PC;
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 12);
+    assert_int_equal(f.x[REG_A2], f.csr.scause);
 }
 
 /* One illegal-instruction trap in PATCH_LEARN_PERIOD goes to the second
@@ -1450,6 +1516,7 @@ int main(void)
         cmocka_unit_test(unknown_breakpoints_from_s_go_to_the_second_portion),
         cmocka_unit_test(own_breakpoints_are_reflected),
         cmocka_unit_test(chains_through_patched_sites),
+        cmocka_unit_test(patched_sites_chain_only_into_runs),
         cmocka_unit_test(learning_declines_one_trap_in_a_period),
         cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(chains_user_entry_sret),
