@@ -72,6 +72,124 @@
     .endif
 .endm
 
+
+/*
+ * The interrupt-enable lane: the guest kernel's commonest patched sites,
+ * `csrrci rd, sstatus, SIE` (local_irq_save/disable) and `csrsi sstatus,
+ * SIE` (local_irq_enable), served in t0-t2 alone, before the fast registers
+ * are saved: what the general path (.Lfast_breakpoint, .Lfast_sstatus)
+ * would do, for a site the first probe finds and after which no run of
+ * sites follows (no chaining). Anything else, and setting SIE with an
+ * interrupt pending and enabled, goes to miss with t0-t2 as the guest had
+ * them, for the general path. The C twin is the general path's (the
+ * checking build runs this lane after the full save and compares). Guest
+ * register n written in place: lane_write_x.
+ */
+.macro sie_lane miss, done
+    sd t1, FRAME_X6(sp)
+    sd t2, FRAME_X7(sp)
+    csrr t0, scause
+    addi t0, t0, -CAUSE_BREAKPOINT
+    bnez t0, 90f
+    ld t0, FRAME_VMODE(sp)
+    beqz t0, 90f                    /* from virtual U: the guest's own */
+    csrr t0, sepc
+    ld t1, FRAME_SITE_HIGH(sp)
+    srli t2, t0, 32
+    bne t1, t2, 90f
+    srli t1, t0, 1                  /* pc's own slot (frame_site_slot) */
+    andi t1, t1, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    xor t2, t1, t0
+    slli t2, t2, 32                 /* the low halves differ, or FRAME_SITE_RUN */
+    bnez t2, 90f
+    srli t1, t1, 32                 /* the original instruction (0: empty slot) */
+    srli t2, t1, 7
+    andi t2, t2, 31                 /* t2: rd */
+    slli t0, t2, 7
+    xor t1, t1, t0                  /* the instruction with rd = x0 */
+    li t0, SIE_CLEAR_INSN
+    beq t1, t0, 91f
+    li t0, SIE_SET_INSN
+    bne t1, t0, 90f
+    bnez t2, 90f                    /* csrrsi rd != x0: the general path */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    andi t0, t1, SSTATUS_SIE
+    bnez t0, 92f                    /* set already: no interrupt newly enabled */
+    ld t0, FRAME_CSR_SIP(sp)
+    ld t2, FRAME_CSR_SIE(sp)
+    and t0, t0, t2
+    bnez t0, 90f                    /* one pending and enabled: taken, slow path */
+    li t2, 0
+92:
+    /* FS as the hart tracked it (load_sstatus_synced) */
+    srli t0, t1, 13
+    andi t0, t0, 3
+    beqz t0, 93f
+    csrr t0, sstatus
+    xor t0, t0, t1
+    srli t0, t0, 13
+    andi t0, t0, 3
+    slli t0, t0, 13
+    xor t1, t1, t0
+93: ori t1, t1, SSTATUS_SIE
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    j .Llane_write_x_done
+91: ld t1, FRAME_CSR_SSTATUS(sp)
+    srli t0, t1, 13
+    andi t0, t0, 3
+    beqz t0, 94f
+    csrr t0, sstatus
+    xor t0, t0, t1
+    srli t0, t0, 13
+    andi t0, t0, 3
+    slli t0, t0, 13
+    xor t1, t1, t0
+94: srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
+    andi t0, t0, 3
+    addi t0, t0, -3
+    seqz t0, t0
+    slli t0, t0, 63
+    or t0, t0, t1
+    andi t1, t1, ~SSTATUS_SIE
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    lla t1, .Llane_write_x          /* x[rd] = t0 */
+    slli t2, t2, 3
+    add t1, t1, t2
+    jr t1
+.Llane_write_x_done:
+#ifdef LODGER_CHECK_FAST
+    /* The twin's frame: the site's instruction trapped (cause, tval). */
+    li t0, CAUSE_ILLEGAL_INSTRUCTION
+    sd t0, FRAME_CAUSE(sp)
+    csrr t0, sepc                   /* (the probe above, again: the instruction) */
+    srli t1, t0, 1
+    andi t1, t1, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    srli t1, t1, 32
+    sd t1, FRAME_TVAL(sp)
+#endif
+    ld t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
+    csrr t0, sepc
+    addi t0, t0, 4
+    j \done
+90: ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    j \miss
+.endm
+
     .section .first.text, "ax"
     .balign 4096
     .globl first_portion_start
@@ -85,6 +203,17 @@ first_trap_entry:
     csrr t0, sstatus
     andi t0, t0, SSTATUS_SPP
     bnez t0, .Lfrom_lodger
+#ifndef LODGER_CHECK_FAST
+    sie_lane .Lfull_entry, .Llane_resume
+.Llane_resume:                      /* t0: the guest's next pc */
+    csrw sepc, t0
+    ld t0, FRAME_X5(sp)
+    ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    csrrw sp, sscratch, sp          /* sp = the guest's, sscratch = frame */
+    sret
+.Lfull_entry:
+#endif
 
     /* A guest trapped: the fast registers and the trap go into its frame
      * (the deferred registers when it leaves for the second portion). */
@@ -117,6 +246,14 @@ first_trap_entry:
     li t0, FRAME_CHECK_SERVED
     add t0, t0, sp
     sd zero, 0(t0)
+    ld t0, FRAME_CAUSE(sp)
+    /* The lane that the normal build runs before saving, here after, and
+     * checked as any fast path (with t1 and t2 as the guest had them: the
+     * copy above used them). */
+    ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    sie_lane .Lcheck_lane_miss, .Lfast_resume_at
+.Lcheck_lane_miss:
     ld t0, FRAME_CAUSE(sp)
 #endif
     j .Lfast_paths
@@ -537,6 +674,25 @@ first_trap_entry:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     write_x \n, a7
     j .Lwrite_x_done
+    .endr
+/* The lane's x[n] = t0 (sie_lane): t0-t2 are in the frame, sp in sscratch,
+ * the others in the hart (the checking build: as .Lwrite_x, all saved). */
+.Llane_write_x:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+#ifdef LODGER_CHECK_FAST
+    write_x \n, t0
+#else
+    .if \n == 0
+    nop
+    .elseif \n == 2
+    csrw sscratch, t0
+    .elseif (\n >= 5) && (\n <= 7)
+    sd t0, FRAME_X\n(sp)
+    .else
+    mv x\n, t0
+    .endif
+#endif
+    j .Llane_write_x_done
     .endr
     .option pop
 

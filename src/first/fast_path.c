@@ -235,6 +235,17 @@ static bool site_run_follows(const struct trap_frame *f, uint64_t pc)
     return fast_site_entry(f, pc) & FRAME_SITE_RUN;
 }
 
+/* Whether entry.S's sie_lane serves the breakpoint at f->pc, whose site
+ * holds insn, if the general path serves it: a site the first probe finds,
+ * with no run after it, that clears SIE (any rd) or sets it (rd = x0). */
+static bool sie_lane_site(const struct trap_frame *f, uint32_t insn)
+{
+    uint64_t e = f->sites[frame_site_slot(f->pc)];
+    uint32_t without_rd = insn & ~(31u << 7);
+    return (uint32_t)e == (uint32_t)f->pc &&
+           (without_rd == SIE_CLEAR_INSN || insn == SIE_SET_INSN);
+}
+
 /* All the fast paths for one trap; chained: a CSR access or sret that
  * fast_path_chain took from the instruction after the one served. */
 static bool fast_trap(struct trap_frame *f, bool chained)
@@ -251,6 +262,12 @@ static bool fast_trap(struct trap_frame *f, bool chained)
         f->cause = CAUSE_ILLEGAL_INSTRUCTION;
         f->tval = insn;
         f->fast_hits[FAST_PATCHED]++;
+        if (!chained && sie_lane_site(f, insn)) {
+            if (!fast_path_csr(f))
+                return false;
+            f->fast_hits[FAST_LANE]++;
+            return true;
+        }
         chained = true;     /* no learning: it is patched */
     }
     if (f->cause == CAUSE_LOAD_PAGE_FAULT || f->cause == CAUSE_STORE_PAGE_FAULT ||

@@ -1283,6 +1283,52 @@ static void patched_sites_chain_only_into_runs(void **state)
     assert_int_equal(f.x[REG_A2], f.csr.scause);
 }
 
+/* entry.S's sie_lane serves a lone site's csrrci rd, sstatus, SIE (any rd)
+ * and csrsi sstatus, SIE as the general path does, counted in FAST_LANE
+ * too: not a site in a run, nor csrrsi with rd, nor a set that makes an
+ * interrupt deliverable (declined, as by the general path). */
+static void sie_lane_sites(void **state)
+{
+    (void)state;
+    uint32_t clear = csr_insn(F3_CSRRCI, REG_A0, SSTATUS_SIE, CSR_SSTATUS);
+    uint32_t set = csr_insn(F3_CSRRSI, 0, SSTATUS_SIE, CSR_SSTATUS);
+    uint32_t set_rd = csr_insn(F3_CSRRSI, REG_A0, SSTATUS_SIE, CSR_SSTATUS);
+    assert_int_equal(clear & ~(31u << 7), SIE_CLEAR_INSN);
+    assert_int_equal(set, SIE_SET_INSN);
+    struct {
+        uint32_t insn;
+        bool run, pending, lane, served;
+    } cases[] = {
+        { clear, false, false, true, true },
+        { clear, false, true, true, true },     /* clearing never delivers */
+        { set, false, false, true, true },
+        { set, false, true, false, false },
+        { set_rd, false, false, false, true },
+        { clear, true, false, false, true },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct trap_frame f = breakpoint_at(GUEST_PC);
+        add_site(&f, GUEST_PC, cases[i].insn);
+        if (cases[i].run)
+            add_site(&f, GUEST_PC + 4, cases[i].insn);
+        f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_SIE) | (cases[i].insn == clear ? SSTATUS_SIE : 0);
+        f.csr.sie = SIP_SSIP;
+        f.csr.sip = cases[i].pending ? SIP_SSIP : 0;
+        struct trap_frame want = f;
+        want.cause = CAUSE_ILLEGAL_INSTRUCTION;
+        want.tval = cases[i].insn;
+        bool want_served = fast_path_csr(&want);
+        want.fast_hits[FAST_PATCHED]++;
+        want.fast_hits[FAST_LANE] += cases[i].lane;
+        assert_int_equal(fast_path_trap(&f), cases[i].served);
+        assert_int_equal(want_served, cases[i].served);
+        if (cases[i].served)
+            assert_false(frames_differ(&f, &want));
+        else
+            assert_int_equal(f.fast_hits[FAST_LANE], 0);
+    }
+}
+
 /* One illegal-instruction trap in PATCH_LEARN_PERIOD goes to the second
  * portion to be learned; none when patching is off. */
 static void learning_declines_one_trap_in_a_period(void **state)
@@ -1517,6 +1563,7 @@ int main(void)
         cmocka_unit_test(own_breakpoints_are_reflected),
         cmocka_unit_test(chains_through_patched_sites),
         cmocka_unit_test(patched_sites_chain_only_into_runs),
+        cmocka_unit_test(sie_lane_sites),
         cmocka_unit_test(learning_declines_one_trap_in_a_period),
         cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(chains_user_entry_sret),
