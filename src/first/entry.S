@@ -94,26 +94,31 @@
     ld t0, FRAME_VMODE(sp)
     beqz t0, 90f                    /* from virtual U: the guest's own */
     csrr t0, sepc
-    ld t1, FRAME_SITE_HIGH(sp)
-    srli t2, t0, 32
-    bne t1, t2, 90f
     srli t1, t0, 1                  /* pc's own slot (frame_site_slot) */
     andi t1, t1, FRAME_SITES_COUNT - 1
     slli t1, t1, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)
+    srli t2, t1, 32 + 13            /* bits 31:13 of its instruction: the same */
+    li t0, SIE_CLEAR_INSN >> 13     /* for both (funct3 7 and 6), first: */
+    bne t2, t0, 90f                 /* other sites leave soonest */
+    ld t2, FRAME_SITE_HIGH(sp)
+    csrr t0, sepc
+    srli t0, t0, 32
+    bne t0, t2, 90f
+    csrr t0, sepc
     xor t2, t1, t0
     slli t2, t2, 32                 /* the low halves differ, or FRAME_SITE_RUN */
     bnez t2, 90f
-    srli t1, t1, 32                 /* the original instruction (0: empty slot) */
+    srli t1, t1, 32                 /* the original instruction */
+    andi t2, t1, 0x7f
+    addi t2, t2, -OPCODE_SYSTEM
+    bnez t2, 90f
     srli t2, t1, 7
     andi t2, t2, 31                 /* t2: rd */
-    slli t0, t2, 7
-    xor t1, t1, t0                  /* the instruction with rd = x0 */
-    li t0, SIE_CLEAR_INSN
-    beq t1, t0, 91f
-    li t0, SIE_SET_INSN
-    bne t1, t0, 90f
+    srli t0, t1, 12
+    andi t0, t0, 1
+    bnez t0, 91f                    /* funct3 7: csrrci rd, sstatus, SIE */
     bnez t2, 90f                    /* csrrsi rd != x0: the general path */
     ld t1, FRAME_CSR_SSTATUS(sp)
     andi t0, t1, SSTATUS_SIE
