@@ -12,6 +12,7 @@ HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
 # The src/ files each test is linked with.
 $(B)/host/test_page_alloc: src/core/page_alloc.c
 $(B)/host/test_shadow_pool: src/core/shadow_pool.c
+$(B)/host/test_shadow_split: src/core/shadow_split.c
 $(B)/host/test_pagetable: src/arch/riscv/pagetable.c
 $(B)/host/test_sha256: src/core/sha256.c
 $(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
