@@ -53,7 +53,8 @@ enum {
 #define ID_SHADOW_EVICTIONS 72  /* per VM: shadows released to keep within it */
 #define ID_SHADOW_CLEARS 73     /* per VM: times every shadow was emptied to keep within it */
 #define ID_SHADOW_REPLACED 74   /* per VM: shadows replaced, every cache slot in use */
-#define ID_COUNT 75
+#define ID_FAST_LANE 75          /* fast path: SIE clears and sets served by the lane */
+#define ID_COUNT 76
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -66,6 +67,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     if (id == ID_FAST_CHAINED) { *out = v->frame->fast_hits[FAST_CHAINED]; return true; }
     if (id == ID_FAST_PAGE_FAULT) { *out = v->frame->fast_hits[FAST_PAGE_FAULT]; return true; }
     if (id == ID_FAST_PATCHED) { *out = v->frame->fast_hits[FAST_PATCHED]; return true; }
+    if (id == ID_FAST_LANE) { *out = v->frame->fast_hits[FAST_LANE]; return true; }
     if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
         *out = fp->relocations[id - ID_RELOCATIONS];
         return true;
