@@ -51,11 +51,11 @@ $(B)/gen/offsets.inc: src/first/offsets.c src/first/frame.h
 
 $(B)/obj/%.c.o: src/%.c
 	@mkdir -p $(dir $@)
-	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/obj/%.S.o: src/%.S $(B)/gen/offsets.inc
 	@mkdir -p $(dir $@)
-	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/lodger.elf: $(LODGER_OBJS) src/arch/riscv/lodger.ld tools/check-first-portion
 	@echo "  CC  $@"; $(CC) $(LDFLAGS) -T src/arch/riscv/lodger.ld -o $@ $(LODGER_OBJS) \
@@ -82,10 +82,8 @@ LINUX_APPEND := console=ttyS0 earlycon=sbi
 # module loading writes kernel code): md4, which depends on no other
 # module, from the kernel package the Image came from (scripts/deps keeps it).
 LINUX_DEB = $(firstword $(wildcard $(CACHE)/debs/linux-image-*.deb))
-$(B)/linux-modules/md4.ko: $(LINUX_DEB)
-	@mkdir -p $(dir $@)
-	dpkg-deb --fsys-tarfile $< | tar -xO --wildcards './usr/lib/modules/*/kernel/crypto/md4.ko.xz' \
-		| xz -dc > $@.tmp && mv $@.tmp $@
+$(B)/linux-modules/md4.ko: scripts/kernel-modules $(LINUX_DEB)
+	scripts/kernel-modules $(dir $@) md4
 
 $(B)/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/linux/test.sh $(B)/linux-modules/md4.ko
 	scripts/mkinitramfs $@ tests/linux/test.sh $(B)/linux-modules/md4.ko

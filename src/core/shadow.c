@@ -265,6 +265,25 @@ struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
     return NULL;
 }
 
+/* What shadow_pick_victim and shadow_pick_evict decide on, slot by slot:
+ * in use, when last used, held by a vCPU other than self (see
+ * shadow_held_by_other). Taken under vm->lock, where holds are taken. */
+struct slot_snapshot {
+    bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
+    uint64_t last_used[SHADOW_CACHE_SIZE];
+};
+
+static void snapshot_slots(const struct vm *vm, const struct vcpu *self,
+                           struct slot_snapshot *snap)
+{
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        const struct shadow *s = &vm->shadows.entries[i];
+        snap->in_use[i] = s->in_use;
+        snap->last_used[i] = s->last_used;
+        snap->held[i] = s->in_use && shadow_held_by_other(vm, s, self);
+    }
+}
+
 /* The shadow for v's guest satp and view, found or built, becomes v's
  * (v->shadow, under vm->lock: held from there, see above). */
 struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
@@ -281,16 +300,10 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
         spin_unlock(&vm->lock);
         return found;
     }
-    bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
-    uint64_t last_used[SHADOW_CACHE_SIZE];
-    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
-        const struct shadow *s = &cache->entries[i];
-        in_use[i] = s->in_use;
-        last_used[i] = s->last_used;
-        /* v gives up its own (it is off the hardware). */
-        held[i] = s->in_use && shadow_held_by_other(vm, s, v);
-    }
-    int slot = shadow_pick_victim(SHADOW_CACHE_SIZE, in_use, last_used, held);
+    /* v gives up its own (it is off the hardware). */
+    struct slot_snapshot snap;
+    snapshot_slots(vm, v, &snap);
+    int slot = shadow_pick_victim(SHADOW_CACHE_SIZE, snap.in_use, snap.last_used, snap.held);
     if (slot < 0) {
         spin_unlock(&vm->lock);
         return NULL;    /* every shadow is held: the caller ends the VM */
@@ -391,15 +404,10 @@ bool shadow_reclaim(struct vm *vm, struct vcpu *self, const struct shadow *keep,
     uint64_t before = cache->pool.used;
     int keep_slot = keep ? (int)(keep - cache->entries) : -1;
     while (!shadow_pool_roomy(&cache->pool)) {
-        bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
-        uint64_t last_used[SHADOW_CACHE_SIZE];
-        for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
-            const struct shadow *s = &cache->entries[i];
-            in_use[i] = s->in_use;
-            last_used[i] = s->last_used;
-            held[i] = s->in_use && shadow_held_by_other(vm, s, self);
-        }
-        int slot = shadow_pick_evict(SHADOW_CACHE_SIZE, in_use, last_used, held, keep_slot);
+        struct slot_snapshot snap;
+        snapshot_slots(vm, self, &snap);
+        int slot = shadow_pick_evict(SHADOW_CACHE_SIZE, snap.in_use, snap.last_used, snap.held,
+                                     keep_slot);
         if (slot < 0)
             break;
         shadow_release(vm, &cache->entries[slot]);

@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "drivers/drivers.h"
-#include "drivers/virtio.h"
+#include "io/virtio_spec.h"
 #include "drivers/blk_split.h"
 #include "drivers/host_plic.h"
 #include "io/backend.h"
