@@ -8,7 +8,8 @@
    line a guest prints is also counted as one differential case.
 3. VM image checks: bad input is refused with a clear message and a non-zero
    exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
-4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
+4. The same lodger.bin on QEMU's sifive_u machine (-smp 2); it has no RTC:
+   lodger's clock starts at 1970, as its boot line says.
 5. Linux: tests/linux/test.sh natively and under lodger (1 vCPU, 2 vCPUs on 2
    harts, 3 vCPUs on 2 harts, the first portion forced onto Linux's own
    mappings); a reboot at the shell; a kernel panic reported by lodger.
@@ -30,8 +31,9 @@
    each VM's output (its lines tagged) compared with the same guest alone
    natively; one VM fails, one panics and one reboots while another keeps
    running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
-   first-portion place; console input to one VM. Killing tools/lodger-run
-   (SIGTERM) leaves no QEMU behind.
+   first-portion place; console input to one VM; three VMs of the rtc
+   guest on one hart, each setting its own clock and taking its alarms, as
+   alone natively. Killing tools/lodger-run (SIGTERM) leaves no QEMU behind.
 12. The console shared by several VMs (console): a VM that floods its
    console beside one that prints lines, each VM's stream rebuilt from the
    prefixed lines exactly as it wrote it, the flooder throttled; input typed
@@ -140,10 +142,43 @@ def result(name, ok, detail=""):
         print(f"FAIL {name}" + (f"\n{detail}" if detail else ""), flush=True)
 
 
+# Native reference runs that QEMU hung before the guest printed anything
+# (see run): each is retried once, and named at the end of the run.
+native_stalls = []
+
+
+def stalled_after_firmware(out):
+    """Whether OpenSBI handed over to the guest (its banner ends with the
+    "Boot HART MEDELEG" line) and nothing came after it."""
+    text = out.replace("\r", "")
+    if "Boot HART MEDELEG" not in text:
+        return False
+    after = text.split("Boot HART MEDELEG", 1)[1].split("\n")[1:]
+    return not [l for l in after if l.strip() and not l.startswith("qemu-system-riscv64: terminating")]
+
+
 def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None, build=None):
     """Runs cmd; returns (exit status or 'timeout', output). With stop_marker,
     the run ends as soon as that text appears (machines whose firmware cannot
-    power off). build: another lodger build directory for tools/lodger-run."""
+    power off). build: another lodger build directory for tools/lodger-run.
+
+    A native run (no lodger) that times out with nothing printed after
+    OpenSBI's banner is run once more: QEMU 7.2 with two harts, natively,
+    was seen to hang there about once in 30 boots of Debian's Linux (CI, and
+    a loop of 32 boots under load: the guest never printed its first line).
+    It is a fault of the reference run, not of lodger; the retry is printed
+    and counted at the end (native_stalls). lodger's own runs never retry."""
+    status, out = run_once(cmd, timeout, stop_marker, build)
+    if status == "timeout" and "--native" in cmd and stalled_after_firmware(out):
+        what = " ".join(os.path.basename(str(c)) for c in cmd[1:8])
+        native_stalls.append(what)
+        print(f"NOTE native run hung after OpenSBI before the guest's first output; retrying once: {what}",
+              flush=True)
+        status, out = run_once(cmd, timeout, stop_marker, build)
+    return status, out
+
+
+def run_once(cmd, timeout, stop_marker, build):
     start = time.time()
     env = dict(os.environ, LODGER_BUILD=build) if build else None
     # A session of its own: a timeout kills QEMU too, not just tools/lodger-run.
@@ -616,6 +651,8 @@ QEMU10_GUESTS = {
     # A hart with V (and Zicbom, Zicboz, Sstc, Svadu): lodger offers none of
     # them; the guest checks each against its own DT (issue 12, item 4).
     "ext_hidden": ["--cpu", "rv64,h=false,v=true"],
+    # QEMU 10's goldfish RTC natively (its reset keeps the time; the rest as 7.2's).
+    "rtc": [],
 }
 # Left out: dbcn_large (OpenSBI 1.5 writes all 16 MiB in one DBCN call, as
 # SBI 12.1 allows; natively that takes minutes), shadow_race (minutes),
@@ -814,6 +851,10 @@ def sifive_u_test():
     ok = "lodger 0." in out and guest_section(out) is not None and \
         guest_section(out) == guest_section(native)
     result("sifive_u -smp 2: banner and guest", ok, out[-3000:])
+    # sifive_u has no Goldfish RTC: lodger's clock starts at 1970, said so.
+    result("sifive_u: no board RTC, the clock starts at 0 (boot line)",
+           "lodger: clock: the board has no RTC lodger reads (google,goldfish-rtc): it starts at 0, "
+           "1970-01-01 00:00:" in out, out[-3000:])
 
 
 def uboot_session(native):
@@ -1036,8 +1077,26 @@ def multivm_tests():
                status == 0 and len(starts) == 8 and len(set(starts.values())) == 8 and
                (starts["5"], starts["6"], starts["7"]) == ("5", "6", "7") and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    multivm_rtc_test()
     console_input_test()
     sigterm_test()
+
+
+def multivm_rtc_test():
+    """Three VMs running the rtc guest on one hart: each sets its own clock
+    (a shared one would break the others' readings) and takes its alarms
+    while the others run or wait in wfi (the hart's timer watches every
+    queued VM's alarm). Each VM's output as the guest's alone natively."""
+    rtc = os.path.join(BUILD, "guests", "rtc.bin")
+    native = run([RUN, "--native", "--kernel", rtc], timeout=120)
+    status, out = run([RUN, "--smp", "1"] + ["--vm", f"kernel={rtc},mem=16"] * 3, timeout=300)
+    streams = vm_streams(out)[0]
+    name = "multivm: 3 rtc VMs on -smp 1, each its own clock"
+    for i in range(3):
+        compare(f"{name}: vm{i} as alone", native, (status, streams.get(i, "")))
+    result("lodger's clock read from QEMU virt's RTC at boot (boot line)",
+           re.search(r"lodger: clock: 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC, from the board's RTC "
+                     r"\(google,goldfish-rtc at 0x101000\)", out) is not None, out[-3000:])
 
 
 VM_HOSTILE = os.path.join(BUILD, "guests", "vm_hostile.bin")
@@ -1933,6 +1992,10 @@ def main():
         print("\nFailed:")
         for name, _ in failures:
             print(f"  {name}")
+    if native_stalls:
+        print(f"\nNative reference runs retried after hanging before the guest started: {len(native_stalls)}")
+        for what in native_stalls:
+            print(f"  {what}")
     print(f"{passed} passed, {failed} failed, {xfailed} expected failures")
     return 1 if failed or not (passed or xfailed) else 0
 

@@ -9,6 +9,7 @@
 #include "arch/riscv/pagetable.h"
 #include "core/guest_walk.h"
 #include "core/shadow_pool.h"
+#include "core/shadow_split.h"
 
 #define SHADOW_CACHE_SIZE 32   /* at most 32: vcpu.frame_slots is a bit per slot */
 
@@ -64,6 +65,7 @@ struct shadow_cache {
                                  * a fill whose walk began before one must not install */
     struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
     struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
+    struct shadow_splits splits; /* guest superpages shadowed in pieces (shadow_split.h) */
 };
 
 struct vm;
