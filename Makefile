@@ -179,9 +179,14 @@ $(B)/bench/bench: tests/bench/bench.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(BENCH_CC) -O2 -static -std=gnu11 -Wall -Wextra -Werror -o $@ $<
 
-$(B)/bench/initrd.gz: scripts/mkinitramfs scripts/busybox-applets tests/bench/test.sh \
-		$(B)/bench/bench
-	scripts/mkinitramfs $@ $(B)/bench/bench tests/bench/test.sh
+# The I/O workloads need Debian's virtio modules (those of the disk and
+# net steps): tests/bench/test.sh loads them when the command line asks.
+BENCH_MODULES := virtio_mmio virtio_blk $(filter-out virtio_mmio,$(NET_MODULES))
+$(B)/bench/initrd.gz: scripts/mkinitramfs scripts/busybox-applets scripts/kernel-modules \
+		tests/bench/test.sh $(B)/bench/bench
+	@mkdir -p $(B)/bench/mod
+	scripts/kernel-modules $(B)/bench/mod $(BENCH_MODULES)
+	scripts/mkinitramfs $@ $(B)/bench/bench tests/bench/test.sh $(BENCH_MODULES:%=$(B)/bench/mod/%.ko)
 
 bench: deps $(B)/lodger.bin $(B)/bench/initrd.gz
 	LODGER_BUILD=$(abspath $(B)) python3 tools/bench
