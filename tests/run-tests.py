@@ -8,7 +8,8 @@
    line a guest prints is also counted as one differential case.
 3. VM image checks: bad input is refused with a clear message and a non-zero
    exit, by tools/lodger-run before QEMU starts, or by lodger on its console.
-4. The same lodger.bin on QEMU's sifive_u machine (-smp 2).
+4. The same lodger.bin on QEMU's sifive_u machine (-smp 2); it has no RTC:
+   lodger's clock starts at 1970, as its boot line says.
 5. Linux: tests/linux/test.sh natively and under lodger (1 vCPU, 2 vCPUs on 2
    harts, 3 vCPUs on 2 harts, the first portion forced onto Linux's own
    mappings; patched kernel code, the default, and once --no-patch); a
@@ -31,8 +32,9 @@
    each VM's output (its lines tagged) compared with the same guest alone
    natively; one VM fails, one panics and one reboots while another keeps
    running; 8 VMs on -smp 8, some pinned to harts; two VMs at one
-   first-portion place; console input to one VM. Killing tools/lodger-run
-   (SIGTERM) leaves no QEMU behind.
+   first-portion place; console input to one VM; three VMs of the rtc
+   guest on one hart, each setting its own clock and taking its alarms, as
+   alone natively. Killing tools/lodger-run (SIGTERM) leaves no QEMU behind.
 12. The console shared by several VMs (console): a VM that floods its
    console beside one that prints lines, each VM's stream rebuilt from the
    prefixed lines exactly as it wrote it, the flooder throttled; input typed
@@ -141,10 +143,43 @@ def result(name, ok, detail=""):
         print(f"FAIL {name}" + (f"\n{detail}" if detail else ""), flush=True)
 
 
+# Native reference runs that QEMU hung before the guest printed anything
+# (see run): each is retried once, and named at the end of the run.
+native_stalls = []
+
+
+def stalled_after_firmware(out):
+    """Whether OpenSBI handed over to the guest (its banner ends with the
+    "Boot HART MEDELEG" line) and nothing came after it."""
+    text = out.replace("\r", "")
+    if "Boot HART MEDELEG" not in text:
+        return False
+    after = text.split("Boot HART MEDELEG", 1)[1].split("\n")[1:]
+    return not [l for l in after if l.strip() and not l.startswith("qemu-system-riscv64: terminating")]
+
+
 def run(cmd, timeout=GUEST_TIMEOUT, stop_marker=None, build=None):
     """Runs cmd; returns (exit status or 'timeout', output). With stop_marker,
     the run ends as soon as that text appears (machines whose firmware cannot
-    power off). build: another lodger build directory for tools/lodger-run."""
+    power off). build: another lodger build directory for tools/lodger-run.
+
+    A native run (no lodger) that times out with nothing printed after
+    OpenSBI's banner is run once more: QEMU 7.2 with two harts, natively,
+    was seen to hang there about once in 30 boots of Debian's Linux (CI, and
+    a loop of 32 boots under load: the guest never printed its first line).
+    It is a fault of the reference run, not of lodger; the retry is printed
+    and counted at the end (native_stalls). lodger's own runs never retry."""
+    status, out = run_once(cmd, timeout, stop_marker, build)
+    if status == "timeout" and "--native" in cmd and stalled_after_firmware(out):
+        what = " ".join(os.path.basename(str(c)) for c in cmd[1:8])
+        native_stalls.append(what)
+        print(f"NOTE native run hung after OpenSBI before the guest's first output; retrying once: {what}",
+              flush=True)
+        status, out = run_once(cmd, timeout, stop_marker, build)
+    return status, out
+
+
+def run_once(cmd, timeout, stop_marker, build):
     start = time.time()
     env = dict(os.environ, LODGER_BUILD=build) if build else None
     # A session of its own: a timeout kills QEMU too, not just tools/lodger-run.
@@ -322,6 +357,10 @@ def guest_tests():
                               lodger[1])
                 result(f"guest {name}: lodger served patched sites, dropped copies the guest wrote",
                        bool(m and int(m.group(1)) > 0 and int(m.group(2)) > 0), lodger[1][-1500:])
+            if name == "patch_sie":     # issue 15 item 3: SIE toggles served by the lane
+                m = re.search(r"fast paths \d+:.* patched (\d+) lane (\d+)", lodger[1])
+                result(f"guest {name}: lodger served patched SIE toggles in the first portion's lane",
+                       bool(m and int(m.group(2)) > 0), lodger[1][-1500:])
             if name == "patch_plain":   # issue 15 item 2: trap-free sites, then its own page there
                 m = re.search(r"trap-free sites (\d+) \(trapped (\d+), fallbacks (\d+)\)", lodger[1])
                 result(f"guest {name}: lodger patched trap-free sites, served them where unmapped, "
@@ -457,7 +496,7 @@ def linux_tests():
 
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
 CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
-                "patch_code", "patch_plain",
+                "patch_code", "patch_plain", "patch_sie",
                 "patch_blocks"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check: also that every
@@ -626,6 +665,8 @@ QEMU10_GUESTS = {
     # A hart with V (and Zicbom, Zicboz, Sstc, Svadu): lodger offers none of
     # them; the guest checks each against its own DT (issue 12, item 4).
     "ext_hidden": ["--cpu", "rv64,h=false,v=true"],
+    # QEMU 10's goldfish RTC natively (its reset keeps the time; the rest as 7.2's).
+    "rtc": [],
 }
 # Left out: dbcn_large (OpenSBI 1.5 writes all 16 MiB in one DBCN call, as
 # SBI 12.1 allows; natively that takes minutes), shadow_race (minutes),
@@ -757,9 +798,30 @@ def image_tests():
         subprocess.run(["mkimage", "-f", nohash, nohashimg], check=True, capture_output=True)
         expect_refusal("image without hash", qemu_lodger(nohashimg),
                        r"lodger: error: VM image: vm0: image 'kernel' has no sha256 hash")
+        big_vm_tests(hello)
         multivm_image_tests(tmp, hello)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def big_vm_tests(hello):
+    """lodger-run gives QEMU enough memory for a 1 GiB VM, on QEMU 7.2 and
+    10: lodger must find one free block for its RAM around what QEMU put
+    in the board's (7.2 puts the device tree below 3 GiB physical, cutting
+    a board of more than 1 GiB in two; lodger-run's old sizing left 1212
+    MiB free in pieces and lodger refused the VM). Two such VMs on 7.2,
+    whose board is cut. (Each VM's RAM is zeroed: about a minute per GiB
+    on a loaded machine.)"""
+    runs = [("QEMU 7.2", "qemu-system-riscv64", "a 1 GiB VM", ["--kernel", hello, "--mem", "1024"]),
+            ("QEMU 7.2", "qemu-system-riscv64", "two 1 GiB VMs", ["--vm", f"kernel={hello},mem=1024"] * 2)]
+    if os.path.exists(QEMU10):
+        runs.append(("QEMU 10", QEMU10, "a 1 GiB VM", ["--kernel", hello, "--mem", "1024"]))
+    for qname, qemu, name, args in runs:
+        status, out = run([RUN, "--qemu", qemu] + args, timeout=600)
+        ok = status == 0 and "lodger: error" not in out and \
+            out.count("=== end: PASS ===") == (2 if "two" in name else 1)
+        result(f"image the board lodger-run sizes holds {name} ({qname})", ok,
+               f"status {status}:\n{out[-2000:]}")
 
 
 def multivm_image_tests(tmp, hello):
@@ -826,6 +888,10 @@ def sifive_u_test():
     ok = "lodger 0." in out and guest_section(out) is not None and \
         guest_section(out) == guest_section(native)
     result("sifive_u -smp 2: banner and guest", ok, out[-3000:])
+    # sifive_u has no Goldfish RTC: lodger's clock starts at 1970, said so.
+    result("sifive_u: no board RTC, the clock starts at 0 (boot line)",
+           "lodger: clock: the board has no RTC lodger reads (google,goldfish-rtc): it starts at 0, "
+           "1970-01-01 00:00:" in out, out[-3000:])
 
 
 def uboot_session(native):
@@ -1052,8 +1118,26 @@ def multivm_tests():
                status == 0 and len(starts) == 8 and len(set(starts.values())) == 8 and
                (starts["5"], starts["6"], starts["7"]) == ("5", "6", "7") and
                "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    multivm_rtc_test()
     console_input_test()
     sigterm_test()
+
+
+def multivm_rtc_test():
+    """Three VMs running the rtc guest on one hart: each sets its own clock
+    (a shared one would break the others' readings) and takes its alarms
+    while the others run or wait in wfi (the hart's timer watches every
+    queued VM's alarm). Each VM's output as the guest's alone natively."""
+    rtc = os.path.join(BUILD, "guests", "rtc.bin")
+    native = run([RUN, "--native", "--kernel", rtc], timeout=120)
+    status, out = run([RUN, "--smp", "1"] + ["--vm", f"kernel={rtc},mem=16"] * 3, timeout=300)
+    streams = vm_streams(out)[0]
+    name = "multivm: 3 rtc VMs on -smp 1, each its own clock"
+    for i in range(3):
+        compare(f"{name}: vm{i} as alone", native, (status, streams.get(i, "")))
+    result("lodger's clock read from QEMU virt's RTC at boot (boot line)",
+           re.search(r"lodger: clock: 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC, from the board's RTC "
+                     r"\(google,goldfish-rtc at 0x101000\)", out) is not None, out[-3000:])
 
 
 VM_HOSTILE = os.path.join(BUILD, "guests", "vm_hostile.bin")
@@ -1069,6 +1153,48 @@ def native_tagged(kernel, tag, mem, append=""):
     return (sections.get(tag) or [None])[0], out
 
 
+def between_victims(middle, tag, mem, middle_args, victim_args, timeout):
+    """The VM `middle` (tagged `tag`, mem MiB, appended middle_args) between
+    two victims (vm_victim with victim_args; victim2 with 2 vCPUs) on -smp 2,
+    its RAM between theirs in host memory; each VM alone natively beside it.
+    Returns the lodger run's status, output and sections, the middle VM's
+    native (section, output), and the victims' native results by tag."""
+    victims = ("victim1", "victim2")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        natives = {t: pool.submit(native_tagged, VM_VICTIM, t, 32, victim_args) for t in victims}
+        middle_native = pool.submit(native_tagged, middle, tag, mem, middle_args)
+        status, out = run([RUN, "--smp", "2",
+                           "--vm", f"kernel={VM_VICTIM},mem=32,append=vm.tag=victim1 {victim_args}",
+                           "--vm", f"kernel={middle},mem={mem},append=vm.tag={tag} {middle_args}",
+                           "--vm", f"kernel={VM_VICTIM},mem=32,vcpus=2,"
+                                   f"append=vm.tag=victim2 {victim_args}"], timeout=timeout)
+        sections, _ = tagged_sections(out)
+        return (status, out, sections, middle_native.result(),
+                {t: natives[t].result() for t in victims})
+
+
+def compare_between_victims(name, tag, run_result, middle_caption, victim_caption, middle_ok=None):
+    """between_victims' results: the middle VM's section as alone natively
+    (and passing there, and middle_ok of it if given), each victim's as
+    alone."""
+    _, _, sections, (want, native_out), natives = run_result
+    got = sections.get(tag, [])
+    result(f"{name}: {middle_caption}",
+           want is not None and want.rstrip().endswith("=== end: PASS ===") and
+           got == [want] and (middle_ok is None or middle_ok(want)),
+           f"native:\n{(want or native_out)[-3000:]}\nlodger:\n" + "\n--\n".join(got)[-3000:])
+    for victim, native in natives.items():
+        compare_vm(f"{name}: {victim_caption.format(victim)}", victim, native, sections)
+
+
+def ended_as_asked(name, status, out, vms):
+    """Each of the VMs ended by its own shutdown, and lodger with exit 0."""
+    result(f"{name}: each VM ended as it asked, lodger exits 0",
+           status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
+                               for i in range(vms)) and
+           "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+
+
 def isolation_tests():
     """A hostile VM (vm_hostile: accesses past its RAM and to MMIO without a
     device, bare and through its own page tables, and SBI calls naming
@@ -1082,43 +1208,24 @@ def isolation_tests():
         if not os.path.exists(path):
             result("isolation", False, f"no {path}")
             return
-    victims = ("victim1", "victim2")
-    rounds = "vm.rounds=12"
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        natives = {t: pool.submit(native_tagged, VM_VICTIM, t, 32, rounds) for t in victims}
-        hostile_native = pool.submit(native_tagged, VM_HOSTILE, "hostile", 64, "vm.passes=2")
-        # The hostile VM between two victims (vm2 with 2 vCPUs): its RAM
-        # lies between theirs in host memory.
-        status, out = run([RUN, "--smp", "2",
-                           "--vm", f"kernel={VM_VICTIM},mem=32,append=vm.tag=victim1 {rounds}",
-                           "--vm", f"kernel={VM_HOSTILE},mem=64,append=vm.tag=hostile vm.passes=2",
-                           "--vm", f"kernel={VM_VICTIM},mem=32,vcpus=2,"
-                                   f"append=vm.tag=victim2 {rounds}"], timeout=400)
-        sections, lines = tagged_sections(out)
-        name = "isolation: hostile VM beside 2 victims on -smp 2"
-        want, native_out = hostile_native.result()
-        got = sections.get("hostile", [])
-        result(f"{name}: the hostile VM's attempts all refused, as alone natively",
-               want is not None and want.rstrip().endswith("=== end: PASS ===") and
-               len(got) == 1 and got[0] == want and len(cases_of(want)) > 200,
-               f"native:\n{(want or native_out)[-3000:]}\nlodger:\n" + "\n--\n".join(got)[-3000:])
-        for tag in victims:
-            compare_vm(f"{name}: {tag}'s memory intact, no stray interrupt (its output as alone)",
-                       tag, natives[tag].result(), sections)
-        # The victims were checking while the hostile VM ran: a round of
-        # each between the hostile VM's first and last line.
-        order = [m.group(1) + " " + m.group(2)
-                 for m in re.finditer(r"\[(\w+)\] (=== begin|=== end|case round)", out)]
-        first = order.index("hostile === begin") if "hostile === begin" in order else None
-        last = order.index("hostile === end") if "hostile === end" in order else None
-        during = order[first:last] if first is not None and last is not None else []
-        result(f"{name}: each victim checked its memory while the hostile VM ran",
-               all(f"{t} case round" in during for t in victims),
-               f"hostile lines {first}..{last} of {len(order)}: {order}")
-        result(f"{name}: each VM ended as it asked, lodger exits 0",
-               status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
-                                   for i in range(3)) and
-               "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    run_result = between_victims(VM_HOSTILE, "hostile", 64, "vm.passes=2", "vm.rounds=12", 400)
+    status, out = run_result[:2]
+    name = "isolation: hostile VM beside 2 victims on -smp 2"
+    compare_between_victims(name, "hostile", run_result,
+                            "the hostile VM's attempts all refused, as alone natively",
+                            "{}'s memory intact, no stray interrupt (its output as alone)",
+                            lambda want: len(cases_of(want)) > 200)
+    # The victims were checking while the hostile VM ran: a round of
+    # each between the hostile VM's first and last line.
+    order = [m.group(1) + " " + m.group(2)
+             for m in re.finditer(r"\[(\w+)\] (=== begin|=== end|case round)", out)]
+    first = order.index("hostile === begin") if "hostile === begin" in order else None
+    last = order.index("hostile === end") if "hostile === end" in order else None
+    during = order[first:last] if first is not None and last is not None else []
+    result(f"{name}: each victim checked its memory while the hostile VM ran",
+           all(f"{t} case round" in during for t in ("victim1", "victim2")),
+           f"hostile lines {first}..{last} of {len(order)}: {order}")
+    ended_as_asked(name, status, out, 3)
     isolation_shadow_test()
     isolation_linux_test()
 
@@ -1139,38 +1246,20 @@ def isolation_shadow_test():
         if not os.path.exists(path):
             result("isolation", False, f"no {path}")
             return
-    victims = ("victim1", "victim2")
-    victim_args = "vm.rounds=70 vm.paged=55"
-    sprawl_args = "vm.gigs=200 vm.spaces=2 vm.passes=1"
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        natives = {t: pool.submit(native_tagged, VM_VICTIM, t, 32, victim_args) for t in victims}
-        sprawl_native = pool.submit(native_tagged, VM_SPRAWL, "sprawl", 64, sprawl_args)
-        status, out = run([RUN, "--smp", "2",
-                           "--vm", f"kernel={VM_VICTIM},mem=32,append=vm.tag=victim1 {victim_args}",
-                           "--vm", f"kernel={VM_SPRAWL},mem=64,append=vm.tag=sprawl {sprawl_args}",
-                           "--vm", f"kernel={VM_VICTIM},mem=32,vcpus=2,"
-                                   f"append=vm.tag=victim2 {victim_args}"], timeout=600)
-        sections, _ = tagged_sections(out)
-        name = "isolation: a VM sprawling its shadow tables beside 2 paged victims on -smp 2"
-        want, native_out = sprawl_native.result()
-        got = sections.get("sprawl", [])
-        result(f"{name}: the sprawling VM's reads all as written, as alone natively",
-               want is not None and want.rstrip().endswith("=== end: PASS ===") and
-               got == [want], f"native:\n{(want or native_out)[-2000:]}\nlodger:\n" +
-               "\n--\n".join(got)[-2000:])
-        for tag in victims:
-            compare_vm(f"{name}: {tag} unaffected (its output as alone)", tag,
-                       natives[tag].result(), sections)
-        stats = re.search(r"lodger: vm1 shadow pages (\d+) in use, peak (\d+) of budget (\d+), "
-                          r"shadows evicted (\d+), all emptied (\d+)", out)
-        used, peak, budget, evicted, emptied = map(int, stats.groups()) if stats else (0,) * 5
-        result(f"{name}: it stayed within its own shadow budget, evicting its own shadows",
-               stats is not None and used <= peak <= budget and evicted + emptied > 0,
-               stats.group(0) if stats else f"no shadow pages line for vm1\n{out[-2000:]}")
-        result(f"{name}: each VM ended as it asked, lodger exits 0",
-               status == 0 and all(f"lodger: vm{i} ended: guest shutdown (no reason)" in out
-                                   for i in range(3)) and
-               "lodger: no VM left; shutting down (ok)" in out, f"status {status}\n{out[-3000:]}")
+    run_result = between_victims(VM_SPRAWL, "sprawl", 64, "vm.gigs=200 vm.spaces=2 vm.passes=1",
+                                 "vm.rounds=70 vm.paged=55", 600)
+    status, out = run_result[:2]
+    name = "isolation: a VM sprawling its shadow tables beside 2 paged victims on -smp 2"
+    compare_between_victims(name, "sprawl", run_result,
+                            "the sprawling VM's reads all as written, as alone natively",
+                            "{} unaffected (its output as alone)")
+    stats = re.search(r"lodger: vm1 shadow pages (\d+) in use, peak (\d+) of budget (\d+), "
+                      r"shadows evicted (\d+), all emptied (\d+)", out)
+    used, peak, budget, evicted, emptied = map(int, stats.groups()) if stats else (0,) * 5
+    result(f"{name}: it stayed within its own shadow budget, evicting its own shadows",
+           stats is not None and used <= peak <= budget and evicted + emptied > 0,
+           stats.group(0) if stats else f"no shadow pages line for vm1\n{out[-2000:]}")
+    ended_as_asked(name, status, out, 3)
 
 
 def isolation_linux_test():
@@ -1843,7 +1932,11 @@ def net_linux_pair():
     vm = f"kernel={LINUX_IMAGE},initrd={NET_INITRD},mem=192,net,append=console=ttyS0 lodger.test=1"
     status, out = run([RUN, "--smp", "2", "--net", "--vm", f"{vm} net.tag=la net.role=a",
                        "--vm", f"{vm} net.tag=lb net.role=b"], 1200)
-    sections, lines = tagged_sections(out)
+    # Linux writes its console a byte at a time: a line of one VM may be
+    # cut by the other's or by lodger's (a "vmN+ " line goes on with it),
+    # so the sections come from each VM's stream rebuilt.
+    streams, _ = vm_streams(out)
+    sections, lines = tagged_sections("\n".join(streams.values()))
     a, b = lines.get("la", []), lines.get("lb", [])
     import hashlib
     data = "".join(f"{i}\n" for i in range(1, 30001)).encode()
@@ -1851,7 +1944,7 @@ def net_linux_pair():
     ok = (status == 0 and all(len(sections.get(t, [])) == 1 and
                               sections[t][0].rstrip().endswith("=== end: PASS ===") for t in ("la", "lb")) and
           "case eth0: 52:54:00:4c:44:00" in a and "case eth0: 52:54:00:4c:44:01" in b and
-          "case reach: 1" in a and "case ping: 5 packets received" in a and
+          "case reach: 1" in a and "case ping: answered" in a and
           f"case tcp_sent: {md5}  -" in a and
           f"case tcp_echoed: {len(data)} bytes, {md5}  -" in a and
           f"case tcp_received: {len(data)} bytes, {md5}  -" in b)
@@ -1940,6 +2033,10 @@ def main():
         print("\nFailed:")
         for name, _ in failures:
             print(f"  {name}")
+    if native_stalls:
+        print(f"\nNative reference runs retried after hanging before the guest started: {len(native_stalls)}")
+        for what in native_stalls:
+            print(f"  {what}")
     print(f"{passed} passed, {failed} failed, {xfailed} expected failures")
     return 1 if failed or not (passed or xfailed) else 0
 

@@ -191,6 +191,11 @@ static struct vcpu *sched_next(struct hart *h, struct vcpu *cur)
         csr_clear(CSR_SIP, SIP_SSIP);
         uint64_t now = csr_read(CSR_TIME);
         sweep(h, cur);
+        /* Device timers that came (an RTC alarm) may wake a vCPU in wfi;
+         * not under the queue lock (they take their board's lock).
+         * Entries below the count stay: only this hart removes them. */
+        for (int i = 0; i < __atomic_load_n(&h->queue_count, __ATOMIC_ACQUIRE); i++)
+            board_run_timers(h->queue[i]->vm, now);
         spin_lock(&h->queue_lock);
         bool ready[HART_QUEUE_MAX];
         int vm_of[HART_QUEUE_MAX];

@@ -197,6 +197,13 @@ int hostdt_parse(const void *fdt, struct host_info *info)
     struct mem_range reg;
     if (test >= 0 && read_reg(fdt, test, fdt_parent_offset(fdt, test), &reg, 1))
         info->test_device = reg.base;
+    /* Its registers are 32-bit, TIME_LOW and TIME_HIGH at 0 and 4. */
+    int rtc = fdt_node_offset_by_compatible(fdt, -1, "google,goldfish-rtc");
+    while (rtc >= 0 && !node_okay(fdt, rtc))
+        rtc = fdt_node_offset_by_compatible(fdt, rtc, "google,goldfish-rtc");
+    if (rtc >= 0 && read_reg(fdt, rtc, fdt_parent_offset(fdt, rtc), &reg, 1) && reg.size >= 8 &&
+        !(reg.base & 3))
+        info->rtc = reg.base;
     return 0;
 }
 

@@ -47,6 +47,7 @@ struct host_info {
     int hart_count;
     char model[64];
     uint64_t test_device;       /* QEMU's sifive,test0 finisher, 0 if none */
+    uint64_t rtc;               /* a google,goldfish-rtc (QEMU virt's RTC), 0 if none */
     char bootargs[256];         /* /chosen/bootargs: lodger's boot options */
     struct host_plic plic;
     struct host_virtio virtio[HOST_MAX_VIRTIO];  /* in the tree's order */

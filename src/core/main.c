@@ -181,6 +181,7 @@ static void print_banner(unsigned long boot_hartid, const struct host_options *o
                        "timer jitter only\n");
     console_printf("lodger: timebase %lu Hz; %lu MiB free for VMs\n", (unsigned long)host.timebase_hz,
                    (unsigned long)(mem_free_bytes() >> 20));
+    host_rtc_print();
 }
 
 static void __attribute__((noreturn)) fail_boot(const char *what, const char *why)
@@ -207,6 +208,8 @@ void lodger_main(unsigned long hartid, const void *fdt)
      * finisher, reached physically until lodger's own table maps it. */
     if (host.test_device)
         firmware_set_test_device(host.test_device);
+    /* lodger's clock, from the board's RTC reached physically too. */
+    host_rtc_init();
     /* The boot hart first, then the others the DT lists. */
     hart_count = 1;
     for (int i = 0; i < host.hart_count && hart_count < HOST_MAX_HARTS; i++) {

@@ -20,6 +20,51 @@ static void fence_seq_bump(struct vm *vm)
     __atomic_store_n(&vm->shadows.fence_seq, vm->shadows.fence_seq + 1, __ATOMIC_RELEASE);
 }
 
+static bool shadow_may_hold(const struct shadow *s, uint64_t va)
+{
+    int levels = pt_levels_of_mode(s->guest_satp >> SATP_MODE_SHIFT);
+    return pt_is_canonical(va, levels ? levels : s->pt.levels);
+}
+
+/* Clears s's leaves in [lo, lo + size) (a guest superpage it holds in
+ * pieces), but for lodger's own mappings there: the first portion's place
+ * and, in the shadows that have it, the guest-RAM window. Under vm->lock. */
+static void unmap_range(struct vm *vm, struct shadow *s, uint64_t lo, uint64_t size)
+{
+    uint64_t holes[2][2] = { { first_portion_place(&vm->first), FIRST_PORTION_SIZE }, { 0, 0 } };
+    if (first_window_for(&vm->first, s->guest_satp, host_mmu.levels)) {
+        holes[1][0] = vm->first.window_va;
+        holes[1][1] = vm->first.window_size;
+    }
+    uint64_t parts[3][2];
+    unsigned n = shadow_range_minus(lo, size, holes, 2, parts);
+    for (unsigned i = 0; i < n; i++)
+        pt_unmap(&s->pt, parts[i][0], parts[i][1]);
+}
+
+/* The guest leaf [va & ~(guest_size - 1), + guest_size) is shadowed in
+ * smaller pieces (a fill of size < guest_size): noted, so that a fence of
+ * any address in it drops them all (shadow_split.h). A note that makes
+ * room hands back the oldest, whose pieces go from every shadow now: the
+ * hart's TLB is flushed, and every hart flushes those shadows' ASIDs
+ * before it runs them again (their generation). Under vm->lock. */
+static void note_split(struct vm *vm, uint64_t va, uint64_t guest_size)
+{
+    struct shadow_split old;
+    if (!shadow_split_note(&vm->shadows.splits, va & ~(guest_size - 1), guest_size,
+                           vm->shadows.clock, &old))
+        return;
+    fence_seq_bump(vm);
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        struct shadow *s = &vm->shadows.entries[i];
+        if (s->in_use && shadow_may_hold(s, old.va)) {
+            unmap_range(vm, s, old.va, old.size);
+            s->generation++;
+        }
+    }
+    sfence_vma_all();
+}
+
 static uint16_t shadow_asid(const struct vm *vm, int slot)
 {
     unsigned asid = 1 + (unsigned)vm->id * SHADOW_CACHE_SIZE + (unsigned)slot;
@@ -110,9 +155,10 @@ void shadow_print_stats(const struct vm *vm)
 {
     const struct shadow_pool *p = &vm->shadows.pool;
     console_printf("lodger: vm%d shadow pages %lu in use, peak %lu of budget %lu, shadows evicted "
-                   "%lu, all emptied %lu\n", vm->id, (unsigned long)p->used,
-                   (unsigned long)p->peak, (unsigned long)p->pages, (unsigned long)p->evictions,
-                   (unsigned long)p->clears);
+                   "%lu, all emptied %lu, replaced %lu (cache of %d)\n", vm->id,
+                   (unsigned long)p->used, (unsigned long)p->peak, (unsigned long)p->pages,
+                   (unsigned long)p->evictions, (unsigned long)p->clears,
+                   (unsigned long)vm->shadows.replacements, SHADOW_CACHE_SIZE);
 }
 
 /* Where vCPU id's frame pages are in the place. */
@@ -265,6 +311,25 @@ struct shadow *shadow_find(struct vm *vm, uint64_t guest_satp, int view)
     return NULL;
 }
 
+/* What shadow_pick_victim and shadow_pick_evict decide on, slot by slot:
+ * in use, when last used, held by a vCPU other than self (see
+ * shadow_held_by_other). Taken under vm->lock, where holds are taken. */
+struct slot_snapshot {
+    bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
+    uint64_t last_used[SHADOW_CACHE_SIZE];
+};
+
+static void snapshot_slots(const struct vm *vm, const struct vcpu *self,
+                           struct slot_snapshot *snap)
+{
+    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
+        const struct shadow *s = &vm->shadows.entries[i];
+        snap->in_use[i] = s->in_use;
+        snap->last_used[i] = s->last_used;
+        snap->held[i] = s->in_use && shadow_held_by_other(vm, s, self);
+    }
+}
+
 /* The shadow for v's guest satp and view, found or built, becomes v's
  * (v->shadow, under vm->lock: held from there, see above). */
 struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
@@ -281,21 +346,20 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
         spin_unlock(&vm->lock);
         return found;
     }
-    bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
-    uint64_t last_used[SHADOW_CACHE_SIZE];
-    for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
-        const struct shadow *s = &cache->entries[i];
-        in_use[i] = s->in_use;
-        last_used[i] = s->last_used;
-        /* v gives up its own (it is off the hardware). */
-        held[i] = s->in_use && shadow_held_by_other(vm, s, v);
-    }
-    int slot = shadow_pick_victim(SHADOW_CACHE_SIZE, in_use, last_used, held);
+    /* v gives up its own (it is off the hardware). */
+    struct slot_snapshot snap;
+    snapshot_slots(vm, v, &snap);
+    int slot = shadow_pick_victim(SHADOW_CACHE_SIZE, snap.in_use, snap.last_used, snap.held);
     if (slot < 0) {
         spin_unlock(&vm->lock);
         return NULL;    /* every shadow is held: the caller ends the VM */
     }
     struct shadow *victim = &cache->entries[slot];
+    /* No free slot was left: a cached shadow makes way (the cache is too
+     * small for the guest's working set of address spaces when this grows
+     * steadily: every switch back to one rebuilds it, fault by fault). */
+    if (victim->in_use)
+        cache->replacements++;
     __atomic_store_n(&v->shadow, NULL, __ATOMIC_RELAXED);
     shadow_release(vm, victim);
     victim->generation++;
@@ -391,15 +455,10 @@ bool shadow_reclaim(struct vm *vm, struct vcpu *self, const struct shadow *keep,
     uint64_t before = cache->pool.used;
     int keep_slot = keep ? (int)(keep - cache->entries) : -1;
     while (!shadow_pool_roomy(&cache->pool)) {
-        bool in_use[SHADOW_CACHE_SIZE], held[SHADOW_CACHE_SIZE];
-        uint64_t last_used[SHADOW_CACHE_SIZE];
-        for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
-            const struct shadow *s = &cache->entries[i];
-            in_use[i] = s->in_use;
-            last_used[i] = s->last_used;
-            held[i] = s->in_use && shadow_held_by_other(vm, s, self);
-        }
-        int slot = shadow_pick_evict(SHADOW_CACHE_SIZE, in_use, last_used, held, keep_slot);
+        struct slot_snapshot snap;
+        snapshot_slots(vm, self, &snap);
+        int slot = shadow_pick_evict(SHADOW_CACHE_SIZE, snap.in_use, snap.last_used, snap.held,
+                                     keep_slot);
         if (slot < 0)
             break;
         shadow_release(vm, &cache->entries[slot]);
@@ -511,10 +570,12 @@ void shadow_destroy_all(struct vm *vm)
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         shadow_release(vm, &vm->shadows.entries[i]);
     blocks_drop(vm, true, 0, 0);
+    shadow_split_reset(&vm->shadows.splits);
     /* A reboot's counters start again (its budget stays). */
     struct shadow_pool *p = &vm->shadows.pool;
     p->peak = p->used;
     p->evictions = p->clears = 0;
+    vm->shadows.replacements = 0;
 }
 
 /* The least recently used block table slot, a free one first. */
@@ -562,11 +623,6 @@ static struct shadow_block *block_get(struct vm *vm, uint64_t va, uint64_t gpa, 
 
 /* The guest mode a shadow's entries come from: a translation it holds is
  * at an address canonical for that mode (Bare: guest RAM, low addresses). */
-static bool shadow_may_hold(const struct shadow *s, uint64_t va)
-{
-    int levels = pt_levels_of_mode(s->guest_satp >> SATP_MODE_SHIFT);
-    return pt_is_canonical(va, levels ? levels : s->pt.levels);
-}
 
 void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 {
@@ -575,26 +631,38 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
      * own entries in pt_unmap (issue 12), whatever the callers check. */
     if (!pt_is_canonical(va, host_mmu.levels))
         return;
-    if (first_place_contains(first_portion_place(&vm->first), va))
+    spin_lock(&vm->lock);
+    /* In a guest superpage shadowed in pieces: all of them (unmap_range
+     * keeps lodger's own mappings). */
+    uint64_t lo = 0, size = 0;
+    bool whole = shadow_split_find(&vm->shadows.splits, va, &lo, &size);
+    if (!whole && first_place_contains(first_portion_place(&vm->first), va)) {
+        spin_unlock(&vm->lock);
         return;     /* never the first portion itself */
+    }
     /* Nor the guest-RAM window, in the shadows that have it (their guest
      * cannot map there); a guest of the host's mode may use that place. */
     bool in_window = first_window_contains(&vm->first, va);
-    spin_lock(&vm->lock);
     fence_seq_bump(vm);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
-            (in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels)) ||
             !shadow_may_hold(s, va))
             continue;
-        pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
+        if (whole)
+            unmap_range(vm, s, lo, size);
+        else if (!(in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels)))
+            pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
     }
     spin_unlock(&vm->lock);
     /* This hart's TLB, always: another hart may have removed the shadow
      * entry already (its fence flushed its own TLB, not this one's). All
-     * host ASIDs: this hart may have cached the page under any shadow. */
-    __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+     * host ASIDs: this hart may have cached the page under any shadow;
+     * every page of a superpage held in pieces (each its own TLB entry). */
+    if (whole)
+        sfence_vma_all();
+    else
+        __asm__ volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
 }
 
 void shadow_drop_page(struct vm *vm, uint64_t va, uint64_t hpa)
@@ -630,7 +698,8 @@ void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
  * (shadow_fill_may_install). SHADOW_NO_MEMORY if the tables could not
  * grow (the top of the trap path ends the VM). */
 static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa,
-                                       uint64_t size, pte_t flags, uint64_t copy_hpa)
+                                       uint64_t size, pte_t flags, uint64_t copy_hpa,
+                                       uint64_t guest_size)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -654,6 +723,8 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
     uint64_t hpa = copy_hpa ? copy_hpa : (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
     bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
+    if (mapped && size < guest_size)
+        note_split(vm, va, guest_size);
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
     s->roots_used[root / 64] |= 1UL << (root % 64);
     spin_unlock(&vm->lock);
@@ -688,7 +759,7 @@ static void block_evict(struct vcpu *v)
  * table of its own there (freeing it is not safe while other harts may
  * walk it), or out of memory for the table: the caller fills 4 KiB. */
 static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, pte_t flags,
-                       enum shadow_fill_result *r)
+                       uint64_t guest_size, enum shadow_fill_result *r)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -725,6 +796,8 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
     }
     b->linked |= 1u << (s - vm->shadows.entries);
     bool linked = pt_link(&s->pt, base_va, 1, b->table);
+    if (linked && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
+        note_split(vm, va, guest_size);
     unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
     s->roots_used[root / 64] |= 1UL << (root % 64);
     spin_unlock(&vm->lock);
@@ -761,9 +834,9 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     if (copy == PATCH_FILL_RETRY)
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
     enum shadow_fill_result r;
-    if (block && link_block(v, seq, va, va, asked, &r))
+    if (block && link_block(v, seq, va, va, asked, 0, &r))
         return r;
-    return install(v, seq, va, va, size, flags, copy);
+    return install(v, seq, va, va, size, flags, copy, size);
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -919,8 +992,8 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     if (copy == PATCH_FILL_RETRY)
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
     enum shadow_fill_result r;
-    if (!block || !link_block(v, seq, va, res.gpa, asked, &r))
-        r = install(v, seq, va, res.gpa, size, flags, copy);
+    if (!block || !link_block(v, seq, va, res.gpa, asked, pt_level_size(res.level), &r))
+        r = install(v, seq, va, res.gpa, size, flags, copy, pt_level_size(res.level));
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code
      * pages are used in runs. With patched code (core/patch.c) only in the

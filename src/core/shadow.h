@@ -9,6 +9,7 @@
 #include "arch/riscv/pagetable.h"
 #include "core/guest_walk.h"
 #include "core/shadow_pool.h"
+#include "core/shadow_split.h"
 
 #define SHADOW_CACHE_SIZE 32   /* at most 32: vcpu.frame_slots is a bit per slot */
 
@@ -58,12 +59,15 @@ struct shadow_cache {
     struct shadow entries[SHADOW_CACHE_SIZE];
     struct shadow_block blocks[SHADOW_BLOCKS];
     uint64_t blocks_built;      /* block tables built (ID 69) */
+    uint64_t replacements;      /* shadows thrown away for a new one: every slot was in use
+                                 * (ID 74; not budget evictions, shadow_pool.evictions) */
     uint64_t clock;
     uint64_t epoch;             /* bumped when an entry is made or dropped */
     uint64_t fence_seq;         /* bumped under vm->lock by every flush of guest mappings:
                                  * a fill whose walk began before one must not install */
     struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
     struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
+    struct shadow_splits splits; /* guest superpages shadowed in pieces (shadow_split.h) */
 };
 
 struct vm;

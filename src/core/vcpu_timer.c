@@ -22,19 +22,29 @@ static void set_host_timer(struct hart *h, uint64_t deadline)
     }
 }
 
+/* The earliest of its VM's device timers (an RTC alarm: dev/board.h). */
+static uint64_t device_deadline(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->vm->board.device_deadline, __ATOMIC_ACQUIRE);
+}
+
 /* The host timer holds the earliest of the vCPU's deadline, the next
  * console-input poll, the end of a panic report's grace period, the end of
- * the time slice and the deadlines of the other vCPUs this hart holds. */
+ * the time slice, the deadlines of the other vCPUs this hart holds and the
+ * device timers of the VMs of all of them: a VM waiting in wfi beside a
+ * busy one still gets its alarm on time. */
 static void program_host_timer(struct vcpu *v)
 {
     struct hart *h = this_hart();
     uint64_t deadline = earliest(v->timer_deadline, h->next_poll);
     deadline = earliest(deadline, __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE));
     deadline = earliest(deadline, h->slice_end);
+    deadline = earliest(deadline, device_deadline(v));
     /* Only this hart takes vCPUs out of its queue: entries below the count stay. */
     int count = __atomic_load_n(&h->queue_count, __ATOMIC_ACQUIRE);
     for (int i = 0; count > 1 && i < count; i++)
-        deadline = earliest(deadline, h->queue[i]->timer_deadline);
+        deadline = earliest(deadline, earliest(h->queue[i]->timer_deadline,
+                                               device_deadline(h->queue[i])));
     set_host_timer(h, deadline);
 }
 
@@ -71,6 +81,13 @@ void vcpu_timer_update(struct vcpu *v)
     if (now >= __atomic_load_n(&v->vm->board.panic_deadline, __ATOMIC_ACQUIRE) && !v->vm->ending)
         vm_end_panic(v->vm);
     vcpu_timer_check(v, now);
+    /* Device timers that came (their interrupts may be v's or another
+     * vCPU's: vm_external_line wakes it), of every VM this hart serves. */
+    board_run_timers(v->vm, now);
+    int count = __atomic_load_n(&h->queue_count, __ATOMIC_ACQUIRE);
+    for (int i = 0; count > 1 && i < count; i++)
+        if (h->queue[i]->vm != v->vm)
+            board_run_timers(h->queue[i]->vm, now);
     bool listening = board_listening(v->vm);
     if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && listening)) {
         if (listening) {
@@ -84,8 +101,11 @@ void vcpu_timer_update(struct vcpu *v)
 }
 
 /* A hart with nothing to run sleeps until the earliest deadline of the
- * vCPUs it holds, the end of a panic report's grace period or the next
- * input poll; their VMs' panics and console input are handled here. */
+ * vCPUs it holds, the end of a panic report's grace period, a device
+ * timer of their VMs or the next input poll; their VMs' panics and
+ * console input are handled here, their device timers by the scheduler
+ * before it looks for a runnable vCPU (core/hart.c: an interrupt raised
+ * here would find this hart asleep). */
 void vcpu_timer_idle(struct hart *h, uint64_t now)
 {
     uint64_t deadline = VM_NO_DEADLINE;
@@ -97,6 +117,7 @@ void vcpu_timer_idle(struct hart *h, uint64_t now)
         if (now >= panic_at && !vm->ending)
             vm_end_panic(vm);
         deadline = earliest(deadline, earliest(h->queue[i]->timer_deadline, panic_at));
+        deadline = earliest(deadline, device_deadline(h->queue[i]));
         if (board_listening(vm)) {
             listening = true;
             if (poll)

@@ -315,12 +315,12 @@ void vm_print_counters(const struct vm *vm)
         const uint64_t *fast = vm->vcpus[i].frame->fast_hits;
         static const char *const fast_names[FAST_KINDS] = {
             "sstatus", "sie", "sip", "sscratch", "sepc", "scause", "stval", "sret",
-            "reflected", "chained", "page-faults", "patched",
+            "reflected", "chained", "page-faults", "patched", "lane",
         };
         /* Traps served: a chained access is also counted by its kind. */
         uint64_t fast_total = 0, fast_csr = 0;
         for (int k = 0; k < FAST_KINDS; k++)
-            fast_total += k == FAST_CHAINED || k == FAST_PATCHED ? 0 : fast[k];
+            fast_total += k == FAST_CHAINED || k == FAST_PATCHED || k == FAST_LANE ? 0 : fast[k];
         fast_total -= fast[FAST_CHAINED];
         for (int k = 0; k < FAST_SRET; k++)
             fast_csr += fast[k];

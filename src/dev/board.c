@@ -79,6 +79,39 @@ void board_set_irq(struct vm *vm, unsigned irq, bool high)
     board_update_interrupts(vm);
 }
 
+/* With the lock held. */
+static void update_device_deadline(struct board *b)
+{
+    uint64_t earliest = UINT64_MAX;
+    for (unsigned i = 0; i < b->devices.count; i++)
+        if (b->devices.dev[i].deadline < earliest)
+            earliest = b->devices.dev[i].deadline;
+    __atomic_store_n(&b->device_deadline, earliest, __ATOMIC_RELEASE);
+}
+
+void board_set_deadline(struct device *d, uint64_t when)
+{
+    d->deadline = d->model->timer ? when : UINT64_MAX;
+    update_device_deadline(&d->vm->board);
+}
+
+void board_run_timers(struct vm *vm, uint64_t now)
+{
+    struct board *b = &vm->board;
+    if (now < __atomic_load_n(&b->device_deadline, __ATOMIC_ACQUIRE))
+        return;
+    spin_lock(&b->lock);
+    for (unsigned i = 0; i < b->devices.count; i++) {
+        struct device *d = &b->devices.dev[i];
+        if (d->deadline <= now) {
+            d->deadline = UINT64_MAX;
+            d->model->timer(d, now);
+        }
+    }
+    update_device_deadline(b);
+    spin_unlock(&b->lock);
+}
+
 struct device *board_find_region(const struct vm *vm, uint64_t gpa)
 {
     return dev_table_find(&vm->board.devices, gpa);
@@ -114,8 +147,11 @@ void board_reset(struct vm *vm)
     b->panic_reason = 0;
     b->panic_deadline = UINT64_MAX;
     for (unsigned i = 0; i < b->devices.count; i++)
+        b->devices.dev[i].deadline = UINT64_MAX;
+    for (unsigned i = 0; i < b->devices.count; i++)
         if (b->devices.dev[i].model->reset)
             b->devices.dev[i].model->reset(&b->devices.dev[i]);
+    update_device_deadline(b);
     board_update_interrupts(vm);
     spin_unlock(&b->lock);
 }

@@ -31,6 +31,11 @@ struct board {
     struct guest_panic uart_panic, sbi_panic;
     const char *panic_reason;   /* set once a panic line started */
     uint64_t panic_deadline;    /* end the VM at this time (UINT64_MAX: no panic) */
+    /* The earliest of its devices' deadlines (struct device; UINT64_MAX:
+     * none): each hart holding one of the VM's vCPUs keeps its host timer
+     * at or before it (core/vcpu_timer.c). Written under the lock, read
+     * without it (atomically). */
+    uint64_t device_deadline;
 };
 
 /* After a panic line, the rest of the report (backtrace) gets this long to
@@ -51,6 +56,12 @@ enum dev_status board_mmio(struct vcpu *v, uint64_t gpa, unsigned width, bool wr
 /* A device's interrupt line, by number, on the VM's interrupt controller;
  * called with the board lock held (from a device's operations). */
 void board_set_irq(struct vm *vm, unsigned irq, bool high);
+/* Device d's timer op is to run at host time `when` (the `time` CSR;
+ * UINT64_MAX: not at all), replacing what it asked before; lock held. */
+void board_set_deadline(struct device *d, uint64_t when);
+/* Runs the timer op of each device whose deadline is at or before now;
+ * takes the board lock (cheap when none is due). */
+void board_run_timers(struct vm *vm, uint64_t now);
 /* Recomputes each vCPU's SEIP from the interrupt controller (lock held). */
 void board_update_interrupts(struct vm *vm);
 /* A byte a console device transmits (lock held): to lodger's console, and

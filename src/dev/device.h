@@ -78,6 +78,11 @@ struct device_model {
      * is removed again) or DEV_SETUP_ERROR with err set to one line (the VM,
      * and so the image, is refused). */
     int (*setup)(struct device *d, char *err, unsigned long errlen);
+    /* Optional, for a device that acts at a time of its own (an RTC's
+     * alarm): the host time it asked for with board_set_deadline came;
+     * called with the board lock held, now the `time` CSR, its deadline
+     * already cleared (it sets a new one if it wants). */
+    void (*timer)(struct device *d, uint64_t now);
     /* Optional: prints the device's counters on lodger's console, one
      * line each starting "lodger: vmN ", with the VM's (at its end). */
     void (*print)(const struct device *d);
@@ -97,6 +102,7 @@ struct device {
     uint32_t phandle;
     void *state;
     struct vm *vm;
+    uint64_t deadline;          /* host time its timer op is due (UINT64_MAX: none) */
 };
 
 /* Per VM: the board's three, up to 8 virtio-mmio slots, room to spare;

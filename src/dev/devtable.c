@@ -31,7 +31,7 @@ enum dev_add_error dev_table_add(struct dev_table *t, const struct device_model 
         return DEV_ADD_NO_SPACE;
     struct device *d = &t->dev[t->count];
     *d = (struct device){ .model = m, .base = base, .size = size, .irq = irq,
-                          .phandle = DEV_DT_PHANDLE_BASE + t->count,
+                          .phandle = DEV_DT_PHANDLE_BASE + t->count, .deadline = UINT64_MAX,
                           .state = need ? t->state_space + t->state_used : NULL };
     if (need)
         memset(d->state, 0, need);

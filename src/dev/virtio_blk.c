@@ -14,48 +14,14 @@
 
 #define BLK_SLOT 7
 
-/* Feature bits (5.2.3). */
-#define VIRTIO_BLK_F_SEG_MAX 2
-#define VIRTIO_BLK_F_RO 5
-#define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH 9
-/* Request types and status (5.2.6). */
-#define VIRTIO_BLK_T_IN 0u
-#define VIRTIO_BLK_T_OUT 1u
-#define VIRTIO_BLK_T_FLUSH 4u
-#define VIRTIO_BLK_T_GET_ID 8u
-#define VIRTIO_BLK_S_OK 0u
-#define VIRTIO_BLK_S_IOERR 1u
-#define VIRTIO_BLK_S_UNSUPP 2u
-#define VIRTIO_BLK_ID_BYTES 20u
-
-/* The configuration layout up to num_queues (5.2.4), little-endian. */
-struct blk_config {
-    uint64_t capacity;
-    uint32_t size_max, seg_max;
-    uint16_t cylinders;
-    uint8_t heads, sectors;
-    uint32_t blk_size;
-    uint8_t physical_block_exp, alignment_offset;
-    uint16_t min_io_size;
-    uint32_t opt_io_size;
-    uint8_t writeback, unused0;
-    uint16_t num_queues;
-} __attribute__((packed));
-
 struct blk_state {
     struct virtio_dev vio;          /* first: the transport's */
     struct blk_backend *disk;
     uint64_t start, sectors;        /* the slice, in BLK_SECTOR sectors */
     bool read_only;
-    struct blk_config config;
+    struct virtio_blk_config config;
     char id[VIRTIO_BLK_ID_BYTES];
     struct vq_chain chain;          /* the request being served (under vio.lock) */
-};
-
-struct blk_header {
-    uint32_t type, reserved;
-    uint64_t sector;
 };
 
 /* Drops `skip` bytes from the front of segs[0..*n) (in place); returns the
@@ -76,7 +42,7 @@ static struct io_seg *skip_front(struct io_seg *seg, unsigned *n, uint64_t skip)
 
 /* One request (5.2.6): returns its status; *written the bytes written into
  * the guest's buffers, status byte included (used.len, 2.7.8). */
-static uint8_t serve(struct blk_state *s, struct vq_chain *c, const struct blk_header *h,
+static uint8_t serve(struct blk_state *s, struct vq_chain *c, const struct virtio_blk_req_header *h,
                      uint32_t *written)
 {
     *written = 1;
@@ -135,32 +101,23 @@ static uint8_t serve(struct blk_state *s, struct vq_chain *c, const struct blk_h
 static void blk_notify(struct device *d, unsigned qi)
 {
     struct blk_state *s = d->state;
-    struct vq *q = &s->vio.q[qi];
-    const char *why;
-    do {
-        enum vq_result r = VQ_EMPTY;
-        while (!virtio_dev_yield(d) && (r = vq_pop(q, &s->chain, &why)) == VQ_OK) {
-            struct vq_chain *c = &s->chain;
-            struct blk_header h;
-            /* A request is a 16-byte header and a status byte at least
-             * (5.2.6); without them there is nowhere to say it failed, so
-             * the device needs reset (QEMU's "missing headers" does so). */
-            if (c->out_len < sizeof(h) || c->in_len < 1) {
-                virtio_dev_broken(d, qi, "a request without its header or status byte");
-                return;
-            }
-            vq_read_out(c, 0, &h, sizeof(h));
-            const struct io_seg *last = &c->seg[c->nout + c->nin - 1];
-            volatile uint8_t *status = (volatile uint8_t *)(uintptr_t)(last->pa + last->len - 1);
-            uint32_t written;
-            *status = serve(s, c, &h, &written);
-            virtio_dev_used(d, qi, c->head, written);
-        }
-        if (r == VQ_BROKEN) {
-            virtio_dev_broken(d, qi, why);
+    struct vq_chain *c = &s->chain;
+    while (!virtio_dev_yield(d) && virtio_dev_take(d, qi, c)) {
+        struct virtio_blk_req_header h;
+        /* A request is a 16-byte header and a status byte at least
+         * (5.2.6); without them there is nowhere to say it failed, so
+         * the device needs reset (QEMU's "missing headers" does so). */
+        if (c->out_len < sizeof(h) || c->in_len < 1) {
+            virtio_dev_broken(d, qi, "a request without its header or status byte");
             return;
         }
-    } while (!virtio_dev_yield(d) && vq_rearm(q));
+        vq_read_out(c, 0, &h, sizeof(h));
+        const struct io_seg *last = &c->seg[c->nout + c->nin - 1];
+        volatile uint8_t *status = (volatile uint8_t *)(uintptr_t)(last->pa + last->len - 1);
+        uint32_t written;
+        *status = serve(s, c, &h, &written);
+        virtio_dev_used(d, qi, c->head, written);
+    }
 }
 
 /* Sector reads for the partition table, through the backend into a buffer
@@ -226,7 +183,7 @@ static int blk_setup(struct device *d, char *err, unsigned long errlen)
     if (claim_count < LODGER_MAX_VMS)
         claims[claim_count++] = mine;
 
-    s->config = (struct blk_config){ .capacity = s->sectors, .seg_max = VQ_MAX_SEGS - 2,
+    s->config = (struct virtio_blk_config){ .capacity = s->sectors, .seg_max = VQ_MAX_SEGS - 2,
                                      .blk_size = BLK_SECTOR, .num_queues = 1 };
     s->vio.config = &s->config;
     s->vio.config_len = sizeof(s->config);

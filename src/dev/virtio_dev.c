@@ -6,23 +6,7 @@
 #include "core/vm.h"
 #include "core/console.h"
 
-/* Register offsets (4.2.2, table "MMIO Device Register Layout"). */
-enum {
-    REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008, REG_VENDOR_ID = 0x00c,
-    REG_DEVICE_FEATURES = 0x010, REG_DEVICE_FEATURES_SEL = 0x014,
-    REG_DRIVER_FEATURES = 0x020, REG_DRIVER_FEATURES_SEL = 0x024,
-    REG_QUEUE_SEL = 0x030, REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
-    REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
-    REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064, REG_STATUS = 0x070,
-    REG_QUEUE_DESC_LOW = 0x080, REG_QUEUE_DESC_HIGH = 0x084,
-    REG_QUEUE_DRIVER_LOW = 0x090, REG_QUEUE_DRIVER_HIGH = 0x094,
-    REG_QUEUE_DEVICE_LOW = 0x0a0, REG_QUEUE_DEVICE_HIGH = 0x0a4,
-    REG_SHM_LEN_LOW = 0x0b0, REG_SHM_LEN_HIGH = 0x0b4,
-    REG_SHM_BASE_LOW = 0x0b8, REG_SHM_BASE_HIGH = 0x0bc,
-    REG_CONFIG_GENERATION = 0x0fc, REG_CONFIG = 0x100,
-};
-#define VIRTIO_MMIO_MAGIC 0x74726976u       /* "virt" */
-#define VIRTIO_MMIO_VENDOR 0x474f444cu      /* "LDOG" */
+#define VIRTIO_MMIO_VENDOR 0x474f444cu      /* "LDOG": VendorID's value */
 
 static const struct virtio_dev_ops *ops_of(const struct device *d)
 {
@@ -31,8 +15,8 @@ static const struct virtio_dev_ops *ops_of(const struct device *d)
 
 static uint64_t offered(const struct virtio_dev *vio)
 {
-    return vio->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_RING_INDIRECT_DESC |
-           1ull << VIRTIO_F_RING_EVENT_IDX;
+    return vio->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
+           1ull << VIRTIO_F_EVENT_IDX;
 }
 
 static uint32_t status_of(const struct virtio_dev *vio)
@@ -80,6 +64,23 @@ void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t writt
     vq_push(&vio->q[q], head, written);
     if (vq_should_interrupt(&vio->q[q]))
         __atomic_fetch_or(&vio->interrupt_status, VIRTIO_INT_USED, __ATOMIC_RELEASE);
+}
+
+bool virtio_dev_take(struct device *d, unsigned qi, struct vq_chain *c)
+{
+    struct vq *q = &virtio_dev_of(d)->q[qi];
+    for (;;) {
+        const char *why;
+        enum vq_result r = vq_pop(q, c, &why);
+        if (r == VQ_OK)
+            return true;
+        if (r == VQ_BROKEN) {
+            virtio_dev_broken(d, qi, why);
+            return false;
+        }
+        if (!vq_rearm(q))    /* 2.7.10: nothing came in between */
+            return false;
+    }
 }
 
 void virtio_dev_broken(struct device *d, unsigned q, const char *why)
@@ -137,9 +138,9 @@ enum dev_status virtio_dev_read(struct device *d, struct vcpu *v, uint64_t offse
     (void)v;
     struct virtio_dev *vio = virtio_dev_of(d);
     *value = 0;
-    if (offset >= REG_CONFIG) {
+    if (offset >= VIRTIO_MMIO_CONFIG) {
         /* The device's own layout, read with its fields' widths. */
-        uint64_t at = offset - REG_CONFIG;
+        uint64_t at = offset - VIRTIO_MMIO_CONFIG;
         if (at < vio->config_len && width <= vio->config_len - at)
             memcpy(value, (const char *)vio->config + at, width);
         return DEV_DONE;
@@ -149,24 +150,24 @@ enum dev_status virtio_dev_read(struct device *d, struct vcpu *v, uint64_t offse
         return DEV_DONE;
     struct vq *q = selected(d);
     switch (offset) {
-    case REG_MAGIC: *value = VIRTIO_MMIO_MAGIC; break;
-    case REG_VERSION: *value = 2; break;
-    case REG_DEVICE_ID: *value = ops_of(d)->device_id; break;
-    case REG_VENDOR_ID: *value = VIRTIO_MMIO_VENDOR; break;
-    case REG_DEVICE_FEATURES:
+    case VIRTIO_MMIO_MAGIC_VALUE: *value = VIRTIO_MMIO_MAGIC_VIRT; break;
+    case VIRTIO_MMIO_VERSION: *value = 2; break;
+    case VIRTIO_MMIO_DEVICE_ID: *value = ops_of(d)->device_id; break;
+    case VIRTIO_MMIO_VENDOR_ID: *value = VIRTIO_MMIO_VENDOR; break;
+    case VIRTIO_MMIO_DEVICE_FEATURES:
         if (vio->device_features_sel < 2)
             *value = (uint32_t)(offered(vio) >> (32 * vio->device_features_sel));
         break;
-    case REG_QUEUE_NUM_MAX: *value = q ? VQ_MAX_SIZE : 0; break;
-    case REG_QUEUE_READY: *value = q && q->ready; break;
-    case REG_INTERRUPT_STATUS:
+    case VIRTIO_MMIO_QUEUE_NUM_MAX: *value = q ? VQ_MAX_SIZE : 0; break;
+    case VIRTIO_MMIO_QUEUE_READY: *value = q && q->ready; break;
+    case VIRTIO_MMIO_INTERRUPT_STATUS:
         *value = __atomic_load_n(&vio->interrupt_status, __ATOMIC_ACQUIRE);
         break;
-    case REG_STATUS: *value = status_of(vio); break;
+    case VIRTIO_MMIO_STATUS: *value = status_of(vio); break;
     /* No shared memory regions: length all ones (4.2.2). */
-    case REG_SHM_LEN_LOW: case REG_SHM_LEN_HIGH:
-    case REG_SHM_BASE_LOW: case REG_SHM_BASE_HIGH: *value = 0xffffffffu; break;
-    case REG_CONFIG_GENERATION: *value = vio->config_generation; break;
+    case VIRTIO_MMIO_SHM_LEN_LOW: case VIRTIO_MMIO_SHM_LEN_HIGH:
+    case VIRTIO_MMIO_SHM_BASE_LOW: case VIRTIO_MMIO_SHM_BASE_HIGH: *value = 0xffffffffu; break;
+    case VIRTIO_MMIO_CONFIG_GENERATION: *value = vio->config_generation; break;
     default: break;     /* write-only and reserved registers read 0 */
     }
     return DEV_DONE;
@@ -222,8 +223,8 @@ static void queue_ready(struct device *d, struct vq *q, bool ready)
     } else if (!q->ready && !vio->broken) {
         struct vq_mem mem = { .gpa = vm->ram_gpa, .size = vm->ram_size, .hpa = vm->ram_hpa };
         const char *why;
-        q->event_idx = virtio_dev_has(vio, VIRTIO_F_RING_EVENT_IDX);
-        q->indirect = virtio_dev_has(vio, VIRTIO_F_RING_INDIRECT_DESC);
+        q->event_idx = virtio_dev_has(vio, VIRTIO_F_EVENT_IDX);
+        q->indirect = virtio_dev_has(vio, VIRTIO_F_INDIRECT_DESC);
         if (vq_enable(q, &mem, VQ_MAX_SIZE, &why) != VQ_OK)
             virtio_dev_broken(d, (unsigned)(q - vio->q), why);
     }
@@ -237,7 +238,7 @@ enum dev_status virtio_dev_write(struct device *d, struct vcpu *v, uint64_t offs
     (void)v;
     struct virtio_dev *vio = virtio_dev_of(d);
     /* Config space writes: none of lodger's devices has a writable field. */
-    if (offset >= REG_CONFIG || width != 4)
+    if (offset >= VIRTIO_MMIO_CONFIG || width != 4)
         return DEV_DONE;
     uint32_t val = (uint32_t)value;
     struct vq *q = selected(d);
@@ -245,39 +246,39 @@ enum dev_status virtio_dev_write(struct device *d, struct vcpu *v, uint64_t offs
      * ready; writes to a ready queue's are ignored. */
     bool q_settable = q && !q->ready;
     switch (offset) {
-    case REG_DEVICE_FEATURES_SEL: vio->device_features_sel = val; break;
-    case REG_DRIVER_FEATURES_SEL: vio->driver_features_sel = val; break;
-    case REG_DRIVER_FEATURES:
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: vio->device_features_sel = val; break;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: vio->driver_features_sel = val; break;
+    case VIRTIO_MMIO_DRIVER_FEATURES:
         /* 2.2.2: features are fixed once FEATURES_OK is set. */
         if (!(status_of(vio) & VIRTIO_STATUS_FEATURES_OK))
             set_half(&vio->driver_features, vio->driver_features_sel, val);
         break;
-    case REG_QUEUE_SEL: vio->queue_sel = val; break;
-    case REG_QUEUE_NUM:
+    case VIRTIO_MMIO_QUEUE_SEL: vio->queue_sel = val; break;
+    case VIRTIO_MMIO_QUEUE_NUM:
         if (q_settable)
             q->num = (uint16_t)(val > 0xffff ? 0 : val);    /* too big: refused at ready */
         break;
-    case REG_QUEUE_DESC_LOW: if (q_settable) set_half(&q->desc_gpa, 0, val); break;
-    case REG_QUEUE_DESC_HIGH: if (q_settable) set_half(&q->desc_gpa, 1, val); break;
-    case REG_QUEUE_DRIVER_LOW: if (q_settable) set_half(&q->avail_gpa, 0, val); break;
-    case REG_QUEUE_DRIVER_HIGH: if (q_settable) set_half(&q->avail_gpa, 1, val); break;
-    case REG_QUEUE_DEVICE_LOW: if (q_settable) set_half(&q->used_gpa, 0, val); break;
-    case REG_QUEUE_DEVICE_HIGH: if (q_settable) set_half(&q->used_gpa, 1, val); break;
-    case REG_QUEUE_READY:
+    case VIRTIO_MMIO_QUEUE_DESC_LOW: if (q_settable) set_half(&q->desc_gpa, 0, val); break;
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH: if (q_settable) set_half(&q->desc_gpa, 1, val); break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW: if (q_settable) set_half(&q->avail_gpa, 0, val); break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: if (q_settable) set_half(&q->avail_gpa, 1, val); break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: if (q_settable) set_half(&q->used_gpa, 0, val); break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: if (q_settable) set_half(&q->used_gpa, 1, val); break;
+    case VIRTIO_MMIO_QUEUE_READY:
         if (q)
             queue_ready(d, q, val & 1);
         break;
-    case REG_QUEUE_NOTIFY:
+    case VIRTIO_MMIO_QUEUE_NOTIFY:
         if (val < ops_of(d)->queues) {
             __atomic_fetch_or(&vio->notify_pending, 1u << val, __ATOMIC_RELEASE);
             return DEV_DEFER;
         }
         break;
-    case REG_INTERRUPT_ACK:
+    case VIRTIO_MMIO_INTERRUPT_ACK:
         __atomic_fetch_and(&vio->interrupt_status, ~val, __ATOMIC_ACQ_REL);
         board_set_irq(d->vm, d->irq, line_level(vio));
         break;
-    case REG_STATUS:
+    case VIRTIO_MMIO_STATUS:
         return write_status(d, val);
     default: break;     /* read-only and reserved registers ignore writes */
     }

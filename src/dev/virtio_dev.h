@@ -33,6 +33,7 @@
 #include "core/spinlock.h"
 #include "dev/device.h"
 #include "dev/vq.h"
+#include "io/virtio_spec.h"
 
 /* QEMU virt's eight virtio-mmio slots (hw/riscv/virt.c): 0x1000 apart from
  * 0x10001000, PLIC lines 1..8. */
@@ -40,22 +41,6 @@
 #define VIRTIO_MMIO_BASE(slot) (0x10001000ul + 0x1000ul * (slot))
 #define VIRTIO_MMIO_SIZE 0x1000ul
 #define VIRTIO_MMIO_IRQ(slot) (1u + (slot))
-
-/* Device types (5), status bits (2.1), feature bits (6). */
-#define VIRTIO_ID_NET 1u
-#define VIRTIO_ID_BLOCK 2u
-#define VIRTIO_STATUS_ACKNOWLEDGE 1u
-#define VIRTIO_STATUS_DRIVER 2u
-#define VIRTIO_STATUS_DRIVER_OK 4u
-#define VIRTIO_STATUS_FEATURES_OK 8u
-#define VIRTIO_STATUS_NEEDS_RESET 64u
-#define VIRTIO_STATUS_FAILED 128u
-#define VIRTIO_F_RING_INDIRECT_DESC 28
-#define VIRTIO_F_RING_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
-/* InterruptStatus bits (4.2.2). */
-#define VIRTIO_INT_USED 1u
-#define VIRTIO_INT_CONFIG 2u
 
 #define VIRTIO_DEV_MAX_QUEUES 2
 /* Chains one deferred notify serves before it hands the hart back (the
@@ -78,8 +63,8 @@ struct virtio_dev_ops {
                                      * VM through virtio_dev.features */
     /* The driver notified queue q, or the device should look at it again:
      * called with the device lock held, never the board lock. Take chains
-     * with vq_pop, return them with virtio_dev_used; on VQ_BROKEN
-     * call virtio_dev_broken and return. */
+     * with virtio_dev_take (until virtio_dev_yield), return them with
+     * virtio_dev_used. */
     void (*notify)(struct device *d, unsigned q);
     /* Optional: the device's own reset (2.1: status 0 or power-on), with
      * the board lock and the device lock held. */
@@ -95,7 +80,7 @@ struct virtio_dev {
     uint32_t status;                /* 2.1 device status; NEEDS_RESET set atomically */
     uint32_t device_features_sel, driver_features_sel, queue_sel;
     uint64_t driver_features;
-    uint32_t interrupt_status;      /* VIRTIO_INT_*, set and cleared atomically */
+    uint32_t interrupt_status;      /* VIRTIO_INT_* (io/virtio_spec.h), set and cleared atomically */
     uint32_t config_generation;
     uint32_t notify_pending;        /* queues noted by QueueNotify, one bit each */
     unsigned served;                /* chains used in this deferred call (under lock) */
@@ -134,6 +119,12 @@ void virtio_dev_unlock(struct device *d);
  * notes a used-buffer interrupt if the driver wants one now (2.7.7). Call
  * virtio_dev_update_irq after unlocking. */
 void virtio_dev_used(struct device *d, unsigned q, uint16_t head, uint32_t written);
+/* With the device lock held: takes the next chain the driver made
+ * available on queue q into c. None left: rearms the driver's notify
+ * (2.7.10) and looks once more, since a chain may have come in between.
+ * False when there is none, or the driver broke a rule (then the device is
+ * broken: virtio_dev_broken). */
+bool virtio_dev_take(struct device *d, unsigned q, struct vq_chain *c);
 /* With the device lock held, in `notify`: whether this call has used its
  * budget (VIRTIO_DEV_BUDGET chains): the device then stops taking chains
  * and returns without rearming; the transport has the rest served when the

@@ -45,11 +45,6 @@
  * (QEMU fills its slots from the last), so a VM with both sees the same
  * board under lodger as natively. */
 #define NET_SLOT 6
-#define NET_RXQ 0
-#define NET_TXQ 1
-#define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_STATUS 16
-#define VIRTIO_NET_S_LINK_UP 1
 
 struct virtio_net_config {          /* 5.1.4: mac, then status when F_STATUS */
     uint8_t mac[6];
@@ -81,7 +76,7 @@ static bool net_deliver(struct switch_port *p, const struct io_seg *seg, unsigne
     if (__atomic_load_n(&d->vm->ended, __ATOMIC_ACQUIRE))
         return false;
     virtio_dev_lock(d);
-    struct vq *q = &n->vio.q[NET_RXQ];
+    struct vq *q = &n->vio.q[VIRTIO_NET_RX_QUEUE];
     if (!virtio_dev_live(&n->vio) || !q->ready) {
         virtio_dev_unlock(d);
         return false;
@@ -89,11 +84,11 @@ static bool net_deliver(struct switch_port *p, const struct io_seg *seg, unsigne
     const char *why;
     enum vq_result r = vq_pop(q, &n->rx, &why);
     if (r == VQ_BROKEN)
-        virtio_dev_broken(d, NET_RXQ, why);
+        virtio_dev_broken(d, VIRTIO_NET_RX_QUEUE, why);
     uint32_t written = 0;
     if (r == VQ_OK) {
         written = virtio_net_rx_fill(&n->rx, seg, nseg, len);
-        virtio_dev_used(d, NET_RXQ, n->rx.head, written);
+        virtio_dev_used(d, VIRTIO_NET_RX_QUEUE, n->rx.head, written);
     }
     virtio_dev_unlock(d);
     if (r != VQ_EMPTY)
@@ -105,23 +100,10 @@ static bool net_deliver(struct switch_port *p, const struct io_seg *seg, unsigne
 static bool take_tx(struct device *d, uint32_t *epoch)
 {
     struct virtio_net *n = net_of(d);
-    struct vq *q = &n->vio.q[NET_TXQ];
-    bool took = false;
+    struct vq *q = &n->vio.q[VIRTIO_NET_TX_QUEUE];
     virtio_dev_lock(d);
-    while (virtio_dev_live(&n->vio) && q->ready) {
-        const char *why;
-        enum vq_result r = vq_pop(q, &n->tx, &why);
-        if (r == VQ_OK) {
-            took = true;
-            break;
-        }
-        if (r == VQ_BROKEN) {
-            virtio_dev_broken(d, NET_TXQ, why);
-            break;
-        }
-        if (!vq_rearm(q))    /* 2.7.10: nothing came in between */
-            break;
-    }
+    bool took = virtio_dev_live(&n->vio) && q->ready &&
+                virtio_dev_take(d, VIRTIO_NET_TX_QUEUE, &n->tx);
     *epoch = n->epoch;
     virtio_dev_unlock(d);
     return took;
@@ -145,8 +127,8 @@ static void transmit(struct device *d)
                 network_send(n->port, n->frame, nseg,
                              len > SWITCH_FRAME_MAX ? SWITCH_FRAME_MAX + 1 : (uint32_t)len);
             virtio_dev_lock(d);
-            if (n->epoch == epoch && virtio_dev_live(&n->vio) && n->vio.q[NET_TXQ].ready)
-                virtio_dev_used(d, NET_TXQ, n->tx.head, 0);
+            if (n->epoch == epoch && virtio_dev_live(&n->vio) && n->vio.q[VIRTIO_NET_TX_QUEUE].ready)
+                virtio_dev_used(d, VIRTIO_NET_TX_QUEUE, n->tx.head, 0);
             virtio_dev_unlock(d);
         }
         virtio_dev_update_irq(d);
@@ -162,7 +144,7 @@ static void transmit(struct device *d)
 /* Under the device lock: only note the work (see the top). */
 static void net_notify(struct device *d, unsigned q)
 {
-    if (q == NET_TXQ)
+    if (q == VIRTIO_NET_TX_QUEUE)
         __atomic_store_n(&net_of(d)->tx_again, 1, __ATOMIC_RELEASE);
 }
 

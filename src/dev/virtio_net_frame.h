@@ -10,8 +10,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "dev/vq.h"
-
-#define VIRTIO_NET_HDR_LEN 12
+#include "io/virtio_spec.h"     /* VIRTIO_NET_HDR_LEN */
 
 /* The transmitted frame of chain c: its readable bytes after the header,
  * as segments into out (at most max; the same guest memory, nothing

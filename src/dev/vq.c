@@ -43,7 +43,7 @@ enum vq_result vq_enable(struct vq *q, const struct vq_mem *mem, unsigned max,
         return VQ_BROKEN;
     }
     q->mem = *mem;
-    q->desc = (volatile struct vq_desc *)desc;
+    q->desc = (volatile struct virtq_desc *)desc;
     q->avail = (volatile uint16_t *)avail;
     q->used = (volatile uint16_t *)used;
     q->last_avail = q->used_idx = q->signalled_used = 0;
@@ -59,14 +59,14 @@ bool vq_has_work(const struct vq *q)
 
 /* A descriptor of an indirect table, which need not be aligned (the spec
  * asks alignment only of the queue's own table). */
-static struct vq_desc read_desc(uint64_t table, unsigned i)
+static struct virtq_desc read_desc(uint64_t table, unsigned i)
 {
-    struct vq_desc d;
+    struct virtq_desc d;
     uint64_t at = table + 16ull * i;
     if (at & 7)
         memcpy(&d, (const void *)at, sizeof(d));
     else
-        d = *(const volatile struct vq_desc *)at;
+        d = *(const volatile struct virtq_desc *)at;
     return d;
 }
 
@@ -102,8 +102,8 @@ enum vq_result vq_pop(struct vq *q, struct vq_chain *c, const char **reason)
          * part), so more visits are a loop. */
         if (++in_table > table_n || ++total > VQ_MAX_SEGS)
             BROKEN("a descriptor chain loops or is too long");
-        struct vq_desc d = read_desc(table, index);
-        if (d.flags & VQ_DESC_F_INDIRECT) {
+        struct virtq_desc d = read_desc(table, index);
+        if (d.flags & VIRTQ_DESC_F_INDIRECT) {
             /* 2.7.5.3.1: only when negotiated, never with NEXT, never
              * inside an indirect table; its length a whole number of
              * descriptors. */
@@ -111,7 +111,7 @@ enum vq_result vq_pop(struct vq *q, struct vq_chain *c, const char **reason)
                 BROKEN("an indirect descriptor without VIRTIO_F_INDIRECT_DESC");
             if (indirect)
                 BROKEN("an indirect descriptor inside an indirect table");
-            if (d.flags & VQ_DESC_F_NEXT)
+            if (d.flags & VIRTQ_DESC_F_NEXT)
                 BROKEN("an indirect descriptor with NEXT");
             if (d.len == 0 || d.len % 16 || d.len / 16 > VQ_MAX_SEGS)
                 BROKEN("an indirect table's length is 0, not a multiple of 16 or too long");
@@ -126,7 +126,7 @@ enum vq_result vq_pop(struct vq *q, struct vq_chain *c, const char **reason)
             indirect = true;
             continue;
         }
-        bool writable = d.flags & VQ_DESC_F_WRITE;
+        bool writable = d.flags & VIRTQ_DESC_F_WRITE;
         if (!writable && c->nin)
             BROKEN("a device-readable descriptor after a device-writable one");
         if (d.len) {
@@ -142,7 +142,7 @@ enum vq_result vq_pop(struct vq *q, struct vq_chain *c, const char **reason)
                 c->out_len += d.len;
             }
         }
-        if (!(d.flags & VQ_DESC_F_NEXT))
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
             break;
         index = d.next;
     }
@@ -152,8 +152,8 @@ enum vq_result vq_pop(struct vq *q, struct vq_chain *c, const char **reason)
 
 void vq_push(struct vq *q, uint16_t head, uint32_t written)
 {
-    volatile struct vq_used_elem *ring = (volatile struct vq_used_elem *)(q->used + 2);
-    ring[q->used_idx & (q->num - 1)] = (struct vq_used_elem){ .id = head, .len = written };
+    volatile struct virtq_used_elem *ring = (volatile struct virtq_used_elem *)(q->used + 2);
+    ring[q->used_idx & (q->num - 1)] = (struct virtq_used_elem){ .id = head, .len = written };
     __atomic_thread_fence(__ATOMIC_RELEASE);    /* 2.7.8.2: the element before the index */
     q->used[1] = ++q->used_idx;
 }
@@ -164,7 +164,7 @@ bool vq_should_interrupt(struct vq *q)
      * (the driver writes them before re-reading used.idx). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!q->event_idx)
-        return !(q->avail[0] & VQ_AVAIL_F_NO_INTERRUPT);
+        return !(q->avail[0] & VIRTQ_AVAIL_F_NO_INTERRUPT);
     /* 2.7.10: interrupt when used.idx passed used_event since the last
      * interrupt: (new - event - 1) < (new - old), in 16 bits. */
     uint16_t event = q->avail[2 + q->num], now = q->used_idx, old = q->signalled_used;
@@ -181,7 +181,7 @@ bool vq_rearm(struct vq *q)
     if (q->event_idx)
         q->used[2 + 4 * q->num] = q->last_avail;    /* avail_event */
     else
-        q->used[0] = 0;     /* never VQ_USED_F_NO_NOTIFY */
+        q->used[0] = 0;     /* never VIRTQ_USED_F_NO_NOTIFY */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* then look at avail.idx again */
     return vq_has_work(q);
 }

@@ -21,25 +21,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "io/backend.h"
-
-/* The ring layouts (2.7.5, 2.7.6, 2.7.8); little-endian like RISC-V. */
-#define VQ_DESC_F_NEXT 1u
-#define VQ_DESC_F_WRITE 2u
-#define VQ_DESC_F_INDIRECT 4u
-#define VQ_AVAIL_F_NO_INTERRUPT 1u
-#define VQ_USED_F_NO_NOTIFY 1u
-
-struct vq_desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
-struct vq_used_elem {
-    uint32_t id;
-    uint32_t len;
-};
+#include "io/virtio_spec.h"     /* the ring layouts (2.7.5, 2.7.6, 2.7.8) */
 
 /* The largest queue lodger's devices offer (QueueNumMax), and the most
  * descriptors one chain may have, indirect ones included: longer chains
@@ -60,12 +42,12 @@ struct vq_mem {
 struct vq {
     uint16_t num;                   /* queue size */
     uint64_t desc_gpa, avail_gpa, used_gpa;
-    bool event_idx;                 /* VIRTIO_F_RING_EVENT_IDX negotiated */
-    bool indirect;                  /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+    bool event_idx;                 /* VIRTIO_F_EVENT_IDX negotiated */
+    bool indirect;                  /* VIRTIO_F_INDIRECT_DESC negotiated */
     /* vq.c's own, set by vq_enable. */
     bool ready;
     struct vq_mem mem;
-    volatile struct vq_desc *desc;
+    volatile struct virtq_desc *desc;
     volatile uint16_t *avail;       /* flags, idx, ring[num], used_event */
     volatile uint16_t *used;        /* flags, idx, ring[num] (8 bytes each), avail_event */
     uint16_t last_avail;            /* the next available entry to take */
@@ -110,7 +92,7 @@ enum vq_result vq_pop(struct vq *q, struct vq_chain *c, const char **reason);
  * buffers (2.7.8: used.len); the element is visible before used.idx. */
 void vq_push(struct vq *q, uint16_t head, uint32_t written);
 /* After a batch of pushes: whether the driver wants an interrupt for them
- * (2.7.7: VQ_AVAIL_F_NO_INTERRUPT, or with the event index the used_event
+ * (2.7.7: VIRTQ_AVAIL_F_NO_INTERRUPT, or with the event index the used_event
  * it set, 2.7.10). Counts as sent when true. */
 bool vq_should_interrupt(struct vq *q);
 /* Before the device stops taking chains: asks the driver to notify for the

@@ -12,6 +12,11 @@ void drivers_init(void);
 /* lodger.selftest=disk: board disk 0 end to end (selftest.c); powers off. */
 void __attribute__((noreturn)) drivers_selftest_disk(void);
 
+/* lodger's clock from the board's RTC, if it has one (host_rtc.c), before
+ * lodger's own page table is on; host_rtc_print says where it came from. */
+void host_rtc_init(void);
+void host_rtc_print(void);
+
 /* Each returns false (with why) if the device cannot be used. */
 bool virtio_blk_attach(const struct virtio_mmio *m, const char **why);
 bool virtio_net_attach(const struct virtio_mmio *m, const char **why);

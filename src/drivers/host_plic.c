@@ -14,6 +14,7 @@
 #define CLAIM(ctx) (0x200004u + 0x1000u * (ctx))
 
 #define ROUTED_PRIORITY 1u
+#define OWNED_PRIORITY 2u     /* above the threshold a waiting hart sets */
 #define MAX_ROUTED 4
 
 static int context_of[HOST_MAX_HARTS];      /* per lodger hart index; -1: none */
@@ -94,4 +95,42 @@ void host_plic_serve(void)
                 routed[i].handler(routed[i].ctx);
         write_reg(CLAIM(ctx), irq);
     }
+}
+
+bool host_plic_own(uint32_t irq)
+{
+    if (!host.plic.size || !irq || irq > host.plic.ndev)
+        return false;
+    write_reg(PRIORITY(irq), OWNED_PRIORITY);
+    return true;
+}
+
+bool host_plic_can_wait(uint32_t irq)
+{
+    return host.plic.size && irq && irq <= host.plic.ndev && this_context() >= 0;
+}
+
+void host_plic_wait_begin(uint32_t irq)
+{
+    int ctx = this_context();
+    write_reg(THRESHOLD(ctx), ROUTED_PRIORITY);
+    enable(ctx, irq, true);
+}
+
+void host_plic_wait_clear(uint32_t irq)
+{
+    int ctx = this_context();
+    uint32_t got;
+    /* Only irq is above the threshold; anything else would be a PLIC
+     * that does not follow its rules: completed all the same. */
+    while ((got = read_reg(CLAIM(ctx))) != 0)
+        write_reg(CLAIM(ctx), got);
+    (void)irq;
+}
+
+void host_plic_wait_end(uint32_t irq)
+{
+    int ctx = this_context();
+    enable(ctx, irq, false);
+    write_reg(THRESHOLD(ctx), 0);
 }

@@ -7,8 +7,10 @@
  *   2. writes pattern(k) = digest[k % 32] + 7 * (k / 512) + k (mod 256) for
  *      byte k, through segments cut otherwise, and flushes;
  *   3. reads it back in 64 KiB requests and compares;
- *   4. reads up to 8 MiB in 64 KiB requests and prints the instructions
- *      this hart ran per MiB (QEMU -icount: the driver's cost).
+ *   4. reads up to 8 MiB in 64 KiB requests and prints this hart's
+ *      instret per MiB (under QEMU -icount it also counts the virtual
+ *      time warped over while the driver waits in wfi: count instructions
+ *      with tools/qemu-prof instead).
  * tests/run-tests.py (board_disk) checks each step from the host's side,
  * and across a restart of QEMU. Then lodger powers off. */
 #include <string.h>
@@ -120,7 +122,7 @@ void drivers_selftest_disk(void)
     }
     struct counter_value after = counter_read_instret();
     if (before.readable && after.readable && measure >= 1024 * 1024)
-        console_printf("lodger: selftest: disk0: %lu instructions per MiB read (%u MiB in %u KiB "
+        console_printf("lodger: selftest: disk0: %lu instret per MiB read (%u MiB in %u KiB "
                        "requests)\n", (unsigned long)((after.value - before.value) / (measure >> 20)),
                        measure >> 20, CHUNK >> 10);
     finish(true, "");

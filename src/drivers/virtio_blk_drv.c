@@ -6,30 +6,41 @@
  * segments exceed seg_max, the queue or size_max (blk_split.h).
  *
  * Synchronous, one request in flight per disk, under the disk's lock (any
- * hart may call). The wait for completion polls the used ring, with the
- * device's interrupts suppressed. Measured (lodger.selftest=disk, 8 MiB
- * read in 64 KiB requests, QEMU 7.2 -icount shift=0,sleep=off, this
- * hart's instret per MiB, the shared 2-core machine): polling 0.27 M to
- * 3.4 M; the board PLIC's interrupt and wfi, with a 1 ms timer as a safety
- * net, 1.4 M to 92 M -- at each wfi icount warps virtual time to the timer,
- * so the hart wakes and sleeps over and over while QEMU's block layer works
- * in real time; and without a timer flushes and reads never completed (the
- * hart slept forever in wfi under icount). The hart is held by the synchronous
- * call either way; polling costs least of the two here. */
+ * hart may call). The hart waits for completion in wfi, woken by the
+ * disk's interrupt (host_plic.h: an owned source, enabled on this hart's
+ * context while it waits) or by a 1 ms timer of its own (IPIs masked in
+ * sie meanwhile; lodger's own deadline is set again after). Where the hart
+ * cannot take the disk's interrupt (no PLIC context, no source) it polls
+ * the used ring.
+ *
+ * Why not poll (as this driver first did): under QEMU -icount polling
+ * burns instructions for as long as QEMU's block layer works in real time,
+ * and it takes a host CPU from QEMU's I/O threads. Why the timer: under
+ * -icount sleep=off a hart in wfi with no timer armed never woke (QEMU
+ * 7.2's vCPU thread stayed in its timer loop holding the big lock, so the
+ * block layer never completed the request); with one, virtual time warps
+ * to it at once, so the hart wakes once per warp while QEMU works in real
+ * time, each wake a few dozen instructions. lodger.selftest=disk's
+ * instret per MiB counts the warps' virtual time as well; count
+ * instructions with tools/qemu-prof (docs/BENCHMARKS.md, "I/O"). */
 #include <stdio.h>
 #include <string.h>
 #include "drivers/drivers.h"
-#include "drivers/virtio.h"
+#include "io/virtio_spec.h"
 #include "drivers/blk_split.h"
+#include "drivers/host_plic.h"
 #include "io/backend.h"
 #include "core/spinlock.h"
 #include "core/mem.h"
 #include "arch/riscv/encoding.h"
 #include "arch/riscv/csr.h"
 #include "core/console.h"
+#include "core/hart.h"
+#include "sbi/firmware.h"
 
 #define BLK_QUEUE_MAX 256
 #define BLK_TIMEOUT_S 60u
+#define BLK_WAIT_TICKS_PER_S 1000u     /* the wait's timer: 1 ms (see the top) */
 
 struct vblk {
     struct blk_backend backend;
@@ -41,11 +52,42 @@ struct vblk {
     struct blk_limits limits;
     struct io_seg pieces[BLK_QUEUE_MAX];    /* the request being made (under the lock) */
     bool can_flush;
+    bool wait_irq;              /* its interrupt is usable (host_plic_own) */
+    bool waiting;               /* this request is waited for in wfi (under the lock) */
     bool broken;                /* the device broke the ring's rules: no more requests */
 };
 
 static struct vblk disks[IO_MAX_BLK];
 static unsigned disk_count;
+
+/* The requests between wait_begin and wait_end (under the disk's lock) are
+ * waited for in wfi when this hart can take the disk's interrupt. sie
+ * keeps the external and timer interrupts meanwhile: IPIs wait until the
+ * request completes (the other hart waits for at most one request). */
+static unsigned long wait_begin(struct vblk *d)
+{
+    unsigned long sie = csr_read(CSR_SIE);
+    d->waiting = d->wait_irq && host_plic_can_wait(d->mmio.irq);
+    if (d->waiting) {
+        csr_write(CSR_SIE, SIP_SEIP | SIP_STIP);
+        host_plic_wait_begin(d->mmio.irq);
+        /* A completion noticed before its interrupt came left it pending. */
+        virtio_mmio_ack_interrupt(&d->mmio);
+        host_plic_wait_clear(d->mmio.irq);
+    }
+    return sie;
+}
+
+static void wait_end(struct vblk *d, unsigned long sie)
+{
+    if (d->waiting) {
+        host_plic_wait_end(d->mmio.irq);
+        /* lodger's own deadline again (a past one fires once the trap returns). */
+        firmware_set_timer(this_hart()->timer_programmed);
+        csr_write(CSR_SIE, sie);
+        d->waiting = false;
+    }
+}
 
 /* One request to the device: header, data pieces, status; waits for it. */
 static enum io_status submit(struct vblk *d, uint32_t type, uint64_t sector,
@@ -69,13 +111,24 @@ static enum io_status submit(struct vblk *d, uint32_t type, uint64_t sector,
     /* A disk that has not answered in BLK_TIMEOUT_S is dead: the request's
      * buffers stay its own (the device is never given another). */
     uint64_t start = csr_read(CSR_TIME);
-    for (unsigned spins = 1; !virtq_has_used(&d->q); spins++)
-        if (!(spins % 4096) && csr_read(CSR_TIME) - start > BLK_TIMEOUT_S * host.timebase_hz) {
+    for (unsigned spins = 1; !virtq_has_used(&d->q); spins++) {
+        if (d->waiting) {
+            /* Woken by its interrupt or the timer. The interrupt is
+             * acknowledged at the device first (the line drops), then at
+             * the PLIC: a level left raised would wake the next wfi at once. */
+            firmware_set_timer(csr_read(CSR_TIME) + host.timebase_hz / BLK_WAIT_TICKS_PER_S);
+            wait_for_interrupt();
+            virtio_mmio_ack_interrupt(&d->mmio);
+            host_plic_wait_clear(d->mmio.irq);
+        }
+        if ((d->waiting || !(spins % 4096)) &&
+            csr_read(CSR_TIME) - start > BLK_TIMEOUT_S * host.timebase_hz) {
             d->broken = true;
             console_printf("lodger: %s: no answer in %u s; no more requests\n", d->backend.name,
                            BLK_TIMEOUT_S);
             return IO_ERROR;
         }
+    }
     uint16_t got;
     uint32_t len;
     /* One request in flight: what comes back must be it, with its status. */
@@ -100,6 +153,7 @@ static enum io_status blk_rw(struct blk_backend *b, bool write, uint64_t sector,
     struct blk_cursor cursor = { 0, 0 };
     enum io_status st = IO_OK;
     spin_lock(&d->lock);
+    unsigned long sie = wait_begin(d);
     while (st == IO_OK && !blk_split_done(&cursor, nseg)) {
         unsigned n;
         uint64_t bytes = blk_split_next(seg, nseg, &cursor, &d->limits, pieces, &n);
@@ -111,6 +165,7 @@ static enum io_status blk_rw(struct blk_backend *b, bool write, uint64_t sector,
         st = submit(d, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, pieces, n);
         sector += bytes / BLK_SECTOR;
     }
+    wait_end(d, sie);
     spin_unlock(&d->lock);
     return st;
 }
@@ -121,7 +176,9 @@ static enum io_status blk_flush(struct blk_backend *b)
     if (!d->can_flush)
         return IO_UNSUPPORTED;
     spin_lock(&d->lock);
+    unsigned long sie = wait_begin(d);
     enum io_status st = submit(d, VIRTIO_BLK_T_FLUSH, 0, NULL, 0);
+    wait_end(d, sie);
     spin_unlock(&d->lock);
     return st;
 }
@@ -164,8 +221,10 @@ bool virtio_blk_attach(const struct virtio_mmio *m, const char **why)
     if (d->limits.size_max && d->limits.size_max < BLK_SECTOR)
         d->limits.size_max = BLK_SECTOR;    /* nonsense from the device: a sector a piece */
     d->can_flush = features & (1ull << VIRTIO_BLK_F_FLUSH);
-    /* Polled: the device need not interrupt. */
-    virtq_suppress_interrupts(&d->q, true);
+    /* Waited for by its interrupt where the PLIC lets us; else polled, and
+     * the device need not interrupt. */
+    d->wait_irq = host_plic_own(m->irq);
+    virtq_suppress_interrupts(&d->q, !d->wait_irq);
     virtio_mmio_driver_ok(m);
 
     struct blk_backend *b = &d->backend;

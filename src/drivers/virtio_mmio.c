@@ -1,6 +1,6 @@
 /* The virtio-mmio transport, driver side (virtio_mmio.h; virtio 1.x 4.2). */
 #include "drivers/virtio_mmio.h"
-#include "drivers/virtio.h"
+#include "io/virtio_spec.h"
 #include "core/mem.h"
 #include "arch/riscv/encoding.h"
 

@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "drivers/drivers.h"
-#include "drivers/virtio.h"
+#include "io/virtio_spec.h"
 #include "drivers/host_plic.h"
 #include "io/backend.h"
 #include "core/spinlock.h"

@@ -12,38 +12,9 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "io/virtio_spec.h"     /* the ring layouts (2.7.5, 2.7.6, 2.7.8) */
 
 #define VIRTQ_MAX_SIZE 256
-
-/* 2.6.5 The Virtqueue Descriptor Table */
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
-struct virtq_desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
-/* 2.6.6 The Virtqueue Available Ring; 2.6.7 Used Buffer Notification Suppression */
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
-struct virtq_avail {
-    uint16_t flags;
-    uint16_t idx;
-    uint16_t ring[];
-};
-
-/* 2.6.8 The Virtqueue Used Ring; 2.6.10 Available Buffer Notification Suppression */
-#define VIRTQ_USED_F_NO_NOTIFY 1
-struct virtq_used_elem {
-    uint32_t id;
-    uint32_t len;
-};
-struct virtq_used {
-    uint16_t flags;
-    uint16_t idx;
-    struct virtq_used_elem ring[];
-};
 
 struct virtq {
     uint16_t size;              /* a power of two, <= VIRTQ_MAX_SIZE */

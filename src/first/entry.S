@@ -16,9 +16,29 @@
 #include "arch/riscv/encoding.h"
 #include "offsets.inc"
 
-.macro save_guest_regs
-    .irp n, 1,3,4,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+/* The fast paths work in the registers they save at the trap (t0-t6, a0-a7,
+ * s2: the "fast" registers); the guest's other registers (ra, gp, tp, s0,
+ * s1, s3-s11: the "deferred" ones) stay live in the hart until the trap goes
+ * to the second portion (.Lslow_path saves them) and are read and written in
+ * place by a CSR access that names them (.Lread_x, .Lwrite_x). So a fast
+ * path saves and restores 16 registers, not 30. */
+#define FAST_REGS 5,6,7,10,11,12,13,14,15,16,17,18,28,29,30,31
+#define DEFERRED_REGS 1,3,4,8,9,19,20,21,22,23,24,25,26,27
+.macro save_fast_regs           /* all but t0, which the entry saved first */
+    .irp n, 6,7,10,11,12,13,14,15,16,17,18,28,29,30,31
     sd x\n, FRAME_X\n(sp)
+    .endr
+.endm
+
+.macro save_deferred_regs
+    .irp n, DEFERRED_REGS
+    sd x\n, FRAME_X\n(sp)
+    .endr
+.endm
+
+.macro restore_fast_regs
+    .irp n, FAST_REGS
+    ld x\n, FRAME_X\n(sp)
     .endr
 .endm
 
@@ -26,6 +46,153 @@
     .irp n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, FRAME_X\n(sp)
     .endr
+.endm
+
+/* Guest register n for a CSR access (.Lread_x, .Lwrite_x): in the frame,
+ * or in the hart for a deferred one. */
+#define IS_DEFERRED(n) ((n == 1) || (n == 3) || (n == 4) || (n == 8) || (n == 9) || \
+                        ((n >= 19) && (n <= 27)))
+.macro read_x n, to
+    .if \n == 0
+    li \to, 0
+    .elseif IS_DEFERRED(\n)
+    mv \to, x\n
+    .else
+    ld \to, FRAME_X\n(sp)
+    .endif
+.endm
+
+.macro write_x n, from
+    .if \n == 0
+    nop
+    .elseif IS_DEFERRED(\n)
+    mv x\n, \from
+    .else
+    sd \from, FRAME_X\n(sp)
+    .endif
+.endm
+
+
+/*
+ * The interrupt-enable lane: the guest kernel's commonest patched sites,
+ * `csrrci rd, sstatus, SIE` (local_irq_save/disable) and `csrsi sstatus,
+ * SIE` (local_irq_enable), served in t0-t2 alone, before the fast registers
+ * are saved: what the general path (.Lfast_breakpoint, .Lfast_sstatus)
+ * would do, for a site the first probe finds and after which no run of
+ * sites follows (no chaining). Anything else, and setting SIE with an
+ * interrupt pending and enabled, goes to miss with t0-t2 as the guest had
+ * them, for the general path. The C twin is the general path's (the
+ * checking build runs this lane after the full save and compares). Guest
+ * register n written in place: lane_write_x.
+ */
+.macro sie_lane miss, done
+    sd t1, FRAME_X6(sp)
+    sd t2, FRAME_X7(sp)
+    csrr t0, scause
+    addi t0, t0, -CAUSE_BREAKPOINT
+    bnez t0, 90f
+    ld t0, FRAME_VMODE(sp)
+    beqz t0, 90f                    /* from virtual U: the guest's own */
+    csrr t0, sepc
+    srli t1, t0, 1                  /* pc's own slot (frame_site_slot) */
+    andi t1, t1, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    srli t2, t1, 32 + 13            /* bits 31:13 of its instruction: the same */
+    li t0, SIE_CLEAR_INSN >> 13     /* for both (funct3 7 and 6), first: */
+    bne t2, t0, 90f                 /* other sites leave soonest */
+    ld t2, FRAME_SITE_HIGH(sp)
+    csrr t0, sepc
+    srli t0, t0, 32
+    bne t0, t2, 90f
+    csrr t0, sepc
+    xor t2, t1, t0
+    slli t2, t2, 32                 /* the low halves differ, or FRAME_SITE_RUN */
+    bnez t2, 90f
+    srli t1, t1, 32                 /* the original instruction */
+    andi t2, t1, 0x7f
+    addi t2, t2, -OPCODE_SYSTEM
+    bnez t2, 90f
+    srli t2, t1, 7
+    andi t2, t2, 31                 /* t2: rd */
+    srli t0, t1, 12
+    andi t0, t0, 1
+    bnez t0, 91f                    /* funct3 7: csrrci rd, sstatus, SIE */
+    bnez t2, 90f                    /* csrrsi rd != x0: the general path */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    andi t0, t1, SSTATUS_SIE
+    bnez t0, 92f                    /* set already: no interrupt newly enabled */
+    ld t0, FRAME_CSR_SIP(sp)
+    ld t2, FRAME_CSR_SIE(sp)
+    and t0, t0, t2
+    bnez t0, 90f                    /* one pending and enabled: taken, slow path */
+    li t2, 0
+92:
+    /* FS as the hart tracked it (load_sstatus_synced) */
+    srli t0, t1, 13
+    andi t0, t0, 3
+    beqz t0, 93f
+    csrr t0, sstatus
+    xor t0, t0, t1
+    srli t0, t0, 13
+    andi t0, t0, 3
+    slli t0, t0, 13
+    xor t1, t1, t0
+93: ori t1, t1, SSTATUS_SIE
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    j .Llane_write_x_done
+91: ld t1, FRAME_CSR_SSTATUS(sp)
+    srli t0, t1, 13
+    andi t0, t0, 3
+    beqz t0, 94f
+    csrr t0, sstatus
+    xor t0, t0, t1
+    srli t0, t0, 13
+    andi t0, t0, 3
+    slli t0, t0, 13
+    xor t1, t1, t0
+94: srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
+    andi t0, t0, 3
+    addi t0, t0, -3
+    seqz t0, t0
+    slli t0, t0, 63
+    or t0, t0, t1
+    andi t1, t1, ~SSTATUS_SIE
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    lla t1, .Llane_write_x          /* x[rd] = t0 */
+    slli t2, t2, 3
+    add t1, t1, t2
+    jr t1
+.Llane_write_x_done:
+#ifdef LODGER_CHECK_FAST
+    /* The twin's frame: the site's instruction trapped (cause, tval). */
+    li t0, CAUSE_ILLEGAL_INSTRUCTION
+    sd t0, FRAME_CAUSE(sp)
+    csrr t0, sepc                   /* (the probe above, again: the instruction) */
+    srli t1, t0, 1
+    andi t1, t1, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    srli t1, t1, 32
+    sd t1, FRAME_TVAL(sp)
+#endif
+    ld t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
+    csrr t0, sepc
+    addi t0, t0, 4
+    j \done
+90: ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    j \miss
 .endm
 
     .section .first.text, "ax"
@@ -41,21 +208,36 @@ first_trap_entry:
     csrr t0, sstatus
     andi t0, t0, SSTATUS_SPP
     bnez t0, .Lfrom_lodger
+#ifndef LODGER_CHECK_FAST
+    sie_lane .Lfull_entry, .Llane_resume
+.Llane_resume:                      /* t0: the guest's next pc */
+    csrw sepc, t0
+    ld t0, FRAME_X5(sp)
+    ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    csrrw sp, sscratch, sp          /* sp = the guest's, sscratch = frame */
+    sret
+.Lfull_entry:
+#endif
 
-    /* A guest trapped: everything it had goes into its frame. */
-    save_guest_regs
+    /* A guest trapped: the fast registers and the trap go into its frame
+     * (the deferred registers when it leaves for the second portion). */
+    save_fast_regs
     csrr t0, sscratch
     sd t0, FRAME_X2(sp)
     csrr t0, sepc
     sd t0, FRAME_PC(sp)
-    csrr t0, scause
-    sd t0, FRAME_CAUSE(sp)
     csrr t0, stval
     sd t0, FRAME_TVAL(sp)
     csrr t0, sstatus
     sd t0, FRAME_STATUS(sp)
+    csrr t0, scause                 /* t0: the cause, for .Lfast_paths */
+    sd t0, FRAME_CAUSE(sp)
 #ifdef LODGER_CHECK_FAST
-    /* Checking build: keep the frame as the trap left it for the C twin. */
+    /* Checking build: keep the whole frame as the trap left it for the C
+     * twin (the deferred registers too: saved again, unchanged or as a
+     * fast path wrote them, by .Lslow_path, where every served trap goes). */
+    save_deferred_regs
     li t0, FRAME_CHECK_ENTRY
     add t0, t0, sp
     mv t1, sp
@@ -69,10 +251,22 @@ first_trap_entry:
     li t0, FRAME_CHECK_SERVED
     add t0, t0, sp
     sd zero, 0(t0)
+    ld t0, FRAME_CAUSE(sp)
+    /* The lane that the normal build runs before saving, here after, and
+     * checked as any fast path (with t1 and t2 as the guest had them: the
+     * copy above used them). */
+    ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    sie_lane .Lcheck_lane_miss, .Lfast_resume_at
+.Lcheck_lane_miss:
+    ld t0, FRAME_CAUSE(sp)
 #endif
     j .Lfast_paths
 
 .Lslow_path:
+    /* The rest of the guest's registers, as a fast path may have left them
+     * (a CSR access served before a chained one that is declined). */
+    save_deferred_regs
     /* Into the second address space. Load all we need before the switch:
      * the frame is not mapped there. */
     ld t0, FRAME_HOST_SATP(sp)
@@ -191,9 +385,10 @@ first_trap_entry:
     sd t1, FRAME_FAST_HITS(t0)
 .endm
 
-/* a0 = the original instruction of the patched site at pc (frame.h: the
- * site table, probed as fast_path.c's fast_site_lookup does); else on to
- * miss. pc is not one of t1, t2, t4, t5, t6, which it uses. */
+/* a0 = the original instruction of the patched site at pc and t6 its
+ * table entry (frame.h: the site table, probed as fast_path.c's
+ * fast_site_entry does); else on to miss. pc is not one of t1, t2, t4, t5,
+ * t6, which it uses. */
 .macro site_lookup pc, miss
     ld t1, FRAME_SITE_HIGH(sp)
     srli t2, \pc, 32
@@ -208,9 +403,10 @@ first_trap_entry:
     add t5, t5, sp
     ld t6, FRAME_SITES_OFF(t5)
     beqz t6, \miss                  /* an empty slot ends the probe */
-    slli t5, t6, 32
-    srli t5, t5, 32
-    beq t5, t1, 16f
+    xor t5, t6, t1
+    slli t5, t5, 32
+    srli t5, t5, 33                 /* the low halves, but for FRAME_SITE_RUN */
+    beqz t5, 16f
     addi t2, t2, 1
     addi t4, t4, -1
     bnez t4, 15b
@@ -218,20 +414,21 @@ first_trap_entry:
 16: srli a0, t6, 32
 .endm
 
-.Lfast_paths:
-    ld t0, FRAME_CAUSE(sp)
-    li t1, CAUSE_USER_ECALL
-    beq t0, t1, .Lfast_ecall
+.Lfast_paths:                       /* t0: the cause; hottest first (patched sites) */
     li t1, CAUSE_BREAKPOINT
     beq t0, t1, .Lfast_breakpoint
+    li t1, CAUSE_ILLEGAL_INSTRUCTION
+    beq t0, t1, .Lfast_illegal
+    li t1, CAUSE_USER_ECALL
+    beq t0, t1, .Lfast_ecall
     li t1, CAUSE_LOAD_PAGE_FAULT
     beq t0, t1, .Lfast_page_fault
     li t1, CAUSE_STORE_PAGE_FAULT
     beq t0, t1, .Lfast_page_fault
     li t1, CAUSE_FETCH_PAGE_FAULT
     beq t0, t1, .Lfast_page_fault
-    li t1, CAUSE_ILLEGAL_INSTRUCTION
-    bne t0, t1, .Lslow_path
+    j .Lslow_path
+.Lfast_illegal:
     ld t0, FRAME_VMODE(sp)
     beqz t0, .Lslow_path            /* from virtual U: the guest kernel's business */
     /* Patching (core/patch.c): one in PATCH_LEARN_PERIOD of these traps goes
@@ -263,16 +460,20 @@ first_trap_entry:
     srli a4, a0, 20                 /* CSR number */
     mv a5, a2                       /* operand: uimm ... */
     andi t0, a1, 4
-    bnez t0, 1f
-    slli t0, a2, 3                  /* ... or x[rs1] (frame x[0] is always 0) */
-    add t0, t0, sp
-    ld a5, FRAME_X0(t0)
-1:  andi t0, a1, 3                  /* a6: does it write? csrrw*, or rs1/uimm != 0 */
+    bnez t0, .Lread_x_done
+    lla t0, .Lread_x                /* ... or x[rs1] */
+    slli t1, a2, 3
+    add t0, t0, t1
+    jr t0
+.Lread_x_done:
+    andi t0, a1, 3                  /* a6: does it write? csrrw*, or rs1/uimm != 0 */
     addi t0, t0, -1
     seqz t0, t0
     snez t1, a2
     or a6, t0, t1
 
+    li t1, CSR_SSTATUS              /* by how often Linux uses them */
+    beq a4, t1, .Lfast_sstatus
     li t1, CSR_SSCRATCH
     li t2, FRAME_CSR_SSCRATCH
     li t3, FAST_SSCRATCH
@@ -287,8 +488,6 @@ first_trap_entry:
     beq a4, t1, .Lfast_plain
     li t1, CSR_SEPC
     beq a4, t1, .Lfast_sepc
-    li t1, CSR_SSTATUS
-    beq a4, t1, .Lfast_sstatus
     li t1, CSR_SIE
     beq a4, t1, .Lfast_sie
     li t1, CSR_SIP
@@ -388,11 +587,12 @@ first_trap_entry:
 5:  sd t4, FRAME_CSR_SSTATUS(sp)
 
 .Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
-    beqz a3, 1f
-    slli t0, a3, 3
-    add t0, t0, sp
-    sd a7, FRAME_X0(t0)
-1:  count_hit t3
+    lla t0, .Lwrite_x               /* x[rd] = a7 */
+    slli t1, a3, 3
+    add t0, t0, t1
+    jr t0
+.Lwrite_x_done:
+    count_hit t3
     ld t0, FRAME_PC(sp)
     addi t0, t0, 4
     /* Chaining (frame.h): the next instruction, if in the same page and a
@@ -423,6 +623,9 @@ first_trap_entry:
     beqz t1, .Lfast_resume_at
     site_lookup t0, .Lfast_resume_at
     li a2, 1
+    andi t1, t6, FRAME_SITE_RUN
+    bnez t1, 3f
+    li s2, 0                        /* served, then no more: no run of sites follows */
 3:  andi t1, a0, 0x7f
     li t2, OPCODE_SYSTEM
     bne t1, t2, .Lfast_resume_at
@@ -458,9 +661,45 @@ first_trap_entry:
 #endif
     csrw sepc, t0
     csrw sscratch, sp
-    restore_guest_regs
+    restore_fast_regs
     ld sp, FRAME_X2(sp)
     sret
+
+/* Reading and writing guest register n for a CSR access: in the frame, or
+ * in the hart for a deferred one. 8 bytes an entry (no compressed forms),
+ * indexed by n. */
+    .option push
+    .option norvc
+.Lread_x:                           /* a5 = x[n] */
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    read_x \n, a5
+    j .Lread_x_done
+    .endr
+.Lwrite_x:                          /* x[n] = a7 */
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    write_x \n, a7
+    j .Lwrite_x_done
+    .endr
+/* The lane's x[n] = t0 (sie_lane): t0-t2 are in the frame, sp in sscratch,
+ * the others in the hart (the checking build: as .Lwrite_x, all saved). */
+.Llane_write_x:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+#ifdef LODGER_CHECK_FAST
+    write_x \n, t0
+#else
+    .if \n == 0
+    nop
+    .elseif \n == 2
+    csrw sscratch, t0
+    .elseif (\n >= 5) && (\n <= 7)
+    sd t0, FRAME_X\n(sp)
+    .else
+    mv x\n, t0
+    .endif
+#endif
+    j .Llane_write_x_done
+    .endr
+    .option pop
 
 /* sret from virtual S (privileged spec 3.3.2): SIE = SPIE, SPIE = 1, SPP = U,
  * mode = SPP, pc = sepc. To the slow path when an interrupt becomes
@@ -524,9 +763,14 @@ first_trap_entry:
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     sd t1, FRAME_CAUSE(sp)
     sd a0, FRAME_TVAL(sp)
-    li t3, FAST_PATCHED
-    count_hit t3
+    ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    /* Chaining after a site only into a run of sites (frame.h). */
     li s2, FAST_CHAIN_MAX
+    andi t1, t6, FRAME_SITE_RUN
+    bnez t1, .Lfast_insn
+    li s2, 0
     j .Lfast_insn
     /* Not in this table, from virtual S, patching on: an ebreak of a copy
      * that this table does not know yet (or any more) must not reach the

@@ -208,7 +208,7 @@ static bool fast_page_fault(struct trap_frame *f)
 }
 
 /* entry.S site_lookup: the site table of frame.h, probed from pc's slot. */
-uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc)
+uint64_t fast_site_entry(const struct trap_frame *f, uint64_t pc)
 {
     uint32_t low = (uint32_t)pc;
     if ((pc >> 32) != f->site_high || !low)
@@ -217,10 +217,33 @@ uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc)
         uint64_t e = f->sites[slot & (FRAME_SITES - 1)];
         if (!e)
             return 0;
-        if ((uint32_t)e == low)
-            return (uint32_t)(e >> 32);
+        if (frame_site_low(e) == low)
+            return e;
     }
     return 0;
+}
+
+uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc)
+{
+    return (uint32_t)(fast_site_entry(f, pc) >> 32);
+}
+
+/* Whether chaining goes on after the patched site at pc: its table entry
+ * says that the next instruction is a site too (frame.h FRAME_SITE_RUN). */
+static bool site_run_follows(const struct trap_frame *f, uint64_t pc)
+{
+    return fast_site_entry(f, pc) & FRAME_SITE_RUN;
+}
+
+/* Whether entry.S's sie_lane serves the breakpoint at f->pc, whose site
+ * holds insn, if the general path serves it: a site the first probe finds,
+ * with no run after it, that clears SIE (any rd) or sets it (rd = x0). */
+static bool sie_lane_site(const struct trap_frame *f, uint32_t insn)
+{
+    uint64_t e = f->sites[frame_site_slot(f->pc)];
+    uint32_t without_rd = insn & ~(31u << 7);
+    return (uint32_t)e == (uint32_t)f->pc &&
+           (without_rd == SIE_CLEAR_INSN || insn == SIE_SET_INSN);
 }
 
 /* All the fast paths for one trap; chained: a CSR access or sret that
@@ -239,6 +262,12 @@ static bool fast_trap(struct trap_frame *f, bool chained)
         f->cause = CAUSE_ILLEGAL_INSTRUCTION;
         f->tval = insn;
         f->fast_hits[FAST_PATCHED]++;
+        if (!chained && sie_lane_site(f, insn)) {
+            if (!fast_path_csr(f))
+                return false;
+            f->fast_hits[FAST_LANE]++;
+            return true;
+        }
         chained = true;     /* no learning: it is patched */
     }
     if (f->cause == CAUSE_LOAD_PAGE_FAULT || f->cause == CAUSE_STORE_PAGE_FAULT ||
@@ -294,13 +323,19 @@ bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, u
     bool csr = (f->cause == CAUSE_ILLEGAL_INSTRUCTION && f->tval != MATCH_SRET) ||
                (f->cause == CAUSE_BREAKPOINT && f->vmode && fast_site_lookup(f, f->pc) &&
                 fast_site_lookup(f, f->pc) != MATCH_SRET);
+    /* A patched site chains only into a run of sites (FRAME_SITE_RUN). */
+    bool more = !(f->cause == CAUSE_BREAKPOINT && f->vmode && fast_site_entry(f, f->pc) &&
+                  !site_run_follows(f, f->pc));
     if (!fast_path_trap(f))
         return false;
-    for (int left = FAST_CHAIN_MAX; csr && left > 0; left--) {
+    for (int left = FAST_CHAIN_MAX; csr && more && left > 0; left--) {
         uint32_t next = 0;
-        bool readable = (f->pc & 0xfff) <= 0xffc && fetch(ctx, f->pc, &next);
+        uint64_t pc = f->pc;
+        bool readable = (pc & 0xfff) <= 0xffc && fetch(ctx, pc, &next);
         if (!fast_path_chain(f, next, readable))
             break;
+        if (next == PATCH_EBREAK && !site_run_follows(f, pc))
+            more = false;       /* this one is served, and the chain ends */
         csr = f->tval != MATCH_SRET;
         if (!fast_trap(f, true))
             return false;

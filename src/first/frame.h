@@ -85,6 +85,7 @@ enum fast_kind {
     FAST_CHAINED,       /* a CSR access or sret served in the trap of the one before */
     FAST_PAGE_FAULT,    /* a guest-user page fault its own table causes, into the guest kernel */
     FAST_PATCHED,       /* an ebreak at a patched site, taken as its original instruction */
+    FAST_LANE,          /* of those, an SIE clear or set served by entry.S's sie_lane */
     FAST_KINDS,
 };
 
@@ -98,15 +99,30 @@ enum fast_kind {
  * slot on a lookup probes (an empty slot ends it earlier). */
 #define FRAME_SITES 128
 #define FRAME_SITE_PROBES 4
+/* Bit 0 of an entry (a pc's bit 0 is always 0): the instruction after the
+ * site, at pc + 4, is a site too (core/patch.c patches runs of trapping
+ * instructions). The fast path chains after a patched site only then: the
+ * next instruction of any other is an instruction of the guest's own, or
+ * trap-free, so reading it would find nothing to serve. */
+#define FRAME_SITE_RUN 1u
 /* One in this many of the guest kernel's illegal-instruction traps goes to
  * the second portion to have its site patched (trap_frame.patch_learn). */
 #define PATCH_LEARN_PERIOD 64
 /* The instruction a patched site holds in its copy. */
 #define PATCH_EBREAK 0x00100073u
+/* The sites entry.S's sie_lane serves (rd = x0 here; the clear takes any rd):
+ * csrrci rd, sstatus, SIE (local_irq_save/disable), csrsi sstatus, SIE. */
+#define SIE_CLEAR_INSN 0x10017073u
+#define SIE_SET_INSN 0x10016073u
 #ifndef __ASSEMBLER__
 static inline unsigned frame_site_slot(uint64_t pc)
 {
     return (unsigned)(pc >> 1) & (FRAME_SITES - 1);
+}
+/* The low half of the pc of a non-empty entry. */
+static inline uint32_t frame_site_low(uint64_t entry)
+{
+    return (uint32_t)entry & ~FRAME_SITE_RUN;
 }
 #endif
 
@@ -141,6 +157,8 @@ struct frame_diff {
 bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, struct frame_diff *d);
 /* The original instruction of the patched site at pc (frame->sites), or 0. */
 uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc);
+/* The table entry of the patched site at pc, or 0. */
+uint64_t fast_site_entry(const struct trap_frame *f, uint64_t pc);
 #endif
 
 /* Checking builds (make CHECK_FAST=1, LODGER_CHECK_FAST): the upper half of

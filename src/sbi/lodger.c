@@ -52,7 +52,9 @@ enum {
 #define ID_SHADOW_BUDGET 71     /* per VM: its shadow page budget */
 #define ID_SHADOW_EVICTIONS 72  /* per VM: shadows released to keep within it */
 #define ID_SHADOW_CLEARS 73     /* per VM: times every shadow was emptied to keep within it */
-#define ID_COUNT 74
+#define ID_SHADOW_REPLACED 74   /* per VM: shadows replaced, every cache slot in use */
+#define ID_FAST_LANE 75          /* fast path: SIE clears and sets served by the lane */
+#define ID_COUNT 76
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -65,6 +67,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     if (id == ID_FAST_CHAINED) { *out = v->frame->fast_hits[FAST_CHAINED]; return true; }
     if (id == ID_FAST_PAGE_FAULT) { *out = v->frame->fast_hits[FAST_PAGE_FAULT]; return true; }
     if (id == ID_FAST_PATCHED) { *out = v->frame->fast_hits[FAST_PATCHED]; return true; }
+    if (id == ID_FAST_LANE) { *out = v->frame->fast_hits[FAST_LANE]; return true; }
     if (id >= ID_RELOCATIONS && id < ID_RELOCATIONS + RELOC_REASONS) {
         *out = fp->relocations[id - ID_RELOCATIONS];
         return true;
@@ -96,6 +99,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_SHADOW_BUDGET: *out = v->vm->shadows.pool.pages; return true;
     case ID_SHADOW_EVICTIONS: *out = v->vm->shadows.pool.evictions; return true;
     case ID_SHADOW_CLEARS: *out = v->vm->shadows.pool.clears; return true;
+    case ID_SHADOW_REPLACED: *out = v->vm->shadows.replacements; return true;
     default: return false;
     }
 }

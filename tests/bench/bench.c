@@ -2,7 +2,8 @@
  * (tools/bench packs it into the initramfs as /bench).
  *
  *   bench NAME[=OPS]...     run these workloads, in this order
- *   bench all[=SCALE]       every workload, default OPS (SCALE 0: ops=0)
+ *   bench all[=SCALE]       every workload but the I/O ones, default OPS
+ *                           (SCALE 0: ops=0)
  *   bench --settle ...      first wait until the system is idle (see settle)
  *   bench --exit            exit at once (the program fork_exec runs)
  *
@@ -18,11 +19,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -217,6 +222,101 @@ static void run_sleep(long ops, struct result *r)
                  (r->ns / (double)ops - 1e6) / 1e3, worst / 1e3);
 }
 
+/* The I/O workloads (tools/bench's throughput table): one op = 1 MiB.
+ * disk_write and disk_read move the first OPS MiB of /dev/vda sequentially
+ * with O_DIRECT, 1 MiB a system call (what dd oflag=direct / iflag=direct
+ * bs=1M does), the write's fsync included; net_send sends OPS MiB over TCP
+ * to the host's loopback through QEMU's user network (10.0.2.2, the port
+ * from lodger.netport= on the command line) and waits for the listener to
+ * close (it has read everything). With ops=0 each still opens its device
+ * or connects. */
+#define IO_CHUNK MIB
+
+static void *io_buffer(void)
+{
+    void *buf;
+    if (posix_memalign(&buf, PAGE_SIZE, IO_CHUNK))
+        die("posix_memalign");
+    for (size_t i = 0; i < IO_CHUNK; i++)
+        ((unsigned char *)buf)[i] = (unsigned char)(i * 7 + (i >> 12));
+    return buf;
+}
+
+static void io_extra(long ops, struct result *r)
+{
+    if (ops && r->ns)
+        snprintf(r->extra, sizeof r->extra, " mib_per_s=%.1f", ops * 1e9 / r->ns);
+}
+
+static void run_disk(long ops, struct result *r, bool write)
+{
+    void *buf = io_buffer();
+    int fd = open("/dev/vda", (write ? O_WRONLY : O_RDONLY) | O_DIRECT);
+    if (fd < 0)
+        die("open /dev/vda");
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < ops; i++) {
+        ssize_t n = write ? pwrite(fd, buf, IO_CHUNK, (off_t)i * IO_CHUNK)
+                          : pread(fd, buf, IO_CHUNK, (off_t)i * IO_CHUNK);
+        if (n != IO_CHUNK)
+            die(write ? "write /dev/vda" : "read /dev/vda");
+    }
+    if (write && fsync(fd))
+        die("fsync /dev/vda");
+    r->ns = now_ns() - t0;
+    close(fd);
+    free(buf);
+    io_extra(ops, r);
+}
+
+static void run_disk_write(long ops, struct result *r) { run_disk(ops, r, true); }
+static void run_disk_read(long ops, struct result *r) { run_disk(ops, r, false); }
+
+static int cmdline_int(const char *key)
+{
+    char line[2048] = "";
+    int fd = open("/proc/cmdline", O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, line, sizeof line - 1);
+        line[n > 0 ? n : 0] = 0;
+        close(fd);
+    }
+    const char *p = strstr(line, key);
+    return p ? atoi(p + strlen(key)) : -1;
+}
+
+static void run_net_send(long ops, struct result *r)
+{
+    void *buf = io_buffer();
+    int port = cmdline_int("lodger.netport=");
+    if (port <= 0 || port > 65535) {
+        fprintf(stderr, "bench: net_send: no lodger.netport= on the command line\n");
+        exit(1);
+    }
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    inet_pton(AF_INET, "10.0.2.2", &to.sin_addr);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof to))
+        die("connect 10.0.2.2");
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < ops; i++)
+        for (size_t done = 0; done < IO_CHUNK;) {
+            ssize_t n = write(s, (char *)buf + done, IO_CHUNK - done);
+            if (n <= 0)
+                die("send");
+            done += (size_t)n;
+        }
+    /* The listener closes when it has read everything we sent. */
+    shutdown(s, SHUT_WR);
+    char c;
+    if (read(s, &c, 1) != 0)
+        die("net_send: the listener did not close");
+    r->ns = now_ns() - t0;
+    close(s);
+    free(buf);
+    io_extra(ops, r);
+}
+
 /* Calibration: one op = 1000 iterations of a loop of exactly 12 instructions
  * (10 nops, addi, bnez), so ns_per_insn shows what one instruction costs in
  * each clock (1 ns under -icount shift=0 when nothing else runs). */
@@ -277,16 +377,20 @@ static const struct workload {
     const char *name;
     long default_ops;
     void (*run)(long ops, struct result *r);
+    bool io;        /* needs a device: not in "all" */
 } workloads[] = {
-    { "syscall", 5000, run_syscall },
-    { "fork_exit", 40, run_fork_exit },
-    { "fork_exec", 10, run_fork_exec },
-    { "page_fault", 4096, run_page_fault },
-    { "pipe", 1500, run_pipe },
-    { "compute", 300, run_compute },
-    { "memcpy", 100, run_memcpy },
-    { "sleep", 200, run_sleep },
-    { "spin", 10000, run_spin },
+    { "syscall", 5000, run_syscall, false },
+    { "fork_exit", 40, run_fork_exit, false },
+    { "fork_exec", 10, run_fork_exec, false },
+    { "page_fault", 4096, run_page_fault, false },
+    { "pipe", 1500, run_pipe, false },
+    { "compute", 300, run_compute, false },
+    { "memcpy", 100, run_memcpy, false },
+    { "sleep", 200, run_sleep, false },
+    { "spin", 10000, run_spin, false },
+    { "disk_write", 256, run_disk_write, true },
+    { "disk_read", 256, run_disk_read, true },
+    { "net_send", 256, run_net_send, true },
 };
 #define WORKLOAD_COUNT (sizeof workloads / sizeof workloads[0])
 
@@ -327,7 +431,8 @@ int main(int argc, char **argv)
         double value = eq ? strtod(eq + 1, NULL) : -1;
         if (len == 3 && !strncmp(argv[a], "all", 3)) {
             for (size_t i = 0; i < WORKLOAD_COUNT; i++)
-                run_one(&workloads[i], value < 0 ? workloads[i].default_ops
+                if (!workloads[i].io)
+                    run_one(&workloads[i], value < 0 ? workloads[i].default_ops
                                                  : (long)(workloads[i].default_ops * value));
             continue;
         }

@@ -12,6 +12,7 @@ HOST_HEADERS := $(wildcard src/*/*.h src/*/*/*.h tests/host/*.h)
 # The src/ files each test is linked with.
 $(B)/host/test_page_alloc: src/core/page_alloc.c
 $(B)/host/test_shadow_pool: src/core/shadow_pool.c
+$(B)/host/test_shadow_split: src/core/shadow_split.c
 $(B)/host/test_pagetable: src/arch/riscv/pagetable.c
 $(B)/host/test_sha256: src/core/sha256.c
 $(B)/host/test_entropy: src/core/entropy.c src/core/sha256.c
@@ -26,6 +27,7 @@ $(B)/host/test_console_mux: src/core/console_mux.c
 $(B)/host/test_guest_panic: src/core/guest_panic.c
 $(B)/host/test_sched: src/core/sched.c
 $(B)/host/test_plic: src/dev/plic.c
+$(B)/host/test_goldfish_rtc: src/dev/goldfish_rtc.c src/core/wallclock.c
 $(B)/host/test_guest_walk: src/core/guest_walk.c src/arch/riscv/pagetable.c
 $(B)/host/test_fast_path: src/first/fast_path.c src/core/vcsr.c src/core/guest_walk.c \
 	src/arch/riscv/pagetable.c

@@ -1103,7 +1103,21 @@ static uint64_t guest_ram[RAM_PAGES][512] __attribute__((aligned(4096)));
 
 /* ---- patched sites (core/patch.c): an ebreak that stands for its original ---- */
 
-/* Puts the site (pc, insn) into f's table as core/patch.c does. */
+/* Sets FRAME_SITE_RUN on the entry of the site at pc (it must be there). */
+static void mark_run(struct trap_frame *f, uint64_t pc)
+{
+    for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
+        uint64_t *e = &f->sites[slot & (FRAME_SITES - 1)];
+        if (*e && frame_site_low(*e) == (uint32_t)pc) {
+            *e |= FRAME_SITE_RUN;
+            return;
+        }
+    }
+    fail();
+}
+
+/* Puts the site (pc, insn) into f's table as core/patch.c does, with
+ * FRAME_SITE_RUN on a site at pc - 4 and on this one if pc + 4 is one. */
 static void add_site(struct trap_frame *f, uint64_t pc, uint32_t insn)
 {
     f->site_high = pc >> 32;
@@ -1111,6 +1125,10 @@ static void add_site(struct trap_frame *f, uint64_t pc, uint32_t insn)
         uint64_t *e = &f->sites[slot & (FRAME_SITES - 1)];
         if (!*e) {
             *e = (uint64_t)insn << 32 | (uint32_t)pc;
+            if (fast_site_entry(f, pc - 4))
+                mark_run(f, pc - 4);
+            if (fast_site_entry(f, pc + 4))
+                mark_run(f, pc);
             return;
         }
     }
@@ -1215,6 +1233,100 @@ static void chains_through_patched_sites(void **state)
     assert_int_equal(f.fast_hits[FAST_PATCHED], 2);
     assert_int_equal(f.fast_hits[FAST_CHAINED], frame_for(0).fast_hits[FAST_CHAINED] + 1);
     assert_int_equal(f.x[REG_A1], f.csr.sscratch);
+}
+
+/* A patched site with no site right after it (no FRAME_SITE_RUN) does not
+ * chain, even into a CSR access: the guest runs it itself (here it would
+ * trap, unpatched; in a copy such an instruction is always a site). A site
+ * reached by chaining ends the chain the same way. An illegal-instruction
+ * trap (unpatched code) still chains. */
+static void patched_sites_chain_only_into_runs(void **state)
+{
+    (void)state;
+    static struct code code;
+    memset(&code, 0, sizeof(code));
+    code.base = GUEST_PC & ~0xfffUL;
+    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    uint32_t first = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    uint32_t second = csr_insn(F3_CSRRS, REG_A1, 0, CSR_SSCRATCH);
+    uint32_t third = csr_insn(F3_CSRRS, REG_A2, 0, CSR_SCAUSE);
+    code.words[at] = PATCH_EBREAK;
+    code.words[at + 1] = second;            /* not patched */
+    struct trap_frame f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC, first);
+    assert_false(fast_site_entry(&f, GUEST_PC) & FRAME_SITE_RUN);
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 4);
+    assert_int_equal(f.fast_hits[FAST_PATCHED], 1);
+    assert_int_equal(f.fast_hits[FAST_CHAINED], frame_for(0).fast_hits[FAST_CHAINED]);
+
+    /* site, site, then an unpatched CSR access: two served, no third. */
+    code.words[at + 1] = PATCH_EBREAK;
+    code.words[at + 2] = third;
+    f = breakpoint_at(GUEST_PC);
+    add_site(&f, GUEST_PC + 4, second);
+    add_site(&f, GUEST_PC, first);
+    assert_true(fast_site_entry(&f, GUEST_PC) & FRAME_SITE_RUN);
+    assert_false(fast_site_entry(&f, GUEST_PC + 4) & FRAME_SITE_RUN);
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 8);
+    assert_int_equal(f.fast_hits[FAST_PATCHED], 2);
+    assert_int_equal(f.x[REG_A1], f.csr.sscratch);
+
+    /* The same code unpatched, trapping: all three chained. */
+    code.words[at] = first;
+    code.words[at + 1] = second;
+    f = frame_for(first);
+    f.pc = GUEST_PC;
+    assert_true(fast_path_run(&f, fetch_code, &code));
+    assert_int_equal(f.pc, GUEST_PC + 12);
+    assert_int_equal(f.x[REG_A2], f.csr.scause);
+}
+
+/* entry.S's sie_lane serves a lone site's csrrci rd, sstatus, SIE (any rd)
+ * and csrsi sstatus, SIE as the general path does, counted in FAST_LANE
+ * too: not a site in a run, nor csrrsi with rd, nor a set that makes an
+ * interrupt deliverable (declined, as by the general path). */
+static void sie_lane_sites(void **state)
+{
+    (void)state;
+    uint32_t clear = csr_insn(F3_CSRRCI, REG_A0, SSTATUS_SIE, CSR_SSTATUS);
+    uint32_t set = csr_insn(F3_CSRRSI, 0, SSTATUS_SIE, CSR_SSTATUS);
+    uint32_t set_rd = csr_insn(F3_CSRRSI, REG_A0, SSTATUS_SIE, CSR_SSTATUS);
+    assert_int_equal(clear & ~(31u << 7), SIE_CLEAR_INSN);
+    assert_int_equal(set, SIE_SET_INSN);
+    struct {
+        uint32_t insn;
+        bool run, pending, lane, served;
+    } cases[] = {
+        { clear, false, false, true, true },
+        { clear, false, true, true, true },     /* clearing never delivers */
+        { set, false, false, true, true },
+        { set, false, true, false, false },
+        { set_rd, false, false, false, true },
+        { clear, true, false, false, true },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct trap_frame f = breakpoint_at(GUEST_PC);
+        add_site(&f, GUEST_PC, cases[i].insn);
+        if (cases[i].run)
+            add_site(&f, GUEST_PC + 4, cases[i].insn);
+        f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_SIE) | (cases[i].insn == clear ? SSTATUS_SIE : 0);
+        f.csr.sie = SIP_SSIP;
+        f.csr.sip = cases[i].pending ? SIP_SSIP : 0;
+        struct trap_frame want = f;
+        want.cause = CAUSE_ILLEGAL_INSTRUCTION;
+        want.tval = cases[i].insn;
+        bool want_served = fast_path_csr(&want);
+        want.fast_hits[FAST_PATCHED]++;
+        want.fast_hits[FAST_LANE] += cases[i].lane;
+        assert_int_equal(fast_path_trap(&f), cases[i].served);
+        assert_int_equal(want_served, cases[i].served);
+        if (cases[i].served)
+            assert_false(frames_differ(&f, &want));
+        else
+            assert_int_equal(f.fast_hits[FAST_LANE], 0);
+    }
 }
 
 /* One illegal-instruction trap in PATCH_LEARN_PERIOD goes to the second
@@ -1450,6 +1562,8 @@ int main(void)
         cmocka_unit_test(unknown_breakpoints_from_s_go_to_the_second_portion),
         cmocka_unit_test(own_breakpoints_are_reflected),
         cmocka_unit_test(chains_through_patched_sites),
+        cmocka_unit_test(patched_sites_chain_only_into_runs),
+        cmocka_unit_test(sie_lane_sites),
         cmocka_unit_test(learning_declines_one_trap_in_a_period),
         cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(chains_user_entry_sret),

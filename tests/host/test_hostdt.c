@@ -150,6 +150,16 @@ static void *full_tree(int initrd_cells)
     assert_int_equal(fdt_property(dt, "compatible", test_compatible, sizeof(test_compatible)), 0);
     prop_reg64(dt, (const uint64_t[]){ 0x100000, 0x1000 }, 1);
     end_node(dt);
+    /* A disabled RTC is skipped for the next one. */
+    begin_node(dt, "rtc@200000");
+    prop_string(dt, "compatible", "google,goldfish-rtc");
+    prop_string(dt, "status", "disabled");
+    prop_reg64(dt, (const uint64_t[]){ 0x200000, 0x1000 }, 1);
+    end_node(dt);
+    begin_node(dt, "rtc@101000");
+    prop_string(dt, "compatible", "google,goldfish-rtc");
+    prop_reg64(dt, (const uint64_t[]){ 0x101000, 0x1000 }, 1);
+    end_node(dt);
     end_node(dt);
     dt_finish(dt);
     return dt;
@@ -187,6 +197,7 @@ static void full_tree_is_read(void **state)
     assert_int_equal(info.initrd_end, 0x188300000);
     assert_int_equal(info.timebase_hz, 10000000);
     assert_int_equal(info.test_device, 0x100000);
+    assert_int_equal(info.rtc, 0x101000);
     free(dt);
 }
 
@@ -249,6 +260,7 @@ static void minimal_tree_leaves_everything_empty(void **state)
     assert_int_equal(info.timebase_hz, 0);
     assert_int_equal(info.hart_count, 0);
     assert_int_equal(info.test_device, 0);
+    assert_int_equal(info.rtc, 0);
     free(dt);
 }
 

@@ -44,10 +44,15 @@ static void mac_of(uint8_t *mac, unsigned n)
     memcpy(mac, m, 6);
 }
 
+/* Two hosts' addresses that no port has as its fixed one (made by make). */
+static uint8_t a[6], b[6];
+
 /* n ports; ports below `fixed` have the fixed address mac_of(i). */
 static void make(unsigned n, unsigned fixed)
 {
     memset(sinks, 0, sizeof(sinks));
+    mac_of(a, 0xa);
+    mac_of(b, 0xb);
     switch_init(&sw, 0x0123456789abcdefull, 0xfedcba9876543210ull);
     for (unsigned i = 0; i < n; i++) {
         uint8_t mac[6];
@@ -85,9 +90,6 @@ static void unknown_unicast_floods_then_learned_goes_to_one_port(void **state)
 {
     (void)state;
     make(4, 0);
-    uint8_t a[6], b[6];
-    mac_of(a, 0xa);
-    mac_of(b, 0xb);
     /* b is unknown: every port but the sender's. */
     assert_int_equal(send(0, b, a, 60, 1), 3);
     assert_int_equal(sinks[0].frames, 0);
@@ -113,9 +115,9 @@ static void broadcast_and_multicast_go_everywhere_but_home(void **state)
 {
     (void)state;
     make(5, 5);
-    uint8_t a[6], m[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
-    mac_of(a, 3);
-    assert_int_equal(send(3, BCAST, a, 42, 7), 4);
+    uint8_t own[6], m[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+    mac_of(own, 3);
+    assert_int_equal(send(3, BCAST, own, 42, 7), 4);
     assert_int_equal(sinks[3].frames, 0);
     for (unsigned i = 0; i < 5; i++)
         if (i != 3) {
@@ -124,7 +126,7 @@ static void broadcast_and_multicast_go_everywhere_but_home(void **state)
             assert_memory_equal(sinks[i].last, BCAST, 6);
         }
     /* Even a group address that was (wrongly) used as a source is never learned. */
-    assert_int_equal(send(3, m, a, 60, 8), 4);
+    assert_int_equal(send(3, m, own, 60, 8), 4);
     assert_int_equal(sinks[3].frames, 0);
     assert_int_equal(switch_lookup(&sw, m), -1);
 }
@@ -133,9 +135,6 @@ static void never_back_to_the_source_port(void **state)
 {
     (void)state;
     make(3, 0);
-    uint8_t a[6], b[6];
-    mac_of(a, 0xa);
-    mac_of(b, 0xb);
     send(1, BCAST, a, 60, 1);           /* a on port 1 */
     send(1, BCAST, b, 60, 1);           /* b on port 1 too (a bridge behind port 1) */
     unsigned before = total_frames();
@@ -148,9 +147,6 @@ static void moved_address_is_relearned(void **state)
 {
     (void)state;
     make(3, 0);
-    uint8_t a[6], b[6];
-    mac_of(a, 0xa);
-    mac_of(b, 0xb);
     send(0, BCAST, a, 60, 1);
     assert_int_equal(switch_lookup(&sw, a), 0);
     send(2, BCAST, a, 60, 1);           /* a moved to port 2 */
@@ -167,19 +163,19 @@ static void full_port_drops_and_counts_without_blocking(void **state)
 {
     (void)state;
     make(3, 3);
-    uint8_t a[6], b[6];
-    mac_of(a, 0);
-    mac_of(b, 1);
+    uint8_t p0[6], p1[6];
+    mac_of(p0, 0);
+    mac_of(p1, 1);
     sinks[1].full = true;
-    assert_int_equal(send(0, b, a, 60, 1), 0);      /* b is port 1's fixed address */
+    assert_int_equal(send(0, p1, p0, 60, 1), 0);    /* p1 is port 1's fixed address */
     assert_int_equal(switch_port_counters(port[1]).out_full, 1);
     assert_int_equal(switch_port_counters(port[1]).out, 0);
     /* A broadcast still reaches the port with room. */
-    assert_int_equal(send(0, BCAST, a, 60, 1), 1);
+    assert_int_equal(send(0, BCAST, p0, 60, 1), 1);
     assert_int_equal(sinks[2].frames, 1);
     assert_int_equal(switch_port_counters(port[1]).out_full, 2);
     sinks[1].full = false;
-    assert_int_equal(send(0, b, a, 60, 1), 1);
+    assert_int_equal(send(0, p1, p0, 60, 1), 1);
     assert_int_equal(sinks[1].frames, 1);
 }
 
@@ -187,8 +183,6 @@ static void size_limits(void **state)
 {
     (void)state;
     make(2, 0);
-    uint8_t a[6];
-    mac_of(a, 0xa);
     for (uint32_t len = 0; len < ETH_HEADER_LEN; len++)
         assert_int_equal(send(0, BCAST, a, len, 1), 0);
     assert_int_equal(send(0, BCAST, a, SWITCH_FRAME_MAX + 1, 1), 0);
@@ -212,8 +206,7 @@ static void frames_gathered_from_segments(void **state)
 {
     (void)state;
     make(2, 0);
-    uint8_t a[6], buf[100];
-    mac_of(a, 0xa);
+    uint8_t buf[100];
     memcpy(buf, BCAST, 6);
     memcpy(buf + 6, a, 6);
     for (int i = 12; i < 100; i++)
@@ -231,8 +224,7 @@ static void group_source_is_dropped(void **state)
 {
     (void)state;
     make(2, 0);
-    uint8_t m[6] = {0x03, 1, 2, 3, 4, 5}, b[6];
-    mac_of(b, 0xb);
+    uint8_t m[6] = {0x03, 1, 2, 3, 4, 5};
     assert_int_equal(send(0, b, m, 60, 1), 0);
     assert_int_equal(send(0, b, BCAST, 60, 1), 0);
     assert_int_equal(switch_port_counters(port[0]).in_bad, 2);
@@ -287,9 +279,6 @@ static void a_port_learns_at_most_its_quota(void **state)
 {
     (void)state;
     make(3, 0);
-    uint8_t a[6], b[6];
-    mac_of(a, 0xa);
-    mac_of(b, 0xb);
     send(0, BCAST, a, 60, 1);
     send(1, BCAST, b, 60, 1);
     for (unsigned i = 0; i < 5000; i++) {
@@ -338,9 +327,6 @@ static void forget_floods_again(void **state)
 {
     (void)state;
     make(3, 0);
-    uint8_t a[6], b[6];
-    mac_of(a, 0xa);
-    mac_of(b, 0xb);
     send(0, BCAST, a, 60, 1);
     assert_int_equal(send(1, a, b, 60, 1), 1);
     switch_port_forget(&sw, port[0]);

@@ -187,15 +187,15 @@ static void driver_init(uint64_t features, bool driver_ok)
 
 static void set_desc(unsigned i, uint64_t off, uint32_t len, uint16_t flags, uint16_t next)
 {
-    struct vq_desc d = { RAM_GPA + off, len, flags, next };
+    struct virtq_desc d = { RAM_GPA + off, len, flags, next };
     memcpy(ram + DESC + 16 * i, &d, sizeof(d));
 }
 
 static uint16_t *avail(void) { return (uint16_t *)(ram + AVAIL); }
 static uint16_t used_idx(void) { return ((uint16_t *)(ram + USED))[1]; }
-static struct vq_used_elem used_elem(unsigned i)
+static struct virtq_used_elem used_elem(unsigned i)
 {
-    struct vq_used_elem e;
+    struct virtq_used_elem e;
     memcpy(&e, ram + USED + 4 + 8 * (i % QSIZE), sizeof(e));
     return e;
 }
@@ -231,13 +231,13 @@ static uint8_t request(uint32_t type, uint64_t sector, uint32_t len, uint32_t *w
     memcpy(ram + HDR, hdr, sizeof(hdr));
     ram[STATUS] = 0xee;
     bool to_guest = type != T_OUT;
-    set_desc(0, HDR, 16, VQ_DESC_F_NEXT, 1);
-    set_desc(1, DATA, len, VQ_DESC_F_NEXT | (to_guest ? VQ_DESC_F_WRITE : 0), 2);
-    set_desc(2, STATUS, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(1, DATA, len, VIRTQ_DESC_F_NEXT | (to_guest ? VIRTQ_DESC_F_WRITE : 0), 2);
+    set_desc(2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     uint16_t before = used_idx();
     offer_and_notify(0);
     assert_int_equal(used_idx(), (uint16_t)(before + 1));
-    struct vq_used_elem e = used_elem(before);
+    struct virtq_used_elem e = used_elem(before);
     assert_int_equal(e.id, 0);
     if (written)
         *written = e.len;
@@ -257,8 +257,8 @@ static void registers(void **state)
     wr(0x014, 2);
     assert_int_equal(rd(0x010), 0);
     assert_true(hi & 1);                                    /* VERSION_1 */
-    assert_true(lo & (1u << VIRTIO_F_RING_INDIRECT_DESC));
-    assert_true(lo & (1u << VIRTIO_F_RING_EVENT_IDX));
+    assert_true(lo & (1u << VIRTIO_F_INDIRECT_DESC));
+    assert_true(lo & (1u << VIRTIO_F_EVENT_IDX));
     assert_true(lo & (1u << 9));                            /* FLUSH */
     assert_true(lo & (1u << 2));                            /* SEG_MAX */
     assert_false(lo & (1u << 5));                           /* not RO */
@@ -384,18 +384,18 @@ static void other_requests(void **state)
 static void indirect_and_event_idx(void **state)
 {
     (void)state;
-    driver_init(F_V1 | 1ull << VIRTIO_F_RING_INDIRECT_DESC | 1ull << VIRTIO_F_RING_EVENT_IDX,
+    driver_init(F_V1 | 1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX,
                 true);
     uint32_t hdr[4] = { T_OUT, 0, 3, 0 };
     memcpy(ram + HDR, hdr, sizeof(hdr));
     memset(ram + DATA, 0x77, 512);
-    struct vq_desc t[3] = {
-        { RAM_GPA + HDR, 16, VQ_DESC_F_NEXT, 1 },
-        { RAM_GPA + DATA, 512, VQ_DESC_F_NEXT, 2 },
-        { RAM_GPA + STATUS, 1, VQ_DESC_F_WRITE, 0 },
+    struct virtq_desc t[3] = {
+        { RAM_GPA + HDR, 16, VIRTQ_DESC_F_NEXT, 1 },
+        { RAM_GPA + DATA, 512, VIRTQ_DESC_F_NEXT, 2 },
+        { RAM_GPA + STATUS, 1, VIRTQ_DESC_F_WRITE, 0 },
     };
     memcpy(ram + 0x9000, t, sizeof(t));
-    set_desc(5, 0x9000, sizeof(t), VQ_DESC_F_INDIRECT, 0);
+    set_desc(5, 0x9000, sizeof(t), VIRTQ_DESC_F_INDIRECT, 0);
     /* used_event 0: an interrupt for the first used buffer. */
     offer_and_notify(5);
     assert_int_equal(used_idx(), 1);
@@ -421,8 +421,8 @@ static void busy_queue_hands_the_hart_back(void **state)
     driver_init(F_V1, true);
     uint32_t hdr[4] = { T_FLUSH, 0, 0, 0 };
     memcpy(ram + HDR, hdr, sizeof(hdr));
-    set_desc(0, HDR, 16, VQ_DESC_F_NEXT, 1);
-    set_desc(1, STATUS, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     refills = VIRTIO_DEV_BUDGET + 100;
     refill();
     assert_int_equal(virtio_dev_write(dev, NULL, 0x050, 4, 0), DEV_DEFER);
@@ -440,8 +440,8 @@ static void notify_before_driver_ok_waits(void **state)
 {
     (void)state;
     driver_init(F_V1, false);
-    set_desc(0, HDR, 16, VQ_DESC_F_NEXT, 1);
-    set_desc(1, STATUS, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     uint32_t hdr[4] = { T_FLUSH, 0, 0, 0 };
     memcpy(ram + HDR, hdr, sizeof(hdr));
     offer_and_notify(0);
@@ -465,13 +465,13 @@ static void missing_header_needs_reset(void **state)
 {
     (void)state;
     driver_init(F_V1, true);
-    set_desc(0, HDR, 8, VQ_DESC_F_NEXT, 1);             /* a header of 8 bytes */
-    set_desc(1, STATUS, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(0, HDR, 8, VIRTQ_DESC_F_NEXT, 1);             /* a header of 8 bytes */
+    set_desc(1, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     offer_and_notify(0);
     expect_needs_reset("without its header or status byte");
     assert_int_equal(used_idx(), 0);
     /* Broken: later requests are not served, the driver cannot clear the bit. */
-    set_desc(0, HDR, 16, VQ_DESC_F_NEXT, 1);
+    set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
     offer_and_notify(0);
     assert_int_equal(used_idx(), 0);
     wr(0x070, rd(0x070) & ~VIRTIO_STATUS_NEEDS_RESET);
@@ -500,7 +500,7 @@ static void broken_ring_needs_reset(void **state)
 {
     (void)state;
     driver_init(F_V1, true);
-    set_desc(0, HDR, 16, VQ_DESC_F_NEXT, 0);            /* a loop */
+    set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 0);            /* a loop */
     offer_and_notify(0);
     expect_needs_reset("loops");
 }

@@ -62,7 +62,7 @@ static uint16_t *used(void) { return (uint16_t *)(ram + USED); }
 static void set_desc(uint64_t table, unsigned i, uint64_t gpa, uint32_t len, uint16_t flags,
                      uint16_t next)
 {
-    struct vq_desc d = { gpa, len, flags, next };
+    struct virtq_desc d = { gpa, len, flags, next };
     memcpy(ram + table + 16 * i, &d, sizeof(d));    /* an indirect table may be unaligned */
 }
 
@@ -86,9 +86,9 @@ static void test_simple_chain(void **state)
     (void)state;
     enable();
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_EMPTY);
-    set_desc(DESC, 0, RAM_GPA + BUF, 16, VQ_DESC_F_NEXT, 3);
-    set_desc(DESC, 3, RAM_GPA + BUF + 0x100, 512, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 5);
-    set_desc(DESC, 5, RAM_GPA + BUF + 0x400, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 16, VIRTQ_DESC_F_NEXT, 3);
+    set_desc(DESC, 3, RAM_GPA + BUF + 0x100, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 5);
+    set_desc(DESC, 5, RAM_GPA + BUF + 0x400, 1, VIRTQ_DESC_F_WRITE, 0);
     offer(0);
     assert_true(vq_has_work(&q));
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
@@ -115,7 +115,7 @@ static void test_simple_chain(void **state)
 
     vq_push(&q, chain.head, 513);
     assert_int_equal(used()[1], 1);
-    struct vq_used_elem *e = (struct vq_used_elem *)(used() + 2);
+    struct virtq_used_elem *e = (struct virtq_used_elem *)(used() + 2);
     assert_int_equal(e[0].id, 0);
     assert_int_equal(e[0].len, 513);
 }
@@ -124,7 +124,7 @@ static void test_zero_length_descriptor_gives_no_segment(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, 0xdead0000, 0, VQ_DESC_F_NEXT, 1);     /* anywhere: nothing is touched */
+    set_desc(DESC, 0, 0xdead0000, 0, VIRTQ_DESC_F_NEXT, 1);     /* anywhere: nothing is touched */
     set_desc(DESC, 1, RAM_GPA + BUF, 4, 0, 0);
     offer(0);
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
@@ -139,11 +139,11 @@ static void test_indirect_chain(void **state)
     enable();
     /* Unaligned table (allowed: only the queue's own must be aligned). */
     uint64_t t = INDIRECT + 4;
-    set_desc(t, 0, RAM_GPA + BUF, 16, VQ_DESC_F_NEXT, 1);
-    set_desc(t, 1, RAM_GPA + BUF + 16, 4096, VQ_DESC_F_NEXT, 2);
-    set_desc(t, 2, RAM_GPA + BUF + 0x2000, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(t, 0, RAM_GPA + BUF, 16, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(t, 1, RAM_GPA + BUF + 16, 4096, VIRTQ_DESC_F_NEXT, 2);
+    set_desc(t, 2, RAM_GPA + BUF + 0x2000, 1, VIRTQ_DESC_F_WRITE, 0);
     /* The descriptor naming it: its WRITE flag is ignored (2.7.5.3.2). */
-    set_desc(DESC, 2, RAM_GPA + t, 48, VQ_DESC_F_INDIRECT | VQ_DESC_F_WRITE, 0);
+    set_desc(DESC, 2, RAM_GPA + t, 48, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_WRITE, 0);
     offer(2);
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.head, 2);
@@ -158,9 +158,9 @@ static void test_direct_then_indirect(void **state)
     (void)state;
     q.indirect = true;
     enable();
-    set_desc(INDIRECT, 0, RAM_GPA + BUF + 16, 1, VQ_DESC_F_WRITE, 0);
-    set_desc(DESC, 0, RAM_GPA + BUF, 16, VQ_DESC_F_NEXT, 1);
-    set_desc(DESC, 1, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT, 0);
+    set_desc(INDIRECT, 0, RAM_GPA + BUF + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 16, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 1, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT, 0);
     offer(0);
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.nout, 1);
@@ -280,7 +280,7 @@ static void test_next_outside_table(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0xffff);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0xffff);
     offer(0);
     expect_broken("next index");
 }
@@ -289,13 +289,13 @@ static void test_loop(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 1);
-    set_desc(DESC, 1, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 1, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0);
     offer(0);
     expect_broken("loops");
     /* A self-loop too; and the queue stays where it was (not advanced). */
     assert_int_equal(q.last_avail, 0);
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0);
     expect_broken("loops");
 }
 
@@ -304,7 +304,7 @@ static void test_chain_of_the_whole_table(void **state)
     (void)state;
     enable();
     for (unsigned i = 0; i < QSIZE; i++)
-        set_desc(DESC, i, RAM_GPA + BUF, 1, i + 1 < QSIZE ? VQ_DESC_F_NEXT : 0, i + 1);
+        set_desc(DESC, i, RAM_GPA + BUF, 1, i + 1 < QSIZE ? VIRTQ_DESC_F_NEXT : 0, i + 1);
     offer(0);
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
     assert_int_equal(chain.nout, QSIZE);
@@ -315,9 +315,9 @@ static void test_indirect_loop(void **state)
     (void)state;
     q.indirect = true;
     enable();
-    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 1);
-    set_desc(INDIRECT, 1, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VQ_DESC_F_INDIRECT, 0);
+    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(INDIRECT, 1, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VIRTQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("loops");
 }
@@ -328,9 +328,9 @@ static void test_indirect_next_past_its_length(void **state)
     q.indirect = true;
     enable();
     /* Entry 2 exists in memory but the table is 2 long: bounded by len/16. */
-    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VQ_DESC_F_NEXT, 2);
+    set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_NEXT, 2);
     set_desc(INDIRECT, 2, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 32, VIRTQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("next index");
 }
@@ -341,8 +341,8 @@ static void test_nested_indirect(void **state)
     q.indirect = true;
     enable();
     set_desc(INDIRECT + 0x100, 0, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(INDIRECT, 0, RAM_GPA + INDIRECT + 0x100, 16, VQ_DESC_F_INDIRECT, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT, 0);
+    set_desc(INDIRECT, 0, RAM_GPA + INDIRECT + 0x100, 16, VIRTQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("inside an indirect table");
 }
@@ -352,7 +352,7 @@ static void test_indirect_not_negotiated(void **state)
     (void)state;
     enable();
     set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT, 0);
     offer(0);
     expect_broken("without VIRTIO_F_INDIRECT_DESC");
 }
@@ -363,7 +363,7 @@ static void test_indirect_with_next(void **state)
     q.indirect = true;
     enable();
     set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, 0, 0);
-    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VQ_DESC_F_INDIRECT | VQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 0, RAM_GPA + INDIRECT, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
     set_desc(DESC, 1, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
     expect_broken("with NEXT");
@@ -378,7 +378,7 @@ static void test_indirect_bad_lengths(void **state)
     set_desc(INDIRECT, 0, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
     for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-        set_desc(DESC, 0, RAM_GPA + INDIRECT, lens[i], VQ_DESC_F_INDIRECT, 0);
+        set_desc(DESC, 0, RAM_GPA + INDIRECT, lens[i], VIRTQ_DESC_F_INDIRECT, 0);
         expect_broken("length");
     }
 }
@@ -389,11 +389,11 @@ static void test_indirect_table_outside_ram(void **state)
     q.indirect = true;
     enable();
     offer(0);
-    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 16, 32, VQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
     expect_broken("not inside the VM's RAM");
-    set_desc(DESC, 0, 0xfffffffffffffff0ull, 32, VQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, 0xfffffffffffffff0ull, 32, VIRTQ_DESC_F_INDIRECT, 0);
     expect_broken("not inside the VM's RAM");
-    set_desc(DESC, 0, 0x10001000, 16, VQ_DESC_F_INDIRECT, 0);
+    set_desc(DESC, 0, 0x10001000, 16, VIRTQ_DESC_F_INDIRECT, 0);
     expect_broken("not inside the VM's RAM");
 }
 
@@ -413,11 +413,11 @@ static void test_buffers_outside_ram(void **state)
     };
     for (unsigned w = 0; w < 2; w++)
         for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            set_desc(DESC, 0, bad[i].gpa, bad[i].len, w ? VQ_DESC_F_WRITE : 0, 0);
+            set_desc(DESC, 0, bad[i].gpa, bad[i].len, w ? VIRTQ_DESC_F_WRITE : 0, 0);
             expect_broken("buffer is not inside");
         }
     /* The last byte of RAM is fine. */
-    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 1, 1, VQ_DESC_F_WRITE, 0);
+    set_desc(DESC, 0, RAM_GPA + RAM_SIZE - 1, 1, VIRTQ_DESC_F_WRITE, 0);
     assert_int_equal(vq_pop(&q, &chain, &why), VQ_OK);
 }
 
@@ -425,7 +425,7 @@ static void test_readable_after_writable(void **state)
 {
     (void)state;
     enable();
-    set_desc(DESC, 0, RAM_GPA + BUF, 1, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 1);
+    set_desc(DESC, 0, RAM_GPA + BUF, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
     set_desc(DESC, 1, RAM_GPA + BUF, 1, 0, 0);
     offer(0);
     expect_broken("readable descriptor after");
@@ -448,11 +448,11 @@ static void test_interrupt_flags(void **state)
     enable();
     vq_push(&q, 0, 0);
     assert_true(vq_should_interrupt(&q));
-    avail()[0] = VQ_AVAIL_F_NO_INTERRUPT;
+    avail()[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
     vq_push(&q, 0, 0);
     assert_false(vq_should_interrupt(&q));
     /* rearm clears NO_NOTIFY (lodger always wants notifications). */
-    used()[0] = VQ_USED_F_NO_NOTIFY;
+    used()[0] = VIRTQ_USED_F_NO_NOTIFY;
     assert_false(vq_rearm(&q));
     assert_int_equal(used()[0], 0);
 }

@@ -80,5 +80,13 @@ echo "case module: loaded $loaded, in /proc/crypto $listed, after rmmod $(lsmod 
 check module_loaded [ "$loaded" = 1 ]
 check module_in_crypto [ "$listed" -ge 1 ]
 check module_unloaded [ "$(lsmod | grep -c '^md4 ')" = 0 ]
+# The board's real-time clock (a Goldfish RTC, QEMU's or the VM's own under
+# lodger): Linux's rtc-goldfish driver (goldfish_rtc) finds it, and set the time from it at boot
+# (RTC_HCTOSYS): a date after 2024, not 1970. The year itself is not printed.
+rtc=$(cut -d' ' -f1 /sys/class/rtc/rtc0/name 2>/dev/null)
+year=$(date -u +%Y)
+echo "case rtc: rtc0 ${rtc:-missing}, clock set from it $([ "$year" -ge 2024 ] && echo yes || echo no)"
+check rtc0 [ "$rtc" = goldfish_rtc ]
+check rtc_year [ "$year" -ge 2024 ]
 echo "case dmesg_clean: $(dmesg | grep -c -E 'WARNING|BUG|Oops|rcu.*stall|Call Trace')"
 echo "=== end: $status ==="

