@@ -979,8 +979,13 @@ def fuzz_tests():
                                f"-artifact_prefix={tmp}/", corpus] + seeds,
                               timeout=FUZZ_CI_SECONDS + 60)
         m = re.search(r"^Done (\d+) runs", out, re.M)
-        result(f"fuzz {name}: {m.group(1) if m else 0} inputs, no crash",
-               status == 0 and m is not None, f"status {status}:\n{out[-3000:]}")
+        ok = status == 0 and m is not None
+        # libFuzzer prints "Done N runs" only when it was not stopped by a
+        # crash; then the count is the number of the input that broke it.
+        crash = re.findall(r"^#(\d+)\s", out, re.M)
+        label = (f"{m.group(1)} inputs, no crash" if ok else
+                 f"stopped by a crash or failed check after {crash[-1] if crash else 'no'} inputs")
+        result(f"fuzz {name}: {label}", ok, f"status {status}:\n{out[-3000:]}")
     if pair is None:
         result("fuzz guest", False, f"no {guest} (make fuzz-bins)")
     else:

@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <libfdt.h>
@@ -6,7 +7,33 @@
 #include "core/sha256.h"
 #include "core/shadow_pool.h"
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+/* A refusal is one printable line: names in it come from the image, which
+ * may hold any byte (a newline would forge a second console line). */
+static void refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
+}
+
+#define FAIL(...) do { refuse(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* A string property, or NULL if absent; *bad if present but not one
+ * NUL-terminated string (libfdt does not check that: strcmp on it would run
+ * past the property). */
+static const char *prop_string(const void *fit, int node, const char *prop, bool *bad)
+{
+    int len;
+    const char *s = fdt_getprop(fit, node, prop, &len);
+    *bad = s && (len < 1 || s[len - 1] || strlen(s) != (size_t)len - 1);
+    return *bad ? NULL : s;
+}
 
 static uint64_t read_number(const void *fit, int node, const char *name, bool *found)
 {
@@ -28,7 +55,10 @@ static int check_hash(const void *fit, int node, const char *name, const struct 
         const char *sub_name = fdt_get_name(fit, sub, NULL);
         if (!sub_name || strncmp(sub_name, "hash", 4))
             continue;
-        const char *algo = fdt_getprop(fit, sub, "algo", NULL);
+        bool bad;
+        const char *algo = prop_string(fit, sub, "algo", &bad);
+        if (bad)
+            FAIL("image '%s': a hash node's algo is not a string", name);
         int len;
         const uint8_t *value = fdt_getprop(fit, sub, "value", &len);
         if (!algo || strcmp(algo, "sha256"))
@@ -50,10 +80,13 @@ static int check_hash(const void *fit, int node, const char *name, const struct 
 static int load_part(const void *fit, int conf, const char *prop, bool required,
                      struct image_blob *b, int *node_out, char *err, size_t errlen)
 {
-    const char *name = fdt_getprop(fit, conf, prop, NULL);
+    bool bad;
+    const char *name = prop_string(fit, conf, prop, &bad);
     *node_out = -1;
     b->data = NULL;
     b->size = 0;
+    if (bad)
+        FAIL("configuration's %s is not a string", prop);
     if (!name) {
         if (required)
             FAIL("configuration has no %s", prop);
@@ -67,7 +100,9 @@ static int load_part(const void *fit, int conf, const char *prop, bool required,
     const void *data = fdt_getprop(fit, node, "data", &len);
     if (!data)
         FAIL("image '%s' has no data (external data is not supported)", name);
-    const char *comp = fdt_getprop(fit, node, "compression", NULL);
+    const char *comp = prop_string(fit, node, "compression", &bad);
+    if (bad)
+        FAIL("image '%s': compression is not a string", name);
     if (comp && strcmp(comp, "none"))
         FAIL("image '%s': compression '%s' is not supported (use none)", name, comp);
     b->data = data;
@@ -185,7 +220,10 @@ int image_parse(const void *blob, size_t size, struct image_set *set, char *err,
         FAIL("VM image has no /configurations");
     /* FIT's default names one configuration; lodger boots every one, but a
      * default that names none is a broken image. */
-    const char *def = fdt_getprop(blob, confs, "default", NULL);
+    bool bad;
+    const char *def = prop_string(blob, confs, "default", &bad);
+    if (bad)
+        FAIL("VM image's default configuration is not a string");
     if (def && fdt_subnode_offset(blob, confs, def) < 0)
         FAIL("VM image has no usable configuration: default '%s' is not in /configurations", def);
 

@@ -186,10 +186,13 @@ bool vq_rearm(struct vq *q)
     return vq_has_work(q);
 }
 
-uint64_t vq_read_out(const struct vq_chain *c, uint64_t off, void *buf, uint64_t len)
+/* Copies between buf and the chain's segments [first, end), from byte off
+ * of them on: into buf (to_buf) or out of it. */
+static uint64_t copy_segments(const struct vq_chain *c, unsigned first, unsigned end, uint64_t off,
+                              void *buf, uint64_t len, bool to_buf)
 {
     uint64_t done = 0;
-    for (unsigned i = 0; i < c->nout && done < len; i++) {
+    for (unsigned i = first; i < end && done < len; i++) {
         if (off >= c->seg[i].len) {
             off -= c->seg[i].len;
             continue;
@@ -197,28 +200,24 @@ uint64_t vq_read_out(const struct vq_chain *c, uint64_t off, void *buf, uint64_t
         uint64_t n = c->seg[i].len - off;
         if (n > len - done)
             n = len - done;
-        memcpy((char *)buf + done, (const void *)(uintptr_t)(c->seg[i].pa + off), n);
+        void *seg = (void *)(uintptr_t)(c->seg[i].pa + off);
+        if (to_buf)
+            memcpy((char *)buf + done, seg, n);
+        else
+            memcpy(seg, (char *)buf + done, n);
         done += n;
         off = 0;
     }
     return done;
 }
 
+uint64_t vq_read_out(const struct vq_chain *c, uint64_t off, void *buf, uint64_t len)
+{
+    return copy_segments(c, 0, c->nout, off, buf, len, true);
+}
+
 uint64_t vq_write_in(const struct vq_chain *c, uint64_t off, const void *buf,
                         uint64_t len)
 {
-    uint64_t done = 0;
-    for (unsigned i = c->nout; i < c->nout + c->nin && done < len; i++) {
-        if (off >= c->seg[i].len) {
-            off -= c->seg[i].len;
-            continue;
-        }
-        uint64_t n = c->seg[i].len - off;
-        if (n > len - done)
-            n = len - done;
-        memcpy((void *)(uintptr_t)(c->seg[i].pa + off), (const char *)buf + done, n);
-        done += n;
-        off = 0;
-    }
-    return done;
+    return copy_segments(c, c->nout, c->nout + c->nin, off, (void *)buf, len, false);
 }

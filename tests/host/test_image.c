@@ -609,6 +609,42 @@ static void refused_fit(uint8_t *fit, const char *want)
     free(fit);
 }
 
+/* Names and strings come from the image: a refusal that quotes them stays
+ * one printable line (a fuzzer found a newline passed through), and a
+ * string property without its NUL is refused, not read past. */
+static void image_strings_are_checked(void **state)
+{
+    (void)state;
+    struct fit_spec s = fit_default();
+    char err[256];
+    s.compression = "gz\nip\x1b";
+    assert_int_equal(parse_spec(&s, err, sizeof(err)), -1);
+    if (!strstr(err, "compression 'gz?ip?' is not supported"))
+        fail_msg("error \"%s\"", err);
+
+    static const struct { const char *path, *prop, *want; } cases[] = {
+        { "/images/kernel", "compression", "image 'kernel': compression is not a string" },
+        { "/images/kernel/hash-1", "algo", "image 'kernel': a hash node's algo is not a string" },
+        { "/configurations/vm", "kernel", "vm0: configuration's kernel is not a string" },
+        { "/configurations", "default", "default configuration is not a string" },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        s = fit_default();
+        s.default_conf = "vm";
+        uint8_t *fit = fit_build(&s);
+        assert_int_equal(fdt_open_into(fit, fit, FIT_SPACE), 0);
+        int node = fdt_path_offset(fit, cases[i].path);
+        assert_true(node >= 0);
+        /* The value without its NUL, and then one with a NUL inside. */
+        assert_int_equal(fdt_setprop(fit, node, cases[i].prop, "vmkernel", 8), 0);
+        uint8_t *copy = malloc(FIT_SPACE);
+        memcpy(copy, fit, FIT_SPACE);
+        refused_fit(fit, cases[i].want);
+        assert_int_equal(fdt_setprop(copy, node, cases[i].prop, "vm\0kernel", 10), 0);
+        refused_fit(copy, cases[i].want);
+    }
+}
+
 /* lodger,shadow-pages (tools/lodger-run shadow-pages=): the VM's shadow
  * page budget, 0 (the default) when absent; a number out of range is
  * refused before lodger reserves anything for it. */
@@ -856,6 +892,7 @@ int main(void)
         cmocka_unit_test(missing_kernel),
         cmocka_unit_test(missing_configuration),
         cmocka_unit_test(compression_must_be_none),
+        cmocka_unit_test(image_strings_are_checked),
         cmocka_unit_test(missing_load_address),
         cmocka_unit_test(memory_size_range),
         cmocka_unit_test(memory_size_zero),
