@@ -22,8 +22,7 @@ static void fence_seq_bump(struct vm *vm)
 
 static bool shadow_may_hold(const struct shadow *s, uint64_t va)
 {
-    int levels = pt_levels_of_mode(s->guest_satp >> SATP_MODE_SHIFT);
-    return pt_is_canonical(va, levels ? levels : s->pt.levels);
+    return pt_is_canonical(va, s->guest_levels ? s->guest_levels : s->pt.levels);
 }
 
 /* Clears s's leaves in [lo, lo + size) (a guest superpage it holds in
@@ -390,6 +389,7 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     cache->epoch++;
     victim->stale = false;
     victim->guest_asid = (int32_t)shadow_key_asid(key);
+    victim->guest_levels = pt_levels_of_mode(key >> SATP_MODE_SHIFT);
     memset(victim->roots_used, 0, sizeof(victim->roots_used));
     __atomic_store_n(&v->shadow, victim, __ATOMIC_RELAXED);
     spin_unlock(&vm->lock);
@@ -644,10 +644,17 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
      * cannot map there); a guest of the host's mode may use that place. */
     bool in_window = first_window_contains(&vm->first, va);
     fence_seq_bump(vm);
+    /* A fence names one page, and most cached shadows hold nothing under
+     * its root entry (the address spaces of exited processes keep only
+     * what their last kernel run filled): those are skipped without a
+     * walk. A guest superpage held in pieces lies under one root entry
+     * too, but is rare: walked everywhere. */
+    unsigned root = (unsigned)(va >> (12 + 9 * (host_mmu.levels - 1))) & 511;
+    uint64_t root_bit = 1UL << (root % 64);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
-        if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
-            !shadow_may_hold(s, va))
+        if (!s->in_use || s->stale || (!whole && !(s->roots_used[root / 64] & root_bit)) ||
+            (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) || !shadow_may_hold(s, va))
             continue;
         if (whole)
             unmap_range(vm, s, lo, size);
@@ -725,8 +732,7 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
                          size == PAGE_SIZE ? 0 : 1);
     if (mapped && size < guest_size)
         note_split(vm, va, guest_size);
-    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-    s->roots_used[root / 64] |= 1UL << (root % 64);
+    shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
     return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
@@ -798,8 +804,7 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
     bool linked = pt_link(&s->pt, base_va, 1, b->table);
     if (linked && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
         note_split(vm, va, guest_size);
-    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-    s->roots_used[root / 64] |= 1UL << (root % 64);
+    shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
     spin_unlock(&vm->patch.lock);
     v->count.shadow_block_links += linked;
@@ -909,8 +914,7 @@ static unsigned install_small(struct vm *vm, struct shadow *s, uint32_t generati
         if (!host || !pt_map(&s->pt, e[i].va, (uint64_t)host, PAGE_SIZE,
                              e[i].flags | PTE_U | PTE_A, 0))
             continue;
-        unsigned root = (unsigned)(e[i].va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-        s->roots_used[root / 64] |= 1UL << (root % 64);
+        shadow_note_root(s, e[i].va);
         done++;
     }
     uint16_t asid = s->asid;
