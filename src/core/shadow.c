@@ -329,6 +329,35 @@ static void snapshot_slots(const struct vm *vm, const struct vcpu *self,
     }
 }
 
+static void shadow_clear_tables(struct vm *vm, struct shadow *s, bool prune);
+
+/* Issue 15, fewer exits per fork: a cached shadow that makes way for a
+ * new address space (each fork and exec brings one) keeps its root and
+ * lodger's own tables (the first portion's, the guest-RAM window's, if
+ * the new key has the same window), losing only the guest's mappings
+ * (roots_used) and the vCPUs' frames: freeing and zeroing those tables
+ * again for every new process was a good part of a fork's cost. Only for
+ * a shadow no vCPU holds (shadow_held_by_other), as shadow_release: no
+ * hart walks it, so its tables may go; its slot's generation is bumped by
+ * the caller (every hart flushes its ASID before running it again). False,
+ * nothing done, if the window would differ: the caller releases it. */
+static bool shadow_recycle(struct vm *vm, struct shadow *s, uint64_t key)
+{
+    if (!s->in_use || first_window_for(&vm->first, s->guest_satp, host_mmu.levels) !=
+                          first_window_for(&vm->first, key, host_mmu.levels))
+        return false;
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        if (s->frames & (1u << i))
+            pt_unmap(&s->pt, frame_va_of(vm, i), first_frame_pages_size(i));
+        vm->vcpus[i].frame_slots &= ~(1u << (s - vm->shadows.entries));
+    }
+    s->frames = 0;
+    vm->shadows.epoch++;
+    fence_seq_bump(vm);
+    shadow_clear_tables(vm, s, true);   /* and this hart's TLB for its ASID */
+    return true;
+}
+
 /* The shadow for v's guest satp and view, found or built, becomes v's
  * (v->shadow, under vm->lock: held from there, see above). */
 struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
@@ -360,7 +389,9 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     if (victim->in_use)
         cache->replacements++;
     __atomic_store_n(&v->shadow, NULL, __ATOMIC_RELAXED);
-    shadow_release(vm, victim);
+    bool built = shadow_recycle(vm, victim, key);
+    if (!built)
+        shadow_release(vm, victim);
     victim->generation++;
     victim->guest_satp = key;
     victim->view = view;
@@ -368,7 +399,6 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     victim->frames = 0;     /* each vCPU's frame comes with its resume on it */
     /* The budget spent: the VM's unheld shadows go first (v's own frame
      * holds do not count: v is off the hardware). */
-    bool built = false;
     for (int attempt = 0; attempt < 2 && !built; attempt++) {
         bool created = pt_create(&victim->pt, host_mmu.levels, &cache->alloc);
         built = created && shadow_map_first_portion(vm, victim) &&
