@@ -73,6 +73,21 @@
 .endm
 
 
+/* The lane's t1 = the guest's sstatus with FS as the hart tracked it
+ * (load_sstatus_synced's rule, with t0 alone: t2 holds rd). */
+.macro lane_fs_synced
+    srli t0, t1, 13
+    andi t0, t0, 3
+    beqz t0, .Llane_fs_off\@
+    csrr t0, sstatus
+    xor t0, t0, t1
+    srli t0, t0, 13
+    andi t0, t0, 3
+    slli t0, t0, 13
+    xor t1, t1, t0
+.Llane_fs_off\@:
+.endm
+
 /*
  * The interrupt-enable lane: the guest kernel's commonest patched sites,
  * `csrrci rd, sstatus, SIE` (local_irq_save/disable) and `csrsi sstatus,
@@ -128,31 +143,13 @@
     and t0, t0, t2
     bnez t0, 90f                    /* one pending and enabled: taken, slow path */
     li t2, 0
-92:
-    /* FS as the hart tracked it (load_sstatus_synced) */
-    srli t0, t1, 13
-    andi t0, t0, 3
-    beqz t0, 93f
-    csrr t0, sstatus
-    xor t0, t0, t1
-    srli t0, t0, 13
-    andi t0, t0, 3
-    slli t0, t0, 13
-    xor t1, t1, t0
-93: ori t1, t1, SSTATUS_SIE
+92: lane_fs_synced
+    ori t1, t1, SSTATUS_SIE
     sd t1, FRAME_CSR_SSTATUS(sp)
     j .Llane_write_x_done
 91: ld t1, FRAME_CSR_SSTATUS(sp)
-    srli t0, t1, 13
-    andi t0, t0, 3
-    beqz t0, 94f
-    csrr t0, sstatus
-    xor t0, t0, t1
-    srli t0, t0, 13
-    andi t0, t0, 3
-    slli t0, t0, 13
-    xor t1, t1, t0
-94: srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
+    lane_fs_synced
+    srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
     andi t0, t0, 3
     addi t0, t0, -3
     seqz t0, t0
