@@ -514,6 +514,9 @@ void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
         if (!pt_map(&s->pt, FRAME_PLAIN_VA, page, PAGE_SIZE,
                     PTE_R | PTE_W | PTE_U | PTE_A | PTE_D, 0))
             return;     /* no memory: the sites fault and are served */
+        /* A guest fence of that page drops it (shadow_flush_page skips the
+         * root entries no install noted): the guest may map it itself. */
+        shadow_note_root(s, FRAME_PLAIN_VA);
         mapped_one = true;
     }
     /* v runs on this hart next: its walks see the new entries (4.2.1). */

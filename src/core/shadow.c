@@ -22,8 +22,7 @@ static void fence_seq_bump(struct vm *vm)
 
 static bool shadow_may_hold(const struct shadow *s, uint64_t va)
 {
-    int levels = pt_levels_of_mode(s->guest_satp >> SATP_MODE_SHIFT);
-    return pt_is_canonical(va, levels ? levels : s->pt.levels);
+    return pt_is_canonical(va, s->guest_levels ? s->guest_levels : s->pt.levels);
 }
 
 /* Clears s's leaves in [lo, lo + size) (a guest superpage it holds in
@@ -330,6 +329,35 @@ static void snapshot_slots(const struct vm *vm, const struct vcpu *self,
     }
 }
 
+static void shadow_clear_tables(struct vm *vm, struct shadow *s, bool prune);
+
+/* Issue 15, fewer exits per fork: a cached shadow that makes way for a
+ * new address space (each fork and exec brings one) keeps its root and
+ * lodger's own tables (the first portion's, the guest-RAM window's, if
+ * the new key has the same window), losing only the guest's mappings
+ * (roots_used) and the vCPUs' frames: freeing and zeroing those tables
+ * again for every new process was a good part of a fork's cost. Only for
+ * a shadow no vCPU holds (shadow_held_by_other), as shadow_release: no
+ * hart walks it, so its tables may go; its slot's generation is bumped by
+ * the caller (every hart flushes its ASID before running it again). False,
+ * nothing done, if the window would differ: the caller releases it. */
+static bool shadow_recycle(struct vm *vm, struct shadow *s, uint64_t key)
+{
+    if (!s->in_use || first_window_for(&vm->first, s->guest_satp, host_mmu.levels) !=
+                          first_window_for(&vm->first, key, host_mmu.levels))
+        return false;
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        if (s->frames & (1u << i))
+            pt_unmap(&s->pt, frame_va_of(vm, i), first_frame_pages_size(i));
+        vm->vcpus[i].frame_slots &= ~(1u << (s - vm->shadows.entries));
+    }
+    s->frames = 0;
+    vm->shadows.epoch++;
+    fence_seq_bump(vm);
+    shadow_clear_tables(vm, s, true);   /* and this hart's TLB for its ASID */
+    return true;
+}
+
 /* The shadow for v's guest satp and view, found or built, becomes v's
  * (v->shadow, under vm->lock: held from there, see above). */
 struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
@@ -361,7 +389,9 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     if (victim->in_use)
         cache->replacements++;
     __atomic_store_n(&v->shadow, NULL, __ATOMIC_RELAXED);
-    shadow_release(vm, victim);
+    bool built = shadow_recycle(vm, victim, key);
+    if (!built)
+        shadow_release(vm, victim);
     victim->generation++;
     victim->guest_satp = key;
     victim->view = view;
@@ -369,7 +399,6 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     victim->frames = 0;     /* each vCPU's frame comes with its resume on it */
     /* The budget spent: the VM's unheld shadows go first (v's own frame
      * holds do not count: v is off the hardware). */
-    bool built = false;
     for (int attempt = 0; attempt < 2 && !built; attempt++) {
         bool created = pt_create(&victim->pt, host_mmu.levels, &cache->alloc);
         built = created && shadow_map_first_portion(vm, victim) &&
@@ -390,6 +419,7 @@ struct shadow *shadow_get(struct vcpu *v, uint64_t guest_satp, int view)
     cache->epoch++;
     victim->stale = false;
     victim->guest_asid = (int32_t)shadow_key_asid(key);
+    victim->guest_levels = pt_levels_of_mode(key >> SATP_MODE_SHIFT);
     memset(victim->roots_used, 0, sizeof(victim->roots_used));
     __atomic_store_n(&v->shadow, victim, __ATOMIC_RELAXED);
     spin_unlock(&vm->lock);
@@ -644,10 +674,17 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
      * cannot map there); a guest of the host's mode may use that place. */
     bool in_window = first_window_contains(&vm->first, va);
     fence_seq_bump(vm);
+    /* A fence names one page, and most cached shadows hold nothing under
+     * its root entry (the address spaces of exited processes keep only
+     * what their last kernel run filled): those are skipped without a
+     * walk. A guest superpage held in pieces lies under one root entry
+     * too, but is rare: walked everywhere. */
+    unsigned root = (unsigned)(va >> (12 + 9 * (host_mmu.levels - 1))) & 511;
+    uint64_t root_bit = 1UL << (root % 64);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
-        if (!s->in_use || s->stale || (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) ||
-            !shadow_may_hold(s, va))
+        if (!s->in_use || s->stale || (!whole && !(s->roots_used[root / 64] & root_bit)) ||
+            (asid != SHADOW_ALL_ASIDS && !filled_under(s, asid)) || !shadow_may_hold(s, va))
             continue;
         if (whole)
             unmap_range(vm, s, lo, size);
@@ -725,8 +762,7 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
                          size == PAGE_SIZE ? 0 : 1);
     if (mapped && size < guest_size)
         note_split(vm, va, guest_size);
-    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-    s->roots_used[root / 64] |= 1UL << (root % 64);
+    shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
     return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
@@ -798,8 +834,7 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
     bool linked = pt_link(&s->pt, base_va, 1, b->table);
     if (linked && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
         note_split(vm, va, guest_size);
-    unsigned root = (unsigned)(base_va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-    s->roots_used[root / 64] |= 1UL << (root % 64);
+    shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
     spin_unlock(&vm->patch.lock);
     v->count.shadow_block_links += linked;
@@ -909,8 +944,7 @@ static unsigned install_small(struct vm *vm, struct shadow *s, uint32_t generati
         if (!host || !pt_map(&s->pt, e[i].va, (uint64_t)host, PAGE_SIZE,
                              e[i].flags | PTE_U | PTE_A, 0))
             continue;
-        unsigned root = (unsigned)(e[i].va >> (12 + 9 * (s->pt.levels - 1))) & 511;
-        s->roots_used[root / 64] |= 1UL << (root % 64);
+        shadow_note_root(s, e[i].va);
         done++;
     }
     uint16_t asid = s->asid;

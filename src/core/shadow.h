@@ -29,7 +29,10 @@ struct shadow {
     uint32_t generation;        /* bumped when rebuilt or moved under: harts re-flush */
     bool stale;                 /* the guest flushed it: cleared before a vCPU uses it again */
     int32_t guest_asid;         /* the guest ASID its entries come from (its key's) */
-    uint64_t roots_used[8];     /* root entries holding guest mappings (a clear visits only these) */
+    int guest_levels;           /* its key's translation levels (0: Bare; shadow_may_hold) */
+    uint64_t roots_used[8];     /* root entries that may hold guest mappings (a clear visits
+                                 * only these, a page fence skips a shadow without va's:
+                                 * shadow_note_root at every install) */
     uint32_t frames;            /* the vCPUs (bit per id) whose frame page it maps: those that
                                  * may run on it (shadow_frames_follow) */
 };
@@ -72,6 +75,20 @@ struct shadow_cache {
 
 struct vm;
 struct vcpu;
+
+/* The root entry of s that va is under may hold guest mappings (or
+ * lodger's own page at a place the guest may map, core/patch.c): every
+ * install of one notes it, under vm->lock. */
+static inline unsigned shadow_root_of(const struct shadow *s, uint64_t va)
+{
+    return (unsigned)(va >> (12 + 9 * (s->pt.levels - 1))) & 511;
+}
+
+static inline void shadow_note_root(struct shadow *s, uint64_t va)
+{
+    unsigned root = shadow_root_of(s, va);
+    s->roots_used[root / 64] |= 1UL << (root % 64);
+}
 
 /* The shadow for a guest satp and view, created if needed, made v's
  * (v->shadow, set under the VM's lock: a shadow a vCPU holds is never

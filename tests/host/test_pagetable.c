@@ -420,6 +420,35 @@ static void destroy_frees_every_table(void **state)
     }
 }
 
+/* pt_destroy looks at a table's entries eight at a time: tables under
+ * the first and last entry of each group of eight, next to superpage
+ * leaves of the same group, all come back, and exactly once. */
+static void destroy_frees_tables_in_every_group_place(void **state)
+{
+    (void)state;
+    static const unsigned places[] = { 0, 1, 6, 7, 8, 9, 15, 16, 255, 256, 503, 504, 510, 511 };
+    struct fixture *f = fixture_new(3);
+    int expected = 1;   /* the root */
+    for (unsigned i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+        /* A 4 KiB page in 2 MiB block places[i] of GiB 1 (a table each),
+         * and one in GiB places[i] (a level-1 table each, but GiB 1's). */
+        assert_true(pt_map(&f->pt, GIB + places[i] * 2 * MIB, 0x80000000, 4 * KIB, RW, 0));
+        uint64_t va = places[i] * GIB + 4 * KIB;   /* sign-extended: GiB 256 up are the upper half */
+        va = (uint64_t)((int64_t)(va << 25) >> 25);
+        if (places[i] != 1)
+            assert_true(pt_map(&f->pt, va, 0x80000000, 4 * KIB, RW, 0));
+        expected += 1 + (places[i] != 1 ? 2 : 0) + (i == 0);  /* GiB 1's level-1 table once */
+    }
+    /* Superpage leaves beside tables in one group: not tables to free. */
+    assert_true(pt_map(&f->pt, GIB + 2 * 2 * MIB, 0x80000000, 2 * MIB, RW, 1));
+    assert_true(pt_map(&f->pt, 5 * GIB, 0x80000000, GIB, RW, 2));
+    int level = -1;
+    assert_true(pt_lookup(&f->pt, GIB + 511 * 2 * MIB, &level) & PTE_V);
+    assert_int_equal(level, 0);
+    assert_int_equal(live_pages(f), expected);
+    fixture_done(f);
+}
+
 /* A linked table (pt_link) is walked through by lookups, but edits treat
  * the link as a superpage leaf and nothing frees the table it names:
  * two tables link the same leaf table, and each unmap, map, prune and
@@ -720,6 +749,7 @@ int main(void)
         cmocka_unit_test(unmap_high_half_address),
         cmocka_unit_test(range_empty_checks_the_range_only),
         cmocka_unit_test(destroy_frees_every_table),
+        cmocka_unit_test(destroy_frees_tables_in_every_group_place),
         cmocka_unit_test(linked_tables_are_shared_not_owned),
         cmocka_unit_test(map_fails_cleanly_without_memory),
         cmocka_unit_test(range_canonical),

@@ -98,10 +98,20 @@ static pte_t *walk_create(struct page_table *pt, uint64_t va, int leaf_level)
 
 static void free_subtree(struct page_table *pt, uint64_t table_pa, int level)
 {
-    pte_t *table = table_at(table_pa);
-    for (int i = 0; level > 0 && i < ENTRIES; i++)
-        if (pte_is_owned_table(table[i]))
-            free_subtree(pt, pte_to_pa(table[i]), level - 1);
+    const pte_t *table = table_at(table_pa);
+    /* The upper tables of a shadow are nearly empty (a few entries each
+     * of 512), and this scan was most of a shadow's teardown: eight
+     * entries are looked at together, and only a group with a valid
+     * entry one by one. */
+    for (int i = 0; level > 0 && i < ENTRIES; i += 8) {
+        pte_t any = table[i] | table[i + 1] | table[i + 2] | table[i + 3] | table[i + 4] |
+                    table[i + 5] | table[i + 6] | table[i + 7];
+        if (!(any & PTE_V))
+            continue;
+        for (int j = i; j < i + 8; j++)
+            if (pte_is_owned_table(table[j]))
+                free_subtree(pt, pte_to_pa(table[j]), level - 1);
+    }
     pt->alloc->free_page(pt->alloc->ctx, table_pa);
 }
 
