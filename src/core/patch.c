@@ -386,12 +386,11 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
     }
 }
 
-void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint32_t insn)
+static void __attribute__((noinline)) learn(struct vcpu *v, const struct shadow *ran_on,
+                                            uint64_t pc, uint32_t insn)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
-    if (!ps->on || !patchable(insn))
-        return;
     spin_lock(&ps->lock);
     int known = find_site(ps, pc);
     if (known >= 0) {
@@ -425,6 +424,16 @@ void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint3
     learn_held(v, pc, insn, gpa);
     spin_unlock(&ps->lock);
     vm_release_others(vm);
+}
+
+/* The hooks below run on every exit or fill, with patching off too: each
+ * tests first, and only a call that has work goes on to the function that
+ * does it (a whole function's prologue, saving most registers, cost ~25
+ * instructions an exit, ~20 K per fork under --no-patch). */
+void patch_learn(struct vcpu *v, const struct shadow *ran_on, uint64_t pc, uint32_t insn)
+{
+    if (v->vm->patch.on && patchable(insn))
+        learn(v, ran_on, pc, insn);
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -479,16 +488,10 @@ static bool guest_maps_plain(struct vm *vm, uint64_t satp)
     return guest_walk_mapped(&mem, satp, FRAME_PLAIN_VA);
 }
 
-void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
+static void __attribute__((noinline)) plain_follow(struct vcpu *v, struct shadow *const *on,
+                                                   int count)
 {
     struct vm *vm = v->vm;
-    struct patch_state *ps = &vm->patch;
-    /* Only while some trap-free site needs them: otherwise a load or store
-     * of virtual S there must reach the guest's own mapping, or fault as
-     * the guest's table says (while the page is mapped it cannot: the one
-     * way a guest can tell trap-free sites, docs/ARCHITECTURE.md). */
-    if (!ps->plain_on || !ps->plain_count || !first_frame_has_plain(v->id))
-        return;
     uint64_t page = plain_page(vm);
     bool mapped_one = false;
     for (int i = 0; i < count; i++) {
@@ -524,17 +527,34 @@ void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
         __asm__ volatile("sfence.vma %0, zero" :: "r"(FRAME_PLAIN_VA) : "memory");
 }
 
-bool patch_plain_fault(struct vcpu *v, uint64_t pc, uint64_t va, uint32_t *original)
+void patch_plain_follow(struct vcpu *v, struct shadow *const *on, int count)
+{
+    const struct patch_state *ps = &v->vm->patch;
+    /* Only while some trap-free site needs them: otherwise a load or store
+     * of virtual S there must reach the guest's own mapping, or fault as
+     * the guest's table says (while the page is mapped it cannot: the one
+     * way a guest can tell trap-free sites, docs/ARCHITECTURE.md). */
+    if (ps->plain_on && ps->plain_count && first_frame_has_plain(v->id))
+        plain_follow(v, on, count);
+}
+
+static bool __attribute__((noinline)) plain_fault(struct vcpu *v, uint64_t pc, uint64_t va,
+                                                 uint32_t *original)
 {
     struct patch_state *ps = &v->vm->patch;
-    if (!ps->on || v->mode != VMODE_S || va - (0 - (uint64_t)FRAME_PLAIN_SIZE) >= FRAME_PLAIN_SIZE)
-        return false;
     int i = find_site(ps, pc);
     if (i < 0 || !ps->sites[i].plain || plain_csr_address(ps->sites[i].insn) != va)
         return false;
     *original = ps->sites[i].insn;
     ps->stats.plain_trapped++;
     return true;
+}
+
+bool patch_plain_fault(struct vcpu *v, uint64_t pc, uint64_t va, uint32_t *original)
+{
+    return v->vm->patch.on && v->mode == VMODE_S &&
+           va - (0 - (uint64_t)FRAME_PLAIN_SIZE) < FRAME_PLAIN_SIZE &&
+           plain_fault(v, pc, va, original);
 }
 
 /* A fill maps [gpa, gpa+size) writable: a copy made there later must
@@ -647,14 +667,12 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     return 0;
 }
 
-uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
-                    uint64_t *size, pte_t *flags, bool *block)
+static uint64_t __attribute__((noinline)) fill(struct vcpu *v, uint64_t va,
+                                               enum access_type access, uint64_t gpa,
+                                               uint64_t *size, pte_t *flags, bool *block)
 {
     struct vm *vm = v->vm;
     struct patch_state *ps = &vm->patch;
-    *block = false;
-    if (!ps->on)
-        return 0;
     /* The guest maps FRAME_PLAIN_VA (this fill is of its translation). */
     if (ps->plain_on && FRAME_PLAIN_VA - (va & ~(*size - 1)) < *size)
         plain_fallback(vm, false);
@@ -682,11 +700,17 @@ uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64
     return copy;
 }
 
-bool patch_may_map(struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags)
+uint64_t patch_fill(struct vcpu *v, uint64_t va, enum access_type access, uint64_t gpa,
+                    uint64_t *size, pte_t *flags, bool *block)
+{
+    *block = false;
+    return v->vm->patch.on ? fill(v, va, access, gpa, size, flags, block) : 0;
+}
+
+static bool __attribute__((noinline)) may_map(struct vm *vm, int view, uint64_t va, uint64_t gpa,
+                                              pte_t flags)
 {
     struct patch_state *ps = &vm->patch;
-    if (!ps->on)
-        return true;
     if (range_has_copy(vm, gpa, PAGE_SIZE))
         return false;
     /* Another page executable in an S view where a copy runs: the copy
@@ -699,6 +723,11 @@ bool patch_may_map(struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t fla
     if (flags & PTE_W)
         note_writable(vm, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
     return true;
+}
+
+bool patch_may_map(struct vm *vm, int view, uint64_t va, uint64_t gpa, pte_t flags)
+{
+    return !vm->patch.on || may_map(vm, view, va, gpa, flags);
 }
 
 void patch_unmapped(struct vm *vm)
