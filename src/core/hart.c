@@ -249,10 +249,8 @@ static void switch_in(struct hart *h, struct vcpu *v)
     __asm__ volatile("fence.i" ::: "memory");
 }
 
-/* The vCPU this hart runs now: v (the one that trapped, or NULL) while it
- * may go on, else the next one its queue picks, sleeping while none is
- * runnable; the chosen one's FP registers are on the hart. */
-struct vcpu *hart_take_turn(struct hart *h, struct vcpu *v)
+/* hart_take_turn's way when v does not simply go on. */
+static struct vcpu *__attribute__((noinline)) take_turn(struct hart *h, struct vcpu *v)
 {
     for (;;) {
         if (v && v->vm->ended) {
@@ -275,6 +273,20 @@ struct vcpu *hart_take_turn(struct hart *h, struct vcpu *v)
     if (h->fp_owner != v)
         switch_in(h, v);
     return v;
+}
+
+/* The vCPU this hart runs now: v (the one that trapped, or NULL) while it
+ * may go on, else the next one its queue picks, sleeping while none is
+ * runnable; the chosen one's FP registers are on the hart. At every exit:
+ * the common case, v alone on its hart and going on, is tested first. */
+struct vcpu *hart_take_turn(struct hart *h, struct vcpu *v)
+{
+    if (v && h->queue_count == 1 && h->fp_owner == v && !v->waiting && !v->vm->ended &&
+        !__atomic_load_n(&v->vm->rebooting, __ATOMIC_ACQUIRE)) {
+        h->slice_end = VM_NO_DEADLINE;      /* alone on its hart: nothing to decide */
+        return v;
+    }
+    return take_turn(h, v);
 }
 
 static struct spinlock start_lock;

@@ -33,7 +33,7 @@ static uint64_t device_deadline(const struct vcpu *v)
  * the time slice, the deadlines of the other vCPUs this hart holds and the
  * device timers of the VMs of all of them: a VM waiting in wfi beside a
  * busy one still gets its alarm on time. */
-static void program_host_timer(struct vcpu *v)
+static inline void program_host_timer(struct vcpu *v)
 {
     struct hart *h = this_hart();
     uint64_t deadline = earliest(v->timer_deadline, h->next_poll);
@@ -71,7 +71,10 @@ void vcpu_timer_check(struct vcpu *v, uint64_t now)
     }
 }
 
-/* STIP as above; the input poll runs when due. */
+/* STIP as above; the input poll runs when due. This runs at every resume,
+ * so what is not due is only compared: board_run_timers and board_listening
+ * are called when their answer may matter (calls that returned at once were
+ * most of this path's cost per exit). */
 void vcpu_timer_update(struct vcpu *v)
 {
     struct hart *h = this_hart();
@@ -83,13 +86,15 @@ void vcpu_timer_update(struct vcpu *v)
     vcpu_timer_check(v, now);
     /* Device timers that came (their interrupts may be v's or another
      * vCPU's: vm_external_line wakes it), of every VM this hart serves. */
-    board_run_timers(v->vm, now);
+    if (now >= device_deadline(v))
+        board_run_timers(v->vm, now);
     int count = __atomic_load_n(&h->queue_count, __ATOMIC_ACQUIRE);
     for (int i = 0; count > 1 && i < count; i++)
         if (h->queue[i]->vm != v->vm)
             board_run_timers(h->queue[i]->vm, now);
-    bool listening = board_listening(v->vm);
-    if (now >= h->next_poll || (h->next_poll == VM_NO_DEADLINE && listening)) {
+    /* The poll is due, or none is planned (it starts once the VM listens). */
+    if (now >= h->next_poll || h->next_poll == VM_NO_DEADLINE) {
+        bool listening = board_listening(v->vm);
         if (listening) {
             board_poll_input(v->vm);
             h->next_poll = now + host.timebase_hz / INPUT_POLLS_PER_SECOND;
