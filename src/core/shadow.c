@@ -206,16 +206,9 @@ bool shadow_map_first_portion(struct vm *vm, struct shadow *s)
  * for the page at once, every ASID (every shadow that lost it). A guest
  * access to the unmapped page faults as any access to the first portion's
  * range does (shadow_fill: conflict or the guest's own fault). */
-bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *on, int count)
+static bool __attribute__((noinline)) frames_change(struct vm *vm, struct vcpu *v,
+                                                    struct shadow_frame_change c)
 {
-    int slots[4];
-    if (count > 4)
-        panic("shadow_frames_follow: %d shadows", count);
-    for (int i = 0; i < count; i++)
-        slots[i] = on[i] ? (int)(on[i] - vm->shadows.entries) : -1;
-    struct shadow_frame_change c = shadow_frame_change_of(slots, count, v->frame_slots);
-    if (!c.gain && !c.lose)
-        return true;
     uint32_t bit = 1u << v->id;
     uint64_t va = frame_va_of(vm, v->id);
     bool mapped = true;
@@ -236,6 +229,19 @@ bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *o
     for (uint64_t off = 0; off < first_frame_pages_size(v->id); off += PAGE_SIZE)
         __asm__ volatile("sfence.vma %0, zero" :: "r"(va + off) : "memory");
     return mapped;
+}
+
+/* At every resume; most find the set unchanged, which is only compared
+ * here (frames_change, which maps and unmaps, saves most registers). */
+bool shadow_frames_follow(struct vm *vm, struct vcpu *v, struct shadow *const *on, int count)
+{
+    int slots[4];
+    if (count > 4)
+        panic("shadow_frames_follow: %d shadows", count);
+    for (int i = 0; i < count; i++)
+        slots[i] = on[i] ? (int)(on[i] - vm->shadows.entries) : -1;
+    struct shadow_frame_change c = shadow_frame_change_of(slots, count, v->frame_slots);
+    return (!c.gain && !c.lose) || frames_change(vm, v, c);
 }
 
 #ifdef LODGER_CHECK_FAST

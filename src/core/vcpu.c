@@ -114,7 +114,7 @@ void vm_release_others(struct vm *vm)
 
 /* A shadow rebuilt in an ASID slot since this hart last used that slot,
  * or moved under it (first portion), may have stale TLB entries here. */
-static void flush_if_stale(struct hart *h, const struct vm *vm, const struct shadow *s)
+static inline __attribute__((always_inline)) void flush_if_stale(struct hart *h, const struct vm *vm, const struct shadow *s)
 {
     unsigned slot = (unsigned)vm->id * SHADOW_CACHE_SIZE + (unsigned)(s - vm->shadows.entries);
     if (slot < HART_ASID_SLOTS && h->seen_generation[slot] != s->generation) {
