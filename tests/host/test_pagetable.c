@@ -370,6 +370,29 @@ static void unmap_clears_a_straddling_superpage_whole(void **state)
     fixture_done(f);
 }
 
+/* Up to four pages go page by page (a vCPU's frame pages leaving a shadow):
+ * the same leaves cleared, and counted, as the range's descent clears. */
+static void unmap_a_few_pages_as_a_range(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(4);
+    /* 4 KiB pages up to a 2 MiB boundary, a superpage after it. */
+    assert_true(pt_map(&f->pt, 0x3fe000, 0x803fe000, 2 * 4 * KIB, RW, 0));
+    assert_true(pt_map(&f->pt, 0x400000, 0x80400000, 2 * MIB, RW, 1));
+    assert_true(pt_map(&f->pt, 0x700000, 0x80700000, 3 * 4 * KIB, RW, 0));
+    assert_int_equal(pt_unmap(&f->pt, 0x3ff000, 4 * 4 * KIB), 2);   /* one page, the superpage */
+    assert_int_not_equal(pt_lookup(&f->pt, 0x3fe000, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, 0x3ff000, NULL), 0);
+    assert_int_equal(pt_lookup(&f->pt, 0x5ff000, NULL), 0);
+    assert_int_equal(pt_unmap(&f->pt, 0x6ff000, 3 * 4 * KIB), 2);   /* a gap, two pages */
+    assert_int_equal(pt_lookup(&f->pt, 0x701000, NULL), 0);
+    assert_int_not_equal(pt_lookup(&f->pt, 0x702000, NULL), 0);
+    /* Five pages take the range's way: the same answer. */
+    assert_int_equal(pt_unmap(&f->pt, 0x3fe000, 0x305000), 2);
+    assert_true(pt_range_empty(&f->pt, 0, 1UL << 47));
+    fixture_done(f);
+}
+
 static void unmap_high_half_address(void **state)
 {
     (void)state;
@@ -746,6 +769,7 @@ int main(void)
         cmocka_unit_test(unmap_clears_only_the_range),
         cmocka_unit_test(unmap_random_ranges_against_a_model),
         cmocka_unit_test(unmap_clears_a_straddling_superpage_whole),
+        cmocka_unit_test(unmap_a_few_pages_as_a_range),
         cmocka_unit_test(unmap_high_half_address),
         cmocka_unit_test(range_empty_checks_the_range_only),
         cmocka_unit_test(destroy_frees_every_table),
