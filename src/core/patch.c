@@ -103,14 +103,16 @@ static void table_mark_runs(uint64_t *table)
     }
 }
 
-/* The site table's slots, filled from the list (fast_site_lookup probes). */
+/* The site table's slots, filled from the list (fast_site_lookup probes).
+ * The caller marks the runs (table_mark_runs) once it has inserted all:
+ * that looks at every slot, and a rebuild that marked after each insert
+ * cost ~100 K instructions (a fork under patched code met several). */
 static bool table_insert(uint64_t *table, uint64_t pc, uint32_t insn)
 {
     for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
         uint64_t *e = &table[slot & (FRAME_SITES - 1)];
         if (!*e) {
             *e = (uint64_t)insn << 32 | (uint32_t)pc;
-            table_mark_runs(table);
             return true;
         }
     }
@@ -128,6 +130,7 @@ static void table_rebuild(struct patch_state *ps)
     memset(ps->table, 0, sizeof(ps->table));
     for (int i = 0; i < ps->site_count; i++)
         table_insert(ps->table, ps->sites[i].pc, ps->sites[i].insn);
+    table_mark_runs(ps->table);
     bump(&ps->version);
 }
 
@@ -260,6 +263,7 @@ static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn, bool bare
         return true;
     if (ps->site_count == PATCH_MAX_SITES || !table_insert(ps->table, pc, insn))
         return false;
+    table_mark_runs(ps->table);
     /* A trap-free site stays in the table too: it may become an ebreak
      * (plain_fallback). */
     uint32_t plain = ps->plain_on && !bare ? plain_csr_form(insn) : 0;
