@@ -95,6 +95,12 @@ struct patch_state {
      * (copies' code written), counted as generations. */
     uint64_t unmap_gen, code_gen;
     uint64_t unmap_seen[FIRST_MAX_VCPUS], code_seen[FIRST_MAX_VCPUS];
+    /* The shadows a vCPU's last resume found mapping the plain CSR page,
+     * and what would have changed had any lost it since (patch_plain_follow). */
+    struct {
+        const struct shadow *on[4];
+        uint64_t fence_seq, generations;
+    } plain_seen[FIRST_MAX_VCPUS];
     struct patch_stats stats;
 };
 
