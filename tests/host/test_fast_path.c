@@ -903,6 +903,14 @@ struct code {
     uint64_t unreadable;        /* a pc whose read faults, or 0 */
 };
 
+/* c emptied, as the code page holding GUEST_PC; returns GUEST_PC's word. */
+static unsigned code_page(struct code *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->base = GUEST_PC & ~0xfffUL;
+    return (unsigned)(GUEST_PC & 0xfff) / 4;
+}
+
 static bool fetch_code(void *ctx, uint64_t va, uint32_t *bits)
 {
     struct code *c = ctx;
@@ -921,9 +929,7 @@ static void chains_linux_trap_entry(void **state)
     (void)state;
     enum { T0 = 5, S1 = 9, S2 = 18, S3 = 19, S4 = 20, S5 = 21 };
     static struct code code;
-    memset(&code, 0, sizeof(code));
-    code.base = GUEST_PC & ~0xfffUL;
-    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    unsigned at = code_page(&code);
     uint32_t seq[] = {
         csr_insn(F3_CSRRC, S1, T0, CSR_SSTATUS), csr_insn(F3_CSRRS, S2, 0, CSR_SEPC),
         csr_insn(F3_CSRRS, S3, 0, CSR_STVAL), csr_insn(F3_CSRRS, S4, 0, CSR_SCAUSE),
@@ -957,9 +963,7 @@ static void chain_stops_and_declines(void **state)
                                   0x003022f3u /* frcsr t0: runs in U-mode */,
                                   0xc01025f3u /* rdtime a1 */ };
     for (size_t i = 0; i < sizeof(stoppers) / sizeof(stoppers[0]); i++) {
-        memset(&code, 0, sizeof(code));
-        code.base = GUEST_PC & ~0xfffUL;
-        unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+        unsigned at = code_page(&code);
         code.words[at] = read_a0;
         code.words[at + 1] = stoppers[i];
         struct trap_frame f = frame_for(read_a0);
@@ -969,8 +973,7 @@ static void chain_stops_and_declines(void **state)
         assert_int_equal(f.fast_hits[FAST_CHAINED], chained);
     }
     /* Unreadable next word; and the page's last word: no chaining. */
-    memset(&code, 0, sizeof(code));
-    code.base = GUEST_PC & ~0xfffUL;
+    code_page(&code);
     for (int i = 0; i < 1024; i++)
         code.words[i] = read_a0;
     code.unreadable = GUEST_PC + 4;
@@ -994,9 +997,7 @@ static void chain_stops_and_declines(void **state)
     assert_int_equal(f.fast_hits[FAST_CHAINED], chained + FAST_CHAIN_MAX);
     assert_int_equal(f.fast_hits[FAST_SSCRATCH], hits + 1 + FAST_CHAIN_MAX);
     /* csrw sepc then sret: both served, the guest resumes at the new sepc. */
-    memset(&code, 0, sizeof(code));
-    code.base = GUEST_PC & ~0xfffUL;
-    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    unsigned at = code_page(&code);
     code.words[at] = csr_insn(F3_CSRRW, 0, REG_A1, CSR_SEPC);
     code.words[at + 1] = MATCH_SRET;
     f = frame_for(code.words[at]);
@@ -1036,9 +1037,7 @@ static void chains_user_entry_sret(void **state)
     (void)state;
     enum { SP = 2, T0 = 5 };
     static struct code code;
-    memset(&code, 0, sizeof(code));
-    code.base = GUEST_PC & ~0xfffUL;
-    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    unsigned at = code_page(&code);
     const uint32_t seq[] = {
         csr_insn(F3_CSRRW, 0, REG_A2, CSR_SSTATUS), csr_insn(F3_CSRRW, 0, T0, CSR_SEPC),
         csr_insn(F3_CSRRW, 0, SP, CSR_SSCRATCH), MATCH_SRET,
@@ -1217,9 +1216,7 @@ static void chains_through_patched_sites(void **state)
 {
     (void)state;
     static struct code code;
-    memset(&code, 0, sizeof(code));
-    code.base = GUEST_PC & ~0xfffUL;
-    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    unsigned at = code_page(&code);
     uint32_t first = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
     uint32_t second = csr_insn(F3_CSRRS, REG_A1, 0, CSR_SSCRATCH);
     code.words[at] = PATCH_EBREAK;
@@ -1244,9 +1241,7 @@ static void patched_sites_chain_only_into_runs(void **state)
 {
     (void)state;
     static struct code code;
-    memset(&code, 0, sizeof(code));
-    code.base = GUEST_PC & ~0xfffUL;
-    unsigned at = (unsigned)(GUEST_PC & 0xfff) / 4;
+    unsigned at = code_page(&code);
     uint32_t first = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
     uint32_t second = csr_insn(F3_CSRRS, REG_A1, 0, CSR_SSCRATCH);
     uint32_t third = csr_insn(F3_CSRRS, REG_A2, 0, CSR_SCAUSE);
