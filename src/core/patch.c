@@ -74,19 +74,6 @@ static int copy_of_gpa(const struct vm *vm, uint64_t gpa)
     return -1;
 }
 
-/* The site table's entry for pc's low half, or NULL (fast_site_lookup's probe). */
-static uint64_t *table_find(uint64_t *table, uint32_t low)
-{
-    for (unsigned i = 0, slot = frame_site_slot(low); i < FRAME_SITE_PROBES; i++, slot++) {
-        uint64_t *e = &table[slot & (FRAME_SITES - 1)];
-        if (!*e)
-            return NULL;
-        if (frame_site_low(*e) == low)
-            return e;
-    }
-    return NULL;
-}
-
 /* FRAME_SITE_RUN on each entry whose pc + 4 is a site too (all sites share
  * their upper half: a pc + 4 that carries into it is no run). */
 static void table_mark_runs(uint64_t *table)
@@ -96,7 +83,7 @@ static void table_mark_runs(uint64_t *table)
         if (!*e)
             continue;
         uint32_t low = frame_site_low(*e);
-        if (low <= UINT32_MAX - 4 && table_find(table, low + 4))
+        if (low <= UINT32_MAX - 4 && frame_site_find(table, low + 4))
             *e |= FRAME_SITE_RUN;
         else
             *e &= ~(uint64_t)FRAME_SITE_RUN;

@@ -213,14 +213,8 @@ uint64_t fast_site_entry(const struct trap_frame *f, uint64_t pc)
     uint32_t low = (uint32_t)pc;
     if ((pc >> 32) != f->site_high || !low)
         return 0;
-    for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
-        uint64_t e = f->sites[slot & (FRAME_SITES - 1)];
-        if (!e)
-            return 0;
-        if (frame_site_low(e) == low)
-            return e;
-    }
-    return 0;
+    const uint64_t *e = frame_site_find(f->sites, low);
+    return e ? *e : 0;
 }
 
 uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc)

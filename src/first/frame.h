@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "core/vcsr.h"
 
 struct trap_frame {
@@ -123,6 +124,20 @@ static inline unsigned frame_site_slot(uint64_t pc)
 static inline uint32_t frame_site_low(uint64_t entry)
 {
     return (uint32_t)entry & ~FRAME_SITE_RUN;
+}
+/* The entry of a site table (trap_frame.sites, or core/patch.c's master
+ * copy) for a pc's low half, or NULL: the probe fast_site_entry and the
+ * run marking share. */
+static inline const uint64_t *frame_site_find(const uint64_t *table, uint32_t low)
+{
+    for (unsigned i = 0, slot = frame_site_slot(low); i < FRAME_SITE_PROBES; i++, slot++) {
+        const uint64_t *e = &table[slot & (FRAME_SITES - 1)];
+        if (!*e)
+            return NULL;
+        if (frame_site_low(*e) == low)
+            return e;
+    }
+    return NULL;
 }
 #endif
 
