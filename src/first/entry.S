@@ -89,18 +89,29 @@
 .endm
 
 /*
- * The interrupt-enable lane: the guest kernel's commonest patched sites,
- * `csrrci rd, sstatus, SIE` (local_irq_save/disable) and `csrsi sstatus,
- * SIE` (local_irq_enable), served in t0-t2 alone, before the fast registers
- * are saved: what the general path (.Lfast_breakpoint, .Lfast_sstatus)
- * would do, for a site the first probe finds and after which no run of
- * sites follows (no chaining). Anything else, and setting SIE with an
- * interrupt pending and enabled, goes to miss with t0-t2 as the guest had
- * them, for the general path. The C twin is the general path's (the
- * checking build runs this lane after the full save and compares). Guest
- * register n written in place: lane_write_x.
+ * Lanes: the guest kernel's commonest patched sites, served right at the
+ * trap entry with only t0-t2 saved (t3-t5 too by the lanes that need them),
+ * before the fast registers are: what the general path (.Lfast_breakpoint,
+ * .Lfast_insn) would do, for a site the first probe of its table slot finds
+ * and after which no run of sites follows (no chaining). The C twin is the
+ * general path's (fast_path.c, lane_site says which sites come here; the
+ * checking build runs the lanes after the full save and compares):
+ *  - SIE: `csrrci rd, sstatus, SIE` (local_irq_save/disable, any rd) and
+ *    `csrsi sstatus, SIE` (local_irq_enable);
+ *  - sstatus with a register operand: `csrrw/csrrs/csrrc rd, sstatus, rs1`
+ *    (Linux's `csrrc s1, sstatus, t0` at trap entry, the SUM toggles of its
+ *    user accesses), with the general path's rules: FS as the hart tracked
+ *    it, SD, the writable mask, a SUM switch to the other view, FS the
+ *    hart's; a change of MXR, a view not built, or SIE set with an
+ *    interrupt pending and enabled go to the general path (which declines);
+ *  - sscratch with a register operand: `csrrw tp, sscratch, tp` of Linux's
+ *    trap entry (plain storage: any rd, rs1, funct3 1-3);
+ *  - `sret` back to virtual U (to S: the general path), privileged spec
+ *    3.3.2, as .Lfast_sret.
+ * Anything else goes to miss with the registers as the guest had them.
+ * Guest registers are read by lane_read_x, written by lane_write_x.
  */
-.macro sie_lane miss, done
+.macro lanes miss, done
     sd t1, FRAME_X6(sp)
     sd t2, FRAME_X7(sp)
     csrr t0, scause
@@ -114,41 +125,49 @@
     slli t1, t1, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)
-    srli t2, t1, 32 + 13            /* bits 31:13 of its instruction: the same */
-    li t0, SIE_CLEAR_INSN >> 13     /* for both (funct3 7 and 6), first: */
-    bne t2, t0, 90f                 /* other sites leave soonest */
-    ld t2, FRAME_SITE_HIGH(sp)
-    csrr t0, sepc
-    srli t0, t0, 32
-    bne t0, t2, 90f
-    csrr t0, sepc
     xor t2, t1, t0
     slli t2, t2, 32                 /* the low halves differ, or FRAME_SITE_RUN */
     bnez t2, 90f
-    srli t1, t1, 32                 /* the original instruction */
-    andi t2, t1, 0x7f
-    addi t2, t2, -OPCODE_SYSTEM
-    bnez t2, 90f
-    srli t2, t1, 7
-    andi t2, t2, 31                 /* t2: rd */
-    srli t0, t1, 12
+    ld t2, FRAME_SITE_HIGH(sp)
+    srli t0, t0, 32
+    bne t0, t2, 90f
+    srli t2, t1, 32                 /* t2: the original instruction (0: empty slot) */
+    srli t0, t2, 13                 /* bits 31:13 the same for SIE clear and set */
+    li t1, SIE_CLEAR_INSN >> 13
+    beq t0, t1, 80f
+    srli t0, t2, 20                 /* the CSR number */
+    andi t1, t2, 0x7f
+    addi t1, t1, -OPCODE_SYSTEM
+    bnez t1, 90f
+    li t1, CSR_SSTATUS
+    beq t0, t1, 81f
+    li t1, CSR_SSCRATCH
+    beq t0, t1, 81f
+    li t1, MATCH_SRET
+    beq t2, t1, 83f
+    j 90f
+
+80: /* SIE: csrrci rd, sstatus, SIE, or csrsi sstatus, SIE */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced                  /* t1: the stored sstatus */
+    srli t0, t2, 12
     andi t0, t0, 1
     bnez t0, 91f                    /* funct3 7: csrrci rd, sstatus, SIE */
-    bnez t2, 90f                    /* csrrsi rd != x0: the general path */
-    ld t1, FRAME_CSR_SSTATUS(sp)
+    srli t0, t2, 7
+    andi t0, t0, 31
+    bnez t0, 90f                    /* csrrsi rd != x0: the general path */
     andi t0, t1, SSTATUS_SIE
     bnez t0, 92f                    /* set already: no interrupt newly enabled */
     ld t0, FRAME_CSR_SIP(sp)
     ld t2, FRAME_CSR_SIE(sp)
     and t0, t0, t2
     bnez t0, 90f                    /* one pending and enabled: taken, slow path */
-    li t2, 0
-92: lane_fs_synced
-    ori t1, t1, SSTATUS_SIE
+92: ori t1, t1, SSTATUS_SIE
     sd t1, FRAME_CSR_SSTATUS(sp)
-    j .Llane_write_x_done
-91: ld t1, FRAME_CSR_SSTATUS(sp)
-    lane_fs_synced
+    li t2, 0                        /* rd = x0 */
+    j 95f
+91: srli t2, t2, 7
+    andi t2, t2, 31                 /* t2: rd */
     srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
     andi t0, t0, 3
     addi t0, t0, -3
@@ -157,11 +176,152 @@
     or t0, t0, t1
     andi t1, t1, ~SSTATUS_SIE
     sd t1, FRAME_CSR_SSTATUS(sp)
-    lla t1, .Llane_write_x          /* x[rd] = t0 */
+95: lla t1, .Llane_write_x          /* x[rd] = t0, then the count of kind t2 */
     slli t2, t2, 3
     add t1, t1, t2
+    li t2, FAST_SSTATUS
     jr t1
-.Llane_write_x_done:
+
+81: /* sstatus or sscratch with a register operand (funct3 1-3); t3 links
+     * lane_read_x */
+    srli t0, t2, 12
+    andi t0, t0, 7
+    addi t0, t0, -1
+    sltiu t0, t0, 3
+    beqz t0, 90f                    /* an immediate operand (SIE: above) */
+    sd t3, FRAME_X28(sp)
+    srli t0, t2, 15
+    andi t0, t0, 31
+    slli t0, t0, 3
+    lla t1, .Llane_read_x
+    add t1, t1, t0
+    jalr t3, t1                     /* t0 = x[rs1] */
+    srli t1, t2, 20
+    li t3, CSR_SSCRATCH
+    beq t1, t3, 82f
+    /* sstatus: t4, t5 for the work too */
+    sd t4, FRAME_X29(sp)
+    sd t5, FRAME_X30(sp)
+    mv t4, t0                       /* t4: the operand */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced                  /* t1: the stored sstatus */
+    srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
+    andi t0, t0, 3
+    addi t0, t0, -3
+    seqz t0, t0
+    slli t0, t0, 63
+    or t0, t0, t1
+    srli t3, t2, 12                 /* t4 = the new value by funct3 */
+    andi t3, t3, 3
+    addi t3, t3, -2
+    bltz t3, 1f                     /* csrrw: the operand */
+    bnez t3, 2f
+    or t4, t0, t4                   /* csrrs */
+    j 1f
+2:  not t4, t4                      /* csrrc */
+    and t4, t0, t4
+1:  li t3, SSTATUS_FAST_WRITABLE
+    and t4, t4, t3
+    not t3, t3
+    and t3, t1, t3
+    or t4, t4, t3                   /* t4: the new stored sstatus */
+    xor t3, t4, t1                  /* t3: bits that change */
+    li t1, SSTATUS_FAST_SLOW
+    and t1, t3, t1
+    bnez t1, 88f                    /* MXR: a new shadow view */
+    andi t1, t3, SSTATUS_SIE
+    beqz t1, 3f
+    andi t1, t4, SSTATUS_SIE
+    beqz t1, 3f
+    ld t1, FRAME_CSR_SIP(sp)
+    ld t5, FRAME_CSR_SIE(sp)
+    and t1, t1, t5
+    bnez t1, 88f                    /* SIE on with an interrupt pending */
+3:  li t5, SSTATUS_SUM
+    and t1, t3, t5
+    beqz t1, 4f
+    and t1, t4, t5                  /* SUM changes: the other S-mode view, if built */
+    snez t1, t1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SUM_SATP(t1)
+    beqz t1, 88f
+    csrw satp, t1
+    sd t1, FRAME_GUEST_SATP(sp)
+    ld t1, FRAME_FLUSH(sp)
+    beqz t1, 4f
+    sfence.vma
+4:  li t1, SSTATUS_FS
+    and t5, t3, t1
+    beqz t5, 5f
+    csrc sstatus, t1                /* FS changes: the hart's follows */
+    and t5, t4, t1
+    csrs sstatus, t5
+    ld t3, FRAME_STATUS(sp)
+    not t1, t1
+    and t3, t3, t1
+    or t3, t3, t5
+    sd t3, FRAME_STATUS(sp)
+5:  sd t4, FRAME_CSR_SSTATUS(sp)
+    ld t3, FRAME_X28(sp)
+    ld t4, FRAME_X29(sp)
+    ld t5, FRAME_X30(sp)
+    srli t2, t2, 7
+    andi t2, t2, 31                 /* rd */
+    j 95b
+
+82: /* sscratch: plain storage, any value sticks */
+    ld t1, FRAME_CSR_SSCRATCH(sp)
+    srli t3, t2, 12
+    andi t3, t3, 3
+    addi t3, t3, -2
+    bltz t3, 1f                     /* csrrw: the operand */
+    bnez t3, 2f
+    or t0, t1, t0                   /* csrrs */
+    j 1f
+2:  not t0, t0                      /* csrrc */
+    and t0, t1, t0
+1:  sd t0, FRAME_CSR_SSCRATCH(sp)
+    mv t0, t1                       /* the value read */
+    ld t3, FRAME_X28(sp)
+    srli t2, t2, 7
+    andi t2, t2, 31                 /* rd */
+    lla t1, .Llane_write_x
+    slli t2, t2, 3
+    add t1, t1, t2
+    li t2, FAST_SSCRATCH
+    jr t1
+
+83: /* sret back to virtual U */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced
+    andi t0, t1, SSTATUS_SPP
+    bnez t0, 90f                    /* back to S: the general path */
+    ld t0, FRAME_CSR_SIP(sp)
+    ld t2, FRAME_CSR_SIE(sp)
+    and t0, t0, t2
+    bnez t0, 90f                    /* to U: every enabled pending interrupt is taken */
+    ld t2, FRAME_USER_SATP(sp)
+    beqz t2, 90f                    /* the U-mode view is not built */
+    andi t0, t1, SSTATUS_SPIE
+    srli t0, t0, 4                  /* SIE = SPIE, SPIE = 1, SPP = U (0 already) */
+    andi t1, t1, ~SSTATUS_SIE
+    or t1, t1, t0
+    ori t1, t1, SSTATUS_SPIE
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    sd zero, FRAME_VMODE(sp)
+    ld t0, FRAME_CSR_SCOUNTEREN(sp) /* counters as the guest kernel allows its users */
+    andi t0, t0, 7
+    csrw scounteren, t0
+    csrw satp, t2
+    sd t2, FRAME_GUEST_SATP(sp)
+    ld t0, FRAME_FLUSH(sp)
+    beqz t0, 1f
+    sfence.vma
+1:  li t2, FAST_SRET
+    j .Llane_write_x_done
+
+.Llane_write_x_done:                /* t2: the kind served */
 #ifdef LODGER_CHECK_FAST
     /* The twin's frame: the site's instruction trapped (cause, tval). */
     li t0, CAUSE_ILLEGAL_INSTRUCTION
@@ -175,18 +335,29 @@
     srli t1, t1, 32
     sd t1, FRAME_TVAL(sp)
 #endif
-    ld t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    slli t2, t2, 3
+    add t2, t2, sp
+    ld t1, FRAME_FAST_HITS(t2)
     addi t1, t1, 1
-    sd t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    sd t1, FRAME_FAST_HITS(t2)
     ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
     ld t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
-    csrr t0, sepc
+    li t0, FAST_SRET * 8
+    add t0, t0, sp
+    bne t0, t2, 1f
+    ld t0, FRAME_CSR_SEPC(sp)       /* sret: to sepc (bit 0 may be set: frame.h) */
+    andi t0, t0, -2
+    j \done
+1:  csrr t0, sepc
     addi t0, t0, 4
     j \done
+88: ld t4, FRAME_X29(sp)
+    ld t5, FRAME_X30(sp)
+    ld t3, FRAME_X28(sp)
 90: ld t1, FRAME_X6(sp)
     ld t2, FRAME_X7(sp)
     j \miss
@@ -206,7 +377,7 @@ first_trap_entry:
     andi t0, t0, SSTATUS_SPP
     bnez t0, .Lfrom_lodger
 #ifndef LODGER_CHECK_FAST
-    sie_lane .Lfull_entry, .Llane_resume
+    lanes .Lfull_entry, .Llane_resume
 .Llane_resume:                      /* t0: the guest's next pc */
     csrw sepc, t0
     ld t0, FRAME_X5(sp)
@@ -254,7 +425,7 @@ first_trap_entry:
      * copy above used them). */
     ld t1, FRAME_X6(sp)
     ld t2, FRAME_X7(sp)
-    sie_lane .Lcheck_lane_miss, .Lfast_resume_at
+    lanes .Lcheck_lane_miss, .Lfast_resume_at
 .Lcheck_lane_miss:
     ld t0, FRAME_CAUSE(sp)
 #endif
@@ -677,8 +848,28 @@ first_trap_entry:
     write_x \n, a7
     j .Lwrite_x_done
     .endr
-/* The lane's x[n] = t0 (sie_lane): t0-t2 are in the frame, sp in sscratch,
- * the others in the hart (the checking build: as .Lwrite_x, all saved). */
+/* The lanes' t0 = x[n], back to t3 (lanes): t0-t3 are in the frame, sp in
+ * sscratch, the others in the hart (the checking build: as .Lread_x, all
+ * saved). */
+.Llane_read_x:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+#ifdef LODGER_CHECK_FAST
+    read_x \n, t0
+#else
+    .if \n == 0
+    li t0, 0
+    .elseif \n == 2
+    csrr t0, sscratch
+    .elseif ((\n >= 5) && (\n <= 7)) || (\n == 28)
+    ld t0, FRAME_X\n(sp)
+    .else
+    mv t0, x\n
+    .endif
+#endif
+    jr t3
+    .endr
+/* The lanes' x[n] = t0: t0-t2 are in the frame, sp in sscratch, the others
+ * in the hart (the checking build: as .Lwrite_x, all saved). */
 .Llane_write_x:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 #ifdef LODGER_CHECK_FAST

@@ -229,15 +229,23 @@ static bool site_run_follows(const struct trap_frame *f, uint64_t pc)
     return fast_site_entry(f, pc) & FRAME_SITE_RUN;
 }
 
-/* Whether entry.S's sie_lane serves the breakpoint at f->pc, whose site
- * holds insn, if the general path serves it: a site the first probe finds,
- * with no run after it, that clears SIE (any rd) or sets it (rd = x0). */
-static bool sie_lane_site(const struct trap_frame *f, uint32_t insn)
+/* Whether entry.S's lanes take the breakpoint at f->pc, whose site holds
+ * insn, before the general path: a site the first probe finds, with no run
+ * after it, that is an SIE clear (any rd) or set (rd = x0), an sstatus or
+ * sscratch access with a register operand, or an sret back to virtual U.
+ * A lane then serves the trap exactly when the general path would. */
+static bool lane_site(const struct trap_frame *f, uint32_t insn)
 {
     uint64_t e = f->sites[frame_site_slot(f->pc)];
-    uint32_t without_rd = insn & ~(31u << 7);
-    return (uint32_t)e == (uint32_t)f->pc &&
-           (without_rd == SIE_CLEAR_INSN || insn == SIE_SET_INSN);
+    if ((uint32_t)e != (uint32_t)f->pc)
+        return false;
+    unsigned funct3 = (insn >> 12) & 7, csr = insn >> 20;
+    if ((insn & ~(31u << 7)) == SIE_CLEAR_INSN || insn == SIE_SET_INSN)
+        return true;
+    if ((insn & 0x7f) == OPCODE_SYSTEM && funct3 >= 1 && funct3 <= 3 &&
+        (csr == CSR_SSTATUS || csr == CSR_SSCRATCH))
+        return true;
+    return insn == MATCH_SRET && !(f->csr.sstatus & SSTATUS_SPP);
 }
 
 /* All the fast paths for one trap; chained: a CSR access or sret that
@@ -256,8 +264,8 @@ static bool fast_trap(struct trap_frame *f, bool chained)
         f->cause = CAUSE_ILLEGAL_INSTRUCTION;
         f->tval = insn;
         f->fast_hits[FAST_PATCHED]++;
-        if (!chained && sie_lane_site(f, insn)) {
-            if (!fast_path_csr(f))
+        if (!chained && lane_site(f, insn)) {
+            if (!(insn == MATCH_SRET ? fast_sret(f) : fast_path_csr(f)))
                 return false;
             f->fast_hits[FAST_LANE]++;
             return true;
