@@ -111,7 +111,7 @@
  * Anything else goes to miss with the registers as the guest had them.
  * Guest registers are read by lane_read_x, written by lane_write_x.
  */
-.macro lanes miss, done
+.macro lanes miss, done, done_follows=0  /* done_follows: done is right after */
     sd t1, FRAME_X6(sp)
     sd t2, FRAME_X7(sp)
     csrr t0, scause
@@ -120,18 +120,34 @@
     ld t0, FRAME_VMODE(sp)
     beqz t0, 90f                    /* from virtual U: the guest's own */
     csrr t0, sepc
-    srli t1, t0, 1                  /* pc's own slot (frame_site_slot) */
-    andi t1, t1, FRAME_SITES_COUNT - 1
+    srli t2, t0, 1                  /* t2: the probe, from pc's own slot */
+96: andi t1, t2, FRAME_SITES_COUNT - 1  /* (site_lookup, with t0-t2 alone) */
     slli t1, t1, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)
-    xor t2, t1, t0
-    slli t2, t2, 32                 /* the low halves differ, or FRAME_SITE_RUN */
-    bnez t2, 90f
+    beqz t1, 90f                    /* an empty slot ends the probe */
+    xor t1, t1, t0
+    slli t1, t1, 32
+    srli t1, t1, 33                 /* the low halves, but for FRAME_SITE_RUN */
+    beqz t1, 97f
+    addi t2, t2, 1
+    srli t1, t0, 1
+    addi t1, t1, FRAME_SITE_PROBES
+    bne t2, t1, 96b
+    j 90f
+97: andi t1, t2, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)      /* t1: the entry */
+    andi t2, t1, FRAME_SITE_RUN
+    bnez t2, 90f                    /* a run follows: the general path chains */
     ld t2, FRAME_SITE_HIGH(sp)
     srli t0, t0, 32
     bne t0, t2, 90f
-    srli t2, t1, 32                 /* t2: the original instruction (0: empty slot) */
+    srli t2, t1, 32                 /* t2: the original instruction */
+#ifdef LODGER_CHECK_FAST
+    sd t2, FRAME_TVAL(sp)           /* the twin's too (a miss: the general path's) */
+#endif
     srli t0, t2, 13                 /* bits 31:13 the same for SIE clear and set */
     li t1, SIE_CLEAR_INSN >> 13
     beq t0, t1, 80f
@@ -144,12 +160,14 @@
     li t1, CSR_SSCRATCH
     beq t0, t1, 81f
     li t1, MATCH_SRET
-    beq t2, t1, 83f
+    beq t2, t1, 80f
     j 90f
 
-80: /* SIE: csrrci rd, sstatus, SIE, or csrsi sstatus, SIE */
+80: /* SIE: csrrci rd, sstatus, SIE, or csrsi sstatus, SIE; and sret */
     ld t1, FRAME_CSR_SSTATUS(sp)
     lane_fs_synced                  /* t1: the stored sstatus */
+    li t0, MATCH_SRET
+    beq t2, t0, 83f
     srli t0, t2, 12
     andi t0, t0, 1
     bnez t0, 91f                    /* funct3 7: csrrci rd, sstatus, SIE */
@@ -193,9 +211,14 @@
     srli t0, t2, 15
     andi t0, t0, 31
     slli t0, t0, 3
+#ifdef LODGER_CHECK_FAST
+    add t1, sp, t0                  /* all saved, x0's slot zeroed at the entry */
+    ld t0, FRAME_X0(t1)             /* t0 = x[rs1] */
+#else
     lla t1, .Llane_read_x
     add t1, t1, t0
     jalr t3, t1                     /* t0 = x[rs1] */
+#endif
     srli t1, t2, 20
     li t3, CSR_SSCRATCH
     beq t1, t3, 82f
@@ -292,9 +315,7 @@
     li t2, FAST_SSCRATCH
     jr t1
 
-83: /* sret back to virtual U */
-    ld t1, FRAME_CSR_SSTATUS(sp)
-    lane_fs_synced
+83: /* sret back to virtual U (t1: the stored sstatus) */
     andi t0, t1, SSTATUS_SPP
     bnez t0, 90f                    /* back to S: the general path */
     ld t0, FRAME_CSR_SIP(sp)
@@ -319,21 +340,26 @@
     beqz t0, 1f
     sfence.vma
 1:  li t2, FAST_SRET
-    j .Llane_write_x_done
+    ld t0, FRAME_CSR_SEPC(sp)       /* to sepc (bit 0 may be set: frame.h) */
+    andi t0, t0, -2
+    j 98f
+
+88: ld t4, FRAME_X29(sp)
+    ld t5, FRAME_X30(sp)
+    ld t3, FRAME_X28(sp)
+90: ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    j \miss
 
 .Llane_write_x_done:                /* t2: the kind served */
+    csrr t0, sepc
+    addi t0, t0, 4
+98: /* t0: the guest's next pc */
 #ifdef LODGER_CHECK_FAST
     /* The twin's frame: the site's instruction trapped (cause, tval). */
-    li t0, CAUSE_ILLEGAL_INSTRUCTION
-    sd t0, FRAME_CAUSE(sp)
-    csrr t0, sepc                   /* (the probe above, again: the instruction) */
-    srli t1, t0, 1
-    andi t1, t1, FRAME_SITES_COUNT - 1
-    slli t1, t1, 3
-    add t1, t1, sp
-    ld t1, FRAME_SITES_OFF(t1)
-    srli t1, t1, 32
-    sd t1, FRAME_TVAL(sp)
+    li t1, CAUSE_ILLEGAL_INSTRUCTION
+    sd t1, FRAME_CAUSE(sp)
+    /* (FRAME_TVAL: the instruction, stored where the probe found it) */
 #endif
     slli t2, t2, 3
     add t2, t2, sp
@@ -346,21 +372,9 @@
     ld t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
-    li t0, FAST_SRET * 8
-    add t0, t0, sp
-    bne t0, t2, 1f
-    ld t0, FRAME_CSR_SEPC(sp)       /* sret: to sepc (bit 0 may be set: frame.h) */
-    andi t0, t0, -2
+    .if \done_follows == 0
     j \done
-1:  csrr t0, sepc
-    addi t0, t0, 4
-    j \done
-88: ld t4, FRAME_X29(sp)
-    ld t5, FRAME_X30(sp)
-    ld t3, FRAME_X28(sp)
-90: ld t1, FRAME_X6(sp)
-    ld t2, FRAME_X7(sp)
-    j \miss
+    .endif
 .endm
 
     .section .first.text, "ax"
@@ -377,7 +391,7 @@ first_trap_entry:
     andi t0, t0, SSTATUS_SPP
     bnez t0, .Lfrom_lodger
 #ifndef LODGER_CHECK_FAST
-    lanes .Lfull_entry, .Llane_resume
+    lanes .Lfull_entry, .Llane_resume, 1
 .Llane_resume:                      /* t0: the guest's next pc */
     csrw sepc, t0
     ld t0, FRAME_X5(sp)
@@ -406,6 +420,7 @@ first_trap_entry:
      * twin (the deferred registers too: saved again, unchanged or as a
      * fast path wrote them, by .Lslow_path, where every served trap goes). */
     save_deferred_regs
+    sd zero, FRAME_X0(sp)           /* x0, for the lanes' operand read */
     li t0, FRAME_CHECK_ENTRY
     add t0, t0, sp
     mv t1, sp
@@ -849,13 +864,11 @@ first_trap_entry:
     j .Lwrite_x_done
     .endr
 /* The lanes' t0 = x[n], back to t3 (lanes): t0-t3 are in the frame, sp in
- * sscratch, the others in the hart (the checking build: as .Lread_x, all
- * saved). */
+ * sscratch, the others in the hart (the checking build: all in the frame,
+ * read without this). */
+#ifndef LODGER_CHECK_FAST
 .Llane_read_x:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-#ifdef LODGER_CHECK_FAST
-    read_x \n, t0
-#else
     .if \n == 0
     li t0, 0
     .elseif \n == 2
@@ -865,9 +878,9 @@ first_trap_entry:
     .else
     mv t0, x\n
     .endif
-#endif
     jr t3
     .endr
+#endif
 /* The lanes' x[n] = t0: t0-t2 are in the frame, sp in sscratch, the others
  * in the hart (the checking build: as .Lwrite_x, all saved). */
 .Llane_write_x:

@@ -230,14 +230,13 @@ static bool site_run_follows(const struct trap_frame *f, uint64_t pc)
 }
 
 /* Whether entry.S's lanes take the breakpoint at f->pc, whose site holds
- * insn, before the general path: a site the first probe finds, with no run
+ * insn, before the general path: a site with no run
  * after it, that is an SIE clear (any rd) or set (rd = x0), an sstatus or
  * sscratch access with a register operand, or an sret back to virtual U.
  * A lane then serves the trap exactly when the general path would. */
 static bool lane_site(const struct trap_frame *f, uint32_t insn)
 {
-    uint64_t e = f->sites[frame_site_slot(f->pc)];
-    if ((uint32_t)e != (uint32_t)f->pc)
+    if (fast_site_entry(f, f->pc) & FRAME_SITE_RUN)
         return false;
     unsigned funct3 = (insn >> 12) & 7, csr = insn >> 20;
     if ((insn & ~(31u << 7)) == SIE_CLEAR_INSN || insn == SIE_SET_INSN)
