@@ -436,10 +436,11 @@ first_trap_entry:
     sd zero, 0(t0)
     ld t0, FRAME_CAUSE(sp)
     /* The lane that the normal build runs before saving, here after, and
-     * checked as any fast path (with t1 and t2 as the guest had them: the
-     * copy above used them). */
+     * checked as any fast path (with t1-t3 as the guest had them: the
+     * copy above used them, and t3). */
     ld t1, FRAME_X6(sp)
     ld t2, FRAME_X7(sp)
+    ld t3, FRAME_X28(sp)
     lanes .Lcheck_lane_miss, .Lfast_resume_at
 .Lcheck_lane_miss:
     ld t0, FRAME_CAUSE(sp)
