@@ -88,6 +88,20 @@
 .Llane_fs_off\@:
 .endm
 
+/* t0 = x[t0] for a lane (t0-t2 and t3 saved; t3 the link, t1 used). */
+.macro lane_read_x
+#ifdef LODGER_CHECK_FAST
+    slli t0, t0, 3
+    add t1, sp, t0                  /* all saved, x0's slot zeroed at the entry */
+    ld t0, FRAME_X0(t1)
+#else
+    slli t0, t0, 2
+    lla t1, .Llane_read_x
+    add t1, t1, t0
+    jalr t3, t1
+#endif
+.endm
+
 /*
  * Lanes: the guest kernel's commonest patched sites, served right at the
  * trap entry with only t0-t2 saved (t3-t5 too by the lanes that need them),
@@ -195,7 +209,7 @@
     andi t1, t1, ~SSTATUS_SIE
     sd t1, FRAME_CSR_SSTATUS(sp)
 95: lla t1, .Llane_write_x          /* x[rd] = t0, then the count of kind t2 */
-    slli t2, t2, 3
+    slli t2, t2, 2
     add t1, t1, t2
     li t2, FAST_SSTATUS
     jr t1
@@ -210,15 +224,7 @@
     sd t3, FRAME_X28(sp)
     srli t0, t2, 15
     andi t0, t0, 31
-    slli t0, t0, 3
-#ifdef LODGER_CHECK_FAST
-    add t1, sp, t0                  /* all saved, x0's slot zeroed at the entry */
-    ld t0, FRAME_X0(t1)             /* t0 = x[rs1] */
-#else
-    lla t1, .Llane_read_x
-    add t1, t1, t0
-    jalr t3, t1                     /* t0 = x[rs1] */
-#endif
+    lane_read_x                     /* t0 = x[rs1] */
     srli t1, t2, 20
     li t3, CSR_SSCRATCH
     beq t1, t3, 82f
@@ -310,7 +316,7 @@
     srli t2, t2, 7
     andi t2, t2, 31                 /* rd */
     lla t1, .Llane_write_x
-    slli t2, t2, 3
+    slli t2, t2, 2
     add t1, t1, t2
     li t2, FAST_SSCRATCH
     jr t1
@@ -646,7 +652,7 @@ first_trap_entry:
     andi t0, a1, 4
     bnez t0, .Lread_x_done
     lla t0, .Lread_x                /* ... or x[rs1] */
-    slli t1, a2, 3
+    slli t1, a2, 2
     add t0, t0, t1
     jr t0
 .Lread_x_done:
@@ -772,7 +778,7 @@ first_trap_entry:
 
 .Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
     lla t0, .Lwrite_x               /* x[rd] = a7 */
-    slli t1, a3, 3
+    slli t1, a3, 2
     add t0, t0, t1
     jr t0
 .Lwrite_x_done:
@@ -850,20 +856,42 @@ first_trap_entry:
     sret
 
 /* Reading and writing guest register n for a CSR access: in the frame, or
- * in the hart for a deferred one. 8 bytes an entry (no compressed forms),
- * indexed by n. */
+ * in the hart for a deferred one. 4 bytes an entry (two compressed
+ * instructions, named so that the assembler cannot choose another size;
+ * table_end checks they end where they should), indexed by n. A register whose access does not
+ * compress (sp in sscratch, for the lanes) jumps out of its entry. */
+.macro table_end start             /* fails to assemble if it went past */
+    .org \start + 32 * 4
+.endm
     .option push
-    .option norvc
+    .option rvc
+    .option norelax
 .Lread_x:                           /* a5 = x[n] */
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    read_x \n, a5
-    j .Lread_x_done
+    .if \n == 0
+    c.li a5, 0
+    .elseif IS_DEFERRED(\n)
+    c.mv a5, x\n
+    .else
+    c.ldsp a5, FRAME_X\n(sp)
+    .endif
+    c.j 1f
     .endr
+    table_end .Lread_x
+1:  j .Lread_x_done
 .Lwrite_x:                          /* x[n] = a7 */
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    write_x \n, a7
-    j .Lwrite_x_done
+    .if \n == 0
+    c.nop
+    .elseif IS_DEFERRED(\n)
+    c.mv x\n, a7
+    .else
+    c.sdsp a7, FRAME_X\n(sp)
+    .endif
+    c.j 1f
     .endr
+    table_end .Lwrite_x
+1:  j .Lwrite_x_done
 /* The lanes' t0 = x[n], back to t3 (lanes): t0-t3 are in the frame, sp in
  * sscratch, the others in the hart (the checking build: all in the frame,
  * read without this). */
@@ -871,36 +899,57 @@ first_trap_entry:
 .Llane_read_x:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .if \n == 0
-    li t0, 0
+    c.li t0, 0
     .elseif \n == 2
-    csrr t0, sscratch
+    c.j 2f
+    c.nop
     .elseif ((\n >= 5) && (\n <= 7)) || (\n == 28)
-    ld t0, FRAME_X\n(sp)
+    c.ldsp t0, FRAME_X\n(sp)
     .else
-    mv t0, x\n
+    c.mv t0, x\n
     .endif
-    jr t3
+    .if \n != 2
+    c.jr t3
+    .endif
     .endr
+    table_end .Llane_read_x
+2:  csrr t0, sscratch
+    jr t3
 #endif
 /* The lanes' x[n] = t0: t0-t2 are in the frame, sp in sscratch, the others
  * in the hart (the checking build: as .Lwrite_x, all saved). */
 .Llane_write_x:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 #ifdef LODGER_CHECK_FAST
-    write_x \n, t0
+    .if \n == 0
+    c.nop
+    .elseif IS_DEFERRED(\n)
+    c.mv x\n, t0
+    .else
+    c.sdsp t0, FRAME_X\n(sp)
+    .endif
+    c.j 1f
 #else
     .if \n == 0
-    nop
+    c.nop
+    c.j 1f
     .elseif \n == 2
-    csrw sscratch, t0
+    c.j 2f
+    c.nop
     .elseif (\n >= 5) && (\n <= 7)
-    sd t0, FRAME_X\n(sp)
+    c.sdsp t0, FRAME_X\n(sp)
+    c.j 1f
     .else
-    mv x\n, t0
+    c.mv x\n, t0
+    c.j 1f
     .endif
 #endif
-    j .Llane_write_x_done
     .endr
+    table_end .Llane_write_x
+#ifndef LODGER_CHECK_FAST
+2:  csrw sscratch, t0
+#endif
+1:  j .Llane_write_x_done
     .option pop
 
 /* sret from virtual S (privileged spec 3.3.2): SIE = SPIE, SPIE = 1, SPP = U,
