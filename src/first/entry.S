@@ -130,7 +130,7 @@
     sd t2, FRAME_X7(sp)
     csrr t0, scause
     addi t0, t0, -CAUSE_BREAKPOINT
-    bnez t0, 90f
+    bnez t0, 85f
     ld t0, FRAME_VMODE(sp)
     beqz t0, 90f                    /* from virtual U: the guest's own */
     csrr t0, sepc
@@ -349,6 +349,46 @@
     ld t0, FRAME_CSR_SEPC(sp)       /* to sepc (bit 0 may be set: frame.h) */
     andi t0, t0, -2
     j 98f
+
+85: /* An ecall from virtual U, into the guest kernel (.Lfast_ecall, .Lfast_reflect) */
+    addi t0, t0, CAUSE_BREAKPOINT - CAUSE_USER_ECALL
+    bnez t0, 90f
+    ld t0, FRAME_VMODE(sp)
+    bnez t0, 90f                    /* from virtual S: an SBI call */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced                  /* t1: the stored sstatus */
+    li t0, SSTATUS_SUM              /* the S-mode view for the kernel's SUM, if built */
+    and t0, t1, t0
+    snez t0, t0
+    slli t0, t0, 3
+    add t0, t0, sp
+    ld t2, FRAME_SUM_SATP(t0)
+    beqz t2, 90f
+    andi t0, t1, SSTATUS_SIE
+    slli t0, t0, 4                  /* SPIE = SIE, SIE = 0, SPP = U */
+    andi t1, t1, ~(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP)
+    or t1, t1, t0
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    csrr t0, sepc
+    sd t0, FRAME_CSR_SEPC(sp)
+    li t0, CAUSE_USER_ECALL
+    sd t0, FRAME_CSR_SCAUSE(sp)
+    sd zero, FRAME_CSR_STVAL(sp)
+    li t0, 1
+    sd t0, FRAME_VMODE(sp)
+    csrw satp, t2
+    sd t2, FRAME_GUEST_SATP(sp)
+    ld t0, FRAME_FLUSH(sp)
+    beqz t0, 1f
+    sfence.vma
+1:  li t0, 7                        /* virtual S reads the counters the firmware allows */
+    csrw scounteren, t0
+    ld t1, FRAME_FAST_HITS + 8 * FAST_REFLECT(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_REFLECT(sp)
+    ld t0, FRAME_CSR_STVEC(sp)
+    andi t0, t0, -4                 /* exceptions go to the base, vectored or not */
+    j \done
 
 88: ld t4, FRAME_X29(sp)
     ld t5, FRAME_X30(sp)
