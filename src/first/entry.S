@@ -153,15 +153,15 @@
     slli t1, t1, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)      /* t1: the entry */
-    andi t2, t1, FRAME_SITE_RUN
-    bnez t2, 90f                    /* a run follows: the general path chains */
     ld t2, FRAME_SITE_HIGH(sp)
     srli t0, t0, 32
     bne t0, t2, 90f
+    andi t0, t1, FRAME_SITE_RUN
     srli t2, t1, 32                 /* t2: the original instruction */
 #ifdef LODGER_CHECK_FAST
     sd t2, FRAME_TVAL(sp)           /* the twin's too (a miss: the general path's) */
 #endif
+    bnez t0, 86f                    /* a run follows: only the one of 86 here */
     srli t0, t2, 13                 /* bits 31:13 the same for SIE clear and set */
     li t1, SIE_CLEAR_INSN >> 13
     beq t0, t1, 80f
@@ -292,6 +292,8 @@
     or t3, t3, t5
     sd t3, FRAME_STATUS(sp)
 5:  sd t4, FRAME_CSR_SSTATUS(sp)
+    srli t1, t2, 32
+    bnez t1, 87f                    /* the csrw sepc after it (86) */
     ld t3, FRAME_X28(sp)
     ld t4, FRAME_X29(sp)
     ld t5, FRAME_X30(sp)
@@ -389,6 +391,89 @@
     ld t0, FRAME_CSR_STVEC(sp)
     andi t0, t0, -4                 /* exceptions go to the base, vectored or not */
     j \done
+
+86: /* A run of two served whole: an sstatus write with rd = x0 and a
+     * register operand, then a lone `csrw sepc, rs` in the same page
+     * (Linux's return: csrw sstatus, a0; csrw sepc, a2), as the general
+     * path serves the first and chains into the second. To 81 with t2 =
+     * the first instruction, bit 32 set and the second's rs above it. */
+    srli t0, t2, 20
+    li t1, CSR_SSTATUS
+    bne t0, t1, 90f
+    slli t0, t2, 52
+    srli t0, t0, 52                 /* opcode and rd (x0) */
+    li t1, OPCODE_SYSTEM
+    bne t0, t1, 90f
+    sd t2, FRAME_TVAL(sp)           /* (kept here meanwhile) */
+    csrr t0, sepc
+    addi t1, t0, 7                  /* the second all in the first's page */
+    xor t1, t1, t0
+    srli t1, t1, 12
+    bnez t1, 90f
+    addi t0, t0, 4                  /* t0: the second's pc */
+    srli t2, t0, 1                  /* its entry, probed as above */
+1:  andi t1, t2, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    beqz t1, 90f
+    xor t1, t1, t0
+    slli t1, t1, 32
+    srli t1, t1, 33
+    beqz t1, 2f
+    addi t2, t2, 1
+    srli t1, t0, 1
+    addi t1, t1, FRAME_SITE_PROBES
+    bne t2, t1, 1b
+    j 90f
+2:  andi t1, t2, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    andi t0, t1, FRAME_SITE_RUN
+    bnez t0, 90f                    /* a longer run: the general path */
+    srli t2, t1, 32
+    li t0, ~(31 << 15)
+    and t0, t2, t0
+    li t1, CSR_SEPC << 20 | 1 << 12 | OPCODE_SYSTEM
+    bne t0, t1, 90f                 /* not csrw sepc, rs */
+    srli t2, t2, 15
+    andi t2, t2, 31
+    slli t2, t2, 1
+    ori t2, t2, 1
+    slli t2, t2, 32
+    ld t1, FRAME_TVAL(sp)
+    or t2, t2, t1
+    j 81b
+
+87: /* The second of 86's run: sepc = x[rs] with bit 0 clear (as .Lfast_sepc) */
+    ld t4, FRAME_X29(sp)            /* the guest's, for the read */
+    ld t5, FRAME_X30(sp)
+    srli t0, t2, 33
+    lane_read_x
+    andi t0, t0, -2
+    sd t0, FRAME_CSR_SEPC(sp)
+    ld t3, FRAME_X28(sp)
+#ifdef LODGER_CHECK_FAST
+    srli t1, t2, 33                 /* the twin's tval: the chained instruction */
+    slli t1, t1, 15
+    li t0, CSR_SEPC << 20 | 1 << 12 | OPCODE_SYSTEM
+    or t0, t0, t1
+    sd t0, FRAME_TVAL(sp)
+#endif
+    ld t1, FRAME_FAST_HITS + 8 * FAST_SEPC(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_SEPC(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_CHAINED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_CHAINED(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    csrr t0, sepc
+    addi t0, t0, 8
+    li t2, FAST_SSTATUS
+    j 98f
 
 88: ld t4, FRAME_X29(sp)
     ld t5, FRAME_X30(sp)

@@ -230,14 +230,17 @@ static bool site_run_follows(const struct trap_frame *f, uint64_t pc)
 }
 
 /* Whether entry.S's lanes take the breakpoint at f->pc, whose site holds
- * insn, before the general path: a site with no run
- * after it, that is an SIE clear (any rd) or set (rd = x0), an sstatus or
- * sscratch access with a register operand, or an sret back to virtual U.
+ * insn, before the general path: a site with no run after it that is an
+ * SIE clear (any rd) or set (rd = x0), an sstatus or sscratch access with
+ * a register operand, or an sret back to virtual U; or the run sepc_run
+ * describes.
  * A lane then serves the trap exactly when the general path would. */
+static bool sepc_run(const struct trap_frame *f, uint32_t insn);
+
 static bool lane_site(const struct trap_frame *f, uint32_t insn)
 {
     if (fast_site_entry(f, f->pc) & FRAME_SITE_RUN)
-        return false;
+        return sepc_run(f, insn);
     unsigned funct3 = (insn >> 12) & 7, csr = insn >> 20;
     if ((insn & ~(31u << 7)) == SIE_CLEAR_INSN || insn == SIE_SET_INSN)
         return true;
@@ -245,6 +248,23 @@ static bool lane_site(const struct trap_frame *f, uint32_t insn)
         (csr == CSR_SSTATUS || csr == CSR_SSCRATCH))
         return true;
     return insn == MATCH_SRET && !(f->csr.sstatus & SSTATUS_SPP);
+}
+
+/* The one run the lanes take (entry.S, 86): an sstatus write with rd = x0
+ * and a register operand, then, in the same page, a lone `csrw sepc, rs`
+ * (Linux's return to user): the lane serves the first, fast_path_run
+ * chains into the second as for the general path. */
+static bool sepc_run(const struct trap_frame *f, uint32_t insn)
+{
+    unsigned funct3 = (insn >> 12) & 7;
+    if ((insn & 0xfff) != OPCODE_SYSTEM || insn >> 20 != CSR_SSTATUS || funct3 < 1 || funct3 > 3)
+        return false;
+    uint64_t next = f->pc + 4;
+    if ((f->pc + 7) >> 12 != f->pc >> 12)     /* the second all in the first's page */
+        return false;
+    uint64_t e = fast_site_entry(f, next);
+    uint32_t csrw_sepc = CSR_SEPC << 20 | 1 << 12 | OPCODE_SYSTEM;
+    return e && !(e & FRAME_SITE_RUN) && ((uint32_t)(e >> 32) & ~(31u << 15)) == csrw_sepc;
 }
 
 /* All the fast paths for one trap; chained: a CSR access or sret that

@@ -1436,6 +1436,88 @@ static void register_lanes(void **state)
     }
 }
 
+/* The one run a lane serves whole (entry.S 86/87, fast_path.c sepc_run):
+ * Linux's return, csrw sstatus, a0 then csrw sepc, a2, both patched, in one
+ * trap: as the general path serves the first and chains into the second,
+ * with FAST_LANE counted. Not a lane: a longer run, a second that is not
+ * csrw sepc, a first with rd, a second past the page. */
+static void sepc_run_lane(void **state)
+{
+    (void)state;
+    enum { T3 = 28 };
+    static struct code code;
+    uint32_t w_sstatus = csr_insn(F3_CSRRW, 0, REG_A0, CSR_SSTATUS);
+    uint32_t w_sepc = csr_insn(F3_CSRRW, 0, T3, CSR_SEPC);
+    struct {
+        const char *what;
+        uint32_t first, second;
+        bool third, last_word, lane;
+    } cases[] = {
+        { "csrw sstatus, a0; csrw sepc, t3", w_sstatus, w_sepc, false, false, true },
+        { "csrrs sstatus, a0 (SUM) first", csr_insn(F3_CSRRS, 0, REG_A0, CSR_SSTATUS), w_sepc,
+          false, false, true },
+        { "a run of three", w_sstatus, w_sepc, true, false, false },
+        { "csrr a2, sepc second", w_sstatus, csr_insn(F3_CSRRS, REG_A2, 0, CSR_SEPC),
+          false, false, false },
+        { "csrw sepc, a0 with rd", w_sstatus, csr_insn(F3_CSRRW, REG_A1, REG_A0, CSR_SEPC),
+          false, false, false },
+        { "csrrw a1, sstatus, a0 first", csr_insn(F3_CSRRW, REG_A1, REG_A0, CSR_SSTATUS),
+          w_sepc, false, false, false },
+        { "csrw sepc past the page", w_sstatus, w_sepc, false, true, false },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned at = code_page(&code);
+        uint64_t pc = GUEST_PC;
+        if (cases[i].last_word) {       /* the second would start the next page */
+            at = 1023;
+            pc = code.base + 0xffc;
+        }
+        struct trap_frame f = breakpoint_at(pc);
+        add_site(&f, pc, cases[i].first);
+        add_site(&f, pc + 4, cases[i].second);
+        code.words[at] = PATCH_EBREAK;
+        if (at + 1 < 1024)
+            code.words[at + 1] = PATCH_EBREAK;
+        if (cases[i].third) {
+            add_site(&f, pc + 8, w_sepc);
+            code.words[at + 2] = PATCH_EBREAK;
+        } else if (at + 2 < 1024) {
+            code.words[at + 2] = 0x00a00593u;     /* li a1, 10 */
+        }
+        f.x[REG_A0] = SSTATUS_SPIE | FS_DIRTY | SSTATUS_SUM;
+        f.x[T3] = 0x0000003fff8a5679UL;
+        f.csr.sstatus |= SSTATUS_SPP;
+        /* The general path: both (or all) as chained illegal-instruction traps. */
+        struct trap_frame want = f;
+        want.patch_learn = 0;
+        want.cause = CAUSE_ILLEGAL_INSTRUCTION;
+        want.tval = cases[i].first;
+        assert_true(fast_path_csr(&want));
+        want.fast_hits[FAST_PATCHED]++;
+        if (!cases[i].last_word) {
+            want.tval = cases[i].second;
+            assert_true(fast_path_csr(&want));
+            want.fast_hits[FAST_PATCHED]++;
+            want.fast_hits[FAST_CHAINED]++;
+        }
+        if (cases[i].third) {
+            want.tval = w_sepc;
+            assert_true(fast_path_csr(&want));
+            want.fast_hits[FAST_PATCHED]++;
+            want.fast_hits[FAST_CHAINED]++;
+        }
+        want.fast_hits[FAST_LANE] += cases[i].lane;
+        if (!fast_path_run(&f, fetch_code, &code)) {
+            print_error("%s: declined\n", cases[i].what);
+            fail();
+        }
+        if (frames_differ(&f, &want)) {
+            print_error("%s\n", cases[i].what);
+            fail();
+        }
+    }
+}
+
 /* One illegal-instruction trap in PATCH_LEARN_PERIOD goes to the second
  * portion to be learned; none when patching is off. */
 static void learning_declines_one_trap_in_a_period(void **state)
@@ -1672,6 +1754,7 @@ int main(void)
         cmocka_unit_test(patched_sites_chain_only_into_runs),
         cmocka_unit_test(sie_lane_sites),
         cmocka_unit_test(register_lanes),
+        cmocka_unit_test(sepc_run_lane),
         cmocka_unit_test(learning_declines_one_trap_in_a_period),
         cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(chains_user_entry_sret),

@@ -1,7 +1,8 @@
 /* The code the patch_lanes guest runs, alone in its own 4 KiB page: the
  * sites lodger's first portion serves in its lanes besides the SIE one
  * (entry.S, lanes): sstatus and sscratch with a register operand, each
- * alone (a plain instruction between: no run of sites), with rd and rs1 of
+ * alone (a plain instruction between: no run of sites), and the one run a
+ * lane serves whole (csrw sstatus, rs; csrw sepc, rs), with rd and rs1 of
  * every kind the lanes tell apart (t0-t2 kept in the frame, t3 saved for
  * the operand read, sp kept in sscratch, tp and s1 left in the hart, x0),
  * next to forms the lanes leave to the general path or decline (a change of
@@ -13,8 +14,8 @@ lanes_page:
 
 /* unsigned long lanes_loop(unsigned long n): n rounds; returns the sum of
  * every value read (sstatus with its FS and SD as the guest's FP use left
- * them, sscratch, the registers swapped). 15 sites a round: an odd number,
- * so that lodger's learning (one trap in 64) reaches each. */
+ * them, sscratch, sepc, the registers swapped). 23 sites a round: an odd
+ * number, so that lodger's learning (one trap in 64) reaches each. */
     .globl lanes_loop
 lanes_loop:
     addi sp, sp, -48
@@ -23,10 +24,23 @@ lanes_loop:
     sd tp, 16(sp)
     li a2, 0
 1:
+    slli t3, a0, 1              /* for the sepc writes: even (QEMU's own sepc */
+    addi t3, t3, 0x102          /* keeps bit 0 in bare mode, the spec's reads 0) */
+    addi t4, t3, 0x232
     li t0, 0x46000              /* SUM | FS: Linux's trap entry */
     csrrc s1, sstatus, t0       /* 1: rd in the hart, rs1 in the frame; FS off */
     add a2, a2, s1
-    csrw sstatus, s1            /* 2: rs1 in the hart; FS back */
+    csrw sstatus, s1            /* 2: rs1 in the hart; FS back; with 3, Linux's */
+    csrw sepc, t3               /* 3: return (a run of two, served whole) */
+    addi a2, a2, 1
+    csrr t0, sepc               /* (a read of it) */
+    add a2, a2, t0
+    csrw sstatus, s1            /* a run of three: the general path chains */
+    csrw sepc, a0
+    csrw sepc, t4
+    addi a2, a2, 1
+    csrr t0, sepc
+    add a2, a2, t0
     li t3, 0x40000              /* SUM */
     csrrs t1, sstatus, t3       /* 3: rs1 = t3; SUM on (paged: the other view) */
     add a2, a2, t1
