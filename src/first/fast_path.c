@@ -347,8 +347,15 @@ bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, u
     /* A patched site chains only into a run of sites (FRAME_SITE_RUN). */
     bool more = !(f->cause == CAUSE_BREAKPOINT && f->vmode && fast_site_entry(f, f->pc) &&
                   !site_run_follows(f, f->pc));
+    /* The run a lane serves whole (sepc_run) takes its second instruction
+     * from the site table, reading nothing: served even where the read
+     * would fault (a view that does not map the page yet). */
+    bool lane_run = f->cause == CAUSE_BREAKPOINT && f->vmode && site_run_follows(f, f->pc) &&
+                    sepc_run(f, fast_site_lookup(f, f->pc));
     if (!fast_path_trap(f))
         return false;
+    if (lane_run)
+        return fast_path_chain(f, PATCH_EBREAK, true) && fast_trap(f, true);
     for (int left = FAST_CHAIN_MAX; csr && more && left > 0; left--) {
         uint32_t next = 0;
         uint64_t pc = f->pc;

@@ -1439,8 +1439,9 @@ static void register_lanes(void **state)
 /* The one run a lane serves whole (entry.S 86/87, fast_path.c sepc_run):
  * Linux's return, csrw sstatus, a0 then csrw sepc, a2, both patched, in one
  * trap: as the general path serves the first and chains into the second,
- * with FAST_LANE counted. Not a lane: a longer run, a second that is not
- * csrw sepc, a first with rd, a second past the page. */
+ * with FAST_LANE counted, even where reading the second would fault. Not a
+ * lane: a longer run, a second that is not csrw sepc, a first with rd, a
+ * second past the page. */
 static void sepc_run_lane(void **state)
 {
     (void)state;
@@ -1451,19 +1452,21 @@ static void sepc_run_lane(void **state)
     struct {
         const char *what;
         uint32_t first, second;
-        bool third, last_word, lane;
+        bool third, last_word, lane, unreadable;
     } cases[] = {
-        { "csrw sstatus, a0; csrw sepc, t3", w_sstatus, w_sepc, false, false, true },
+        { "csrw sstatus, a0; csrw sepc, t3", w_sstatus, w_sepc, false, false, true, false },
+        /* The lane reads nothing: served whole where a read would fault. */
+        { "... its second unreadable", w_sstatus, w_sepc, false, false, true, true },
         { "csrrs sstatus, a0 (SUM) first", csr_insn(F3_CSRRS, 0, REG_A0, CSR_SSTATUS), w_sepc,
-          false, false, true },
-        { "a run of three", w_sstatus, w_sepc, true, false, false },
+          false, false, true, false },
+        { "a run of three", w_sstatus, w_sepc, true, false, false, false },
         { "csrr a2, sepc second", w_sstatus, csr_insn(F3_CSRRS, REG_A2, 0, CSR_SEPC),
-          false, false, false },
+          false, false, false, false },
         { "csrw sepc, a0 with rd", w_sstatus, csr_insn(F3_CSRRW, REG_A1, REG_A0, CSR_SEPC),
-          false, false, false },
+          false, false, false, false },
         { "csrrw a1, sstatus, a0 first", csr_insn(F3_CSRRW, REG_A1, REG_A0, CSR_SSTATUS),
-          w_sepc, false, false, false },
-        { "csrw sepc past the page", w_sstatus, w_sepc, false, true, false },
+          w_sepc, false, false, false, false },
+        { "csrw sepc past the page", w_sstatus, w_sepc, false, true, false, false },
     };
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         unsigned at = code_page(&code);
@@ -1484,6 +1487,7 @@ static void sepc_run_lane(void **state)
         } else if (at + 2 < 1024) {
             code.words[at + 2] = 0x00a00593u;     /* li a1, 10 */
         }
+        code.unreadable = cases[i].unreadable ? pc + 4 : 0;
         f.x[REG_A0] = SSTATUS_SPIE | FS_DIRTY | SSTATUS_SUM;
         f.x[T3] = 0x0000003fff8a5679UL;
         f.csr.sstatus |= SSTATUS_SPP;
