@@ -17,7 +17,8 @@ static bool pte_is_owned_table(pte_t pte)
 /* Every write of an entry of a table pt owns: keeps the table's
  * occupancy summary (pagetable.h) exact, a group's bit set while any of
  * its entries is nonzero. */
-static void entry_write(const struct page_table *pt, pte_t *slot, pte_t pte)
+static inline __attribute__((always_inline)) void entry_write(const struct page_table *pt, pte_t *slot,
+                                                             pte_t pte)
 {
     *slot = pte;
     uint64_t table_pa = (uintptr_t)slot & ~4095UL;
