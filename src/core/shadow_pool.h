@@ -23,7 +23,7 @@
  * their physical address, which lodger's identity map makes a valid
  * pointer (a host test passes a buffer's address). Every operation on a
  * VM's pool is made under that VM's lock (vm->lock), as every change to
- * its shadow tables is. */
+ * its shadow tables (and so of a summary word) is. */
 #ifndef LODGER_CORE_SHADOW_POOL_H
 #define LODGER_CORE_SHADOW_POOL_H
 

@@ -931,12 +931,19 @@ static void summary_tracks_every_edit(void **state)
                 pt_unmap(&f->pt, va, 4 * KIB);
                 break;
             case 6:
+            {
+                uint64_t len = (xorshift(&rng) % 2048) * 4 * KIB + 4 * KIB;
+                if (!pt_range_is_canonical(va, len, levels))
+                    len = 4 * KIB;
                 what = (r >> 16) % 2 ? "a pruning range unmap" : "a range unmap";
                 if ((r >> 16) % 2)
-                    pt_unmap_prune(&f->pt, va, (xorshift(&rng) % 2048) * 4 * KIB + 4 * KIB);
+                    pt_unmap_prune(&f->pt, va, len);
                 else
-                    pt_unmap(&f->pt, va, (xorshift(&rng) % 2048) * 4 * KIB + 4 * KIB);
+                    pt_unmap(&f->pt, va, len);
+                /* Nothing left in the range, whichever groups were skipped. */
+                assert_true(pt_range_empty(&f->pt, va, len));
                 break;
+            }
             case 7:
                 what = (r >> 16) % 2 ? "an unlink" : "a link";
                 if ((r >> 16) % 2)

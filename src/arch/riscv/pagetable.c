@@ -175,6 +175,7 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
                     uint64_t base, uint64_t va, uint64_t end, bool prune)
 {
     pte_t *table = table_at(table_pa);
+    const uint64_t *summary = pt_summary_of(pt->alloc, table_pa);
     uint64_t step = pt_level_size(level);
     int cleared = 0;
     /* Only the entries the range touches: [va, end) within [base, base + 512 * step). */
@@ -183,8 +184,12 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
     unsigned last = span / step >= ENTRIES ? ENTRIES - 1 : (unsigned)((span - 1) / step);
     for (unsigned i = first; i <= last; i++) {
         uint64_t lo = base + i * step, hi = lo + step;
-        if (!(table[i] & PTE_V))
+        if (!(table[i] & PTE_V)) {
+            /* An empty group goes at once (a clear of a whole shadow). */
+            if (summary && !(*summary & 1UL << (i / PT_GROUP_ENTRIES)))
+                i |= PT_GROUP_ENTRIES - 1;
             continue;
+        }
         if (pte_is_leaf(table[i]) || pte_is_link(table[i])) {
             entry_write(pt, &table[i], 0);  /* a link goes whole, as a superpage does */
             cleared++;
