@@ -760,7 +760,7 @@ def image_tests():
                        [RUN, "--kernel", hello, "--mem", "16", "--shadow-pages", "100000", "--",
                         "-m", "256M"],
                        r"lodger: error: vm0: lodger,shadow-pages: not enough host memory for a "
-                       r"shadow budget of 100000 pages \(390 MiB; \d+ MiB free\)")
+                       r"shadow budget of 100000 pages \(392 MiB; \d+ MiB free\)")
 
         # Refused by lodger itself, on its console (images made behind the host tool's back).
         good = os.path.join(tmp, "good.itb")

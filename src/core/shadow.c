@@ -147,17 +147,28 @@ static uint64_t pool_take(void *ctx)
 
 static void pool_give(void *ctx, uint64_t pa)
 {
+#ifdef LODGER_CHECK_FAST
+    /* A write that left the occupancy summary behind would leave entries
+     * in a page lent as zero (shadow_pool.h). */
+    if (!shadow_pool_summary_holds(ctx, pa))
+        panic("shadow pool: page %lx given back holds entries its summary misses",
+              (unsigned long)pa);
+#endif
     if (!shadow_pool_give(ctx, pa))
         panic("shadow pool: page %lx given back is not one it lent", (unsigned long)pa);
 }
 
 bool shadow_budget_init(struct vm *vm, uint64_t pages)
 {
-    uint64_t base = mem_alloc(pages * PAGE_SIZE, PAGE_SIZE);
+    /* The pages, then their occupancy summaries. */
+    uint64_t tables = pages * PAGE_SIZE;
+    uint64_t base = mem_alloc(shadow_budget_bytes(pages), PAGE_SIZE);
     if (!base)
         return false;
-    shadow_pool_init(&vm->shadows.pool, base, pages);
-    vm->shadows.alloc = (struct pt_allocator){ pool_take, pool_give, &vm->shadows.pool };
+    struct shadow_pool *pool = &vm->shadows.pool;
+    shadow_pool_init(pool, base, pages, (uint64_t *)(uintptr_t)(base + tables));
+    vm->shadows.alloc = (struct pt_allocator){ pool_take, pool_give, pool, pool->summary, base,
+                                               pages };
     return true;
 }
 
@@ -663,6 +674,7 @@ static struct shadow_block *block_get(struct vm *vm, uint64_t va, uint64_t gpa, 
     if (!table)
         return NULL;
     patch_block_leaves(vm, view, va, gpa, flags, (pte_t *)(uintptr_t)table);
+    shadow_pool_note_full(&cache->pool, table);     /* every entry written */
     *pick = (struct shadow_block){ table, va, gpa, flags, view, 0, cache->clock };
     cache->blocks_built++;
     return pick;
@@ -1043,7 +1055,8 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
             !patch_may_map(vm, s->view, nva, pte_to_pa(g), flags) ||
             !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, first_portion_place(&vm->first)))
             continue;
-        shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
+        pt_write_entry(&s->pt, &shadow_table[i],
+                       pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V);
         done++;
     }
     spin_unlock(&vm->lock);

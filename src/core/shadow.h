@@ -110,6 +110,12 @@ void shadow_destroy_all(struct vm *vm);
 /* The VM's shadow budget: reserves pages host pages for its shadow tables
  * (vm_create); false if the host has not that much free. */
 bool shadow_budget_init(struct vm *vm, uint64_t pages);
+/* The host memory a budget of pages pages takes: the pages and their
+ * occupancy summaries (core/shadow_pool.h). */
+static inline uint64_t shadow_budget_bytes(uint64_t pages)
+{
+    return pages * SHADOW_POOL_PAGE + shadow_pool_summary_bytes(pages);
+}
 /* The budget is spent: frees the VM's own shadow state, under vm->lock.
  * The shadows no vCPU holds go first, least recently used first, until a
  * quarter of the budget is free (self: a vCPU in the second portion whose

@@ -266,7 +266,8 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     if (!shadow_budget_init(vm, shadow_pages)) {
         snprintf(err, errlen, "lodger,shadow-pages: not enough host memory for a shadow budget of "
                  "%lu pages (%lu MiB; %lu MiB free)", (unsigned long)shadow_pages,
-                 (unsigned long)(shadow_pages >> 8), (unsigned long)(mem_free_bytes() >> 20));
+                 (unsigned long)((shadow_budget_bytes(shadow_pages) + (1UL << 20) - 1) >> 20),
+                 (unsigned long)(mem_free_bytes() >> 20));
         mem_free(vm->ram_hpa, vm->ram_size);
         return NULL;
     }
