@@ -10,6 +10,7 @@
 #include "core/guest_walk.h"
 #include "core/shadow_pool.h"
 #include "core/shadow_split.h"
+#include "core/shadow_global.h"
 
 #define SHADOW_CACHE_SIZE 32   /* at most 32: vcpu.frame_slots is a bit per slot */
 
@@ -73,6 +74,7 @@ struct shadow_cache {
     struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
     struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
     struct shadow_splits splits; /* guest superpages shadowed in pieces (shadow_split.h) */
+    struct shadow_globals globals; /* the guest kernel's global mappings (shadow_global.h) */
 };
 
 struct vm;
