@@ -593,10 +593,13 @@ static void block_free(struct vm *vm, struct shadow_block *b)
         if ((b->linked & (1u << i)) && s->in_use && pt_unlink(&s->pt, b->va, 1, b->table))
             s->generation++;
     }
+    if (b->in_global)
+        shadow_global_unlink(vm, b->va, b->table);
     sfence_vma_all();
     pool_give(&vm->shadows.pool, b->table);
     b->table = 0;
     b->linked = 0;
+    b->in_global = false;
 }
 
 static void blocks_drop(struct vm *vm, bool all, uint64_t gpa, uint64_t va)
@@ -675,7 +678,8 @@ static struct shadow_block *block_get(struct vm *vm, uint64_t va, uint64_t gpa, 
     if (!table)
         return NULL;
     patch_block_leaves(vm, view, va, gpa, flags, (pte_t *)(uintptr_t)table);
-    *pick = (struct shadow_block){ table, va, gpa, flags, view, 0, cache->clock };
+    *pick = (struct shadow_block){ .table = table, .va = va, .gpa = gpa, .flags = flags,
+                                   .view = view, .last_used = cache->clock };
     cache->blocks_built++;
     return pick;
 }
@@ -890,7 +894,8 @@ static void block_evict(struct vcpu *v)
  * table of its own there (freeing it is not safe while other harts may
  * walk it), or out of memory for the table: the caller fills 4 KiB. */
 static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, pte_t flags,
-                       uint64_t guest_size, enum shadow_fill_result *r)
+                       uint64_t guest_size, const struct global_key *key,
+                       enum shadow_fill_result *r)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -901,12 +906,6 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
     spin_lock(&vm->patch.lock);
     spin_lock(&vm->lock);
     uint64_t first = first_portion_place(&vm->first);
-    if (!vm_gpa_to_host(vm, base_gpa, size) || first_place_overlaps(first, base_va, size) ||
-        pt_has_table(&s->pt, base_va, 1)) {
-        spin_unlock(&vm->lock);
-        spin_unlock(&vm->patch.lock);
-        return false;
-    }
     if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size, first)) {
         spin_unlock(&vm->lock);
         spin_unlock(&vm->patch.lock);
@@ -914,8 +913,25 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
         *r = SHADOW_RACED;
         return true;
     }
+    /* A global block goes into the VM's shared table of its region, once
+     * for every S view (a block's leaves are the same in S and S with
+     * SUM: its key's view is S); else into s. */
+    bool linked = false;
+    struct shadow_global *g = key ? shadow_global_target(vm, s, va, key->shareable,
+                                                         key->guest_levels, key->l1_gpa, &linked)
+                                  : NULL;
+    struct page_table *pt = g ? &g->pt : &s->pt;
+    uint64_t at = g ? shadow_global_local(base_va) : base_va;
+    v->count.shadow_global_links += linked;
+    if (!vm_gpa_to_host(vm, base_gpa, size) || first_place_overlaps(first, base_va, size) ||
+        pt_has_table(pt, at, 1)) {
+        spin_unlock(&vm->lock);
+        spin_unlock(&vm->patch.lock);
+        return false;
+    }
     bool full;
-    struct shadow_block *b = block_get(vm, base_va, base_gpa, flags, s->view, &full);
+    struct shadow_block *b = block_get(vm, base_va, base_gpa, flags, g ? SHADOW_VIEW_S : s->view,
+                                       &full);
     if (!b) {
         spin_unlock(&vm->lock);
         spin_unlock(&vm->patch.lock);
@@ -925,15 +941,19 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
         *r = SHADOW_RACED;      /* the access retries, with a free slot */
         return true;
     }
-    b->linked |= 1u << (s - vm->shadows.entries);
-    bool linked = pt_link(&s->pt, base_va, 1, b->table);
-    if (linked && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
+    if (g)
+        b->in_global = true;
+    else
+        b->linked |= 1u << (s - vm->shadows.entries);
+    bool done = pt_link(pt, at, 1, b->table);
+    if (done && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
         note_split(vm, va, guest_size);
     shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
     spin_unlock(&vm->patch.lock);
-    v->count.shadow_block_links += linked;
-    *r = linked ? SHADOW_FILLED : SHADOW_NO_MEMORY;
+    v->count.shadow_block_links += done;
+    v->count.shadow_global_fills += g && done;
+    *r = done ? SHADOW_FILLED : SHADOW_NO_MEMORY;
     return true;
 }
 
@@ -964,7 +984,7 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     if (copy == PATCH_FILL_RETRY)
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
     enum shadow_fill_result r;
-    if (block && link_block(v, seq, va, va, asked, 0, &r))
+    if (block && link_block(v, seq, va, va, asked, 0, NULL, &r))
         return r;
     return install(v, seq, va, va, size, flags, copy, size, NULL);
 }
@@ -1121,16 +1141,14 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     if (copy == PATCH_FILL_RETRY)
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
     /* A global kernel leaf goes into the VM's shared table of its region
-     * (core/shadow_global.h), patched code too: as 4 KiB pages there
-     * rather than a block table linked into each shadow. */
+     * (core/shadow_global.h), a block table of patched code too. */
     struct global_key key = {
         shadow_global_leaf((view & ~SHADOW_VIEW_SUM) == SHADOW_VIEW_S, res.pte, res.level,
                            res.l1_gpa),
         pt_levels_of_mode(v->csr->satp >> SATP_MODE_SHIFT), res.l1_gpa,
     };
     enum shadow_fill_result r;
-    if (!block || key.shareable ||
-        !link_block(v, seq, va, res.gpa, asked, pt_level_size(res.level), &r))
+    if (!block || !link_block(v, seq, va, res.gpa, asked, pt_level_size(res.level), &key, &r))
         r = install(v, seq, va, res.gpa, size, flags, copy, pt_level_size(res.level), &key);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code

@@ -56,6 +56,7 @@ struct shadow_block {
     uint64_t flags;             /* the leaves' flags where no copy is (view_flags) */
     int view;
     uint32_t linked;            /* cache slots whose shadow may link it */
+    bool in_global;             /* a shared global table may link it (shadow_global.h) */
     uint64_t last_used;
 };
 

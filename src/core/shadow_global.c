@@ -17,7 +17,7 @@ uint64_t shadow_global_local(uint64_t va)
 
 static struct shadow_global *linked_by(struct vm *vm, uint64_t table)
 {
-    for (int i = 0; i < SHADOW_GLOBALS; i++) {
+    for (int i = 0; i < vm->shadows.globals.used; i++) {
         struct shadow_global *g = &vm->shadows.globals.slots[i];
         if (g->pt.root && g->pt.root == table)
             return g;
@@ -46,6 +46,9 @@ static struct shadow_global *find_or_build(struct vm *vm, uint64_t region, int g
             free_slot->pt.root = 0;
         return NULL;
     }
+    int slot = (int)(free_slot - vm->shadows.globals.slots);
+    if (slot >= vm->shadows.globals.used)
+        vm->shadows.globals.used = slot + 1;
     free_slot->va = region;
     free_slot->l1_gpa = l1_gpa;
     free_slot->guest_levels = guest_levels;
@@ -64,8 +67,11 @@ struct shadow_global *shadow_global_target(struct vm *vm, struct shadow *s, uint
     uint64_t table = pt_link_at(&s->pt, region, SHADOW_GLOBAL_LEVEL);
     if (table) {
         struct shadow_global *g = linked_by(vm, table);
-        return g && shareable && g->va == region && g->l1_gpa == l1_gpa &&
-               g->guest_levels == guest_levels ? g : NULL;
+        if (!g || !shareable || g->va != region || g->l1_gpa != l1_gpa ||
+            g->guest_levels != guest_levels)
+            return NULL;
+        g->filled = true;   /* the caller installs into it */
+        return g;
     }
     /* Only a region s holds nothing of its own in (its first fill there). */
     if (!shareable || pt_has_table(&s->pt, region, SHADOW_GLOBAL_LEVEL) ||
@@ -78,6 +84,7 @@ struct shadow_global *shadow_global_target(struct vm *vm, struct shadow *s, uint
         return NULL;
     shadow_note_root(s, region);
     *linked = true;
+    g->filled = true;
     return g;
 }
 
@@ -116,10 +123,12 @@ static void unmap_offsets(struct shadow_global *g, uint64_t off, uint64_t len)
 bool shadow_global_unmap(struct vm *vm, uint64_t va, uint64_t size, uint64_t hpa)
 {
     bool any = false;
-    for (int i = 0; i < SHADOW_GLOBALS; i++) {
+    /* Most calls are a guest's fence of one page (Linux at boot: ~90 000). */
+    uint64_t region = size <= PAGE_SIZE ? va & ~(SHADOW_GLOBAL_SIZE - 1) : 1;
+    for (int i = 0; i < vm->shadows.globals.used; i++) {
         struct shadow_global *g = &vm->shadows.globals.slots[i];
         uint64_t off, len;
-        if (!g->pt.root || !clip(g, va, size, &off, &len))
+        if ((region != 1 && g->va != region) || !g->pt.root || !clip(g, va, size, &off, &len))
             continue;
         any = true;
         if (hpa) {
@@ -138,10 +147,13 @@ bool shadow_global_unmap(struct vm *vm, uint64_t va, uint64_t size, uint64_t hpa
 bool shadow_global_clear_all(struct vm *vm)
 {
     bool any = false;
-    for (int i = 0; i < SHADOW_GLOBALS; i++) {
+    for (int i = 0; i < vm->shadows.globals.used; i++) {
         struct shadow_global *g = &vm->shadows.globals.slots[i];
-        if (g->pt.root) {
+        /* Nothing installed since its last clear: nothing to clear (a
+         * guest that fences everything often, Linux at boot). */
+        if (g->pt.root && g->filled) {
             unmap_offsets(g, 0, SHADOW_GLOBAL_SIZE);
+            g->filled = false;
             any = true;
         }
     }
@@ -159,7 +171,22 @@ void shadow_global_free(struct vm *vm, bool all, uint64_t va, uint64_t size)
             if (s->in_use && pt_unlink(&s->pt, g->va, SHADOW_GLOBAL_LEVEL, g->pt.root))
                 s->generation++;    /* every hart flushes its ASID before running it again */
         }
-        pt_destroy(&g->pt);     /* its own tables (a shared table links none) */
+        pt_destroy(&g->pt);     /* its own tables (block tables it links are not its own) */
         g->pt.root = 0;
     }
+    while (vm->shadows.globals.used && !vm->shadows.globals.slots[vm->shadows.globals.used - 1].pt.root)
+        vm->shadows.globals.used--;
+}
+
+void shadow_global_unlink(struct vm *vm, uint64_t va, uint64_t table)
+{
+    bool any = false;
+    for (int i = 0; i < SHADOW_GLOBALS; i++) {
+        struct shadow_global *g = &vm->shadows.globals.slots[i];
+        if (g->pt.root && va - g->va < SHADOW_GLOBAL_SIZE)
+            any |= pt_unlink(&g->pt, shadow_global_local(va), 1, table);
+    }
+    for (int k = 0; any && k < SHADOW_CACHE_SIZE; k++)
+        if (vm->shadows.entries[k].in_use)
+            vm->shadows.entries[k].generation++;
 }

@@ -47,11 +47,13 @@ struct shadow_global {
     uint64_t va;            /* the region, a host-canonical address */
     uint64_t l1_gpa;        /* the guest's level-1 table for it */
     int guest_levels;       /* the guest's mode */
+    bool filled;            /* something was installed since it was last cleared */
 };
 
 struct shadow_globals {
     struct shadow_global slots[SHADOW_GLOBALS];
     uint64_t built;         /* shared tables built (ID 80) */
+    int used;               /* slots [0, used) may hold one: what every fence looks at */
 };
 
 struct vm;
@@ -74,6 +76,10 @@ uint64_t shadow_global_local(uint64_t va);
 bool shadow_global_unmap(struct vm *vm, uint64_t va, uint64_t size, uint64_t hpa);
 /* Clears every shared table (sfence.vma x0, x0); false if there is none. */
 bool shadow_global_clear_all(struct vm *vm);
+/* Unlinks the block table at table (its 2 MiB at va) from every shared
+ * table that links it, bumping every shadow's generation if one did; with
+ * the other vCPUs held (core/shadow.c, block_free). */
+void shadow_global_unlink(struct vm *vm, uint64_t va, uint64_t table);
 /* Frees the shared tables whose region overlaps [va, va + size) (all:
  * every one), unlinked from every shadow, whose generation is bumped. Only
  * with no hart walking the VM's shadows (the other vCPUs held, or the VM
