@@ -736,11 +736,13 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     uint64_t root_bit = 1UL << (root % 64);
     bool plain_too = false;
     /* The shared tables, once for all shadows (whatever the ASID: a fence
-     * naming one may drop the global entries too). */
+     * naming one may drop the global entries too). Only where one covers
+     * the page may a shadow link one there. */
+    bool shared = false;
     if (whole)
         shadow_global_unmap(vm, lo, size, 0);
     else if (!in_window)
-        shadow_global_unmap(vm, va & ~(PAGE_SIZE - 1), PAGE_SIZE, 0);
+        shared = shadow_global_unmap(vm, va & ~(PAGE_SIZE - 1), PAGE_SIZE, 0);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (!whole && !(s->roots_used[root / 64] & root_bit)) ||
@@ -751,7 +753,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
         else if (!(in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels))) {
             /* Not a link to a shared table there: unmapped above (an
              * unmap here would drop the whole link). */
-            if (!pt_link_at(&s->pt, va, SHADOW_GLOBAL_LEVEL))
+            if (!shared || !pt_link_at(&s->pt, va, SHADOW_GLOBAL_LEVEL))
                 pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
             if (fence_covers_plain(vm, s, va)) {
                 pt_unmap(&s->pt, FRAME_PLAIN_VA, PAGE_SIZE);
@@ -906,7 +908,9 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
     spin_lock(&vm->patch.lock);
     spin_lock(&vm->lock);
     uint64_t first = first_portion_place(&vm->first);
-    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size, first)) {
+    /* Before any link (as install): a fence since the walk. The block
+     * touching the first portion is no race: the caller fills 4 KiB. */
+    if (seq != vm->shadows.fence_seq) {
         spin_unlock(&vm->lock);
         spin_unlock(&vm->patch.lock);
         v->count.shadow_fill_races++;
