@@ -10,6 +10,7 @@
 #include "core/guest_walk.h"
 #include "core/shadow_pool.h"
 #include "core/shadow_split.h"
+#include "core/shadow_global.h"
 
 #define SHADOW_CACHE_SIZE 32   /* at most 32: vcpu.frame_slots is a bit per slot */
 
@@ -55,6 +56,7 @@ struct shadow_block {
     uint64_t flags;             /* the leaves' flags where no copy is (view_flags) */
     int view;
     uint32_t linked;            /* cache slots whose shadow may link it */
+    bool in_global;             /* a shared global table may link it (shadow_global.h) */
     uint64_t last_used;
 };
 
@@ -73,6 +75,7 @@ struct shadow_cache {
     struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
     struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
     struct shadow_splits splits; /* guest superpages shadowed in pieces (shadow_split.h) */
+    struct shadow_globals globals; /* the guest kernel's global mappings (shadow_global.h) */
 };
 
 struct vm;

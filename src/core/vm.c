@@ -351,6 +351,11 @@ void vm_print_counters(const struct vm *vm)
             console_printf("lodger:   shadow fills that linked a block table %lu (tables built %lu)\n",
                            (unsigned long)c->shadow_block_links,
                            (unsigned long)vm->shadows.blocks_built);
+        if (c->shadow_global_links || c->shadow_global_fills)
+            console_printf("lodger:   shadow fills into shared global tables %lu, links of one %lu "
+                           "(tables built %lu)\n", (unsigned long)c->shadow_global_fills,
+                           (unsigned long)c->shadow_global_links,
+                           (unsigned long)vm->shadows.globals.built);
         if (c->shadow_fill_races)
             console_printf("lodger:   shadow fills dropped (a fence ran during the walk) %lu\n",
                            (unsigned long)c->shadow_fill_races);

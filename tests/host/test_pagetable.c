@@ -492,6 +492,10 @@ static void linked_tables_are_shared_not_owned(void **state)
     assert_int_equal(level, 0);
     assert_int_equal(pte_to_pa(pte), 0x80003000);
     assert_false(pt_has_table(&a->pt, va, 1));      /* a superpage may replace a link */
+    /* pt_link_at names the linked table, at its level only. */
+    assert_int_equal(pt_link_at(&a->pt, va + 0x3000, 1), shared);
+    assert_int_equal(pt_link_at(&a->pt, va, 2), 0);
+    assert_int_equal(pt_link_at(&a->pt, va + (2UL << 20), 1), 0);
     assert_false(pt_range_empty(&a->pt, va, 4096));
     assert_null(pt_leaf_table(&a->pt, va));         /* never filled in place */
     /* A one-page unmap drops a's link whole; the shared table keeps its entry. */
@@ -511,6 +515,8 @@ static void linked_tables_are_shared_not_owned(void **state)
     assert_false(pt_unlink(&a->pt, va, 1, shared + 4096));
     assert_true(pt_unlink(&a->pt, va, 1, shared));
     assert_false(pt_unlink(&a->pt, va, 1, shared));
+    assert_int_equal(pt_link_at(&a->pt, va, 1), 0);
+    assert_int_equal(pt_link_at(&b->pt, va, 1), 0);     /* b's own table there now */
     /* Prune and destroy never free it. */
     assert_true(pt_link(&a->pt, va, 1, shared));
     pt_unmap_prune(&a->pt, 1UL << 30, 1UL << 30);

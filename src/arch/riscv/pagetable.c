@@ -357,3 +357,18 @@ bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa)
     entry_write(pt, slot, 0);
     return true;
 }
+
+uint64_t pt_link_at(const struct page_table *pt, uint64_t va, int level)
+{
+    if (!pt->root || level < 1 || level >= pt->levels || !pt_is_canonical(va, pt->levels))
+        return 0;
+    const pte_t *table = table_at(pt->root);
+    for (int l = pt->levels - 1; l > level; l--) {
+        pte_t e = table[index_at(va, l)];
+        if (!pte_is_owned_table(e))
+            return 0;
+        table = table_at(pte_to_pa(e));
+    }
+    pte_t e = table[index_at(va, level)];
+    return pte_is_link(e) ? pte_to_pa(e) : 0;
+}

@@ -117,5 +117,8 @@ bool pt_has_table(const struct page_table *pt, uint64_t va, int level);
 bool pt_link(struct page_table *pt, uint64_t va, int level, uint64_t table_pa);
 /* Clears the entry for va at level if it links table_pa; whether it did. */
 bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa);
+/* The table the entry for va at level links (pt_link), or 0 if that entry
+ * is no link (or the walk to it meets anything but this table's own). */
+uint64_t pt_link_at(const struct page_table *pt, uint64_t va, int level);
 
 #endif
