@@ -162,6 +162,12 @@
     add t1, t1, t2
     jr t1
 .Llane_write_x_done:
+    csrr t0, sepc                   /* as .Lfast_breakpoint: its slot (the first */
+    srli t0, t0, 1                  /* probe's) is referenced */
+    andi t0, t0, FRAME_SITES_COUNT - 1
+    add t0, t0, sp
+    li t1, FRAME_SITE_REFERENCED
+    sb t1, FRAME_SITE_REF(t0)
 #ifdef LODGER_CHECK_FAST
     /* The twin's frame: the site's instruction trapped (cause, tval). */
     li t0, CAUSE_ILLEGAL_INSTRUCTION
@@ -760,6 +766,9 @@ first_trap_entry:
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     sd t1, FRAME_CAUSE(sp)
     sd a0, FRAME_TVAL(sp)
+    add t5, t2, sp                  /* t2: its slot (site_lookup) */
+    li t1, FRAME_SITE_REFERENCED    /* hot: its copy stays (core/patch_clock.h) */
+    sb t1, FRAME_SITE_REF(t5)
     ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
