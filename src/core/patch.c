@@ -249,6 +249,18 @@ static uint64_t used_copies(const struct patch_state *ps)
     return used;
 }
 
+/* The copies with a trap-free site: those sites never trap, so nothing
+ * marks them used (they are the guest kernel's trap entry and exit, in
+ * Linux: hot); they go only when no other copy can. */
+static uint64_t plain_copies(const struct patch_state *ps)
+{
+    uint64_t mask = 0;
+    for (int i = 0; ps->plain_count && i < ps->site_count; i++)
+        if (ps->sites[i].plain)
+            mask |= 1UL << ps->sites[i].copy;
+    return mask;
+}
+
 /* The slots a site at pc may take (FRAME_SITE_PROBES from its own) are
  * all taken: the first copy holding one of them that the first portion
  * has not used lately goes (own never). If all have been used, they are
@@ -265,7 +277,7 @@ static bool make_slot(struct vm *vm, uint64_t pc, int own)
         if (c >= 0 && c != own)
             owners |= 1UL << c;
     }
-    uint64_t cold = owners & ~ps->referenced;
+    uint64_t cold = owners & ~ps->referenced & ~plain_copies(ps);
     if (!cold) {
         ps->referenced &= ~owners;
         return false;
@@ -288,9 +300,12 @@ static void make_room(struct vm *vm, int own)
         return;
     gather_referenced(vm);
     uint64_t used = used_copies(ps), keep = own >= 0 ? 1UL << own : 0, victims = 0;
+    uint64_t plain = plain_copies(ps);
     int sites = ps->site_count, copies = ps->copy_count;
     while (sites > PATCH_MAX_SITES - PATCH_ROOM || (own < 0 && copies == PATCH_MAX_COPIES)) {
-        int c = patch_clock_victim(&ps->hand, used & ~victims, &ps->referenced, keep);
+        int c = patch_clock_victim(&ps->hand, used & ~victims, &ps->referenced, keep | plain);
+        if (c < 0)
+            c = patch_clock_victim(&ps->hand, used & ~victims, &ps->referenced, keep);
         if (c < 0)
             break;
         victims |= 1UL << c;
