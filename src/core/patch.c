@@ -113,6 +113,10 @@ static void bump(uint64_t *counter)
     __atomic_store_n(counter, *counter + 1, __ATOMIC_RELEASE);
 }
 
+/* In the order the sites were learned: with linear probing, each then
+ * lands no further from its own slot than when it was inserted, so all fit
+ * again (a site whose ebreak is in a copy but not in the table would be
+ * retried for ever: patch_breakpoint_retry). */
 static void table_rebuild(struct patch_state *ps)
 {
     memset(ps->table, 0, sizeof(ps->table));
