@@ -611,28 +611,42 @@ static bool guest_maps_plain(struct vm *vm, uint64_t satp)
 }
 
 /* What changes when a shadow may lose the plain page: every removal of
- * shadow entries that can reach FRAME_PLAIN_VA bumps the VM's fence
- * sequence (a guest fence of it, shadow_drop_page, a stale shadow's clear
- * after shadow_flush_asid/all, a recycle, a release, a reclaim's clear);
+ * shadow entries that can reach FRAME_PLAIN_VA bumps the VM's plain
+ * sequence (shadow.c, fence_seq_bump_range: a guest fence of that page or
+ * of a split guest superpage over it, shadow_drop_page of it, a stale
+ * shadow's clear after shadow_flush_asid/all, a recycle, a release, a
+ * reclaim's clear; not a fence of another page);
  * a first-portion move, which may unmap its new place, bumps every
- * shadow's generation. With vm->lock held. */
-static uint64_t plain_generations(struct shadow *const *on, int count)
+ * shadow's generation. With vm->lock held.
+ *
+ * The shadows plain_follow maps the page in: virtual S views without MXR
+ * of a guest with translation on (with it off, one shadow serves virtual U
+ * too). */
+static bool plain_view(const struct shadow *s)
 {
-    uint64_t sum = 0;
-    for (int i = 0; i < count; i++)
-        sum += on[i] ? on[i]->generation : 0;
-    return sum;
+    return s && (s->view & SHADOW_VIEW_S) && !(s->view & SHADOW_VIEW_MXR) &&
+           (s->guest_satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE;
 }
 
+/* Whether each of on[] that plain_follow would look at was found mapping
+ * the page at v's last look, at its generation now, and no
+ * removal that can reach the page happened since. A set, not a list: v's
+ * own shadow is one of its views, first in on[] or not as v's mode was. */
 static bool plain_seen(const struct vm *vm, int id, struct shadow *const *on, int count)
 {
     const struct patch_state *ps = &vm->patch;
-    if (ps->plain_seen[id].fence_seq != vm->shadows.fence_seq ||
-        ps->plain_seen[id].generations != plain_generations(on, count))
+    if (ps->plain_seen[id].plain_seq != vm->shadows.plain_seq)
         return false;
-    for (int i = 0; i < count; i++)
-        if (ps->plain_seen[id].on[i] != on[i])
+    for (int i = 0; i < count; i++) {
+        if (!plain_view(on[i]))
+            continue;
+        bool found = false;
+        for (int k = 0; k < 4 && !found; k++)
+            found = ps->plain_seen[id].on[k] == on[i] &&
+                    ps->plain_seen[id].generation[k] == on[i]->generation;
+        if (!found)
             return false;
+    }
     return true;
 }
 
@@ -650,9 +664,7 @@ static void __attribute__((noinline)) plain_follow(struct vcpu *v, struct shadow
     bool mapped_one = false;
     for (int i = 0; i < count; i++) {
         struct shadow *s = on[i];
-        /* With translation off, one shadow serves virtual U too. */
-        if (!s || !(s->view & SHADOW_VIEW_S) || (s->view & SHADOW_VIEW_MXR) ||
-            (s->guest_satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE)
+        if (!plain_view(s))
             continue;
         int level;
         pte_t pte = pt_lookup(&s->pt, FRAME_PLAIN_VA, &level);
@@ -681,10 +693,11 @@ static void __attribute__((noinline)) plain_follow(struct vcpu *v, struct shadow
         __asm__ volatile("sfence.vma %0, zero" :: "r"(FRAME_PLAIN_VA) : "memory");
     /* Every S view of on[] maps the page now. */
     if (count <= 4) {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 4; i++) {
             ps->plain_seen[v->id].on[i] = i < count ? on[i] : NULL;
-        ps->plain_seen[v->id].fence_seq = vm->shadows.fence_seq;
-        ps->plain_seen[v->id].generations = plain_generations(on, count);
+            ps->plain_seen[v->id].generation[i] = i < count && on[i] ? on[i]->generation : 0;
+        }
+        ps->plain_seen[v->id].plain_seq = vm->shadows.plain_seq;
     }
 }
 

@@ -110,7 +110,8 @@ struct patch_state {
      * and what would have changed had any lost it since (patch_plain_follow). */
     struct {
         const struct shadow *on[4];
-        uint64_t fence_seq, generations;
+        uint64_t generation[4];
+        uint64_t plain_seq;
     } plain_seen[FIRST_MAX_VCPUS];
     struct patch_stats stats;
 };

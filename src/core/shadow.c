@@ -14,10 +14,21 @@ static uint64_t fence_seq_now(struct vm *vm)
     return __atomic_load_n(&vm->shadows.fence_seq, __ATOMIC_ACQUIRE);
 }
 
-/* Under vm->lock, by every flush of guest mappings. */
-static void fence_seq_bump(struct vm *vm)
+/* Under vm->lock, by every flush of guest mappings. A removal that cannot
+ * reach FRAME_PLAIN_VA's page (a fence of one other page or of a guest
+ * superpage held in pieces that does not cover it) leaves plain_seq alone:
+ * patch_plain_follow need not look at the shadows again after it (a page
+ * fault's fence of a user page no longer costs its three lookups). */
+static void fence_seq_bump_range(struct vm *vm, uint64_t lo, uint64_t size)
 {
     __atomic_store_n(&vm->shadows.fence_seq, vm->shadows.fence_seq + 1, __ATOMIC_RELEASE);
+    if (FRAME_PLAIN_VA - lo < size)
+        vm->shadows.plain_seq++;
+}
+
+static void fence_seq_bump(struct vm *vm)
+{
+    fence_seq_bump_range(vm, 0, UINT64_MAX);
 }
 
 static bool shadow_may_hold(const struct shadow *s, uint64_t va)
@@ -660,6 +671,23 @@ static struct shadow_block *block_get(struct vm *vm, uint64_t va, uint64_t gpa, 
 /* The guest mode a shadow's entries come from: a translation it holds is
  * at an address canonical for that mode (Bare: guest RAM, low addresses). */
 
+/* Whether a fence of va (another page) may cover FRAME_PLAIN_VA, where
+ * lodger maps the plain CSR page (core/patch.c) while the guest maps
+ * nothing there: one guest superpage may hold both, and a fence of any
+ * address under a leaf covers the whole leaf (privileged spec 4.2.1). A
+ * guest leaf lies under one of its root entries. The entry there goes
+ * too, so that the next resume looks at the guest's table again
+ * (patch_plain_follow: the guest mapping it ends trap-free sites). */
+static bool fence_covers_plain(struct vm *vm, const struct shadow *s, uint64_t va)
+{
+    unsigned levels = s->guest_levels;
+    return levels && (va & ~(PAGE_SIZE - 1)) != FRAME_PLAIN_VA &&
+           !((va ^ FRAME_PLAIN_VA) >> (12 + 9 * (levels - 1))) &&
+           !first_place_contains(first_portion_place(&vm->first), FRAME_PLAIN_VA) &&
+           !(first_window_contains(&vm->first, FRAME_PLAIN_VA) &&
+             first_window_for(&vm->first, s->guest_satp, host_mmu.levels));
+}
+
 void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
 {
     /* Callers pass only addresses the fence may name (pt_fence_va_valid);
@@ -679,7 +707,10 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     /* Nor the guest-RAM window, in the shadows that have it (their guest
      * cannot map there); a guest of the host's mode may use that place. */
     bool in_window = first_window_contains(&vm->first, va);
-    fence_seq_bump(vm);
+    if (whole)
+        fence_seq_bump_range(vm, lo, size);
+    else
+        fence_seq_bump_range(vm, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
     /* A fence names one page, and most cached shadows hold nothing under
      * its root entry (the address spaces of exited processes keep only
      * what their last kernel run filled): those are skipped without a
@@ -687,6 +718,7 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
      * too, but is rare: walked everywhere. */
     unsigned root = (unsigned)(va >> (12 + 9 * (host_mmu.levels - 1))) & 511;
     uint64_t root_bit = 1UL << (root % 64);
+    bool plain_too = false;
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (!whole && !(s->roots_used[root / 64] & root_bit)) ||
@@ -694,10 +726,19 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
             continue;
         if (whole)
             unmap_range(vm, s, lo, size);
-        else if (!(in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels)))
+        else if (!(in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels))) {
             pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
+            if (fence_covers_plain(vm, s, va)) {
+                pt_unmap(&s->pt, FRAME_PLAIN_VA, PAGE_SIZE);
+                plain_too = true;
+            }
+        }
     }
+    if (plain_too)
+        vm->shadows.plain_seq++;
     spin_unlock(&vm->lock);
+    if (plain_too)
+        __asm__ volatile("sfence.vma %0, zero" :: "r"(FRAME_PLAIN_VA) : "memory");
     /* This hart's TLB, always: another hart may have removed the shadow
      * entry already (its fence flushed its own TLB, not this one's). All
      * host ASIDs: this hart may have cached the page under any shadow;
@@ -721,7 +762,7 @@ void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
     if (!pt_is_canonical(va, host_mmu.levels) ||
         first_place_contains(first_portion_place(&vm->first), va))
         return;
-    fence_seq_bump(vm);
+    fence_seq_bump_range(vm, va, PAGE_SIZE);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         int level;

@@ -68,6 +68,8 @@ struct shadow_cache {
     uint64_t epoch;             /* bumped when an entry is made or dropped */
     uint64_t fence_seq;         /* bumped under vm->lock by every flush of guest mappings:
                                  * a fill whose walk began before one must not install */
+    uint64_t plain_seq;         /* bumped with it by those that may reach FRAME_PLAIN_VA
+                                 * (patch_plain_follow's cache) */
     struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
     struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
     struct shadow_splits splits; /* guest superpages shadowed in pieces (shadow_split.h) */

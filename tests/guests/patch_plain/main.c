@@ -18,7 +18,10 @@ extern char user_top_load[];
 
 #define ROUNDS 3000
 #define TOP_PAGE 0xfffffffffffff000UL
-#define USER_VA 0x40000000UL        /* the code page again, for U-mode (U=1, RX) */
+#define USER_VA 0x40000000UL
+#define MEGA (2UL << 20)
+#define TOP_MEGA (0UL - MEGA)               /* the last 2 MiB of the address space */
+#define MEGA_PA 0x86000000UL                /* guest RAM the guest's data does not reach */        /* the code page again, for U-mode (U=1, RX) */
 
 static unsigned long top_data[512] __attribute__((aligned(4096)));
 
@@ -71,6 +74,25 @@ int guest_main(void)
     satp_switch(satp);
     loops("paged again");
 
+    /* A 2 MiB superpage over the top, made visible by a fence of another
+     * of its pages: the fence covers the leaf, so every address under it
+     * (privileged spec 4.2.1, SFENCE.VMA with rs1 naming one address),
+     * the top page too. Its own data at the top, as natively. */
+    volatile unsigned long *mtop = (volatile unsigned long *)TOP_PAGE;
+    volatile unsigned long *mega_top = (volatile unsigned long *)(MEGA_PA + MEGA - PAGE);
+    for (int i = 0; i < 512; i++)
+        mega_top[i] = 0x2000 + (unsigned long)i;
+    *pt_slot(root, levels, TOP_MEGA, 1) = PTE(MEGA_PA, PTE_RW);
+    sfence_va(TOP_MEGA);
+    gprintf("superpage: top page reads 0x%lx 0x%lx 0x%lx\n", mtop[0], mtop[508], mtop[511]);
+    CHECK(mtop[0] == 0x2000 && mtop[511] == 0x2000 + 511);
+    mtop[510] = 0x5a5a;
+    loops("superpage");
+    CHECK(mega_top[510] == 0x5a5a);
+    *pt_slot(root, levels, TOP_MEGA, 1) = 0;
+    sfence_va(TOP_MEGA);
+    loops("superpage unmapped");
+
     /* The guest maps the top page itself: its own data there. */
     for (int i = 0; i < 512; i++)
         top_data[i] = 0x1000 + (unsigned long)i;
@@ -89,6 +111,7 @@ int guest_main(void)
     pt_map(root, levels, TOP_PAGE, 0, PAGE, 0);
     sfence_va(TOP_PAGE);
     loops("unmapped");
+
     satp_switch(0);
     loops("bare again");
     return failures;
