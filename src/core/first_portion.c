@@ -137,6 +137,10 @@ bool first_portion_move(struct vm *vm, uint64_t new_va, enum reloc_reason why)
     struct first_portion *fp = &vm->first;
     uint64_t old = fp->va;
     __atomic_store_n(&fp->va, new_va, __ATOMIC_RELAXED);
+    /* No shared table of the guest's global mappings may hold the new
+     * place (nor be linked there: the code and frames go into each
+     * shadow's own tables). The others are held: they may be freed. */
+    shadow_global_free(vm, false, new_va, FIRST_PORTION_SIZE);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use)

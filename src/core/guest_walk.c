@@ -38,8 +38,11 @@ enum walk_status guest_walk(const struct walk_memory *mem, const struct walk_req
         return WALK_PAGE_FAULT;
     uint64_t table = (req->satp & SATP_PPN_MASK) << PAGE_SHIFT;
     res->ad_gpa = 0;
+    res->l1_gpa = 0;
     for (int level = levels - 1; level >= 0; level--) {
         uint64_t index = (req->va >> (PAGE_SHIFT + 9 * level)) & 511;
+        if (level == 1)
+            res->l1_gpa = table;
         uint64_t *slot = mem->gpa_to_host(mem->ctx, table + index * 8, 8);
         if (!slot)
             return WALK_ACCESS_FAULT;

@@ -30,6 +30,8 @@ struct walk_result {
     uint64_t pte;           /* the leaf PTE (after any A/D update) */
     int level;              /* 0: 4 KiB leaf, 1: 2 MiB, ... */
     uint64_t table_gpa;     /* guest-physical address of the table holding the leaf */
+    uint64_t l1_gpa;        /* of the level-1 table the walk read (the guest's own table for
+                             * va's 1 GiB), 0 if the leaf is above level 1 (shadow_global.c) */
     uint64_t ad_gpa;        /* guest-physical address of the leaf PTE if this walk set its
                              * A or D (update_ad), else 0: lodger wrote guest memory there */
 };

@@ -25,7 +25,9 @@ static void free_page_cb(void *ctx, uint64_t pa)
     mem_free(pa, PAGE_SIZE);
 }
 
-const struct pt_allocator mem_page_allocator = { alloc_page_cb, free_page_cb, 0 };
+const struct pt_allocator mem_page_allocator = {
+    .alloc_page = alloc_page_cb, .free_page = free_page_cb,     /* no summary: lodger's own table */
+};
 
 void mem_init(const struct host_info *info)
 {

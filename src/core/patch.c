@@ -74,16 +74,28 @@ static int copy_of_gpa(const struct vm *vm, uint64_t gpa)
     return -1;
 }
 
-/* FRAME_SITE_RUN on each entry whose pc + 4 is a site too (all sites share
- * their upper half: a pc + 4 that carries into it is no run). */
-static void table_mark_runs(uint64_t *table)
+static int find_site(const struct patch_state *ps, uint64_t pc);
+
+/* FRAME_SITE_RUN on each entry whose pc + 4 is a site that traps too (all
+ * sites share their upper half: a pc + 4 that carries into it is no run).
+ * A trap-free site's load or store (plain) does not: chaining would read
+ * it only to stop there, and the site before it, left unmarked, may be
+ * served by a lane of the trap entry (entry.S; Linux's `csrrc s1, sstatus,
+ * t0` is followed by trap-free reads of sepc, stval, scause). */
+static void table_mark_runs(struct patch_state *ps)
 {
+    uint64_t *table = ps->table;
     for (unsigned k = 0; k < FRAME_SITES; k++) {
         uint64_t *e = &table[k];
         if (!*e)
             continue;
         uint32_t low = frame_site_low(*e);
-        if (low <= UINT32_MAX - 4 && frame_site_find(table, low + 4))
+        bool run = false;
+        if (low <= UINT32_MAX - 4 && frame_site_find(table, low + 4)) {
+            int next = find_site(ps, ps->high << 32 | (low + 4));
+            run = next < 0 || !ps->sites[next].plain;
+        }
+        if (run)
             *e |= FRAME_SITE_RUN;
         else
             *e &= ~(uint64_t)FRAME_SITE_RUN;
@@ -123,7 +135,7 @@ static void table_rebuild(struct patch_state *ps)
     memset(ps->slot_copy, -1, sizeof(ps->slot_copy));
     for (int i = 0; i < ps->site_count; i++)
         table_insert(ps, ps->sites[i].pc, ps->sites[i].insn, ps->sites[i].copy);
-    table_mark_runs(ps->table);
+    table_mark_runs(ps);
     bump(&ps->version);
 }
 
@@ -378,11 +390,11 @@ static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn, bool bare
     if (ps->site_count == PATCH_MAX_SITES || !table_insert(ps, pc, insn, c))
         return false;
     ps->referenced |= 1UL << c;     /* learned: it runs */
-    table_mark_runs(ps->table);
     /* A trap-free site stays in the table too: it may become an ebreak
      * (plain_fallback). */
     uint32_t plain = ps->plain_on && !bare ? plain_csr_form(insn) : 0;
     ps->sites[ps->site_count++] = (struct patch_site){ pc, insn, c, plain != 0 };
+    table_mark_runs(ps);
     ps->plain_count += plain != 0;
     bump(&ps->version);
     uint8_t *at = (uint8_t *)(uintptr_t)ps->copies[c].hpa + (pc & (PAGE_SIZE - 1));
@@ -591,6 +603,10 @@ static void plain_fallback(struct vm *vm, bool locked)
         site->plain = false;
     }
     ps->plain_count = 0;
+    /* Their sites trap now: the ones before them start runs. (Only one-vCPU
+     * VMs have trap-free sites: no other vCPU reads the table meanwhile.) */
+    table_mark_runs(ps);
+    bump(&ps->version);
     bump(&ps->code_gen);
     __asm__ volatile("fence.i" ::: "memory");
     if (locked)

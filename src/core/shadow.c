@@ -72,6 +72,9 @@ static void note_split(struct vm *vm, uint64_t va, uint64_t guest_size)
             s->generation++;
         }
     }
+    /* And from the shared tables (their shadows' generations are bumped
+     * above: a shadow linking one under that range lost the link). */
+    shadow_global_unmap(vm, old.va, old.size, 0);
     sfence_vma_all();
 }
 
@@ -147,17 +150,28 @@ static uint64_t pool_take(void *ctx)
 
 static void pool_give(void *ctx, uint64_t pa)
 {
+#ifdef LODGER_CHECK_FAST
+    /* A write that left the occupancy summary behind would leave entries
+     * in a page lent as zero (shadow_pool.h). */
+    if (!shadow_pool_summary_holds(ctx, pa))
+        panic("shadow pool: page %lx given back holds entries its summary misses",
+              (unsigned long)pa);
+#endif
     if (!shadow_pool_give(ctx, pa))
         panic("shadow pool: page %lx given back is not one it lent", (unsigned long)pa);
 }
 
 bool shadow_budget_init(struct vm *vm, uint64_t pages)
 {
-    uint64_t base = mem_alloc(pages * PAGE_SIZE, PAGE_SIZE);
+    /* The pages, then their occupancy summaries. */
+    uint64_t tables = pages * PAGE_SIZE;
+    uint64_t base = mem_alloc(shadow_budget_bytes(pages), PAGE_SIZE);
     if (!base)
         return false;
-    shadow_pool_init(&vm->shadows.pool, base, pages);
-    vm->shadows.alloc = (struct pt_allocator){ pool_take, pool_give, &vm->shadows.pool };
+    struct shadow_pool *pool = &vm->shadows.pool;
+    shadow_pool_init(pool, base, pages, (uint64_t *)(uintptr_t)(base + tables));
+    vm->shadows.alloc = (struct pt_allocator){ pool_take, pool_give, pool, pool->summary, base,
+                                               pages };
     return true;
 }
 
@@ -525,6 +539,7 @@ bool shadow_reclaim(struct vm *vm, struct vcpu *self, const struct shadow *keep,
                 s->generation++;
             }
         }
+        shadow_global_free(vm, true, 0, 0);     /* no shadow links them now */
         cache->pool.clears++;
     }
     return cache->pool.used < before;
@@ -537,7 +552,14 @@ void shadow_flush_all(struct vm *vm)
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         if (vm->shadows.entries[i].in_use)
             vm->shadows.entries[i].stale = true;
+    /* The global translations go too (privileged spec 4.2.1: rs2=x0 covers
+     * them), at once: shadows that are not stale may link a shared table
+     * (none after this, but a stale one is cleared only when next used).
+     * This hart may hold their entries under any shadow's ASID. */
+    bool global = shadow_global_clear_all(vm);
     spin_unlock(&vm->lock);
+    if (global)
+        sfence_vma_all();
 }
 
 /* Privileged spec 4.2.1: with rs1=x0 and an ASID, the fence covers that
@@ -582,10 +604,13 @@ static void block_free(struct vm *vm, struct shadow_block *b)
         if ((b->linked & (1u << i)) && s->in_use && pt_unlink(&s->pt, b->va, 1, b->table))
             s->generation++;
     }
+    if (b->in_global)
+        shadow_global_unlink(vm, b->va, b->table);
     sfence_vma_all();
     pool_give(&vm->shadows.pool, b->table);
     b->table = 0;
     b->linked = 0;
+    b->in_global = false;
 }
 
 static void blocks_drop(struct vm *vm, bool all, uint64_t gpa, uint64_t va)
@@ -617,6 +642,7 @@ void shadow_destroy_all(struct vm *vm)
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++)
         shadow_release(vm, &vm->shadows.entries[i]);
     blocks_drop(vm, true, 0, 0);
+    shadow_global_free(vm, true, 0, 0);
     shadow_split_reset(&vm->shadows.splits);
     /* A reboot's counters start again (its budget stays). */
     struct shadow_pool *p = &vm->shadows.pool;
@@ -663,7 +689,9 @@ static struct shadow_block *block_get(struct vm *vm, uint64_t va, uint64_t gpa, 
     if (!table)
         return NULL;
     patch_block_leaves(vm, view, va, gpa, flags, (pte_t *)(uintptr_t)table);
-    *pick = (struct shadow_block){ table, va, gpa, flags, view, 0, cache->clock };
+    shadow_pool_note_full(&cache->pool, table);     /* every entry written */
+    *pick = (struct shadow_block){ .table = table, .va = va, .gpa = gpa, .flags = flags,
+                                   .view = view, .last_used = cache->clock };
     cache->blocks_built++;
     return pick;
 }
@@ -719,6 +747,14 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
     unsigned root = (unsigned)(va >> (12 + 9 * (host_mmu.levels - 1))) & 511;
     uint64_t root_bit = 1UL << (root % 64);
     bool plain_too = false;
+    /* The shared tables, once for all shadows (whatever the ASID: a fence
+     * naming one may drop the global entries too). Only where one covers
+     * the page may a shadow link one there. */
+    bool shared = false;
+    if (whole)
+        shadow_global_unmap(vm, lo, size, 0);
+    else if (!in_window)
+        shared = shadow_global_unmap(vm, va & ~(PAGE_SIZE - 1), PAGE_SIZE, 0);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         if (!s->in_use || s->stale || (!whole && !(s->roots_used[root / 64] & root_bit)) ||
@@ -727,7 +763,10 @@ void shadow_flush_page(struct vm *vm, uint64_t va, uint64_t asid)
         if (whole)
             unmap_range(vm, s, lo, size);
         else if (!(in_window && first_window_for(&vm->first, s->guest_satp, host_mmu.levels))) {
-            pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
+            /* Not a link to a shared table there: unmapped above (an
+             * unmap here would drop the whole link). */
+            if (!shared || !pt_link_at(&s->pt, va, SHADOW_GLOBAL_LEVEL))
+                pt_unmap(&s->pt, va & ~(PAGE_SIZE - 1), PAGE_SIZE);
             if (fence_covers_plain(vm, s, va)) {
                 pt_unmap(&s->pt, FRAME_PLAIN_VA, PAGE_SIZE);
                 plain_too = true;
@@ -763,6 +802,9 @@ void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
         first_place_contains(first_portion_place(&vm->first), va))
         return;
     fence_seq_bump_range(vm, va, PAGE_SIZE);
+    /* First from the shared tables: a shadow linking one then finds no
+     * leaf there (pt_lookup walks through the link) and keeps the link. */
+    shadow_global_unmap(vm, va, PAGE_SIZE, hpa);
     for (int i = 0; i < SHADOW_CACHE_SIZE; i++) {
         struct shadow *s = &vm->shadows.entries[i];
         int level;
@@ -781,18 +823,39 @@ void shadow_drop_page_locked(struct vm *vm, uint64_t va, uint64_t hpa)
  * page: the access retries and the fill walks again
  * (shadow_fill_may_install). SHADOW_NO_MEMORY if the tables could not
  * grow (the top of the trap path ends the VM). */
+/* What a fill's walk says about sharing its leaf (core/shadow_global.h). */
+struct global_key {
+    bool shareable;         /* shadow_global_leaf */
+    int guest_levels;
+    uint64_t l1_gpa;
+};
+
 static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa,
                                        uint64_t size, pte_t flags, uint64_t copy_hpa,
-                                       uint64_t guest_size)
+                                       uint64_t guest_size, const struct global_key *key)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
     spin_lock(&vm->lock);
+    /* Before any link: a fence since the walk may have changed which guest
+     * table serves the region (the link's key). */
+    if (seq != vm->shadows.fence_seq) {
+        spin_unlock(&vm->lock);
+        v->count.shadow_fill_races++;
+        return SHADOW_RACED;
+    }
+    /* Into the VM's shared table of va's region, or s's own tables. */
+    bool linked = false;
+    struct shadow_global *g = key ? shadow_global_target(vm, s, va, key->shareable,
+                                                         key->guest_levels, key->l1_gpa, &linked)
+                                  : NULL;
+    struct page_table *pt = g ? &g->pt : &s->pt;
+    uint64_t at = g ? shadow_global_local(va) : va;
     uint64_t base_va = va & ~(size - 1), base_gpa = gpa & ~(size - 1);
     if (size > PAGE_SIZE &&
         (!vm_gpa_to_host(vm, base_gpa, size) || ((vm->ram_hpa - vm->ram_gpa) & (size - 1)) ||
          first_place_overlaps(first_portion_place(&vm->first), base_va, size) ||
-         pt_has_table(&s->pt, base_va, 1))) {
+         pt_has_table(pt, at & ~(size - 1), 1))) {
         size = PAGE_SIZE;
         base_va = va & ~(PAGE_SIZE - 1);
         base_gpa = gpa & ~(PAGE_SIZE - 1);
@@ -801,16 +864,19 @@ static enum shadow_fill_result install(struct vcpu *v, uint64_t seq, uint64_t va
                                  first_portion_place(&vm->first))) {
         spin_unlock(&vm->lock);
         v->count.shadow_fill_races++;
+        v->count.shadow_global_links += linked;
         return SHADOW_RACED;
     }
     /* copy_hpa: a patched copy of the 4 KiB page (core/patch.c) runs instead. */
     uint64_t hpa = copy_hpa ? copy_hpa : (uint64_t)vm_gpa_to_host(vm, base_gpa, size);
-    bool mapped = pt_map(&s->pt, base_va, hpa, size, flags | PTE_U | PTE_A,
+    bool mapped = pt_map(pt, g ? at & ~(size - 1) : base_va, hpa, size, flags | PTE_U | PTE_A,
                          size == PAGE_SIZE ? 0 : 1);
     if (mapped && size < guest_size)
         note_split(vm, va, guest_size);
     shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
+    v->count.shadow_global_links += linked;
+    v->count.shadow_global_fills += g && mapped;
     return mapped ? SHADOW_FILLED : SHADOW_NO_MEMORY;
 }
 
@@ -842,7 +908,8 @@ static void block_evict(struct vcpu *v)
  * table of its own there (freeing it is not safe while other harts may
  * walk it), or out of memory for the table: the caller fills 4 KiB. */
 static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, pte_t flags,
-                       uint64_t guest_size, enum shadow_fill_result *r)
+                       uint64_t guest_size, const struct global_key *key,
+                       enum shadow_fill_result *r)
 {
     struct vm *vm = v->vm;
     struct shadow *s = v->shadow;
@@ -853,21 +920,34 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
     spin_lock(&vm->patch.lock);
     spin_lock(&vm->lock);
     uint64_t first = first_portion_place(&vm->first);
-    if (!vm_gpa_to_host(vm, base_gpa, size) || first_place_overlaps(first, base_va, size) ||
-        pt_has_table(&s->pt, base_va, 1)) {
-        spin_unlock(&vm->lock);
-        spin_unlock(&vm->patch.lock);
-        return false;
-    }
-    if (!shadow_fill_may_install(seq, vm->shadows.fence_seq, base_va, size, first)) {
+    /* Before any link (as install): a fence since the walk. The block
+     * touching the first portion is no race: the caller fills 4 KiB. */
+    if (seq != vm->shadows.fence_seq) {
         spin_unlock(&vm->lock);
         spin_unlock(&vm->patch.lock);
         v->count.shadow_fill_races++;
         *r = SHADOW_RACED;
         return true;
     }
+    /* A global block goes into the VM's shared table of its region, once
+     * for every S view (a block's leaves are the same in S and S with
+     * SUM: its key's view is S); else into s. */
+    bool linked = false;
+    struct shadow_global *g = key ? shadow_global_target(vm, s, va, key->shareable,
+                                                         key->guest_levels, key->l1_gpa, &linked)
+                                  : NULL;
+    struct page_table *pt = g ? &g->pt : &s->pt;
+    uint64_t at = g ? shadow_global_local(base_va) : base_va;
+    v->count.shadow_global_links += linked;
+    if (!vm_gpa_to_host(vm, base_gpa, size) || first_place_overlaps(first, base_va, size) ||
+        pt_has_table(pt, at, 1)) {
+        spin_unlock(&vm->lock);
+        spin_unlock(&vm->patch.lock);
+        return false;
+    }
     bool full;
-    struct shadow_block *b = block_get(vm, base_va, base_gpa, flags, s->view, &full);
+    struct shadow_block *b = block_get(vm, base_va, base_gpa, flags, g ? SHADOW_VIEW_S : s->view,
+                                       &full);
     if (!b) {
         spin_unlock(&vm->lock);
         spin_unlock(&vm->patch.lock);
@@ -877,15 +957,19 @@ static bool link_block(struct vcpu *v, uint64_t seq, uint64_t va, uint64_t gpa, 
         *r = SHADOW_RACED;      /* the access retries, with a free slot */
         return true;
     }
-    b->linked |= 1u << (s - vm->shadows.entries);
-    bool linked = pt_link(&s->pt, base_va, 1, b->table);
-    if (linked && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
+    if (g)
+        b->in_global = true;
+    else
+        b->linked |= 1u << (s - vm->shadows.entries);
+    bool done = pt_link(pt, at, 1, b->table);
+    if (done && guest_size)   /* its 4 KiB leaves are pieces of the guest's leaf */
         note_split(vm, va, guest_size);
     shadow_note_root(s, base_va);
     spin_unlock(&vm->lock);
     spin_unlock(&vm->patch.lock);
-    v->count.shadow_block_links += linked;
-    *r = linked ? SHADOW_FILLED : SHADOW_NO_MEMORY;
+    v->count.shadow_block_links += done;
+    v->count.shadow_global_fills += g && done;
+    *r = done ? SHADOW_FILLED : SHADOW_NO_MEMORY;
     return true;
 }
 
@@ -916,9 +1000,9 @@ static enum shadow_fill_result fill_bare(struct vcpu *v, uint64_t seq, uint64_t 
     if (copy == PATCH_FILL_RETRY)
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
     enum shadow_fill_result r;
-    if (block && link_block(v, seq, va, va, asked, 0, &r))
+    if (block && link_block(v, seq, va, va, asked, 0, NULL, &r))
         return r;
-    return install(v, seq, va, va, size, flags, copy, size);
+    return install(v, seq, va, va, size, flags, copy, size, NULL);
 }
 
 static void *walk_gpa_to_host(const void *ctx, uint64_t gpa, uint64_t len)
@@ -1043,7 +1127,8 @@ static void fill_neighbours(struct vcpu *v, uint64_t seq, uint64_t va,
             !patch_may_map(vm, s->view, nva, pte_to_pa(g), flags) ||
             !shadow_fill_may_install(seq, seq, nva, PAGE_SIZE, first_portion_place(&vm->first)))
             continue;
-        shadow_table[i] = pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V;
+        pt_write_entry(&s->pt, &shadow_table[i],
+                       pa_to_pte((uint64_t)host) | flags | PTE_U | PTE_A | PTE_V);
         done++;
     }
     spin_unlock(&vm->lock);
@@ -1072,9 +1157,16 @@ static enum shadow_fill_result fill_paged(struct vcpu *v, uint64_t seq, uint64_t
     uint64_t copy = patch_fill(v, va, access, res.gpa, &size, &flags, &block);
     if (copy == PATCH_FILL_RETRY)
         return SHADOW_RACED;    /* a copy went first: the access retries (no link either) */
+    /* A global kernel leaf goes into the VM's shared table of its region
+     * (core/shadow_global.h), a block table of patched code too. */
+    struct global_key key = {
+        shadow_global_leaf((view & ~SHADOW_VIEW_SUM) == SHADOW_VIEW_S, res.pte, res.level,
+                           res.l1_gpa),
+        pt_levels_of_mode(v->csr->satp >> SATP_MODE_SHIFT), res.l1_gpa,
+    };
     enum shadow_fill_result r;
-    if (!block || !link_block(v, seq, va, res.gpa, asked, pt_level_size(res.level), &r))
-        r = install(v, seq, va, res.gpa, size, flags, copy, pt_level_size(res.level));
+    if (!block || !link_block(v, seq, va, res.gpa, asked, pt_level_size(res.level), &key, &r))
+        r = install(v, seq, va, res.gpa, size, flags, copy, pt_level_size(res.level), &key);
     /* Measured (docs/BENCHMARKS.md): for data pages most neighbours were
      * flushed unused and the scan cost more than the faults it saved; code
      * pages are used in runs. With patched code (core/patch.c) only in the

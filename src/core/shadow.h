@@ -10,6 +10,7 @@
 #include "core/guest_walk.h"
 #include "core/shadow_pool.h"
 #include "core/shadow_split.h"
+#include "core/shadow_global.h"
 
 #define SHADOW_CACHE_SIZE 32   /* at most 32: vcpu.frame_slots is a bit per slot */
 
@@ -55,6 +56,7 @@ struct shadow_block {
     uint64_t flags;             /* the leaves' flags where no copy is (view_flags) */
     int view;
     uint32_t linked;            /* cache slots whose shadow may link it */
+    bool in_global;             /* a shared global table may link it (shadow_global.h) */
     uint64_t last_used;
 };
 
@@ -73,6 +75,7 @@ struct shadow_cache {
     struct shadow_pool pool;    /* the VM's budget: every shadow table page comes from it */
     struct pt_allocator alloc;  /* the shadows' tables' allocator: the pool */
     struct shadow_splits splits; /* guest superpages shadowed in pieces (shadow_split.h) */
+    struct shadow_globals globals; /* the guest kernel's global mappings (shadow_global.h) */
 };
 
 struct vm;
@@ -110,6 +113,12 @@ void shadow_destroy_all(struct vm *vm);
 /* The VM's shadow budget: reserves pages host pages for its shadow tables
  * (vm_create); false if the host has not that much free. */
 bool shadow_budget_init(struct vm *vm, uint64_t pages);
+/* The host memory a budget of pages pages takes: the pages and their
+ * occupancy summaries (core/shadow_pool.h). */
+static inline uint64_t shadow_budget_bytes(uint64_t pages)
+{
+    return pages * SHADOW_POOL_PAGE + shadow_pool_summary_bytes(pages);
+}
 /* The budget is spent: frees the VM's own shadow state, under vm->lock.
  * The shadows no vCPU holds go first, least recently used first, until a
  * quarter of the budget is free (self: a vCPU in the second portion whose

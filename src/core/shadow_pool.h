@@ -11,11 +11,19 @@
  * own shadow state (core/shadow.c, shadow_reclaim): the guest only sees
  * more faults.
  *
+ * Each page has a word of occupancy summary (arch/riscv/pagetable.h:
+ * a bit per 8 entries that may be nonzero), kept by whoever writes into
+ * the page while it is lent. A page given back is zeroed there and then,
+ * only in the groups its word names, so that a page lent is zero without
+ * a memset: a shadow's tables hold a few entries each, and zeroing all
+ * 4 KiB of each table of every exited process's shadows was most of
+ * what freeing them cost (issue 15).
+ *
  * Pure C, host-tested in tests/host/test_shadow_pool.c. Pages are named by
  * their physical address, which lodger's identity map makes a valid
  * pointer (a host test passes a buffer's address). Every operation on a
  * VM's pool is made under that VM's lock (vm->lock), as every change to
- * its shadow tables is. */
+ * its shadow tables (and so of a summary word) is. */
 #ifndef LODGER_CORE_SHADOW_POOL_H
 #define LODGER_CORE_SHADOW_POOL_H
 
@@ -43,6 +51,7 @@ struct shadow_pool {
     uint64_t pages;         /* the budget */
     uint64_t fresh;         /* pages [0, fresh) have been handed out at least once */
     uint64_t free_list;     /* pages given back: each holds the next one's address (0: end) */
+    uint64_t *summary;      /* pages words: each lent page's occupancy summary (0: zero) */
     uint64_t used;          /* pages the VM's shadow tables hold now */
     uint64_t peak;          /* the most they held at once */
     uint64_t evictions;     /* shadows released to make room (core/shadow.c) */
@@ -56,13 +65,28 @@ static inline bool shadow_pool_pages_valid(uint64_t pages)
 {
     return pages >= SHADOW_POOL_MIN_PAGES && pages <= SHADOW_POOL_MAX_PAGES;
 }
-/* A pool over the reserved block [base, base + pages * PAGE) (page-aligned). */
-void shadow_pool_init(struct shadow_pool *p, uint64_t base, uint64_t pages);
-/* A zeroed page of the pool, or 0 when the budget is spent. */
+/* The bytes of summary a pool of pages pages needs. */
+static inline uint64_t shadow_pool_summary_bytes(uint64_t pages)
+{
+    return pages * sizeof(uint64_t);
+}
+/* A pool over the reserved block [base, base + pages * PAGE) (page-aligned),
+ * with summary (shadow_pool_summary_bytes, outside the block) its pages'
+ * occupancy summaries: zeroed here. */
+void shadow_pool_init(struct shadow_pool *p, uint64_t base, uint64_t pages, uint64_t *summary);
+/* A zeroed page of the pool (its summary 0), or 0 when the budget is spent. */
 uint64_t shadow_pool_take(struct shadow_pool *p);
-/* Gives a page back. False (nothing changed) if pa is not a page of the
- * pool or none is out: lodger's own bug, for the caller to report. */
+/* Gives a page back: zeroed in the groups its summary names. False
+ * (nothing changed) if pa is not a page of the pool or none is out:
+ * lodger's own bug, for the caller to report. */
 bool shadow_pool_give(struct shadow_pool *p, uint64_t pa);
+/* A lent page the caller wrote anywhere itself (a block table,
+ * core/shadow.c): every group of it is zeroed when it comes back. */
+void shadow_pool_note_full(struct shadow_pool *p, uint64_t pa);
+/* Whether the summary of pa is true: every nonzero entry in a group it
+ * names (checking builds, before a page goes back; true for a page that
+ * shadow_pool_give would refuse). */
+bool shadow_pool_summary_holds(const struct shadow_pool *p, uint64_t pa);
 /* Pages still free. */
 static inline uint64_t shadow_pool_free(const struct shadow_pool *p)
 {

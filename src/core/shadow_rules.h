@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include "arch/riscv/encoding.h"
 #include "core/first_portion.h"
+#include "core/shadow_global.h"
 
 /* A shadow caches the translations of one address space: the guest's
  * satp with its ASID. Privileged spec 4.1.11 / 4.2.1: translations are
@@ -115,6 +116,31 @@ static inline int shadow_pick_evict(int count, const bool *in_use, const uint64_
             victim = i;
     }
     return victim;
+}
+
+/* Issue 15, shared global tables (core/shadow_global.h): whether a guest
+ * leaf, found at level by a walk for a view, may go into the VM's shared
+ * table of its region. s_class: the view is virtual S with or without SUM
+ * and without MXR (SUM only changes what U=1 pages allow, MXR what X-only
+ * ones do). Only G=1, U=0 leaves (privileged spec 4.3.1: global mappings
+ * exist in every address space; 4.2.1: an ASID fence need not flush
+ * them), found through a guest level-1 table (l1_gpa: the key that makes
+ * every address space linking the table walk the same guest tables). */
+static inline bool shadow_global_leaf(bool s_class, uint64_t pte, int level, uint64_t l1_gpa)
+{
+    return s_class && (pte & PTE_G) && !(pte & PTE_U) && level <= 1 && l1_gpa != 0;
+}
+
+/* Whether the region at region (SHADOW_GLOBAL_SIZE-aligned) holds none of
+ * lodger's own mappings: the first portion's place (its code and every
+ * vCPU's frame pages), the guest-RAM window (window_size 0: none), the
+ * plain CSR page at plain_va. Such regions stay in each shadow's own tables. */
+static inline bool shadow_global_region_ok(uint64_t region, uint64_t first_va, uint64_t window_va,
+                                           uint64_t window_size, uint64_t plain_va)
+{
+    return !first_place_overlaps(first_va, region, SHADOW_GLOBAL_SIZE) &&
+           !first_ranges_overlap(window_va, window_size, region, SHADOW_GLOBAL_SIZE) &&
+           plain_va - region >= SHADOW_GLOBAL_SIZE;
 }
 
 #endif

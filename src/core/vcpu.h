@@ -31,6 +31,8 @@ struct vcpu_counters {
     uint64_t shadow_fill_races;         /* fills dropped: a fence ran since their walk */
     uint64_t shadow_neighbour_fills;    /* entries filled beside a fill (shadow.c) */
     uint64_t shadow_block_links;        /* fills that linked a shared block table (shadow.c) */
+    uint64_t shadow_global_links;       /* fills that linked a shared global table (ID 78) */
+    uint64_t shadow_global_fills;       /* fills installed in a shared global table (ID 79) */
     uint64_t shadow_fence_fills;        /* entries filled at the guest's fence of a page */
     uint64_t fast_checked[2];           /* checking builds: traps checked, [1] served */
 };

@@ -266,7 +266,8 @@ struct vm *vm_create(const struct vm_image *img, char *err, unsigned long errlen
     if (!shadow_budget_init(vm, shadow_pages)) {
         snprintf(err, errlen, "lodger,shadow-pages: not enough host memory for a shadow budget of "
                  "%lu pages (%lu MiB; %lu MiB free)", (unsigned long)shadow_pages,
-                 (unsigned long)(shadow_pages >> 8), (unsigned long)(mem_free_bytes() >> 20));
+                 (unsigned long)((shadow_budget_bytes(shadow_pages) + (1UL << 20) - 1) >> 20),
+                 (unsigned long)(mem_free_bytes() >> 20));
         mem_free(vm->ram_hpa, vm->ram_size);
         return NULL;
     }
@@ -350,6 +351,11 @@ void vm_print_counters(const struct vm *vm)
             console_printf("lodger:   shadow fills that linked a block table %lu (tables built %lu)\n",
                            (unsigned long)c->shadow_block_links,
                            (unsigned long)vm->shadows.blocks_built);
+        if (c->shadow_global_links || c->shadow_global_fills)
+            console_printf("lodger:   shadow fills into shared global tables %lu, links of one %lu "
+                           "(tables built %lu)\n", (unsigned long)c->shadow_global_fills,
+                           (unsigned long)c->shadow_global_links,
+                           (unsigned long)vm->shadows.globals.built);
         if (c->shadow_fill_races)
             console_printf("lodger:   shadow fills dropped (a fence ran during the walk) %lu\n",
                            (unsigned long)c->shadow_fill_races);

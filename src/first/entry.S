@@ -88,67 +88,121 @@
 .Llane_fs_off\@:
 .endm
 
+/* t0 = x[t0] for a lane (t0-t2 and t3 saved; t3 the link, t1 used). */
+.macro lane_read_x
+#ifdef LODGER_CHECK_FAST
+    slli t0, t0, 3
+    add t1, sp, t0                  /* all saved, x0's slot zeroed at the entry */
+    ld t0, FRAME_X0(t1)
+#else
+    slli t0, t0, 2
+    lla t1, .Llane_read_x
+    add t1, t1, t0
+    jalr t3, t1
+#endif
+.endm
+
 /*
- * The interrupt-enable lane: the guest kernel's commonest patched sites,
- * `csrrci rd, sstatus, SIE` (local_irq_save/disable) and `csrsi sstatus,
- * SIE` (local_irq_enable), served in t0-t2 alone, before the fast registers
- * are saved: what the general path (.Lfast_breakpoint, .Lfast_sstatus)
- * would do, for a site the first probe finds and after which no run of
- * sites follows (no chaining). Anything else, and setting SIE with an
- * interrupt pending and enabled, goes to miss with t0-t2 as the guest had
- * them, for the general path. The C twin is the general path's (the
- * checking build runs this lane after the full save and compares). Guest
- * register n written in place: lane_write_x.
+ * Lanes: the guest kernel's commonest patched sites, served right at the
+ * trap entry with only t0-t2 saved (t3-t5 too by the lanes that need them),
+ * before the fast registers are: what the general path (.Lfast_breakpoint,
+ * .Lfast_insn) would do, for a site the probe of its table slots finds
+ * and after which no run of sites follows (no chaining). The C twin is the
+ * general path's (fast_path.c, lane_site says which sites come here; the
+ * checking build runs the lanes after the full save and compares):
+ *  - SIE: `csrrci rd, sstatus, SIE` (local_irq_save/disable, any rd) and
+ *    `csrsi sstatus, SIE` (local_irq_enable);
+ *  - sstatus with a register operand: `csrrw/csrrs/csrrc rd, sstatus, rs1`
+ *    (Linux's `csrrc s1, sstatus, t0` at trap entry, the SUM toggles of its
+ *    user accesses), with the general path's rules: FS as the hart tracked
+ *    it, SD, the writable mask, a SUM switch to the other view, FS the
+ *    hart's; a change of MXR, a view not built, or SIE set with an
+ *    interrupt pending and enabled go to the general path (which declines);
+ *  - sscratch with a register operand: `csrrw tp, sscratch, tp` of Linux's
+ *    trap entry (plain storage: any rd, rs1, funct3 1-3);
+ *  - `sret` back to virtual U (to S: the general path), privileged spec
+ *    3.3.2, as .Lfast_sret.
+ * Anything else goes to miss with the registers as the guest had them.
+ * Guest registers are read by lane_read_x, written by lane_write_x.
  */
-.macro sie_lane miss, done
+.macro lanes miss, done, done_follows=0  /* done_follows: done is right after */
     sd t1, FRAME_X6(sp)
     sd t2, FRAME_X7(sp)
     csrr t0, scause
     addi t0, t0, -CAUSE_BREAKPOINT
-    bnez t0, 90f
+    bnez t0, 85f
     ld t0, FRAME_VMODE(sp)
     beqz t0, 90f                    /* from virtual U: the guest's own */
     csrr t0, sepc
-    srli t1, t0, 1                  /* pc's own slot (frame_site_slot) */
-    andi t1, t1, FRAME_SITES_COUNT - 1
+    ld t1, FRAME_SITE_HIGH(sp)      /* the upper half first, as site_lookup */
+    srli t2, t0, 32                 /* does: t2 then holds the slot found (97) */
+    bne t1, t2, 90f
+    srli t2, t0, 1                  /* t2: the probe, from pc's own slot */
+96: andi t1, t2, FRAME_SITES_COUNT - 1  /* (site_lookup, with t0-t2 alone) */
     slli t1, t1, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)
-    srli t2, t1, 32 + 13            /* bits 31:13 of its instruction: the same */
-    li t0, SIE_CLEAR_INSN >> 13     /* for both (funct3 7 and 6), first: */
-    bne t2, t0, 90f                 /* other sites leave soonest */
-    ld t2, FRAME_SITE_HIGH(sp)
-    csrr t0, sepc
-    srli t0, t0, 32
-    bne t0, t2, 90f
-    csrr t0, sepc
-    xor t2, t1, t0
-    slli t2, t2, 32                 /* the low halves differ, or FRAME_SITE_RUN */
-    bnez t2, 90f
-    srli t1, t1, 32                 /* the original instruction */
-    andi t2, t1, 0x7f
-    addi t2, t2, -OPCODE_SYSTEM
-    bnez t2, 90f
-    srli t2, t1, 7
-    andi t2, t2, 31                 /* t2: rd */
-    srli t0, t1, 12
+    beqz t1, 90f                    /* an empty slot ends the probe */
+    xor t1, t1, t0
+    slli t1, t1, 32
+    srli t1, t1, 33                 /* the low halves, but for FRAME_SITE_RUN */
+    beqz t1, 97f
+    addi t2, t2, 1
+    srli t1, t0, 1
+    addi t1, t1, FRAME_SITE_PROBES
+    bne t2, t1, 96b
+    j 90f
+97: andi t2, t2, FRAME_SITES_COUNT - 1  /* t2: the slot */
+    slli t1, t2, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)      /* t1: the entry */
+    add t2, t2, sp                  /* as .Lfast_breakpoint: the slot found is */
+    li t0, FRAME_SITE_REFERENCED    /* referenced, served here or not (the run */
+    sb t0, FRAME_SITE_REF(t2)       /* of 86: its first; core/patch_clock.h) */
+    andi t0, t1, FRAME_SITE_RUN
+    srli t2, t1, 32                 /* t2: the original instruction */
+#ifdef LODGER_CHECK_FAST
+    sd t2, FRAME_TVAL(sp)           /* the twin's too (a miss: the general path's) */
+#endif
+    bnez t0, 86f                    /* a run follows: only the one of 86 here */
+    srli t0, t2, 13                 /* bits 31:13 the same for SIE clear and set */
+    li t1, SIE_CLEAR_INSN >> 13
+    beq t0, t1, 80f
+    srli t0, t2, 20                 /* the CSR number */
+    andi t1, t2, 0x7f
+    addi t1, t1, -OPCODE_SYSTEM
+    bnez t1, 90f
+    li t1, CSR_SSTATUS
+    beq t0, t1, 81f
+    li t1, CSR_SSCRATCH
+    beq t0, t1, 81f
+    li t1, MATCH_SRET
+    beq t2, t1, 80f
+    j 90f
+
+80: /* SIE: csrrci rd, sstatus, SIE, or csrsi sstatus, SIE; and sret */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced                  /* t1: the stored sstatus */
+    li t0, MATCH_SRET
+    beq t2, t0, 83f
+    srli t0, t2, 12
     andi t0, t0, 1
     bnez t0, 91f                    /* funct3 7: csrrci rd, sstatus, SIE */
-    bnez t2, 90f                    /* csrrsi rd != x0: the general path */
-    ld t1, FRAME_CSR_SSTATUS(sp)
+    srli t0, t2, 7
+    andi t0, t0, 31
+    bnez t0, 90f                    /* csrrsi rd != x0: the general path */
     andi t0, t1, SSTATUS_SIE
     bnez t0, 92f                    /* set already: no interrupt newly enabled */
     ld t0, FRAME_CSR_SIP(sp)
     ld t2, FRAME_CSR_SIE(sp)
     and t0, t0, t2
     bnez t0, 90f                    /* one pending and enabled: taken, slow path */
-    li t2, 0
-92: lane_fs_synced
-    ori t1, t1, SSTATUS_SIE
+92: ori t1, t1, SSTATUS_SIE
     sd t1, FRAME_CSR_SSTATUS(sp)
-    j .Llane_write_x_done
-91: ld t1, FRAME_CSR_SSTATUS(sp)
-    lane_fs_synced
+    li t2, 0                        /* rd = x0 */
+    j 95f
+91: srli t2, t2, 7
+    andi t2, t2, 31                 /* t2: rd */
     srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
     andi t0, t0, 3
     addi t0, t0, -3
@@ -157,45 +211,304 @@
     or t0, t0, t1
     andi t1, t1, ~SSTATUS_SIE
     sd t1, FRAME_CSR_SSTATUS(sp)
-    lla t1, .Llane_write_x          /* x[rd] = t0 */
-    slli t2, t2, 3
+95: lla t1, .Llane_write_x          /* x[rd] = t0, then the count of kind t2 */
+    slli t2, t2, 2
     add t1, t1, t2
+    li t2, FAST_SSTATUS
     jr t1
-.Llane_write_x_done:
-    csrr t0, sepc                   /* as .Lfast_breakpoint: its slot (the first */
-    srli t0, t0, 1                  /* probe's) is referenced */
-    andi t0, t0, FRAME_SITES_COUNT - 1
+
+81: /* sstatus or sscratch with a register operand (funct3 1-3); t3 links
+     * lane_read_x */
+    srli t0, t2, 12
+    andi t0, t0, 7
+    addi t0, t0, -1
+    sltiu t0, t0, 3
+    beqz t0, 90f                    /* an immediate operand (SIE: above) */
+    sd t3, FRAME_X28(sp)
+    srli t0, t2, 15
+    andi t0, t0, 31
+    lane_read_x                     /* t0 = x[rs1] */
+    srli t1, t2, 20
+    li t3, CSR_SSCRATCH
+    beq t1, t3, 82f
+    /* sstatus: t4, t5 for the work too */
+    sd t4, FRAME_X29(sp)
+    sd t5, FRAME_X30(sp)
+    mv t4, t0                       /* t4: the operand */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced                  /* t1: the stored sstatus */
+    srli t0, t1, 13                 /* t0: the value read, SD when FS is Dirty */
+    andi t0, t0, 3
+    addi t0, t0, -3
+    seqz t0, t0
+    slli t0, t0, 63
+    or t0, t0, t1
+    srli t3, t2, 12                 /* t4 = the new value by funct3 */
+    andi t3, t3, 3
+    addi t3, t3, -2
+    bltz t3, 1f                     /* csrrw: the operand */
+    bnez t3, 2f
+    or t4, t0, t4                   /* csrrs */
+    j 1f
+2:  not t4, t4                      /* csrrc */
+    and t4, t0, t4
+1:  li t3, SSTATUS_FAST_WRITABLE
+    and t4, t4, t3
+    not t3, t3
+    and t3, t1, t3
+    or t4, t4, t3                   /* t4: the new stored sstatus */
+    xor t3, t4, t1                  /* t3: bits that change */
+    li t1, SSTATUS_FAST_SLOW
+    and t1, t3, t1
+    bnez t1, 88f                    /* MXR: a new shadow view */
+    andi t1, t3, SSTATUS_SIE
+    beqz t1, 3f
+    andi t1, t4, SSTATUS_SIE
+    beqz t1, 3f
+    ld t1, FRAME_CSR_SIP(sp)
+    ld t5, FRAME_CSR_SIE(sp)
+    and t1, t1, t5
+    bnez t1, 88f                    /* SIE on with an interrupt pending */
+3:  li t5, SSTATUS_SUM
+    and t1, t3, t5
+    beqz t1, 4f
+    and t1, t4, t5                  /* SUM changes: the other S-mode view, if built */
+    snez t1, t1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SUM_SATP(t1)
+    beqz t1, 88f
+    csrw satp, t1
+    sd t1, FRAME_GUEST_SATP(sp)
+    ld t1, FRAME_FLUSH(sp)
+    beqz t1, 4f
+    sfence.vma
+4:  li t1, SSTATUS_FS
+    and t5, t3, t1
+    beqz t5, 5f
+    csrc sstatus, t1                /* FS changes: the hart's follows */
+    and t5, t4, t1
+    csrs sstatus, t5
+    ld t3, FRAME_STATUS(sp)
+    not t1, t1
+    and t3, t3, t1
+    or t3, t3, t5
+    sd t3, FRAME_STATUS(sp)
+5:  sd t4, FRAME_CSR_SSTATUS(sp)
+    srli t1, t2, 32
+    bnez t1, 87f                    /* the csrw sepc after it (86) */
+    ld t3, FRAME_X28(sp)
+    ld t4, FRAME_X29(sp)
+    ld t5, FRAME_X30(sp)
+    srli t2, t2, 7
+    andi t2, t2, 31                 /* rd */
+    j 95b
+
+82: /* sscratch: plain storage, any value sticks */
+    ld t1, FRAME_CSR_SSCRATCH(sp)
+    srli t3, t2, 12
+    andi t3, t3, 3
+    addi t3, t3, -2
+    bltz t3, 1f                     /* csrrw: the operand */
+    bnez t3, 2f
+    or t0, t1, t0                   /* csrrs */
+    j 1f
+2:  not t0, t0                      /* csrrc */
+    and t0, t1, t0
+1:  sd t0, FRAME_CSR_SSCRATCH(sp)
+    mv t0, t1                       /* the value read */
+    ld t3, FRAME_X28(sp)
+    srli t2, t2, 7
+    andi t2, t2, 31                 /* rd */
+    lla t1, .Llane_write_x
+    slli t2, t2, 2
+    add t1, t1, t2
+    li t2, FAST_SSCRATCH
+    jr t1
+
+83: /* sret back to virtual U (t1: the stored sstatus) */
+    andi t0, t1, SSTATUS_SPP
+    bnez t0, 90f                    /* back to S: the general path */
+    ld t0, FRAME_CSR_SIP(sp)
+    ld t2, FRAME_CSR_SIE(sp)
+    and t0, t0, t2
+    bnez t0, 90f                    /* to U: every enabled pending interrupt is taken */
+    ld t2, FRAME_USER_SATP(sp)
+    beqz t2, 90f                    /* the U-mode view is not built */
+    andi t0, t1, SSTATUS_SPIE
+    srli t0, t0, 4                  /* SIE = SPIE, SPIE = 1, SPP = U (0 already) */
+    andi t1, t1, ~SSTATUS_SIE
+    or t1, t1, t0
+    ori t1, t1, SSTATUS_SPIE
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    sd zero, FRAME_VMODE(sp)
+    ld t0, FRAME_CSR_SCOUNTEREN(sp) /* counters as the guest kernel allows its users */
+    andi t0, t0, 7
+    csrw scounteren, t0
+    csrw satp, t2
+    sd t2, FRAME_GUEST_SATP(sp)
+    ld t0, FRAME_FLUSH(sp)
+    beqz t0, 1f
+    sfence.vma
+1:  li t2, FAST_SRET
+    ld t0, FRAME_CSR_SEPC(sp)       /* to sepc (bit 0 may be set: frame.h) */
+    andi t0, t0, -2
+    j 98f
+
+85: /* An ecall from virtual U, into the guest kernel (.Lfast_ecall, .Lfast_reflect) */
+    addi t0, t0, CAUSE_BREAKPOINT - CAUSE_USER_ECALL
+    bnez t0, 90f
+    ld t0, FRAME_VMODE(sp)
+    bnez t0, 90f                    /* from virtual S: an SBI call */
+    ld t1, FRAME_CSR_SSTATUS(sp)
+    lane_fs_synced                  /* t1: the stored sstatus */
+    li t0, SSTATUS_SUM              /* the S-mode view for the kernel's SUM, if built */
+    and t0, t1, t0
+    snez t0, t0
+    slli t0, t0, 3
     add t0, t0, sp
-    li t1, FRAME_SITE_REFERENCED
-    sb t1, FRAME_SITE_REF(t0)
-#ifdef LODGER_CHECK_FAST
-    /* The twin's frame: the site's instruction trapped (cause, tval). */
-    li t0, CAUSE_ILLEGAL_INSTRUCTION
-    sd t0, FRAME_CAUSE(sp)
-    csrr t0, sepc                   /* (the probe above, again: the instruction) */
-    srli t1, t0, 1
-    andi t1, t1, FRAME_SITES_COUNT - 1
+    ld t2, FRAME_SUM_SATP(t0)
+    beqz t2, 90f
+    andi t0, t1, SSTATUS_SIE
+    slli t0, t0, 4                  /* SPIE = SIE, SIE = 0, SPP = U */
+    andi t1, t1, ~(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP)
+    or t1, t1, t0
+    sd t1, FRAME_CSR_SSTATUS(sp)
+    csrr t0, sepc
+    sd t0, FRAME_CSR_SEPC(sp)
+    li t0, CAUSE_USER_ECALL
+    sd t0, FRAME_CSR_SCAUSE(sp)
+    sd zero, FRAME_CSR_STVAL(sp)
+    li t0, 1
+    sd t0, FRAME_VMODE(sp)
+    csrw satp, t2
+    sd t2, FRAME_GUEST_SATP(sp)
+    ld t0, FRAME_FLUSH(sp)
+    beqz t0, 1f
+    sfence.vma
+1:  li t0, 7                        /* virtual S reads the counters the firmware allows */
+    csrw scounteren, t0
+    ld t1, FRAME_FAST_HITS + 8 * FAST_REFLECT(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_REFLECT(sp)
+    ld t0, FRAME_CSR_STVEC(sp)
+    andi t0, t0, -4                 /* exceptions go to the base, vectored or not */
+    j \done
+
+86: /* A run of two served whole: an sstatus write with rd = x0 and a
+     * register operand, then a lone `csrw sepc, rs` in the same page
+     * (Linux's return: csrw sstatus, a0; csrw sepc, a2), as the general
+     * path serves the first and chains into the second. To 81 with t2 =
+     * the first instruction, bit 32 set and the second's rs above it. */
+    srli t0, t2, 20
+    li t1, CSR_SSTATUS
+    bne t0, t1, 90f
+    slli t0, t2, 52
+    srli t0, t0, 52                 /* opcode and rd (x0) */
+    li t1, OPCODE_SYSTEM
+    bne t0, t1, 90f
+    sd t2, FRAME_TVAL(sp)           /* (kept here meanwhile) */
+    csrr t0, sepc
+    addi t1, t0, 7                  /* the second all in the first's page */
+    xor t1, t1, t0
+    srli t1, t1, 12
+    bnez t1, 90f
+    addi t0, t0, 4                  /* t0: the second's pc */
+    srli t2, t0, 1                  /* its entry, probed as above */
+1:  andi t1, t2, FRAME_SITES_COUNT - 1
     slli t1, t1, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)
-    srli t1, t1, 32
-    sd t1, FRAME_TVAL(sp)
+    beqz t1, 90f
+    xor t1, t1, t0
+    slli t1, t1, 32
+    srli t1, t1, 33
+    beqz t1, 2f
+    addi t2, t2, 1
+    srli t1, t0, 1
+    addi t1, t1, FRAME_SITE_PROBES
+    bne t2, t1, 1b
+    j 90f
+2:  andi t1, t2, FRAME_SITES_COUNT - 1
+    slli t1, t1, 3
+    add t1, t1, sp
+    ld t1, FRAME_SITES_OFF(t1)
+    andi t0, t1, FRAME_SITE_RUN
+    bnez t0, 90f                    /* a longer run: the general path */
+    srli t2, t1, 32
+    li t0, ~(31 << 15)
+    and t0, t2, t0
+    li t1, CSR_SEPC << 20 | 1 << 12 | OPCODE_SYSTEM
+    bne t0, t1, 90f                 /* not csrw sepc, rs */
+    srli t2, t2, 15
+    andi t2, t2, 31
+    slli t2, t2, 1
+    ori t2, t2, 1
+    slli t2, t2, 32
+    ld t1, FRAME_TVAL(sp)
+    or t2, t2, t1
+    j 81b
+
+87: /* The second of 86's run: sepc = x[rs] with bit 0 clear (as .Lfast_sepc) */
+    ld t4, FRAME_X29(sp)            /* the guest's, for the read */
+    ld t5, FRAME_X30(sp)
+    srli t0, t2, 33
+    lane_read_x
+    andi t0, t0, -2
+    sd t0, FRAME_CSR_SEPC(sp)
+    ld t3, FRAME_X28(sp)
+#ifdef LODGER_CHECK_FAST
+    srli t1, t2, 33                 /* the twin's tval: the chained instruction */
+    slli t1, t1, 15
+    li t0, CSR_SEPC << 20 | 1 << 12 | OPCODE_SYSTEM
+    or t0, t0, t1
+    sd t0, FRAME_TVAL(sp)
 #endif
-    ld t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_SEPC(sp)
     addi t1, t1, 1
-    sd t1, FRAME_FAST_HITS + 8 * FAST_SSTATUS(sp)
+    sd t1, FRAME_FAST_HITS + 8 * FAST_SEPC(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_CHAINED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_CHAINED(sp)
+    ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
+    csrr t0, sepc
+    addi t0, t0, 8
+    li t2, FAST_SSTATUS
+    j 98f
+
+88: ld t4, FRAME_X29(sp)
+    ld t5, FRAME_X30(sp)
+    ld t3, FRAME_X28(sp)
+90: ld t1, FRAME_X6(sp)
+    ld t2, FRAME_X7(sp)
+    j \miss
+
+.Llane_write_x_done:                /* t2: the kind served */
+    csrr t0, sepc
+    addi t0, t0, 4
+98: /* t0: the guest's next pc */
+#ifdef LODGER_CHECK_FAST
+    /* The twin's frame: the site's instruction trapped (cause, tval). */
+    li t1, CAUSE_ILLEGAL_INSTRUCTION
+    sd t1, FRAME_CAUSE(sp)
+    /* (FRAME_TVAL: the instruction, stored where the probe found it) */
+#endif
+    slli t2, t2, 3
+    add t2, t2, sp
+    ld t1, FRAME_FAST_HITS(t2)
+    addi t1, t1, 1
+    sd t1, FRAME_FAST_HITS(t2)
     ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
     ld t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_LANE(sp)
-    csrr t0, sepc
-    addi t0, t0, 4
+    .if \done_follows == 0
     j \done
-90: ld t1, FRAME_X6(sp)
-    ld t2, FRAME_X7(sp)
-    j \miss
+    .endif
 .endm
 
     .section .first.text, "ax"
@@ -212,7 +525,7 @@ first_trap_entry:
     andi t0, t0, SSTATUS_SPP
     bnez t0, .Lfrom_lodger
 #ifndef LODGER_CHECK_FAST
-    sie_lane .Lfull_entry, .Llane_resume
+    lanes .Lfull_entry, .Llane_resume, 1
 .Llane_resume:                      /* t0: the guest's next pc */
     csrw sepc, t0
     ld t0, FRAME_X5(sp)
@@ -241,6 +554,7 @@ first_trap_entry:
      * twin (the deferred registers too: saved again, unchanged or as a
      * fast path wrote them, by .Lslow_path, where every served trap goes). */
     save_deferred_regs
+    sd zero, FRAME_X0(sp)           /* x0, for the lanes' operand read */
     li t0, FRAME_CHECK_ENTRY
     add t0, t0, sp
     mv t1, sp
@@ -256,11 +570,12 @@ first_trap_entry:
     sd zero, 0(t0)
     ld t0, FRAME_CAUSE(sp)
     /* The lane that the normal build runs before saving, here after, and
-     * checked as any fast path (with t1 and t2 as the guest had them: the
-     * copy above used them). */
+     * checked as any fast path (with t1-t3 as the guest had them: the
+     * copy above used them, and t3). */
     ld t1, FRAME_X6(sp)
     ld t2, FRAME_X7(sp)
-    sie_lane .Lcheck_lane_miss, .Lfast_resume_at
+    ld t3, FRAME_X28(sp)
+    lanes .Lcheck_lane_miss, .Lfast_resume_at
 .Lcheck_lane_miss:
     ld t0, FRAME_CAUSE(sp)
 #endif
@@ -465,7 +780,7 @@ first_trap_entry:
     andi t0, a1, 4
     bnez t0, .Lread_x_done
     lla t0, .Lread_x                /* ... or x[rs1] */
-    slli t1, a2, 3
+    slli t1, a2, 2
     add t0, t0, t1
     jr t0
 .Lread_x_done:
@@ -591,7 +906,7 @@ first_trap_entry:
 
 .Lfast_done:                        /* a7: old value, a3: rd, t3: kind */
     lla t0, .Lwrite_x               /* x[rd] = a7 */
-    slli t1, a3, 3
+    slli t1, a3, 2
     add t0, t0, t1
     jr t0
 .Lwrite_x_done:
@@ -669,39 +984,100 @@ first_trap_entry:
     sret
 
 /* Reading and writing guest register n for a CSR access: in the frame, or
- * in the hart for a deferred one. 8 bytes an entry (no compressed forms),
- * indexed by n. */
+ * in the hart for a deferred one. 4 bytes an entry (two compressed
+ * instructions, named so that the assembler cannot choose another size;
+ * table_end checks they end where they should), indexed by n. A register whose access does not
+ * compress (sp in sscratch, for the lanes) jumps out of its entry. */
+.macro table_end start             /* fails to assemble if it went past */
+    .org \start + 32 * 4
+.endm
     .option push
-    .option norvc
+    .option rvc
+    .option norelax
 .Lread_x:                           /* a5 = x[n] */
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    read_x \n, a5
-    j .Lread_x_done
+    .if \n == 0
+    c.li a5, 0
+    .elseif IS_DEFERRED(\n)
+    c.mv a5, x\n
+    .else
+    c.ldsp a5, FRAME_X\n(sp)
+    .endif
+    c.j 1f
     .endr
+    table_end .Lread_x
+1:  j .Lread_x_done
 .Lwrite_x:                          /* x[n] = a7 */
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    write_x \n, a7
-    j .Lwrite_x_done
+    .if \n == 0
+    c.nop
+    .elseif IS_DEFERRED(\n)
+    c.mv x\n, a7
+    .else
+    c.sdsp a7, FRAME_X\n(sp)
+    .endif
+    c.j 1f
     .endr
-/* The lane's x[n] = t0 (sie_lane): t0-t2 are in the frame, sp in sscratch,
- * the others in the hart (the checking build: as .Lwrite_x, all saved). */
+    table_end .Lwrite_x
+1:  j .Lwrite_x_done
+/* The lanes' t0 = x[n], back to t3 (lanes): t0-t3 are in the frame, sp in
+ * sscratch, the others in the hart (the checking build: all in the frame,
+ * read without this). */
+#ifndef LODGER_CHECK_FAST
+.Llane_read_x:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .if \n == 0
+    c.li t0, 0
+    .elseif \n == 2
+    c.j 2f
+    c.nop
+    .elseif ((\n >= 5) && (\n <= 7)) || (\n == 28)
+    c.ldsp t0, FRAME_X\n(sp)
+    .else
+    c.mv t0, x\n
+    .endif
+    .if \n != 2
+    c.jr t3
+    .endif
+    .endr
+    table_end .Llane_read_x
+2:  csrr t0, sscratch
+    jr t3
+#endif
+/* The lanes' x[n] = t0: t0-t2 are in the frame, sp in sscratch, the others
+ * in the hart (the checking build: as .Lwrite_x, all saved). */
 .Llane_write_x:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 #ifdef LODGER_CHECK_FAST
-    write_x \n, t0
+    .if \n == 0
+    c.nop
+    .elseif IS_DEFERRED(\n)
+    c.mv x\n, t0
+    .else
+    c.sdsp t0, FRAME_X\n(sp)
+    .endif
+    c.j 1f
 #else
     .if \n == 0
-    nop
+    c.nop
+    c.j 1f
     .elseif \n == 2
-    csrw sscratch, t0
+    c.j 2f
+    c.nop
     .elseif (\n >= 5) && (\n <= 7)
-    sd t0, FRAME_X\n(sp)
+    c.sdsp t0, FRAME_X\n(sp)
+    c.j 1f
     .else
-    mv x\n, t0
+    c.mv x\n, t0
+    c.j 1f
     .endif
 #endif
-    j .Llane_write_x_done
     .endr
+    table_end .Llane_write_x
+#ifndef LODGER_CHECK_FAST
+2:  csrw sscratch, t0
+#endif
+1:  j .Llane_write_x_done
     .option pop
 
 /* sret from virtual S (privileged spec 3.3.2): SIE = SPIE, SPIE = 1, SPP = U,

@@ -236,15 +236,42 @@ static bool site_run_follows(const struct trap_frame *f, uint64_t pc)
     return fast_site_entry(f, pc) & FRAME_SITE_RUN;
 }
 
-/* Whether entry.S's sie_lane serves the breakpoint at f->pc, whose site
- * holds insn, if the general path serves it: a site the first probe finds,
- * with no run after it, that clears SIE (any rd) or sets it (rd = x0). */
-static bool sie_lane_site(const struct trap_frame *f, uint32_t insn)
+/* Whether entry.S's lanes take the breakpoint at f->pc, whose site holds
+ * insn, before the general path: a site with no run after it that is an
+ * SIE clear (any rd) or set (rd = x0), an sstatus or sscratch access with
+ * a register operand, or an sret back to virtual U; or the run sepc_run
+ * describes.
+ * A lane then serves the trap exactly when the general path would. */
+static bool sepc_run(const struct trap_frame *f, uint32_t insn);
+
+static bool lane_site(const struct trap_frame *f, uint32_t insn)
 {
-    uint64_t e = f->sites[frame_site_slot(f->pc)];
-    uint32_t without_rd = insn & ~(31u << 7);
-    return (uint32_t)e == (uint32_t)f->pc &&
-           (without_rd == SIE_CLEAR_INSN || insn == SIE_SET_INSN);
+    if (fast_site_entry(f, f->pc) & FRAME_SITE_RUN)
+        return sepc_run(f, insn);
+    unsigned funct3 = (insn >> 12) & 7, csr = insn >> 20;
+    if ((insn & ~(31u << 7)) == SIE_CLEAR_INSN || insn == SIE_SET_INSN)
+        return true;
+    if ((insn & 0x7f) == OPCODE_SYSTEM && funct3 >= 1 && funct3 <= 3 &&
+        (csr == CSR_SSTATUS || csr == CSR_SSCRATCH))
+        return true;
+    return insn == MATCH_SRET && !(f->csr.sstatus & SSTATUS_SPP);
+}
+
+/* The one run the lanes take (entry.S, 86): an sstatus write with rd = x0
+ * and a register operand, then, in the same page, a lone `csrw sepc, rs`
+ * (Linux's return to user): the lane serves the first, fast_path_run
+ * chains into the second as for the general path. */
+static bool sepc_run(const struct trap_frame *f, uint32_t insn)
+{
+    unsigned funct3 = (insn >> 12) & 7;
+    if ((insn & 0xfff) != OPCODE_SYSTEM || insn >> 20 != CSR_SSTATUS || funct3 < 1 || funct3 > 3)
+        return false;
+    uint64_t next = f->pc + 4;
+    if ((f->pc + 7) >> 12 != f->pc >> 12)     /* the second all in the first's page */
+        return false;
+    uint64_t e = fast_site_entry(f, next);
+    uint32_t csrw_sepc = CSR_SEPC << 20 | 1 << 12 | OPCODE_SYSTEM;
+    return e && !(e & FRAME_SITE_RUN) && ((uint32_t)(e >> 32) & ~(31u << 15)) == csrw_sepc;
 }
 
 /* All the fast paths for one trap; chained: a CSR access or sret that
@@ -264,8 +291,8 @@ static bool fast_trap(struct trap_frame *f, bool chained)
         f->tval = insn;
         f->site_ref[fast_site_slot(f, f->pc)] = FRAME_SITE_REFERENCED;
         f->fast_hits[FAST_PATCHED]++;
-        if (!chained && sie_lane_site(f, insn)) {
-            if (!fast_path_csr(f))
+        if (!chained && lane_site(f, insn)) {
+            if (!(insn == MATCH_SRET ? fast_sret(f) : fast_path_csr(f)))
                 return false;
             f->fast_hits[FAST_LANE]++;
             return true;
@@ -328,8 +355,15 @@ bool fast_path_run(struct trap_frame *f, bool (*fetch)(void *ctx, uint64_t va, u
     /* A patched site chains only into a run of sites (FRAME_SITE_RUN). */
     bool more = !(f->cause == CAUSE_BREAKPOINT && f->vmode && fast_site_entry(f, f->pc) &&
                   !site_run_follows(f, f->pc));
+    /* The run a lane serves whole (sepc_run) takes its second instruction
+     * from the site table, reading nothing: served even where the read
+     * would fault (a view that does not map the page yet). */
+    bool lane_run = f->cause == CAUSE_BREAKPOINT && f->vmode && site_run_follows(f, f->pc) &&
+                    sepc_run(f, fast_site_lookup(f, f->pc));
     if (!fast_path_trap(f))
         return false;
+    if (lane_run)
+        return fast_path_chain(f, PATCH_EBREAK, true) && fast_trap(f, true);
     for (int left = FAST_CHAIN_MAX; csr && more && left > 0; left--) {
         uint32_t next = 0;
         uint64_t pc = f->pc;

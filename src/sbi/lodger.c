@@ -55,7 +55,11 @@ enum {
 #define ID_SHADOW_REPLACED 74   /* per VM: shadows replaced, every cache slot in use */
 #define ID_FAST_LANE 75          /* fast path: SIE clears and sets served by the lane */
 #define ID_PATCH_EVICTED 76      /* per VM: copies evicted to make room (core/patch_clock.h) */
-#define ID_COUNT 77
+/* 77: not assigned here */
+#define ID_GLOBAL_LINKS 78      /* fills that linked a shared global table (core/shadow_global.h) */
+#define ID_GLOBAL_FILLS 79      /* fills installed in a shared global table */
+#define ID_GLOBALS_BUILT 80     /* per VM: shared global tables built */
+#define ID_COUNT 81
 
 static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
 {
@@ -86,6 +90,9 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_FENCE_FILLS: *out = c->shadow_fence_fills; return true;
     case ID_BLOCK_LINKS: *out = c->shadow_block_links; return true;
     case ID_BLOCKS_BUILT: *out = v->vm->shadows.blocks_built; return true;
+    case ID_GLOBAL_LINKS: *out = c->shadow_global_links; return true;
+    case ID_GLOBAL_FILLS: *out = c->shadow_global_fills; return true;
+    case ID_GLOBALS_BUILT: *out = v->vm->shadows.globals.built; return true;
     case ID_CONFLICTS: *out = fp->conflicts; return true;
     case ID_EMULATED: *out = fp->emulated; return true;
     case ID_FIRST_VA: *out = first_portion_place(&v->vm->first); return true;

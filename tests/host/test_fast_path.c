@@ -1352,6 +1352,211 @@ static void sie_lane_sites(void **state)
     }
 }
 
+/* The general path's answer for a breakpoint frame f at a site holding
+ * insn: the illegal-instruction trap of insn (no learning, no chaining),
+ * plus the count of a patched trap. */
+static bool general_path(struct trap_frame *want, const struct trap_frame *f, uint32_t insn)
+{
+    *want = *f;
+    want->cause = CAUSE_ILLEGAL_INSTRUCTION;
+    want->tval = insn;
+    want->patch_learn = 0;
+    bool served = fast_path_trap(want);
+    want->patch_learn = f->patch_learn;
+    want->fast_hits[FAST_PATCHED]++;
+    return served;
+}
+
+/* entry.S's other lanes: sstatus and sscratch with a register operand (any
+ * rd and rs1, csrrw/csrrs/csrrc) and sret back to virtual U serve a lone
+ * site exactly as the general path does, counted in FAST_LANE too; sites
+ * in a run, immediate forms other than the SIE toggles and sret back to S
+ * go to the general path (no lane count); what the general path declines
+ * (MXR changed, SIE set with an interrupt pending, a view not built, sret
+ * to U with an interrupt pending or no U view) the lanes decline too. */
+static void register_lanes(void **state)
+{
+    (void)state;
+    enum { REG_T0 = 5, REG_TP = 4, REG_S1 = 9, REG_T3 = 28, REG_SP = 2, REG_A4 = 14 };
+    uint32_t entry_csrrc = csr_insn(F3_CSRRC, REG_S1, REG_T0, CSR_SSTATUS);
+    uint32_t exit_csrw = csr_insn(F3_CSRRW, 0, REG_A0, CSR_SSTATUS);
+    uint32_t sum_on = csr_insn(F3_CSRRS, 0, REG_A4, CSR_SSTATUS);
+    uint32_t swap = csr_insn(F3_CSRRW, REG_TP, REG_TP, CSR_SSCRATCH);
+    struct {
+        const char *what;
+        uint32_t insn;
+        uint64_t operand;           /* x[rs1] */
+        unsigned rs1;
+        bool run, spp, pending, no_views, lane, served;
+    } cases[] = {
+        { "csrrc s1, sstatus, t0 (FS off)", entry_csrrc, SSTATUS_SUM | SSTATUS_FS, REG_T0,
+          false, true, false, false, true, true },
+        { "csrrc ... in a run", entry_csrrc, SSTATUS_SUM | SSTATUS_FS, REG_T0,
+          true, true, false, false, false, true },
+        { "csrw sstatus, a0 (FS dirty, SPIE)", exit_csrw,
+          SSTATUS_FS | SSTATUS_SPIE | SSTATUS_SD, REG_A0, false, true, false, false, true, true },
+        { "csrs sstatus, a4 (SUM: the other view)", sum_on, SSTATUS_SUM, REG_A4,
+          false, true, false, false, true, true },
+        { "csrs sstatus, a4 (SUM, view not built)", sum_on, SSTATUS_SUM, REG_A4,
+          false, true, false, true, false, false },
+        { "csrs sstatus, a4 (MXR)", sum_on, SSTATUS_MXR, REG_A4,
+          false, true, false, false, false, false },
+        { "csrs sstatus, a4 (SIE, pending)", sum_on, SSTATUS_SIE, REG_A4,
+          false, true, true, false, false, false },
+        { "csrs sstatus, a4 (SIE, none pending)", sum_on, SSTATUS_SIE, REG_A4,
+          false, true, false, false, true, true },
+        { "csrrs t3, sstatus, x0", csr_insn(F3_CSRRS, REG_T3, 0, CSR_SSTATUS), 0, 0,
+          false, true, false, false, true, true },
+        { "csrrsi a0, sstatus, 4", csr_insn(F3_CSRRSI, REG_A0, 4, CSR_SSTATUS), 0, 0,
+          false, true, false, false, false, true },
+        { "csrrw tp, sscratch, tp", swap, 0xffffffd800123400UL, REG_TP,
+          false, true, false, false, true, true },
+        { "csrrs sp, sscratch, t3", csr_insn(F3_CSRRS, REG_SP, REG_T3, CSR_SSCRATCH), 0xf0f0,
+          REG_T3, false, true, false, false, true, true },
+        { "csrrc x0, sscratch, s1", csr_insn(F3_CSRRC, 0, REG_S1, CSR_SSCRATCH), 0x5678,
+          REG_S1, false, true, false, false, true, true },
+        { "csrrwi a0, sscratch, 3", csr_insn(F3_CSRRWI, REG_A0, 3, CSR_SSCRATCH), 0, 0,
+          false, true, false, false, false, true },
+        { "csrrw tp, sscratch, tp in a run", swap, 1, REG_TP,
+          true, true, false, false, false, true },
+        { "sret to U", MATCH_SRET, 0, 0, false, false, false, false, true, true },
+        { "sret to U, pending", MATCH_SRET, 0, 0, false, false, true, false, false, false },
+        { "sret to U, no U view", MATCH_SRET, 0, 0, false, false, false, true, false, false },
+        { "sret to S", MATCH_SRET, 0, 0, false, true, false, false, false, true },
+        { "sret to U in a run", MATCH_SRET, 0, 0, true, false, false, false, false, true },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int collide = 0; collide < 2; collide++) {
+            struct trap_frame f = breakpoint_at(GUEST_PC);
+            /* collide: another site holds pc's own slot, this one is found
+             * at the second probe (the lanes probe as site_lookup does). */
+            if (collide)
+                add_site(&f, GUEST_PC + 2 * FRAME_SITES, csr_insn(F3_CSRRS, REG_A0, 0, CSR_SIE));
+            add_site(&f, GUEST_PC, cases[i].insn);
+            if (cases[i].run)
+                add_site(&f, GUEST_PC + 4, csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC));
+            if (cases[i].rs1)
+                f.x[cases[i].rs1] = cases[i].operand;
+            f.csr.sstatus = (f.csr.sstatus & ~SSTATUS_SPP) | (cases[i].spp ? SSTATUS_SPP : 0) |
+                            SSTATUS_SPIE | SSTATUS_SUM * (cases[i].insn == entry_csrrc);
+            f.status = (f.status & ~SSTATUS_FS) | FS_DIRTY;
+            f.csr.sie = SIP_SSIP;
+            f.csr.sip = cases[i].pending ? SIP_SSIP : 0;
+            f.user_satp = cases[i].no_views ? 0 : 0x8000000000087777UL;
+            if (cases[i].no_views)
+                f.sum_satp[1] = 0;
+            struct trap_frame want;
+            bool want_served = general_path(&want, &f, cases[i].insn);
+            want.fast_hits[FAST_LANE] += cases[i].lane;
+            /* The slot the site was found in is marked (its copy is hot),
+             * as .Lfast_breakpoint marks it: with collide, not pc's own. */
+            want.site_ref[(frame_site_slot(GUEST_PC) + collide) % FRAME_SITES] =
+                FRAME_SITE_REFERENCED;
+            bool served = fast_path_trap(&f);
+            if (served != cases[i].served || want_served != cases[i].served) {
+                print_error("%s (collide %d): served %d, general path %d, expected %d\n",
+                            cases[i].what, collide, served, want_served, cases[i].served);
+                fail();
+            }
+            if (served && frames_differ(&f, &want)) {
+                print_error("%s (collide %d)\n", cases[i].what, collide);
+                fail();
+            }
+            if (!served)
+                assert_int_equal(f.fast_hits[FAST_LANE], want.fast_hits[FAST_LANE] - cases[i].lane);
+        }
+    }
+}
+
+/* The one run a lane serves whole (entry.S 86/87, fast_path.c sepc_run):
+ * Linux's return, csrw sstatus, a0 then csrw sepc, a2, both patched, in one
+ * trap: as the general path serves the first and chains into the second,
+ * with FAST_LANE counted, even where reading the second would fault. Not a
+ * lane: a longer run, a second that is not csrw sepc, a first with rd, a
+ * second past the page. */
+static void sepc_run_lane(void **state)
+{
+    (void)state;
+    enum { T3 = 28 };
+    static struct code code;
+    uint32_t w_sstatus = csr_insn(F3_CSRRW, 0, REG_A0, CSR_SSTATUS);
+    uint32_t w_sepc = csr_insn(F3_CSRRW, 0, T3, CSR_SEPC);
+    struct {
+        const char *what;
+        uint32_t first, second;
+        bool third, last_word, lane, unreadable;
+    } cases[] = {
+        { "csrw sstatus, a0; csrw sepc, t3", w_sstatus, w_sepc, false, false, true, false },
+        /* The lane reads nothing: served whole where a read would fault. */
+        { "... its second unreadable", w_sstatus, w_sepc, false, false, true, true },
+        { "csrrs sstatus, a0 (SUM) first", csr_insn(F3_CSRRS, 0, REG_A0, CSR_SSTATUS), w_sepc,
+          false, false, true, false },
+        { "a run of three", w_sstatus, w_sepc, true, false, false, false },
+        { "csrr a2, sepc second", w_sstatus, csr_insn(F3_CSRRS, REG_A2, 0, CSR_SEPC),
+          false, false, false, false },
+        { "csrw sepc, a0 with rd", w_sstatus, csr_insn(F3_CSRRW, REG_A1, REG_A0, CSR_SEPC),
+          false, false, false, false },
+        { "csrrw a1, sstatus, a0 first", csr_insn(F3_CSRRW, REG_A1, REG_A0, CSR_SSTATUS),
+          w_sepc, false, false, false, false },
+        { "csrw sepc past the page", w_sstatus, w_sepc, false, true, false, false },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned at = code_page(&code);
+        uint64_t pc = GUEST_PC;
+        if (cases[i].last_word) {       /* the second would start the next page */
+            at = 1023;
+            pc = code.base + 0xffc;
+        }
+        struct trap_frame f = breakpoint_at(pc);
+        add_site(&f, pc, cases[i].first);
+        add_site(&f, pc + 4, cases[i].second);
+        code.words[at] = PATCH_EBREAK;
+        if (at + 1 < 1024)
+            code.words[at + 1] = PATCH_EBREAK;
+        if (cases[i].third) {
+            add_site(&f, pc + 8, w_sepc);
+            code.words[at + 2] = PATCH_EBREAK;
+        } else if (at + 2 < 1024) {
+            code.words[at + 2] = 0x00a00593u;     /* li a1, 10 */
+        }
+        code.unreadable = cases[i].unreadable ? pc + 4 : 0;
+        f.x[REG_A0] = SSTATUS_SPIE | FS_DIRTY | SSTATUS_SUM;
+        f.x[T3] = 0x0000003fff8a5679UL;
+        f.csr.sstatus |= SSTATUS_SPP;
+        /* The general path: both (or all) as chained illegal-instruction traps. */
+        struct trap_frame want = f;
+        want.patch_learn = 0;
+        want.cause = CAUSE_ILLEGAL_INSTRUCTION;
+        want.tval = cases[i].first;
+        assert_true(fast_path_csr(&want));
+        want.fast_hits[FAST_PATCHED]++;
+        if (!cases[i].last_word) {
+            want.tval = cases[i].second;
+            assert_true(fast_path_csr(&want));
+            want.fast_hits[FAST_PATCHED]++;
+            want.fast_hits[FAST_CHAINED]++;
+        }
+        if (cases[i].third) {
+            want.tval = w_sepc;
+            assert_true(fast_path_csr(&want));
+            want.fast_hits[FAST_PATCHED]++;
+            want.fast_hits[FAST_CHAINED]++;
+        }
+        want.fast_hits[FAST_LANE] += cases[i].lane;
+        /* The first site's slot is marked, not the second's (chained: the
+         * same page, so the same copy), lane or general path alike. */
+        want.site_ref[frame_site_slot(pc)] = FRAME_SITE_REFERENCED;
+        if (!fast_path_run(&f, fetch_code, &code)) {
+            print_error("%s: declined\n", cases[i].what);
+            fail();
+        }
+        if (frames_differ(&f, &want)) {
+            print_error("%s\n", cases[i].what);
+            fail();
+        }
+    }
+}
+
 /* One illegal-instruction trap in PATCH_LEARN_PERIOD goes to the second
  * portion to be learned; none when patching is off. */
 static void learning_declines_one_trap_in_a_period(void **state)
@@ -1588,6 +1793,8 @@ int main(void)
         cmocka_unit_test(chains_through_patched_sites),
         cmocka_unit_test(patched_sites_chain_only_into_runs),
         cmocka_unit_test(sie_lane_sites),
+        cmocka_unit_test(register_lanes),
+        cmocka_unit_test(sepc_run_lane),
         cmocka_unit_test(learning_declines_one_trap_in_a_period),
         cmocka_unit_test(chain_stops_and_declines),
         cmocka_unit_test(chains_user_entry_sret),

@@ -200,6 +200,18 @@ static void result_carries_the_leaf_pte(void **state)
     assert_int_equal(res.level, 0);
     /* The table that holds the leaf: the leaf's slot is in it. */
     assert_ptr_equal(pte_at(g, res.table_gpa, 0x1000, 0), leaf);
+    /* The level-1 table on the way (shadow_global.c's key): the root's
+     * entry for the address points to it. */
+    uint64_t root_entry = *pte_at(g, s.root, 0x1000, 2);
+    assert_int_equal(res.l1_gpa, pte_to_pa(root_entry));
+    /* A 2 MiB leaf: held by that level-1 table itself; a 1 GiB leaf: none. */
+    map(&s, 0x40200000, 0x80200000, 1, PTE_R | AD);
+    assert_int_equal(walk(&s, 0x40200008, ACCESS_LOAD, &res), WALK_OK);
+    assert_int_equal(res.l1_gpa, res.table_gpa);
+    map(&s, 0x80000000, 0xc0000000, 2, PTE_R | AD);
+    assert_int_equal(walk(&s, 0x80000008, ACCESS_LOAD, &res), WALK_OK);
+    assert_int_equal(res.level, 2);
+    assert_int_equal(res.l1_gpa, 0);
     guest_free(g);
 }
 

@@ -53,7 +53,8 @@ static struct fixture *fixture_new(int levels)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     f->count.limit = -1;
-    f->alloc = (struct pt_allocator){ alloc_page, free_page, &f->count };
+    f->alloc = (struct pt_allocator){ .alloc_page = alloc_page, .free_page = free_page,
+                                      .ctx = &f->count };
     assert_true(pt_create(&f->pt, levels, &f->alloc));
     assert_int_equal(f->count.allocated, 1);
     return f;
@@ -491,6 +492,10 @@ static void linked_tables_are_shared_not_owned(void **state)
     assert_int_equal(level, 0);
     assert_int_equal(pte_to_pa(pte), 0x80003000);
     assert_false(pt_has_table(&a->pt, va, 1));      /* a superpage may replace a link */
+    /* pt_link_at names the linked table, at its level only. */
+    assert_int_equal(pt_link_at(&a->pt, va + 0x3000, 1), shared);
+    assert_int_equal(pt_link_at(&a->pt, va, 2), 0);
+    assert_int_equal(pt_link_at(&a->pt, va + (2UL << 20), 1), 0);
     assert_false(pt_range_empty(&a->pt, va, 4096));
     assert_null(pt_leaf_table(&a->pt, va));         /* never filled in place */
     /* A one-page unmap drops a's link whole; the shared table keeps its entry. */
@@ -510,6 +515,8 @@ static void linked_tables_are_shared_not_owned(void **state)
     assert_false(pt_unlink(&a->pt, va, 1, shared + 4096));
     assert_true(pt_unlink(&a->pt, va, 1, shared));
     assert_false(pt_unlink(&a->pt, va, 1, shared));
+    assert_int_equal(pt_link_at(&a->pt, va, 1), 0);
+    assert_int_equal(pt_link_at(&b->pt, va, 1), 0);     /* b's own table there now */
     /* Prune and destroy never free it. */
     assert_true(pt_link(&a->pt, va, 1, shared));
     pt_unmap_prune(&a->pt, 1UL << 30, 1UL << 30);
@@ -534,7 +541,7 @@ static void map_fails_cleanly_without_memory(void **state)
     fixture_done(f);
 
     struct page_counter none = { .limit = 0 };
-    struct pt_allocator alloc = { alloc_page, free_page, &none };
+    struct pt_allocator alloc = { .alloc_page = alloc_page, .free_page = free_page, .ctx = &none };
     struct page_table pt;
     assert_false(pt_create(&pt, 3, &alloc));
 }
@@ -748,6 +755,244 @@ static void has_table_tells_tables_from_leaves(void **state)
     fixture_done(f);
 }
 
+
+/* An allocator that keeps an occupancy summary (pagetable.h), as a VM's
+ * shadow pool does: pages of an arena, each lent zero with its summary
+ * 0; one given back must hold nonzero entries only in the groups its
+ * summary names (else the allocator's zeroing of those groups alone would
+ * leave entries in a page it lends as zero), and is then zeroed so. */
+#define ARENA_PAGES 256
+
+struct arena {
+    uint8_t *pages;
+    uint64_t summary[ARENA_PAGES];
+    bool lent[ARENA_PAGES];
+    int allocated, freed;
+};
+
+static uint64_t arena_page(const struct arena *a, int i)
+{
+    return (uint64_t)(uintptr_t)(a->pages + (size_t)i * 4096);
+}
+
+static bool arena_page_is_zero(const struct arena *a, int i)
+{
+    const pte_t *e = (const pte_t *)(uintptr_t)arena_page(a, i);
+    for (int k = 0; k < 512; k++)
+        if (e[k])
+            return false;
+    return true;
+}
+
+static uint64_t arena_alloc(void *ctx)
+{
+    struct arena *a = ctx;
+    for (int i = 0; i < ARENA_PAGES; i++) {
+        if (a->lent[i])
+            continue;
+        assert_true(arena_page_is_zero(a, i));
+        assert_int_equal(a->summary[i], 0);
+        a->lent[i] = true;
+        a->allocated++;
+        return arena_page(a, i);
+    }
+    fail_msg("arena of %d pages spent", ARENA_PAGES);
+    return 0;
+}
+
+static void arena_free(void *ctx, uint64_t pa)
+{
+    struct arena *a = ctx;
+    int i = (int)((pa - arena_page(a, 0)) / 4096);
+    assert_true(pa >= arena_page(a, 0) && i < ARENA_PAGES && !(pa & 4095) && a->lent[i]);
+    pte_t *e = (pte_t *)(uintptr_t)pa;
+    for (int k = 0; k < 512; k++)
+        if (e[k] && !(a->summary[i] & 1UL << (k / PT_GROUP_ENTRIES)))
+            fail_msg("table page %d freed with entry %d (0x%lx) outside its summary 0x%lx", i, k,
+                     (unsigned long)e[k], (unsigned long)a->summary[i]);
+    for (uint64_t g = a->summary[i]; g; g &= g - 1)
+        memset(e + pt_lowest_group(g) * PT_GROUP_ENTRIES, 0, PT_GROUP_ENTRIES * sizeof(pte_t));
+    assert_true(arena_page_is_zero(a, i));
+    a->summary[i] = 0;
+    a->lent[i] = false;
+    a->freed++;
+}
+
+struct summary_fixture {
+    struct arena arena;
+    struct pt_allocator alloc;
+    struct page_table pt;
+};
+
+static struct summary_fixture *summary_fixture_new(int levels)
+{
+    struct summary_fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->arena.pages = aligned_alloc(4096, ARENA_PAGES * 4096UL);
+    assert_non_null(f->arena.pages);
+    memset(f->arena.pages, 0, ARENA_PAGES * 4096UL);
+    f->alloc = (struct pt_allocator){
+        .alloc_page = arena_alloc, .free_page = arena_free, .ctx = &f->arena,
+        .summary = f->arena.summary, .summary_base = arena_page(&f->arena, 0),
+        .summary_pages = ARENA_PAGES,
+    };
+    assert_true(pt_create(&f->pt, levels, &f->alloc));
+    return f;
+}
+
+/* Every lent page's summary is exact: a group's bit set if and only if
+ * one of its eight entries is nonzero. */
+static void check_summaries(const struct summary_fixture *f, const char *after)
+{
+    for (int i = 0; i < ARENA_PAGES; i++) {
+        if (!f->arena.lent[i])
+            continue;
+        const pte_t *e = (const pte_t *)(uintptr_t)arena_page(&f->arena, i);
+        uint64_t groups = 0;
+        for (int k = 0; k < 512; k++)
+            if (e[k])
+                groups |= 1UL << (k / PT_GROUP_ENTRIES);
+        if (groups != f->arena.summary[i])
+            fail_msg("after %s: table page %d holds groups 0x%lx, its summary says 0x%lx", after,
+                     i, (unsigned long)groups, (unsigned long)f->arena.summary[i]);
+    }
+}
+
+static void summary_fixture_done(struct summary_fixture *f)
+{
+    pt_destroy(&f->pt);
+    assert_int_equal(f->arena.allocated, f->arena.freed);
+    for (int i = 0; i < ARENA_PAGES; i++)
+        assert_true(arena_page_is_zero(&f->arena, i));
+    free(f->arena.pages);
+    free(f);
+}
+
+static void lowest_group_of_every_bit(void **state)
+{
+    (void)state;
+    for (unsigned b = 0; b < 64; b++) {
+        assert_int_equal(pt_lowest_group(1UL << b), b);
+        assert_int_equal(pt_lowest_group(~0UL << b), b);
+        assert_int_equal(pt_lowest_group((1UL << b) | (1UL << 63)), b);
+    }
+}
+
+/* Without a summary (lodger's own table) or outside its pages, none. */
+static void summary_only_for_the_allocators_pages(void **state)
+{
+    (void)state;
+    uint64_t words[4];
+    struct pt_allocator none = { .alloc_page = alloc_page, .free_page = free_page };
+    struct pt_allocator some = { .summary = words, .summary_base = 0x80000000UL,
+                                 .summary_pages = 4 };
+    assert_null(pt_summary_of(&none, 0x80000000UL));
+    assert_ptr_equal(pt_summary_of(&some, 0x80000000UL), &words[0]);
+    assert_ptr_equal(pt_summary_of(&some, 0x80003000UL), &words[3]);
+    assert_null(pt_summary_of(&some, 0x80004000UL));
+    assert_null(pt_summary_of(&some, 0x7ffff000UL));
+}
+
+/* Random edits of every kind (maps of 4 KiB, 2 MiB and 1 GiB leaves,
+ * superpages over tables, one-page and range unmaps, prunes, links and
+ * unlinks, entries written in place through pt_leaf_table), each
+ * followed by a check of every table's summary; the tables freed on the
+ * way and at the end come back zero once the groups their summaries name
+ * are (arena_free), in Sv39, Sv48 and Sv57. */
+static void summary_tracks_every_edit(void **state)
+{
+    (void)state;
+    static const uint64_t clusters[] = { 0, 0x3fc0000000UL, 0x40000000UL, 0x123400000UL };
+    uint64_t rng = 0x2545f4914f6cdd1dUL;
+    uint8_t *shared = aligned_alloc(4096, 4096);     /* a linked table: not the arena's */
+    assert_non_null(shared);
+    memset(shared, 0, 4096);
+    uint64_t shared_pa = (uint64_t)(uintptr_t)shared;
+    for (int round = 0; round < 60; round++) {
+        int levels = 3 + round % 3;
+        struct summary_fixture *f = summary_fixture_new(levels);
+        uint64_t mapped_4k = 0;     /* a page last mapped alone: its table is filled in place */
+        for (int step = 0; step < 80; step++) {
+            uint64_t r = xorshift(&rng);
+            uint64_t va = clusters[r % 4] + (xorshift(&rng) % (8 * 512)) * 4 * KIB;
+            if (r % 7 == 0)
+                va |= ~((1UL << (12 + 9 * levels - 1)) - 1);     /* the upper half */
+            const char *what;
+            switch ((r >> 8) % 9) {
+            case 0: case 1: case 2:
+                what = "a 4 KiB map";
+                assert_true(pt_map(&f->pt, va, 0x80000000UL + (r & 0xfff000), 4 * KIB, RW, 0));
+                mapped_4k = va;
+                break;
+            case 3:
+                what = "a 2 MiB map";
+                assert_true(pt_map(&f->pt, va & ~(2 * MIB - 1), 0x80000000UL, 2 * MIB, RW, 1));
+                break;
+            case 4:
+                what = "a 1 GiB map";
+                assert_true(pt_map(&f->pt, va & ~(GIB - 1), 0x80000000UL, GIB, RW, 2));
+                break;
+            case 5:
+                what = "a one-page unmap";
+                pt_unmap(&f->pt, va, 4 * KIB);
+                break;
+            case 6:
+            {
+                uint64_t len = (xorshift(&rng) % 2048) * 4 * KIB + 4 * KIB;
+                if (!pt_range_is_canonical(va, len, levels))
+                    len = 4 * KIB;
+                what = (r >> 16) % 2 ? "a pruning range unmap" : "a range unmap";
+                if ((r >> 16) % 2)
+                    pt_unmap_prune(&f->pt, va, len);
+                else
+                    pt_unmap(&f->pt, va, len);
+                /* Nothing left in the range, whichever groups were skipped. */
+                assert_true(pt_range_empty(&f->pt, va, len));
+                break;
+            }
+            case 7:
+                what = (r >> 16) % 2 ? "an unlink" : "a link";
+                if ((r >> 16) % 2)
+                    pt_unlink(&f->pt, va & ~(2 * MIB - 1), 1, shared_pa);
+                else
+                    pt_link(&f->pt, va & ~(2 * MIB - 1), 1, shared_pa);
+                break;
+            default: {
+                what = "entries written in place";
+                pte_t *leaves = pt_leaf_table(&f->pt, mapped_4k);
+                unsigned from = (unsigned)(r >> 20) % 496;
+                for (unsigned k = from; leaves && k < from + 16; k += 1 + (unsigned)(r >> 30) % 5)
+                    if (!(leaves[k] & PTE_V))
+                        pt_write_entry(&f->pt, &leaves[k],
+                                       pa_to_pte(0x90000000UL) | PTE_R | PTE_A | PTE_V);
+                break;
+            }
+            }
+            check_summaries(f, what);
+        }
+        summary_fixture_done(f);
+    }
+    for (int k = 0; k < 512; k++)
+        assert_int_equal(((pte_t *)shared)[k], 0);  /* no edit reached the linked table */
+    free(shared);
+}
+
+/* A table's every group place, with a summary: freeing visits only the
+ * groups named, and still frees each table there. */
+static void destroy_with_summary_frees_tables_in_every_group_place(void **state)
+{
+    (void)state;
+    for (int place = 0; place < 512; place += 7) {
+        struct summary_fixture *f = summary_fixture_new(3);
+        assert_true(pt_map(&f->pt, GIB + (uint64_t)place * 2 * MIB, 0x80000000, 4 * KIB, RW, 0));
+        assert_true(pt_map(&f->pt, GIB + (uint64_t)(511 - place) * 2 * MIB + 4 * KIB, 0x80000000,
+                           4 * KIB, RW, 0));
+        assert_true(pt_map(&f->pt, (uint64_t)(place % 256) * GIB, 0x80000000, 4 * KIB, RW, 0));
+        check_summaries(f, "the maps");
+        summary_fixture_done(f);    /* every page freed (allocated == freed), all zero */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +1025,10 @@ int main(void)
         cmocka_unit_test(map_and_unmap_refuse_non_canonical),
         cmocka_unit_test(fence_va_validity),
         cmocka_unit_test(has_table_tells_tables_from_leaves),
+        cmocka_unit_test(lowest_group_of_every_bit),
+        cmocka_unit_test(summary_only_for_the_allocators_pages),
+        cmocka_unit_test(summary_tracks_every_edit),
+        cmocka_unit_test(destroy_with_summary_frees_tables_in_every_group_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

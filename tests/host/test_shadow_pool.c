@@ -12,6 +12,7 @@
 
 #include "core/shadow_pool.h"
 #include "core/shadow_rules.h"
+#include "arch/riscv/pagetable.h"
 
 #define PAGE SHADOW_POOL_PAGE
 
@@ -21,6 +22,15 @@ static uint8_t *block_of(uint64_t pages)
     assert_non_null(b);
     memset(b, 0xa5, pages * PAGE);  /* what a reused page held: take must zero it */
     return b;
+}
+
+/* Each pool's summary: what was left there before must not matter. */
+static uint64_t *summary_of(uint64_t pages)
+{
+    uint64_t *s = malloc(shadow_pool_summary_bytes(pages));
+    assert_non_null(s);
+    memset(s, 0x5a, shadow_pool_summary_bytes(pages));
+    return s;
 }
 
 static bool page_is_zero(uint64_t pa)
@@ -40,7 +50,8 @@ static void takes_each_page_once_then_nothing(void **state)
     const uint64_t pages = 8;
     uint8_t *b = block_of(pages);
     struct shadow_pool p;
-    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages);
+    uint64_t *summary = summary_of(pages);
+    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages, summary);
     uint64_t got[8];
     for (uint64_t i = 0; i < pages; i++) {
         got[i] = shadow_pool_take(&p);
@@ -57,19 +68,23 @@ static void takes_each_page_once_then_nothing(void **state)
     assert_int_equal(p.peak, pages);
     assert_int_equal(shadow_pool_free(&p), 0);
     free(b);
+    free(summary);
 }
 
 /* A page given back is lent again (zeroed, though the free list wrote in
- * it and a shadow table left entries in it); peak stays the most in use. */
+ * it and a shadow table left entries in it, all of them: note_full);
+ * peak stays the most in use. */
 static void given_back_pages_are_reused_zeroed(void **state)
 {
     (void)state;
     const uint64_t pages = 4;
     uint8_t *b = block_of(pages);
     struct shadow_pool p;
-    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages);
+    uint64_t *summary = summary_of(pages);
+    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages, summary);
     uint64_t a = shadow_pool_take(&p), c = shadow_pool_take(&p), d = shadow_pool_take(&p);
-    memset((void *)(uintptr_t)c, 0x77, PAGE);   /* a table's entries */
+    memset((void *)(uintptr_t)c, 0x77, PAGE);   /* a block table's entries */
+    shadow_pool_note_full(&p, c);
     assert_true(shadow_pool_give(&p, c));
     assert_true(shadow_pool_give(&p, a));
     assert_int_equal(p.used, 1);
@@ -86,6 +101,53 @@ static void given_back_pages_are_reused_zeroed(void **state)
     assert_int_equal(p.used, 4);
     assert_int_equal(p.peak, 4);
     free(b);
+    free(summary);
+}
+
+/* A page given back is zeroed in the groups its summary names, and only
+ * there: a page lent is zero and its summary 0 without a memset of the
+ * whole page. shadow_pool_summary_holds tells a summary that misses an
+ * entry (a writer that did not keep it). */
+static void given_back_pages_are_zeroed_by_their_summary(void **state)
+{
+    (void)state;
+    const uint64_t pages = 2;
+    uint8_t *b = block_of(pages);
+    uint64_t *summary = summary_of(pages);
+    struct shadow_pool p;
+    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages, summary);
+    for (uint64_t i = 0; i < pages; i++)
+        assert_int_equal(summary[i], 0);        /* init clears whatever was there */
+    uint64_t a = shadow_pool_take(&p);
+    uint64_t *e = (uint64_t *)(uintptr_t)a;
+    uint64_t index = (a - (uint64_t)(uintptr_t)b) / PAGE;
+    /* Entries in groups 0, 5 and 63, the summary saying so. */
+    e[3] = 0x1001;
+    e[40] = 0x2001;
+    e[47] = 0x3001;
+    e[511] = 0x4001;
+    assert_false(shadow_pool_summary_holds(&p, a));
+    summary[index] = 1UL | 1UL << 5;
+    assert_false(shadow_pool_summary_holds(&p, a));     /* group 63 missing */
+    summary[index] |= 1UL << 63 | 1UL << 20;            /* an extra group is allowed */
+    assert_true(shadow_pool_summary_holds(&p, a));
+    /* Outside the groups the summary names the page is not touched: a
+     * word there shows that only those groups are zeroed. */
+    e[100] = 0xdead;
+    assert_true(shadow_pool_give(&p, a));
+    assert_int_equal(summary[index], 0);
+    assert_int_equal(e[3] | e[40] | e[47] | e[511], 0);
+    assert_int_equal(e[100], 0xdead);
+    e[100] = 0;
+    /* Lent again: zero, the free list's link too, its summary 0. */
+    assert_int_equal(shadow_pool_take(&p), a);
+    assert_true(page_is_zero(a));
+    assert_int_equal(summary[index], 0);
+    /* A page never lent (nor any out of the pool): nothing to check. */
+    assert_true(shadow_pool_summary_holds(&p, a + PAGE));
+    assert_true(shadow_pool_summary_holds(&p, a + 8));
+    free(b);
+    free(summary);
 }
 
 /* A page that is not the pool's (another VM's, misaligned, past the block,
@@ -97,7 +159,8 @@ static void foreign_pages_are_refused(void **state)
     uint8_t *b = block_of(pages), *other = block_of(1);
     uint64_t base = (uint64_t)(uintptr_t)b;
     struct shadow_pool p;
-    shadow_pool_init(&p, base, pages);
+    uint64_t *summary = summary_of(pages);
+    shadow_pool_init(&p, base, pages, summary);
     assert_false(shadow_pool_give(&p, base));           /* none lent yet */
     uint64_t a = shadow_pool_take(&p);
     assert_false(shadow_pool_give(&p, (uint64_t)(uintptr_t)other));
@@ -111,6 +174,7 @@ static void foreign_pages_are_refused(void **state)
     assert_false(shadow_pool_give(&p, a));              /* nothing out any more */
     free(b);
     free(other);
+    free(summary);
 }
 
 /* Eviction stops once a quarter of the budget is free. */
@@ -120,7 +184,8 @@ static void roomy_at_a_quarter_free(void **state)
     const uint64_t pages = 16;
     uint8_t *b = block_of(pages);
     struct shadow_pool p;
-    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages);
+    uint64_t *summary = summary_of(pages);
+    shadow_pool_init(&p, (uint64_t)(uintptr_t)b, pages, summary);
     uint64_t lent[16];
     for (int i = 0; i < 12; i++)
         lent[i] = shadow_pool_take(&p);
@@ -131,6 +196,7 @@ static void roomy_at_a_quarter_free(void **state)
     assert_true(shadow_pool_roomy(&p));
     (void)lent;
     free(b);
+    free(summary);
 }
 
 /* The default budget grows with RAM and vCPUs from a floor, within the
@@ -189,6 +255,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(takes_each_page_once_then_nothing),
         cmocka_unit_test(given_back_pages_are_reused_zeroed),
+        cmocka_unit_test(given_back_pages_are_zeroed_by_their_summary),
         cmocka_unit_test(foreign_pages_are_refused),
         cmocka_unit_test(roomy_at_a_quarter_free),
         cmocka_unit_test(default_budget_from_the_vm),

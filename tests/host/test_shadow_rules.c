@@ -210,6 +210,39 @@ static void test_view_survives_other_vcpus_churn(void **state)
     assert_true(m.releases[loaded] > before);
 }
 
+/* Issue 15, shared global tables: only G=1, U=0 leaves of an S view
+ * without MXR, found through a guest level-1 table, are shared. */
+static void test_global_leaf_rule(void **state)
+{
+    (void)state;
+    uint64_t kernel = pa_to_pte(0x80200000) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_G;
+    assert_true(shadow_global_leaf(true, kernel, 0, 0x81000000));
+    assert_true(shadow_global_leaf(true, kernel, 1, 0x81000000));
+    assert_false(shadow_global_leaf(false, kernel, 0, 0x81000000));        /* U, MXR views */
+    assert_false(shadow_global_leaf(true, kernel & ~PTE_G, 0, 0x81000000)); /* per ASID */
+    assert_false(shadow_global_leaf(true, kernel | PTE_U, 0, 0x81000000));  /* SUM decides */
+    assert_false(shadow_global_leaf(true, kernel, 2, 0));                   /* no level-1 key */
+    assert_false(shadow_global_leaf(true, kernel, 0, 0));
+}
+
+/* Regions holding lodger's own mappings are never shared: the first
+ * portion's place (wherever in the region, also straddling its start),
+ * the guest-RAM window, the top page. */
+static void test_global_region_rule(void **state)
+{
+    (void)state;
+    const uint64_t G = SHADOW_GLOBAL_SIZE, plain = 0xfffffffffffff000UL;
+    uint64_t region = 0xffffffff80000000UL - G, first = 0xff00000040000000UL;
+    assert_true(shadow_global_region_ok(region, first, 0, 0, plain));
+    assert_false(shadow_global_region_ok(first, first, 0, 0, plain));
+    assert_false(shadow_global_region_ok(region, region + G - 4096, 0, 0, plain));
+    assert_false(shadow_global_region_ok(region, region - 4096, 0, 0, plain));
+    assert_false(shadow_global_region_ok(region, first, region + 8192, 4096, plain));
+    assert_true(shadow_global_region_ok(region, first, region + G, 4096, plain));
+    assert_false(shadow_global_region_ok(0xffffffffc0000000UL, first, 0, 0, plain));
+    assert_true(shadow_global_region_ok(0xffffffff80000000UL, first, 0, 0, plain));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +254,8 @@ int main(void)
         cmocka_unit_test(test_frame_change),
         cmocka_unit_test(test_victim_rule),
         cmocka_unit_test(test_view_survives_other_vcpus_churn),
+        cmocka_unit_test(test_global_leaf_rule),
+        cmocka_unit_test(test_global_region_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,30 @@ static bool pte_is_owned_table(pte_t pte)
     return (pte & PTE_V) && !pte_is_leaf(pte) && !(pte & PT_LINK);
 }
 
+/* Every write of an entry of a table pt owns: keeps the table's
+ * occupancy summary (pagetable.h) exact, a group's bit set while any of
+ * its entries is nonzero. */
+static inline __attribute__((always_inline)) void entry_write(const struct page_table *pt, pte_t *slot,
+                                                             pte_t pte)
+{
+    *slot = pte;
+    uint64_t table_pa = (uintptr_t)slot & ~4095UL;
+    uint64_t *summary = pt_summary_of(pt->alloc, table_pa);
+    if (!summary)
+        return;
+    unsigned group = (unsigned)((uintptr_t)slot & 4095) / (8 * PT_GROUP_ENTRIES);
+    const pte_t *g = table_at(table_pa) + group * PT_GROUP_ENTRIES;
+    if (pte || g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6] | g[7])
+        *summary |= 1UL << group;
+    else
+        *summary &= ~(1UL << group);
+}
+
+void pt_write_entry(struct page_table *pt, pte_t *slot, pte_t pte)
+{
+    entry_write(pt, slot, pte);
+}
+
 int pt_levels_of_mode(unsigned long satp_mode)
 {
     switch (satp_mode) {
@@ -89,7 +113,7 @@ static pte_t *walk_create(struct page_table *pt, uint64_t va, int leaf_level)
             uint64_t page = pt->alloc->alloc_page(pt->alloc->ctx);
             if (!page)
                 return 0;
-            *slot = pa_to_pte(page) | PTE_V;
+            entry_write(pt, slot, pa_to_pte(page) | PTE_V);
         }
         table = table_at(pte_to_pa(*slot));
     }
@@ -99,16 +123,21 @@ static pte_t *walk_create(struct page_table *pt, uint64_t va, int leaf_level)
 static void free_subtree(struct page_table *pt, uint64_t table_pa, int level)
 {
     const pte_t *table = table_at(table_pa);
-    /* The upper tables of a shadow are nearly empty (a few entries each
-     * of 512), and this scan was most of a shadow's teardown: eight
-     * entries are looked at together, and only a group with a valid
-     * entry one by one. */
-    for (int i = 0; level > 0 && i < ENTRIES; i += 8) {
+    const uint64_t *summary = pt_summary_of(pt->alloc, table_pa);
+    /* A shadow's tables are nearly empty (a few entries each of 512):
+     * with a summary only the groups it names are looked at (and zeroed
+     * by the allocator), else eight entries at a time, and only a group
+     * with a valid entry one by one. */
+    uint64_t groups = ~0UL;
+    if (summary)
+        groups = *summary;
+    for (; level > 0 && groups; groups &= groups - 1) {
+        int i = (int)pt_lowest_group(groups) * PT_GROUP_ENTRIES;
         pte_t any = table[i] | table[i + 1] | table[i + 2] | table[i + 3] | table[i + 4] |
                     table[i + 5] | table[i + 6] | table[i + 7];
         if (!(any & PTE_V))
             continue;
-        for (int j = i; j < i + 8; j++)
+        for (int j = i; j < i + PT_GROUP_ENTRIES; j++)
             if (pte_is_owned_table(table[j]))
                 free_subtree(pt, pte_to_pa(table[j]), level - 1);
     }
@@ -134,7 +163,7 @@ bool pt_map(struct page_table *pt, uint64_t va, uint64_t pa, uint64_t size,
             return false;
         if (pte_is_owned_table(*slot) && level > 0)
             free_subtree(pt, pte_to_pa(*slot), level - 1);
-        *slot = pa_to_pte(pa) | flags | PTE_V;
+        entry_write(pt, slot, pa_to_pte(pa) | flags | PTE_V);
         va += pt_level_size(level);
         pa += pt_level_size(level);
         size -= pt_level_size(level);
@@ -146,6 +175,7 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
                     uint64_t base, uint64_t va, uint64_t end, bool prune)
 {
     pte_t *table = table_at(table_pa);
+    const uint64_t *summary = pt_summary_of(pt->alloc, table_pa);
     uint64_t step = pt_level_size(level);
     int cleared = 0;
     /* Only the entries the range touches: [va, end) within [base, base + 512 * step). */
@@ -154,15 +184,19 @@ static int unmap_in(struct page_table *pt, uint64_t table_pa, int level,
     unsigned last = span / step >= ENTRIES ? ENTRIES - 1 : (unsigned)((span - 1) / step);
     for (unsigned i = first; i <= last; i++) {
         uint64_t lo = base + i * step, hi = lo + step;
-        if (!(table[i] & PTE_V))
+        if (!(table[i] & PTE_V)) {
+            /* An empty group goes at once (a clear of a whole shadow). */
+            if (summary && !(*summary & 1UL << (i / PT_GROUP_ENTRIES)))
+                i |= PT_GROUP_ENTRIES - 1;
             continue;
+        }
         if (pte_is_leaf(table[i]) || pte_is_link(table[i])) {
-            table[i] = 0;   /* a link goes whole, as a superpage does */
+            entry_write(pt, &table[i], 0);  /* a link goes whole, as a superpage does */
             cleared++;
         } else if (level > 0 && prune && lo >= va && hi <= end) {
             /* A table wholly inside the range goes at once, leaves uncounted. */
             free_subtree(pt, pte_to_pa(table[i]), level - 1);
-            table[i] = 0;
+            entry_write(pt, &table[i], 0);
         } else if (level > 0) {
             cleared += unmap_in(pt, pte_to_pa(table[i]), level - 1, lo, va, end, prune);
         }
@@ -206,7 +240,7 @@ static int unmap_page(struct page_table *pt, uint64_t va)
     pte_t *slot = walk_to_end(pt, va, NULL, true);
     if (!slot || !(pte_is_leaf(*slot) || pte_is_link(*slot)))
         return 0;
-    *slot = 0;
+    entry_write(pt, slot, 0);
     return 1;
 }
 
@@ -302,7 +336,7 @@ bool pt_link(struct page_table *pt, uint64_t va, int level, uint64_t table_pa)
     pte_t *slot = walk_create(pt, va, level);
     if (!slot || pte_is_owned_table(*slot))
         return false;
-    *slot = pa_to_pte(table_pa) | PT_LINK | PTE_V;
+    entry_write(pt, slot, pa_to_pte(table_pa) | PT_LINK | PTE_V);
     return true;
 }
 
@@ -320,6 +354,21 @@ bool pt_unlink(struct page_table *pt, uint64_t va, int level, uint64_t table_pa)
     pte_t *slot = &table[index_at(va, level)];
     if (!pte_is_link(*slot) || pte_to_pa(*slot) != table_pa)
         return false;
-    *slot = 0;
+    entry_write(pt, slot, 0);
     return true;
+}
+
+uint64_t pt_link_at(const struct page_table *pt, uint64_t va, int level)
+{
+    if (!pt->root || level < 1 || level >= pt->levels || !pt_is_canonical(va, pt->levels))
+        return 0;
+    const pte_t *table = table_at(pt->root);
+    for (int l = pt->levels - 1; l > level; l--) {
+        pte_t e = table[index_at(va, l)];
+        if (!pte_is_owned_table(e))
+            return 0;
+        table = table_at(pte_to_pa(e));
+    }
+    pte_t e = table[index_at(va, level)];
+    return pte_is_link(e) ? pte_to_pa(e) : 0;
 }
