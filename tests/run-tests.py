@@ -361,6 +361,10 @@ def guest_tests():
                 m = re.search(r"fast paths \d+:.* patched (\d+) lane (\d+)", lodger[1])
                 result(f"guest {name}: lodger served patched SIE toggles in the first portion's lane",
                        bool(m and int(m.group(2)) > 0), lodger[1][-1500:])
+            if name == "patch_evict":   # more sites and pages than kept: cold copies evicted
+                m = re.search(r"restarts (\d+), evicted (\d+)", lodger[1])
+                result(f"guest {name}: lodger evicted copies to make room, never dropped them all",
+                       bool(m and int(m.group(1)) == 0 and int(m.group(2)) > 0), lodger[1][-1500:])
             if name == "patch_lanes":   # issue 15 item 3: sstatus, sscratch, sret in lanes
                 m = re.search(r"fast paths \d+:.* patched (\d+) lane (\d+)", lodger[1])
                 result(f"guest {name}: lodger served most patched traps in the first portion's lanes",
@@ -501,7 +505,7 @@ def linux_tests():
 CHECK_BUILD = os.environ.get("LODGER_CHECK_BUILD", BUILD.rstrip("/") + "-check")
 CHECK_GUESTS = ["csr_regs", "csr_warl", "traps", "fp_user", "fp_user_faults", "hostile",
                 "patch_code", "patch_plain", "patch_sie", "patch_lanes",
-                "patch_blocks"]
+                "patch_blocks", "patch_evict"]
 # Several address spaces, vCPUs and first-portion moves, for the checking
 # lodger's frame check at each resume (shadow_frames_check: also that every
 # satp the fast paths may load is a shadow the vCPU holds); few fast-path hits.

@@ -106,12 +106,13 @@ static void table_mark_runs(struct patch_state *ps)
  * The caller marks the runs (table_mark_runs) once it has inserted all:
  * that looks at every slot, and a rebuild that marked after each insert
  * cost ~100 K instructions (a fork under patched code met several). */
-static bool table_insert(uint64_t *table, uint64_t pc, uint32_t insn)
+static bool table_insert(struct patch_state *ps, uint64_t pc, uint32_t insn, int copy)
 {
     for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
-        uint64_t *e = &table[slot & (FRAME_SITES - 1)];
+        uint64_t *e = &ps->table[slot & (FRAME_SITES - 1)];
         if (!*e) {
             *e = (uint64_t)insn << 32 | (uint32_t)pc;
+            ps->slot_copy[slot & (FRAME_SITES - 1)] = (int8_t)copy;
             return true;
         }
     }
@@ -124,11 +125,16 @@ static void bump(uint64_t *counter)
     __atomic_store_n(counter, *counter + 1, __ATOMIC_RELEASE);
 }
 
+/* In the order the sites were learned: with linear probing, each then
+ * lands no further from its own slot than when it was inserted, so all fit
+ * again (a site whose ebreak is in a copy but not in the table would be
+ * retried for ever: patch_breakpoint_retry). */
 static void table_rebuild(struct patch_state *ps)
 {
     memset(ps->table, 0, sizeof(ps->table));
+    memset(ps->slot_copy, -1, sizeof(ps->slot_copy));
     for (int i = 0; i < ps->site_count; i++)
-        table_insert(ps->table, ps->sites[i].pc, ps->sites[i].insn);
+        table_insert(ps, ps->sites[i].pc, ps->sites[i].insn, ps->sites[i].copy);
     table_mark_runs(ps);
     bump(&ps->version);
 }
@@ -174,18 +180,45 @@ void patch_frame_sync(struct vm *vm, int id, struct trap_frame *f)
 
 static uint64_t plain_page(const struct vm *vm);
 
-/* The copy's page is the guest's again: its sites go, and every shadow
- * (one of which may map it) drops it. With ps->lock held and the VM's
- * other vCPUs held out of guest mode (hold_others): each flushes its TLB
- * before it runs again (patch_frame_sync), so none runs the copy after
- * this, and its page can be freed at once. */
-static void drop_copy(struct vm *vm, int c)
+/* Which copies the first portion has used since the last look: the
+ * slots of every vCPU's frame whose site it took (trap_frame.site_ref)
+ * name them (slot_copy), then are cleared. With ps->lock held and the
+ * VM's other vCPUs held out of guest mode: their frames hold still, and
+ * each has the master table's slots (or an older one's whose slots are
+ * still where they were: a new site takes a free slot, and a rebuild,
+ * which moves them, comes after a look here). */
+static void gather_referenced(struct vm *vm)
 {
     struct patch_state *ps = &vm->patch;
-    struct patch_copy *copy = &ps->copies[c];
+    for (int i = 0; i < vm->vcpu_count; i++) {
+        struct trap_frame *f = vm->vcpus[i].frame;
+        if (!f)
+            continue;
+        for (unsigned w = 0; w < FRAME_SITES; w += 8) {
+            uint64_t word;
+            memcpy(&word, &f->site_ref[w], 8);
+            if (!word)
+                continue;
+            for (unsigned k = w; k < w + 8; k++)
+                if (f->site_ref[k] && ps->slot_copy[k] >= 0)
+                    ps->referenced |= 1UL << ps->slot_copy[k];
+            memset(&f->site_ref[w], 0, 8);
+        }
+    }
+}
+
+/* The copies in mask become the guest's pages again: their sites go, and
+ * every shadow (one of which may map one) drops them. With ps->lock held
+ * and the VM's other vCPUs held out of guest mode (hold_others): each
+ * flushes its TLB before it runs again (patch_frame_sync), so none runs a
+ * copy after this, and their pages can be freed at once. */
+static void drop_copies(struct vm *vm, uint64_t mask)
+{
+    struct patch_state *ps = &vm->patch;
+    gather_referenced(vm);      /* before the rebuild moves the slots */
     int kept = 0, plain = 0;
     for (int i = 0; i < ps->site_count; i++)
-        if (ps->sites[i].copy != c) {
+        if (!(mask >> ps->sites[i].copy & 1)) {
             plain += ps->sites[i].plain;
             ps->sites[kept++] = ps->sites[i];
         }
@@ -196,19 +229,110 @@ static void drop_copy(struct vm *vm, int c)
     if (ps->plain_count && !plain)
         shadow_drop_page(vm, FRAME_PLAIN_VA, plain_page(vm));
     ps->plain_count = plain;
-    set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
-    /* Only its own place maps it (patch_fill), as 4 KiB pages, or a block
-     * table of its block (whose leaves change with it). */
-    shadow_blocks_drop(vm, copy->gpa, copy->va);
-    shadow_drop_page(vm, copy->va, copy->hpa);
+    for (int c = 0; c < PATCH_MAX_COPIES; c++) {
+        struct patch_copy *copy = &ps->copies[c];
+        if (!(mask >> c & 1) || !copy->hpa)
+            continue;
+        set_has_copy(ps, (copy->gpa - vm->ram_gpa) >> PAGE_SHIFT, false);
+        /* Only its own place maps it (patch_fill), as 4 KiB pages, or a
+         * block table of its block (whose leaves change with it). */
+        shadow_blocks_drop(vm, copy->gpa, copy->va);
+        shadow_drop_page(vm, copy->va, copy->hpa);
+        mem_free(copy->hpa, PAGE_SIZE);
+        copy->hpa = 0;
+        ps->copy_count--;
+    }
+    ps->referenced &= ~mask;
     bump(&ps->unmap_gen);
-    mem_free(copy->hpa, PAGE_SIZE);
-    copy->hpa = 0;
-    ps->copy_count--;
     ps->va_blocks = 0;
     for (int i = 0; i < PATCH_MAX_COPIES; i++)
         if (ps->copies[i].hpa)
             ps->va_blocks |= va_block_bit(ps->copies[i].va);
+}
+
+static void drop_copy(struct vm *vm, int c)
+{
+    drop_copies(vm, 1UL << c);
+}
+
+/* The copy slots in use. */
+static uint64_t used_copies(const struct patch_state *ps)
+{
+    uint64_t used = 0;
+    for (int i = 0; i < PATCH_MAX_COPIES; i++)
+        if (ps->copies[i].hpa)
+            used |= 1UL << i;
+    return used;
+}
+
+/* The copies with a trap-free site: those sites never trap, so nothing
+ * marks them used (they are the guest kernel's trap entry and exit, in
+ * Linux: hot); they go only when no other copy can. */
+static uint64_t plain_copies(const struct patch_state *ps)
+{
+    uint64_t mask = 0;
+    for (int i = 0; ps->plain_count && i < ps->site_count; i++)
+        if (ps->sites[i].plain)
+            mask |= 1UL << ps->sites[i].copy;
+    return mask;
+}
+
+/* The slots a site at pc may take (FRAME_SITE_PROBES from its own) are
+ * all taken: the first copy holding one of them that the first portion
+ * has not used lately goes (own never). If all have been used, they are
+ * unmarked, the site waits: it goes when learned again unless they are
+ * used meanwhile (the clock's second chance). With ps->lock held and the
+ * others held out of guest mode, as for any drop. */
+static bool make_slot(struct vm *vm, uint64_t pc, int own)
+{
+    struct patch_state *ps = &vm->patch;
+    gather_referenced(vm);
+    uint64_t owners = 0;
+    for (unsigned i = 0, slot = frame_site_slot(pc); i < FRAME_SITE_PROBES; i++, slot++) {
+        int c = ps->slot_copy[slot & (FRAME_SITES - 1)];
+        if (c >= 0 && c != own)
+            owners |= 1UL << c;
+    }
+    uint64_t cold = owners & ~ps->referenced & ~plain_copies(ps);
+    if (!cold) {
+        ps->referenced &= ~owners;
+        return false;
+    }
+    drop_copy(vm, __builtin_ctzl(cold));
+    ps->stats.evicted++;
+    return true;
+}
+
+/* Room for a site (and the run after it) of copy own (-1: one to make):
+ * when the sites or the copies are full, the copies the clock finds
+ * unused lately go, own never, until PATCH_ROOM sites are free (and a
+ * copy slot, if one is to be made). With ps->lock held and the others
+ * held out of guest mode, as for any drop. */
+#define PATCH_ROOM 16
+static void make_room(struct vm *vm, int own)
+{
+    struct patch_state *ps = &vm->patch;
+    if (ps->site_count <= PATCH_MAX_SITES - 8 && (own >= 0 || ps->copy_count < PATCH_MAX_COPIES))
+        return;
+    gather_referenced(vm);
+    uint64_t used = used_copies(ps), keep = own >= 0 ? 1UL << own : 0, victims = 0;
+    uint64_t plain = plain_copies(ps);
+    int sites = ps->site_count, copies = ps->copy_count;
+    while (sites > PATCH_MAX_SITES - PATCH_ROOM || (own < 0 && copies == PATCH_MAX_COPIES)) {
+        int c = patch_clock_victim(&ps->hand, used & ~victims, &ps->referenced, keep | plain);
+        if (c < 0)
+            c = patch_clock_victim(&ps->hand, used & ~victims, &ps->referenced, keep);
+        if (c < 0)
+            break;
+        victims |= 1UL << c;
+        copies--;
+        for (int i = 0; i < ps->site_count; i++)
+            sites -= ps->sites[i].copy == c;
+    }
+    if (victims) {
+        drop_copies(vm, victims);
+        ps->stats.evicted += (uint64_t)__builtin_popcountl(victims);
+    }
 }
 
 /* Holds the VM's other vCPUs out of guest mode (as a first-portion move
@@ -233,6 +357,7 @@ void patch_reset(struct vm *vm, bool on)
             mem_free(ps->copies[i].hpa, PAGE_SIZE);
     uint64_t version = ps->version + 1, unmap_gen = ps->unmap_gen + 1, code_gen = ps->code_gen + 1;
     memset(ps, 0, sizeof(*ps));
+    memset(ps->slot_copy, -1, sizeof(ps->slot_copy));
     ps->version = version;
     ps->unmap_gen = unmap_gen;
     ps->code_gen = code_gen;
@@ -242,8 +367,10 @@ void patch_reset(struct vm *vm, bool on)
      * (shadows are shared by a VM's vCPUs): one-vCPU VMs only. */
     ps->plain_on = ps->on && vm->vcpu_count == 1 && first_frame_has_plain(0);
     for (int i = 0; i < vm->vcpu_count; i++)
-        if (vm->vcpus[i].frame)
+        if (vm->vcpus[i].frame) {
+            memset(vm->vcpus[i].frame->site_ref, 0, sizeof(vm->vcpus[i].frame->site_ref));
             patch_frame_sync(vm, i, vm->vcpus[i].frame);
+        }
 }
 
 static int find_site(const struct patch_state *ps, uint64_t pc)
@@ -260,8 +387,9 @@ static bool add_site(struct vm *vm, int c, uint64_t pc, uint32_t insn, bool bare
     struct patch_state *ps = &vm->patch;
     if (find_site(ps, pc) >= 0)
         return true;
-    if (ps->site_count == PATCH_MAX_SITES || !table_insert(ps->table, pc, insn))
+    if (ps->site_count == PATCH_MAX_SITES || !table_insert(ps, pc, insn, c))
         return false;
+    ps->referenced |= 1UL << c;     /* learned: it runs */
     /* A trap-free site stays in the table too: it may become an ebreak
      * (plain_fallback). */
     uint32_t plain = ps->plain_on && !bare ? plain_csr_form(insn) : 0;
@@ -314,16 +442,14 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
     /* Every site shares the upper half of its pc (the table holds the
      * lower): a kernel that moved on (from its physical addresses to its
      * virtual ones at boot) has its new places patched, the old ones go. */
-    /* Nor is there room for every site a kernel ever ran: when the table
-     * or the copies are full, they start again with the sites that trap
-     * from now on (the hot ones, learned again first). */
-    if ((ps->site_count && (pc >> 32) != ps->high) || ps->site_count > PATCH_MAX_SITES - 8 ||
-        (copy_of_gpa(vm, gpa) < 0 && ps->copy_count == PATCH_MAX_COPIES)) {
-        for (int i = 0; i < PATCH_MAX_COPIES; i++)
-            if (ps->copies[i].hpa)
-                drop_copy(vm, i);
+    if (ps->site_count && (pc >> 32) != ps->high) {
+        drop_copies(vm, used_copies(ps));
         ps->stats.restarts++;
     }
+    /* Nor is there room for every site a kernel ever ran: the copies not
+     * used lately make room (dropping them all, the hot ones trapped
+     * through the firmware again until learned: ~240 traps per fork). */
+    make_room(vm, copy_of_gpa(vm, gpa));
     const uint8_t *original = vm_gpa_to_host(vm, gpa & ~(PAGE_SIZE - 1), PAGE_SIZE);
     uint32_t bits;
     memcpy(&bits, original + (pc & (PAGE_SIZE - 1)), 4);
@@ -355,8 +481,13 @@ static void learn_held(struct vcpu *v, uint64_t pc, uint32_t insn, uint64_t gpa)
     /* With translation off no view maps the plain CSRs (virtual U shares
      * the shadow): such sites stay ebreaks. */
     bool bare = (v->csr->satp >> SATP_MODE_SHIFT) == SATP_MODE_BARE;
-    if (!add_site(vm, c, pc, insn, bare))
+    if (!add_site(vm, c, pc, insn, bare) &&
+        (!make_slot(vm, pc, c) || !add_site(vm, c, pc, insn, bare))) {
         ps->stats.refused++;
+        if (made)
+            drop_copy(vm, c);   /* no site of its own */
+        return;
+    }
     /* The run of trapping instructions after it (Linux's trap entry reads
      * five CSRs in a row): each starts where the one before ends, as none
      * of them but sret changes the pc. */
@@ -718,6 +849,7 @@ static uint64_t fill_with_copies(struct vcpu *v, uint64_t va, enum access_type a
     *flags &= ~(pte_t)(PTE_W | PTE_D);
     if (runs_copy(&ps->copies[c], va, view, *flags)) {
         if (access == ACCESS_FETCH) {
+            ps->referenced |= 1UL << c;     /* it runs (patch_clock.h) */
             *flags = PTE_X;     /* execute only: a load maps the original instead */
             return ps->copies[c].hpa;
         }
@@ -898,13 +1030,14 @@ void patch_print_stats(const struct vm *vm)
         served += vm->vcpus[i].frame->fast_hits[FAST_PATCHED];
     console_printf("lodger: vm%d patched sites %lu (now %d in %d copies), patched traps %lu, "
                    "copies %lu, dropped by guest writes %lu, dropped by other code at their place "
-                   "%lu, sites refused %lu, restarts %lu, flushes %lu, remapped %lu, dropped by lodger's "
+                   "%lu, sites refused %lu, restarts %lu, evicted %lu, flushes %lu, remapped %lu, dropped by lodger's "
                    "writes %lu, stale ebreaks retried %lu, trap-free sites %lu (trapped %lu, fallbacks %lu)\n",
                    vm->id, (unsigned long)ps->stats.sites,
                    ps->site_count, ps->copy_count, (unsigned long)served,
                    (unsigned long)ps->stats.copies, (unsigned long)ps->stats.dropped_write,
                    (unsigned long)ps->stats.dropped_alias, (unsigned long)ps->stats.refused,
-                   (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.flushes,
+                   (unsigned long)ps->stats.restarts, (unsigned long)ps->stats.evicted,
+                   (unsigned long)ps->stats.flushes,
                    (unsigned long)ps->stats.remapped, (unsigned long)ps->stats.dropped_lodger,
                    (unsigned long)ps->stats.retried, (unsigned long)ps->stats.plain_sites,
                    (unsigned long)ps->stats.plain_trapped, (unsigned long)ps->stats.plain_fallbacks);

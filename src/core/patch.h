@@ -24,6 +24,9 @@
  * ebreak again, and the page leaves every shadow, for the VM's life.
  * Sites are learned from traps that really happened (the instruction start
  * is then known), and the run of trapping instructions right after one.
+ * When the site table or the copies are full, copies that the first
+ * portion has not used lately make room (patch_clock.h), each dropped as a
+ * guest write drops one.
  * Several vCPUs: a copy is made or dropped with the VM's other vCPUs held
  * out of guest mode (vm_hold_others), and each flushes its hart's TLB and
  * instruction cache and takes the new site table before it runs guest code
@@ -40,9 +43,10 @@
 #include "first/frame.h"
 #include "core/first_portion.h"
 #include "core/spinlock.h"
+#include "core/patch_clock.h"
 
 #define PATCH_MAX_SITES 96          /* under 3/4 of the FRAME_SITES slots */
-#define PATCH_MAX_COPIES 64
+#define PATCH_MAX_COPIES 64          /* PATCH_CLOCK_SLOTS at most */
 #define PATCH_RAM_PAGES (128UL << 20 >> 12)    /* guest RAM pages a copy may be of */
 
 struct patch_copy {
@@ -65,7 +69,8 @@ struct patch_stats {
     uint64_t refused;           /* learned sites that could not be patched */
     uint64_t flushes;           /* every shadow flushed: a new copy's page was writable */
     uint64_t remapped;          /* known sites that trapped: their place mapped the original */
-    uint64_t restarts;          /* every copy dropped: full, or sites in another upper half */
+    uint64_t restarts;          /* every copy dropped: a site in another upper half */
+    uint64_t evicted;           /* copies dropped to make room, unused lately (patch_clock.h) */
     uint64_t dropped_lodger;    /* copies dropped by lodger's own writes (A/D, SBI, emulation) */
     uint64_t retried;           /* ebreaks of a copy a vCPU's table lacked: run again */
     uint64_t plain_sites;       /* sites patched trap-free (also in sites) */
@@ -84,6 +89,12 @@ struct patch_state {
     uint64_t high;              /* the upper half of every site's pc */
     struct patch_site sites[PATCH_MAX_SITES];
     struct patch_copy copies[PATCH_MAX_COPIES];
+    /* The clock that picks a copy to make room (patch_clock.h): a bit per
+     * copy slot, and the copy slot of each site-table slot (-1: none), by
+     * which the first portion's marks (trap_frame.site_ref) are gathered. */
+    uint64_t referenced;
+    unsigned hand;
+    int8_t slot_copy[FRAME_SITES];
     uint64_t has_copy[PATCH_RAM_PAGES / 64];    /* by guest RAM page */
     uint64_t va_blocks;                         /* bit (va >> 21) % 64 of each copy's va */
     uint64_t writable[PATCH_RAM_PAGES / 64];    /* mapped writable since the last flush */

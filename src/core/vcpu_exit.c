@@ -55,8 +55,16 @@ void vcpu_trap_from_guest(void)
         struct trap t = { .cause = f->cause, .tval = f->tval, .epc = f->pc, .insn_length = 4,
                           .time = csr_read(CSR_TIME) };
         /* The guest kernel's instruction that trapped (the fast path leaves
-         * one in PATCH_LEARN_PERIOD here): its site may be patched. */
-        bool learn = t.cause == CAUSE_ILLEGAL_INSTRUCTION && v->mode == VMODE_S;
+         * one in PATCH_LEARN_PERIOD here): its site may be patched. Not if
+         * the hart took a breakpoint, which the fast path made this trap: a
+         * patched site in the copy the guest ran, or one it chained to from
+         * there (a run's, same page, so same copy), which has nothing left
+         * to learn (an sfence.vma or a satp write, served here on every
+         * page fault or switch; looking cost ~280 instructions each). The
+         * hart's scause is still the guest's trap's: any trap since (a
+         * fault of chaining's load) leaves another cause, and learning. */
+        bool learn = t.cause == CAUSE_ILLEGAL_INSTRUCTION && v->mode == VMODE_S &&
+                     csr_read(CSR_SCAUSE) != CAUSE_BREAKPOINT;
         uint64_t pc = t.epc;
         uint32_t insn = (uint32_t)t.tval;
         const struct shadow *ran_on = v->shadow;

@@ -106,7 +106,7 @@
  * Lanes: the guest kernel's commonest patched sites, served right at the
  * trap entry with only t0-t2 saved (t3-t5 too by the lanes that need them),
  * before the fast registers are: what the general path (.Lfast_breakpoint,
- * .Lfast_insn) would do, for a site the first probe of its table slot finds
+ * .Lfast_insn) would do, for a site the probe of its table slots finds
  * and after which no run of sites follows (no chaining). The C twin is the
  * general path's (fast_path.c, lane_site says which sites come here; the
  * checking build runs the lanes after the full save and compares):
@@ -134,6 +134,9 @@
     ld t0, FRAME_VMODE(sp)
     beqz t0, 90f                    /* from virtual U: the guest's own */
     csrr t0, sepc
+    ld t1, FRAME_SITE_HIGH(sp)      /* the upper half first, as site_lookup */
+    srli t2, t0, 32                 /* does: t2 then holds the slot found (97) */
+    bne t1, t2, 90f
     srli t2, t0, 1                  /* t2: the probe, from pc's own slot */
 96: andi t1, t2, FRAME_SITES_COUNT - 1  /* (site_lookup, with t0-t2 alone) */
     slli t1, t1, 3
@@ -149,13 +152,13 @@
     addi t1, t1, FRAME_SITE_PROBES
     bne t2, t1, 96b
     j 90f
-97: andi t1, t2, FRAME_SITES_COUNT - 1
-    slli t1, t1, 3
+97: andi t2, t2, FRAME_SITES_COUNT - 1  /* t2: the slot */
+    slli t1, t2, 3
     add t1, t1, sp
     ld t1, FRAME_SITES_OFF(t1)      /* t1: the entry */
-    ld t2, FRAME_SITE_HIGH(sp)
-    srli t0, t0, 32
-    bne t0, t2, 90f
+    add t2, t2, sp                  /* as .Lfast_breakpoint: the slot found is */
+    li t0, FRAME_SITE_REFERENCED    /* referenced, served here or not (the run */
+    sb t0, FRAME_SITE_REF(t2)       /* of 86: its first; core/patch_clock.h) */
     andi t0, t1, FRAME_SITE_RUN
     srli t2, t1, 32                 /* t2: the original instruction */
 #ifdef LODGER_CHECK_FAST
@@ -1139,6 +1142,9 @@ first_trap_entry:
     li t1, CAUSE_ILLEGAL_INSTRUCTION
     sd t1, FRAME_CAUSE(sp)
     sd a0, FRAME_TVAL(sp)
+    add t5, t2, sp                  /* t2: its slot (site_lookup) */
+    li t1, FRAME_SITE_REFERENCED    /* hot: its copy stays (core/patch_clock.h) */
+    sb t1, FRAME_SITE_REF(t5)
     ld t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)
     addi t1, t1, 1
     sd t1, FRAME_FAST_HITS + 8 * FAST_PATCHED(sp)

@@ -2,6 +2,7 @@
  * .Lfast_paths): the same decisions in the same order, on the same frame.
  * The host tests check it against the second portion's CSR emulation
  * (core/vcsr.c), so the assembly has a reference to be read against. */
+#include <string.h>
 #include "first/frame.h"
 #include "arch/riscv/encoding.h"
 #include "arch/riscv/pagetable.h"
@@ -217,6 +218,12 @@ uint64_t fast_site_entry(const struct trap_frame *f, uint64_t pc)
     return e ? *e : 0;
 }
 
+/* The slot of the site at pc (one fast_site_entry found). */
+static unsigned fast_site_slot(const struct trap_frame *f, uint64_t pc)
+{
+    return (unsigned)(frame_site_find(f->sites, (uint32_t)pc) - f->sites);
+}
+
 uint32_t fast_site_lookup(const struct trap_frame *f, uint64_t pc)
 {
     return (uint32_t)(fast_site_entry(f, pc) >> 32);
@@ -282,6 +289,7 @@ static bool fast_trap(struct trap_frame *f, bool chained)
             return fast_reflect(f, CAUSE_BREAKPOINT, f->tval, FAST_REFLECT);
         f->cause = CAUSE_ILLEGAL_INSTRUCTION;
         f->tval = insn;
+        f->site_ref[fast_site_slot(f, f->pc)] = FRAME_SITE_REFERENCED;
         f->fast_hits[FAST_PATCHED]++;
         if (!chained && lane_site(f, insn)) {
             if (!(insn == MATCH_SRET ? fast_sret(f) : fast_path_csr(f)))
@@ -397,6 +405,13 @@ bool fast_frame_diff(const struct trap_frame *a, const struct trap_frame *b, str
     for (int k = 0; k < FRAME_SITES; k++)
         if (differs(d, "sites", k, a->sites[k], b->sites[k]))
             return true;
+    for (int k = 0; k < FRAME_SITES / 8; k++) {     /* by words of eight slots */
+        uint64_t wa, wb;
+        memcpy(&wa, &a->site_ref[8 * k], 8);
+        memcpy(&wb, &b->site_ref[8 * k], 8);
+        if (differs(d, "site_ref", k, wa, wb))
+            return true;
+    }
     for (int k = 0; k < 2; k++)
         if (differs(d, "sum_satp", k, a->sum_satp[k], b->sum_satp[k]))
             return true;

@@ -57,6 +57,10 @@ struct trap_frame {
     uint64_t patch_learn;
     uint64_t site_high;
     uint64_t sites[128];
+    /* Non-zero (FRAME_SITE_REFERENCED) for each slot of sites[] whose site
+     * the fast path took since core/patch.c last looked: which copies are
+     * hot, when one must make room (its clock, patch_clock.h). */
+    uint8_t site_ref[128];
 };
 
 /* Trap-free sites (core/patch.c, issue 15 item 2): the plain-storage CSRs
@@ -99,13 +103,15 @@ enum fast_kind {
 /* The site table (trap_frame.sites): slots, and how many from a pc's own
  * slot on a lookup probes (an empty slot ends it earlier). */
 #define FRAME_SITES 128
-#define FRAME_SITE_PROBES 4
+#define FRAME_SITE_PROBES 8
 /* Bit 0 of an entry (a pc's bit 0 is always 0): the instruction after the
  * site, at pc + 4, is a site too (core/patch.c patches runs of trapping
  * instructions). The fast path chains after a patched site only then: the
  * next instruction of any other is an instruction of the guest's own, or
  * trap-free, so reading it would find nothing to serve. */
 #define FRAME_SITE_RUN 1u
+/* What the fast path stores in trap_frame.site_ref[slot] of a site it takes. */
+#define FRAME_SITE_REFERENCED 1
 /* One in this many of the guest kernel's illegal-instruction traps goes to
  * the second portion to have its site patched (trap_frame.patch_learn). */
 #define PATCH_LEARN_PERIOD 64
@@ -116,6 +122,9 @@ enum fast_kind {
 #define SIE_CLEAR_INSN 0x10017073u
 #define SIE_SET_INSN 0x10016073u
 #ifndef __ASSEMBLER__
+_Static_assert(sizeof(((struct trap_frame *)0)->sites) == FRAME_SITES * 8 &&
+               sizeof(((struct trap_frame *)0)->site_ref) == FRAME_SITES,
+               "the frame's site table has FRAME_SITES slots");
 static inline unsigned frame_site_slot(uint64_t pc)
 {
     return (unsigned)(pc >> 1) & (FRAME_SITES - 1);

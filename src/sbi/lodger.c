@@ -54,7 +54,8 @@ enum {
 #define ID_SHADOW_CLEARS 73     /* per VM: times every shadow was emptied to keep within it */
 #define ID_SHADOW_REPLACED 74   /* per VM: shadows replaced, every cache slot in use */
 #define ID_FAST_LANE 75          /* fast path: SIE clears and sets served by the lane */
-/* 76, 77: not assigned here */
+#define ID_PATCH_EVICTED 76      /* per VM: copies evicted to make room (core/patch_clock.h) */
+/* 77: not assigned here */
 #define ID_GLOBAL_LINKS 78      /* fills that linked a shared global table (core/shadow_global.h) */
 #define ID_GLOBAL_FILLS 79      /* fills installed in a shared global table */
 #define ID_GLOBALS_BUILT 80     /* per VM: shared global tables built */
@@ -99,6 +100,7 @@ static bool read_counter(const struct vcpu *v, unsigned long id, uint64_t *out)
     case ID_PATCH_SITES: *out = v->vm->patch.stats.sites; return true;
     case ID_PATCH_COPIES: *out = v->vm->patch.stats.copies; return true;
     case ID_PATCH_DROPPED: *out = v->vm->patch.stats.dropped_write; return true;
+    case ID_PATCH_EVICTED: *out = v->vm->patch.stats.evicted; return true;
     case ID_PLAIN_SITES: *out = v->vm->patch.stats.plain_sites; return true;
     case ID_PLAIN_TRAPPED: *out = v->vm->patch.stats.plain_trapped; return true;
     case ID_PLAIN_FALLBACKS: *out = v->vm->patch.stats.plain_fallbacks; return true;

@@ -20,6 +20,7 @@ $(B)/host/test_image: src/core/image.c src/core/sha256.c src/dev/disk_slice.c
 $(B)/host/test_insn: src/core/insn.c
 $(B)/host/test_vcsr: src/core/vcsr.c
 $(B)/host/test_plain_csr: src/core/plain_csr.c src/core/insn.c
+$(B)/host/test_patch_clock: src/core/patch_clock.c
 $(B)/host/test_hostdt: src/core/hostdt.c
 $(B)/host/test_guest_dt: src/core/guest_dt.c src/dev/devtable.c
 $(B)/host/test_uart: src/dev/uart.c

@@ -112,6 +112,8 @@ static bool frames_differ(const struct trap_frame *got, const struct trap_frame 
     for (int k = 0; k < FAST_KINDS; k++)
         bad |= field_differs("fast_hits", k, got->fast_hits[k], want->fast_hits[k]);
     FIELD(patch_learn); FIELD(site_high);
+    for (int k = 0; k < FRAME_SITES; k++)
+        bad |= field_differs("site_ref", k, got->site_ref[k], want->site_ref[k]);
     bad |= field_differs("sum_satp", 0, got->sum_satp[0], want->sum_satp[0]);
     bad |= field_differs("sum_satp", 1, got->sum_satp[1], want->sum_satp[1]);
 #undef FIELD
@@ -1157,9 +1159,34 @@ static void patched_site_served_as_its_instruction(void **state)
     want.tval = insn;
     assert_true(fast_path_csr(&want));
     want.fast_hits[FAST_PATCHED]++;
+    want.site_ref[frame_site_slot(GUEST_PC)] = FRAME_SITE_REFERENCED;     /* its copy is hot */
     assert_true(fast_path_trap(&f));
     assert_false(frames_differ(&f, &want));
     assert_int_equal(fast_site_lookup(&f, GUEST_PC + 8), MATCH_SRET);
+}
+
+/* The slot the first portion marks referenced is the one the site was
+ * found in (core/patch.c maps it to its copy), not its pc's own slot when
+ * another site took that first; a breakpoint at no site marks nothing. */
+static void patched_site_marks_its_own_slot(void **state)
+{
+    (void)state;
+    uint64_t other = GUEST_PC + 2 * FRAME_SITES;    /* the same first slot */
+    assert_int_equal(frame_site_slot(other), frame_site_slot(GUEST_PC));
+    uint32_t insn = csr_insn(F3_CSRRS, REG_A0, 0, CSR_SEPC);
+    struct trap_frame f = breakpoint_at(GUEST_PC);
+    add_site(&f, other, insn);
+    add_site(&f, GUEST_PC, insn);
+    unsigned own = frame_site_slot(GUEST_PC), next = (own + 1) % FRAME_SITES;
+    assert_int_equal(frame_site_low(f.sites[next]), (uint32_t)GUEST_PC);
+    assert_true(fast_path_trap(&f));
+    for (unsigned k = 0; k < FRAME_SITES; k++)
+        assert_int_equal(f.site_ref[k], k == next ? FRAME_SITE_REFERENCED : 0);
+    f = breakpoint_at(GUEST_PC + 4);
+    add_site(&f, GUEST_PC, insn);
+    assert_true(fast_path_trap(&f));                /* the guest's own: reflected */
+    for (unsigned k = 0; k < FRAME_SITES; k++)
+        assert_int_equal(f.site_ref[k], 0);
 }
 
 /* The guest's own breakpoints are reflected: at no site, from virtual U at
@@ -1315,6 +1342,7 @@ static void sie_lane_sites(void **state)
         bool want_served = fast_path_csr(&want);
         want.fast_hits[FAST_PATCHED]++;
         want.fast_hits[FAST_LANE] += cases[i].lane;
+        want.site_ref[frame_site_slot(GUEST_PC)] = FRAME_SITE_REFERENCED;
         assert_int_equal(fast_path_trap(&f), cases[i].served);
         assert_int_equal(want_served, cases[i].served);
         if (cases[i].served)
@@ -1420,6 +1448,10 @@ static void register_lanes(void **state)
             struct trap_frame want;
             bool want_served = general_path(&want, &f, cases[i].insn);
             want.fast_hits[FAST_LANE] += cases[i].lane;
+            /* The slot the site was found in is marked (its copy is hot),
+             * as .Lfast_breakpoint marks it: with collide, not pc's own. */
+            want.site_ref[(frame_site_slot(GUEST_PC) + collide) % FRAME_SITES] =
+                FRAME_SITE_REFERENCED;
             bool served = fast_path_trap(&f);
             if (served != cases[i].served || want_served != cases[i].served) {
                 print_error("%s (collide %d): served %d, general path %d, expected %d\n",
@@ -1511,6 +1543,9 @@ static void sepc_run_lane(void **state)
             want.fast_hits[FAST_CHAINED]++;
         }
         want.fast_hits[FAST_LANE] += cases[i].lane;
+        /* The first site's slot is marked, not the second's (chained: the
+         * same page, so the same copy), lane or general path alike. */
+        want.site_ref[frame_site_slot(pc)] = FRAME_SITE_REFERENCED;
         if (!fast_path_run(&f, fetch_code, &code)) {
             print_error("%s: declined\n", cases[i].what);
             fail();
@@ -1752,6 +1787,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chains_linux_trap_entry),
         cmocka_unit_test(patched_site_served_as_its_instruction),
+        cmocka_unit_test(patched_site_marks_its_own_slot),
         cmocka_unit_test(unknown_breakpoints_from_s_go_to_the_second_portion),
         cmocka_unit_test(own_breakpoints_are_reflected),
         cmocka_unit_test(chains_through_patched_sites),
