@@ -90,7 +90,7 @@ enum fast_kind {
     FAST_CHAINED,       /* a CSR access or sret served in the trap of the one before */
     FAST_PAGE_FAULT,    /* a guest-user page fault its own table causes, into the guest kernel */
     FAST_PATCHED,       /* an ebreak at a patched site, taken as its original instruction */
-    FAST_LANE,          /* of those, an SIE clear or set served by entry.S's sie_lane */
+    FAST_LANE,          /* of those, patched sites served by a lane of entry.S's trap entry */
     FAST_KINDS,
 };
 
@@ -117,7 +117,7 @@ enum fast_kind {
 #define PATCH_LEARN_PERIOD 64
 /* The instruction a patched site holds in its copy. */
 #define PATCH_EBREAK 0x00100073u
-/* The sites entry.S's sie_lane serves (rd = x0 here; the clear takes any rd):
+/* The SIE toggles entry.S's lanes serve (rd = x0 here; the clear takes any rd):
  * csrrci rd, sstatus, SIE (local_irq_save/disable), csrsi sstatus, SIE. */
 #define SIE_CLEAR_INSN 0x10017073u
 #define SIE_SET_INSN 0x10016073u

@@ -53,7 +53,7 @@ enum {
 #define ID_SHADOW_EVICTIONS 72  /* per VM: shadows released to keep within it */
 #define ID_SHADOW_CLEARS 73     /* per VM: times every shadow was emptied to keep within it */
 #define ID_SHADOW_REPLACED 74   /* per VM: shadows replaced, every cache slot in use */
-#define ID_FAST_LANE 75          /* fast path: SIE clears and sets served by the lane */
+#define ID_FAST_LANE 75          /* fast path: patched sites served by a lane (entry.S) */
 #define ID_PATCH_EVICTED 76      /* per VM: copies evicted to make room (core/patch_clock.h) */
 /* 77: not assigned here */
 #define ID_GLOBAL_LINKS 78      /* fills that linked a shared global table (core/shadow_global.h) */
