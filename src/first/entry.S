@@ -125,6 +125,22 @@
  * Anything else goes to miss with the registers as the guest had them.
  * Guest registers are read by lane_read_x, written by lane_write_x.
  */
+/* The lanes' read-modify-write: val = the operand (in val) applied to old
+ * by the funct3 of the instruction in t2 (csrrw, csrrs, csrrc); t3 is
+ * scratch. csr_new_value is the general path's, in its own registers. */
+.macro lane_csr_op val, old
+    srli t3, t2, 12
+    andi t3, t3, 3
+    addi t3, t3, -2
+    bltz t3, 1f                     /* csrrw: the operand */
+    bnez t3, 2f
+    or \val, \old, \val            /* csrrs */
+    j 1f
+2:  not \val, \val                  /* csrrc */
+    and \val, \old, \val
+1:
+.endm
+
 .macro lanes miss, done, done_follows=0  /* done_follows: done is right after */
     sd t1, FRAME_X6(sp)
     sd t2, FRAME_X7(sp)
@@ -243,16 +259,8 @@
     seqz t0, t0
     slli t0, t0, 63
     or t0, t0, t1
-    srli t3, t2, 12                 /* t4 = the new value by funct3 */
-    andi t3, t3, 3
-    addi t3, t3, -2
-    bltz t3, 1f                     /* csrrw: the operand */
-    bnez t3, 2f
-    or t4, t0, t4                   /* csrrs */
-    j 1f
-2:  not t4, t4                      /* csrrc */
-    and t4, t0, t4
-1:  li t3, SSTATUS_FAST_WRITABLE
+    lane_csr_op t4, t0              /* t4 = the new value by funct3 */
+    li t3, SSTATUS_FAST_WRITABLE
     and t4, t4, t3
     not t3, t3
     and t3, t1, t3
@@ -306,16 +314,8 @@
 
 82: /* sscratch: plain storage, any value sticks */
     ld t1, FRAME_CSR_SSCRATCH(sp)
-    srli t3, t2, 12
-    andi t3, t3, 3
-    addi t3, t3, -2
-    bltz t3, 1f                     /* csrrw: the operand */
-    bnez t3, 2f
-    or t0, t1, t0                   /* csrrs */
-    j 1f
-2:  not t0, t0                      /* csrrc */
-    and t0, t1, t0
-1:  sd t0, FRAME_CSR_SSCRATCH(sp)
+    lane_csr_op t0, t1              /* t0 = the new value by funct3 */
+    sd t0, FRAME_CSR_SSCRATCH(sp)
     mv t0, t1                       /* the value read */
     ld t3, FRAME_X28(sp)
     srli t2, t2, 7
