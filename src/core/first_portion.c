@@ -231,13 +231,18 @@ enum relocation { RELOCATED, RELOCATION_BUSY, RELOCATION_FAILED };
  * mode (they trap through it). Busy if another vCPU was moving it. A move
  * that failed releases the lock but keeps the others held until the VM
  * ends (vcpu_resume): its shadows may lack the first portion. */
-static enum relocation relocate(struct vcpu *v, enum reloc_reason why_if_displaced)
+static enum relocation relocate(struct vcpu *v, enum reloc_reason why_if_displaced,
+                                bool conflict)
 {
     struct vm *vm = v->vm;
     if (!vm_hold_others(v))
         return RELOCATION_BUSY;
     spin_lock(&vm->lock);
     bool moved = move_on(v, why_if_displaced);
+    /* Counted before the others run again: one of them may read the
+     * counters (SBI) right after its own access found the place free. */
+    if (moved && conflict)
+        vm->first.stats.conflicts++;
     spin_unlock(&vm->lock);
     if (!moved)
         return RELOCATION_FAILED;
@@ -333,12 +338,12 @@ static enum trap_result emulate_displaced(struct vcpu *v, struct trap *t)
         return TRAP_REDIRECTED;
     default:
         /* Not a plain access (e.g. a vector load): move away instead. */
-        return relocate(v, RELOC_SETTLE) == RELOCATION_FAILED ? out_of_memory(v) : TRAP_RETRY;
+        return relocate(v, RELOC_SETTLE, false) == RELOCATION_FAILED ? out_of_memory(v) : TRAP_RETRY;
     }
     vm->first.stats.emulated++;
     if (reloc_settle_hot(&vm->first.state.settle, csr_read(CSR_TIME),
                          host.timebase_hz / SETTLE_INTERVALS_PER_SECOND, SETTLE_THRESHOLD) &&
-        relocate(v, RELOC_SETTLE) == RELOCATION_FAILED)
+        relocate(v, RELOC_SETTLE, false) == RELOCATION_FAILED)
         return out_of_memory(v);
     return TRAP_NEXT;
 }
@@ -363,11 +368,10 @@ enum trap_result first_portion_resolve(struct vcpu *v, struct trap *t, enum acce
         return emulate_displaced(v, t);
     /* A conflict: the guest wants this place (an instruction fetch from
      * displaced content cannot be emulated cheaply: move too). */
-    switch (relocate(v, RELOC_FETCH)) {
+    switch (relocate(v, RELOC_FETCH, true)) {
     case RELOCATION_FAILED:
         return out_of_memory(v);
     case RELOCATED:
-        vm->first.stats.conflicts++;
         record_latency(vm, csr_read(CSR_TIME) - t->time);
         break;
     case RELOCATION_BUSY:
